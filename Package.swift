@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One list for every target, as Hummingbird does: Swift 6 mode everywhere, existentials spelled out.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "prescient",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "prescient", targets: ["prescient"]),
+        .library(name: "Models", targets: ["Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // libsnappy from Debian's libsnappy-dev, through its C API (snappy-c.h).
+        .systemLibrary(
+            name: "CSnappy",
+            pkgConfig: "snappy",
+            providers: [.apt(["libsnappy-dev"])]
+        ),
+        // protoc-c output for proto/*.proto (scripts/generate-proto.sh), linked to libprotobuf-c.
+        .target(
+            name: "CPrompb",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        // Forecasters and detectors: pure Swift, no I/O, no server code.
+        .target(name: "Models", swiftSettings: swiftSettings),
+        .target(
+            name: "RemoteAdapter",
+            dependencies: [
+                "CSnappy", "CPrompb", "Models",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Thin @main: everything is assembled by RemoteAdapter so tests build the same app.
+        .executableTarget(
+            name: "prescient",
+            dependencies: ["RemoteAdapter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RemoteAdapterTests",
+            dependencies: [
+                "RemoteAdapter", "CSnappy", "CPrompb",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

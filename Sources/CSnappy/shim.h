@@ -1,0 +1,4 @@
+#ifndef PRESCIENT_CSNAPPY_SHIM_H
+#define PRESCIENT_CSNAPPY_SHIM_H
+#include <snappy-c.h>
+#endif

@@ -1,0 +1,73 @@
+/// What the catalog needs to know about a series to build its models.
+public struct ModelContext: Sendable {
+    /// Horizons the user forecasts; `auto` scores candidates on these.
+    public var horizons: [Int]
+    /// Seconds between observations, when known: it turns "daily" and "weekly" into periods in
+    /// steps, the candidates seasonality detection checks.
+    public var stepSeconds: Double?
+
+    public init(horizons: [Int] = [1], stepSeconds: Double? = nil) {
+        self.horizons = horizons
+        self.stepSeconds = stepSeconds
+    }
+
+    /// Candidate seasonal periods in steps: a day and a week at `stepSeconds` (when they are
+    /// whole numbers of at least 2 steps), else none.
+    public var candidatePeriods: [Int] {
+        guard let step = stepSeconds, step > 0 else { return [] }
+        return [86_400.0, 604_800.0].compactMap { span in
+            let m = span / step
+            let rounded = m.rounded()
+            return rounded >= 2 && abs(m - rounded) < 1e-6 ? Int(rounded) : nil
+        }
+    }
+}
+
+/// The user-facing model names (`--model`, the config's `model:`) and how each is built.
+public enum ModelCatalog {
+    /// Every accepted name, `auto` first.
+    public static let names = ["auto", "naive", "snaive", "matrend"]
+
+    /// The spec for `name`, or nil when the name is unknown.
+    public static func spec(named name: String, context: ModelContext) -> ModelSpec? {
+        switch name {
+        case "auto": ModelSpec(auto(context: context))
+        case "naive": ModelSpec(SeasonalNaive(season: 1))
+        case "snaive": seasonal(context) { m in SeasonalNaive(season: m) }
+        case "matrend": ModelSpec(MovingAverageTrend())
+        default: nil
+        }
+    }
+
+    /// `auto`: backtests the simple candidates and every family that can fit, and keeps the
+    /// lowest MASE.
+    public static func auto(context: ModelContext) -> AutoForecaster {
+        let periods = context.candidatePeriods
+        let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 48,
+                                scaleLag: 1)
+        return AutoForecaster(backtest: backtest, minimumWindow: 3) { y in
+            var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
+            for m in usablePeriods(periods, windowCount: y.count) {
+                candidates.append(SeasonalNaive(season: m))
+            }
+            return candidates
+        }
+    }
+
+    /// Periods with at least two full seasons in the window plus room to backtest.
+    static func usablePeriods(_ periods: [Int], windowCount: Int) -> [Int] {
+        periods.filter { Double(windowCount) * 0.7 >= Double(2 * $0) }
+    }
+
+    /// A spec whose model depends on the detected season: fitted with the longest usable
+    /// candidate period, or non-seasonally when none fits the window.
+    private static func seasonal<F: Forecaster>(_ context: ModelContext,
+                                                _ make: @escaping @Sendable (Int) -> F) -> ModelSpec {
+        let periods = context.candidatePeriods
+        let minimum = make(1).minimumWindow
+        return ModelSpec(name: make(periods.first ?? 1).name, minimumWindow: minimum) { y throws(ModelError) in
+            let m = usablePeriods(periods, windowCount: y.count).first ?? 1
+            return try make(m).fitAny(y)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// The last `capacity` values of a stream, kept both in arrival order (to know which one to drop)
+/// and sorted (so any empirical quantile is one index away). Insert and evict are a binary search
+/// plus one `memmove` of at most `capacity` doubles: for the few hundred errors a calibrator keeps
+/// that is cheaper than any tree, and the quantile read is O(1).
+public struct RollingSortedSample: Sendable, Equatable {
+    public let capacity: Int
+    private var arrival: [Double] = []
+    private var oldest = 0
+    public private(set) var sorted: [Double] = []
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "capacity must be positive")
+        self.capacity = capacity
+        arrival.reserveCapacity(capacity)
+        sorted.reserveCapacity(capacity)
+    }
+
+    public var count: Int { sorted.count }
+
+    /// Adds `x` (finite values only; others are ignored), evicting the oldest value when full.
+    public mutating func append(_ x: Double) {
+        guard x.isFinite else { return }
+        if arrival.count < capacity {
+            arrival.append(x)
+        } else {
+            let evicted = arrival[oldest]
+            arrival[oldest] = x
+            oldest = (oldest + 1) % capacity
+            sorted.remove(at: Self.firstIndex(notBelow: evicted, in: sorted))
+        }
+        sorted.insert(x, at: Self.firstIndex(notBelow: x, in: sorted))
+    }
+
+    /// The `k`-th smallest value, 1-based; nil when `k` is outside `1...count`.
+    public func orderStatistic(_ k: Int) -> Double? {
+        k >= 1 && k <= sorted.count ? sorted[k - 1] : nil
+    }
+
+    /// Removes every value.
+    public mutating func removeAll() {
+        arrival.removeAll(keepingCapacity: true)
+        sorted.removeAll(keepingCapacity: true)
+        oldest = 0
+    }
+
+    private static func firstIndex(notBelow x: Double, in a: [Double]) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,172 @@
+/// Everything Prescient knows about one series, advanced one observation at a time: the window,
+/// the fitted model, the conformal calibrator and the anomaly scorer. Pure (no I/O, no clock):
+/// the service and `prescient replay` run exactly this code.
+///
+/// Per observation the work is O(1) in the window length (one model `update`, one `predict`, a
+/// calibrator update); refits run every `refitInterval` observations (more often while the
+/// series is young, and at once after a level shift). With `refitsInline` the modeler refits
+/// itself inside `observe`; otherwise it only raises `refitDue` and the owner runs
+/// `makeRefitJob().run()` elsewhere and hands the result to `install(_:)`.
+public struct SeriesModeler: Sendable {
+    /// How a series is modelled.
+    public struct Configuration: Sendable {
+        /// Horizons (steps ahead) to forecast; `Step.forecasts` follows this order.
+        public var horizons: [Int]
+        /// Interval level (0 < level < 1) for forecasts and the anomaly score.
+        public var level: Double
+        /// Observations kept for fitting.
+        public var windowCapacity: Int
+        /// Observations between scheduled refits once the series is established.
+        public var refitInterval: Int
+        /// Whether `observe` performs due refits itself (replay) or leaves them to the owner.
+        public var refitsInline: Bool
+        /// Out-of-sample errors kept per horizon for calibration.
+        public var calibrationCapacity: Int
+        /// Errors needed before calibrated bounds replace the model's own.
+        public var minimumCalibrationErrors: Int
+        public var calibrationMode: ConformalCalibrator.Mode
+        public var direction: AnomalyDirection
+        /// Consecutive exceedances treated as a level shift (see `AnomalyScorer`).
+        public var shiftPersistence: Int
+        /// The model to fit.
+        public var model: ModelSpec
+
+        public init(model: ModelSpec, horizons: [Int] = [1], level: Double = 0.95,
+                    windowCapacity: Int = 4032, refitInterval: Int = 288, refitsInline: Bool = true,
+                    calibrationCapacity: Int = 500, minimumCalibrationErrors: Int = 50,
+                    calibrationMode: ConformalCalibrator.Mode = .asymmetric,
+                    direction: AnomalyDirection = .both, shiftPersistence: Int = 12) {
+            self.model = model
+            self.horizons = horizons
+            self.level = level
+            self.windowCapacity = windowCapacity
+            self.refitInterval = refitInterval
+            self.refitsInline = refitsInline
+            self.calibrationCapacity = calibrationCapacity
+            self.minimumCalibrationErrors = minimumCalibrationErrors
+            self.calibrationMode = calibrationMode
+            self.direction = direction
+            self.shiftPersistence = shiftPersistence
+        }
+    }
+
+    /// The outcome of one observation.
+    public struct Step: Sendable {
+        /// Score of the observation against the forecast made before it (0 before any forecast
+        /// and for missing values); see `AnomalyScorer`.
+        public var anomalyScore: Double
+        /// Forecasts made after the observation, one per configured horizon.
+        public var forecasts: [HorizonInterval]
+        /// Name of the model that made them (`warmup` until the configured model can fit).
+        public var modelName: String
+        /// Whether a refit was installed during this observation.
+        public var refitted: Bool
+    }
+
+    public let configuration: Configuration
+    private var window: ObservationWindow
+    private var model: AnyFittedForecaster?
+    private var calibrator: ConformalCalibrator
+    private var scorer: AnomalyScorer
+    /// Calibrator horizons: 1 first (the anomaly score needs it), then the configured ones.
+    private let trackedHorizons: [Int]
+    private var oneStep: HorizonInterval?
+    /// Observations seen, and the count the current model had seen when fitted.
+    public private(set) var observed = 0
+    private var fittedAt = 0
+    private var usingWarmup = true
+    private var shiftPending = false
+
+    public init(configuration: Configuration) {
+        precondition(!configuration.horizons.isEmpty && configuration.horizons.allSatisfy { $0 >= 1 },
+                     "horizons must be at least 1")
+        precondition(configuration.level > 0 && configuration.level < 1, "level must be in (0, 1)")
+        self.configuration = configuration
+        window = ObservationWindow(capacity: max(2, configuration.windowCapacity))
+        trackedHorizons = [1] + configuration.horizons.filter { $0 != 1 }
+        calibrator = ConformalCalibrator(horizons: trackedHorizons, capacity: configuration.calibrationCapacity,
+                                         minimumErrors: configuration.minimumCalibrationErrors,
+                                         mode: configuration.calibrationMode)
+        scorer = AnomalyScorer(direction: configuration.direction, persistence: configuration.shiftPersistence)
+    }
+
+    /// Name of the model in use (`warmup` before the configured one could fit, `none` before
+    /// any finite value).
+    public var modelName: String { model?.name ?? "none" }
+
+    /// Fitted parameters of the model in use.
+    public var parameters: [String: Double] { model?.parameters ?? [:] }
+
+    /// Whether a refit is due: on schedule (every `refitInterval` points; while warming up,
+    /// whenever the window has doubled), or after a level shift.
+    public var refitDue: Bool {
+        let since = observed - fittedAt
+        if shiftPending { return true }
+        if usingWarmup || observed < configuration.refitInterval {
+            // Refit as the window doubles, so a young series gets a real model quickly without
+            // paying a fit per point.
+            return since >= max(1, min(configuration.refitInterval, fittedAt))
+        }
+        return since >= configuration.refitInterval
+    }
+
+    /// Takes in one observation (NaN or ±Inf means missing) and returns its anomaly score and the
+    /// forecasts made after it.
+    public mutating func observe(_ value: Double) -> Step {
+        let y = value.isFinite ? value : .nan
+        let score = oneStep.map { scorer.score(y, against: $0) } ?? 0
+        if scorer.shiftDetected { shiftPending = true }
+        calibrator.observe(y)
+        window.append(y)
+        observed += 1
+        model?.update(with: y)
+
+        var refitted = false
+        if model == nil || (configuration.refitsInline && refitDue) {
+            refitted = install(makeRefitJob().run())
+        }
+        return Step(anomalyScore: score, forecasts: forecast(), modelName: modelName, refitted: refitted)
+    }
+
+    /// A snapshot of the window to refit on, e.g. on a background task.
+    public func makeRefitJob() -> RefitJob {
+        RefitJob(window: window.values, observedAt: observed, spec: configuration.model)
+    }
+
+    /// Installs a refit, first replaying through `update` the observations that arrived after
+    /// its snapshot, so the model is current. Ignores results older than the installed model.
+    /// - Returns: whether the result was installed.
+    @discardableResult
+    public mutating func install(_ result: RefitResult) -> Bool {
+        guard var fitted = result.model, result.observedAt >= fittedAt || model == nil,
+              result.observedAt <= observed else { return false }
+        for y in window.suffix(observed - result.observedAt) { fitted.update(with: y) }
+        model = fitted
+        fittedAt = result.observedAt
+        usingWarmup = result.isWarmup
+        shiftPending = false
+        return true
+    }
+
+    /// The forecasts for the configured horizons from the current state, and (internally) the
+    /// one-step interval the next observation will be scored against.
+    private mutating func forecast() -> [HorizonInterval] {
+        guard let model else {
+            oneStep = nil
+            return configuration.horizons.map {
+                HorizonInterval(horizon: $0, point: .nan, lower: .nan, upper: .nan, calibrated: false)
+            }
+        }
+        let maxH = trackedHorizons.max() ?? 1
+        var raw = model.predict(horizon: maxH, level: configuration.level)
+        // A model that produced non-finite values would poison the calibrator and the score.
+        if raw.point.contains(where: { !$0.isFinite }) {
+            let last = window.suffix(window.count).last(where: \.isFinite) ?? 0
+            raw = Forecast(point: raw.point.map { $0.isFinite ? $0 : last })
+        }
+        calibrator.record(raw)
+        let intervals = calibrator.calibrate(raw, level: configuration.level)
+        oneStep = intervals[0]
+        return configuration.horizons.map { h in intervals[trackedHorizons.firstIndex(of: h)!] }
+    }
+}

@@ -74,13 +74,22 @@ public struct ETS: Forecaster {
             let (_, sse) = Self.run(y, from: initial, smoothing)
             return Double(filled.finite) * log(max(sse, .leastNormalMagnitude))
         }
-        // Two starts (slow and fast smoothing) and a restart from the better one: Nelder–Mead
-        // stalls easily on these surfaces, and each evaluation is only one O(n) pass.
-        var best = optimizer.minimize(objective, from: search.start(alpha: 0.1))
-        let fast = optimizer.minimize(objective, from: search.start(alpha: 0.5))
-        if fast.value < best.value { best = fast }
-        let again = optimizer.minimize(objective, from: best.x)
-        if again.value <= best.value { best = again }
+        // Three starts (slow with a flat, near-fixed trend and season; moderate; fast) and restarts
+        // from the best: Nelder–Mead stalls easily on these flat surfaces, and each evaluation
+        // is only one O(n) pass.
+        var best = optimizer.minimize(objective, from: search.start(alpha: 0.02, ratio: 0.01, flat: true))
+        for alpha in [0.1, 0.5] {
+            let other = optimizer.minimize(objective, from: search.start(alpha: alpha, ratio: 0.1, flat: false))
+            if other.value < best.value { best = other }
+        }
+        // Restarting from the best point with a fresh simplex escapes the ridges where a
+        // collapsed simplex stops; a few rounds until no real gain.
+        for _ in 0..<4 {
+            let again = optimizer.minimize(objective, from: best.x)
+            let gain = best.value - again.value
+            if gain > 0 { best = again }
+            if gain < 1e-6 * max(1, abs(best.value)) { break }
+        }
 
         let (smoothing, initial) = search.decode(best.x)
         let (state, sse) = Self.run(y, from: initial, smoothing)
@@ -170,6 +179,8 @@ struct ETSSearchSpace {
     let scale: Double
 
     static let lower = 1e-4, upper = 0.9999, phiLower = 0.8, phiUpper = 0.98
+    /// Slope offsets are in hundredths of the series' spread per step.
+    static let slopeUnit = 0.01
 
     init(form: ETSForm, seeds: ETSSeeds, data: [Double]) {
         self.form = form
@@ -182,15 +193,16 @@ struct ETSSearchSpace {
     private static func logistic(_ u: Double) -> Double { 1 / (1 + exp(-u)) }
     private static func logit(_ p: Double) -> Double { log(p / (1 - p)) }
 
-    /// The search vector for a starting `alpha`: beta a tenth of alpha, gamma a twentieth of
-    /// what alpha leaves, phi 0.95, seeds at the data's estimates.
-    func start(alpha: Double) -> [Double] {
+    /// The search vector for a starting `alpha`: beta the fraction `ratio` of alpha, gamma
+    /// half that fraction of what alpha leaves, phi 0.95, seeds at the data's estimates except
+    /// the slope when `flat` (the slope of the first few points is often noise).
+    func start(alpha: Double, ratio: Double, flat: Bool) -> [Double] {
         var v = [Self.logit((alpha - Self.lower) / (Self.upper - Self.lower))]
-        if form.hasTrend { v.append(Self.logit(0.1)) }
-        if form.isSeasonal { v.append(Self.logit(0.05)) }
+        if form.hasTrend { v.append(Self.logit(ratio)) }
+        if form.isSeasonal { v.append(Self.logit(ratio / 2)) }
         if form.trend == .damped { v.append(Self.logit((0.95 - Self.phiLower) / (Self.phiUpper - Self.phiLower))) }
         v.append(0)  // level offset
-        if form.hasTrend { v.append(0) }
+        if form.hasTrend { v.append(flat ? -seeds.slope / (Self.slopeUnit * scale) : 0) }
         if form.optimisesSeasonalSeeds { v += [Double](repeating: 0, count: form.period - 1) }
         return v
     }
@@ -206,7 +218,7 @@ struct ETSSearchSpace {
         if form.trend == .damped { p.phi = Self.phiLower + (Self.phiUpper - Self.phiLower) * Self.logistic(next()) }
         var state = ETSState(level: seeds.level + scale * next())
         // Slope seeds live on a per-step scale, far smaller than the level's.
-        if form.hasTrend { state.slope = seeds.slope + 0.01 * scale * next() }
+        if form.hasTrend { state.slope = seeds.slope + Self.slopeUnit * scale * next() }
         if form.isSeasonal {
             var season = seeds.season
             if form.optimisesSeasonalSeeds {

@@ -26,7 +26,7 @@ public struct ModelContext: Sendable {
 /// The user-facing model names (`--model`, the config's `model:`) and how each is built.
 public enum ModelCatalog {
     /// Every accepted name, `auto` first.
-    public static let names = ["auto", "naive", "snaive", "matrend"]
+    public static let names = ["auto", "naive", "snaive", "matrend", "ets", "trend_seasonal"]
 
     /// The spec for `name`, or nil when the name is unknown.
     public static func spec(named name: String, context: ModelContext) -> ModelSpec? {
@@ -35,6 +35,8 @@ public enum ModelCatalog {
         case "naive": ModelSpec(SeasonalNaive(season: 1))
         case "snaive": seasonal(context) { m in SeasonalNaive(season: m) }
         case "matrend": ModelSpec(MovingAverageTrend())
+        case "ets": seasonal(context) { m in AutoETS(season: m) }
+        case "trend_seasonal": seasonal(context) { m in TrendSeasonal(seasons: m > 1 ? [m] : []) }
         default: nil
         }
     }
@@ -47,9 +49,10 @@ public enum ModelCatalog {
                                 scaleLag: 1)
         return AutoForecaster(backtest: backtest, minimumWindow: 3) { y in
             var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
-            for m in usablePeriods(periods, windowCount: y.count) {
-                candidates.append(SeasonalNaive(season: m))
-            }
+            let seasons = usablePeriods(periods, windowCount: y.count)
+            for m in seasons { candidates.append(SeasonalNaive(season: m)) }
+            candidates.append(AutoETS(season: seasons.first ?? 1))
+            if let m = seasons.first { candidates.append(TrendSeasonal(seasons: [m])) }
             return candidates
         }
     }

@@ -28,6 +28,8 @@ public struct SeriesModeler: Sendable {
         public var direction: AnomalyDirection
         /// Consecutive exceedances treated as a level shift (see `AnomalyScorer`).
         public var shiftPersistence: Int
+        /// Whether isolated exceedances are clamped before they reach the model's state.
+        public var robustUpdates: Bool
         /// The model to fit.
         public var model: ModelSpec
 
@@ -35,7 +37,9 @@ public struct SeriesModeler: Sendable {
                     windowCapacity: Int = 4032, refitInterval: Int = 288, refitsInline: Bool = true,
                     calibrationCapacity: Int = 500, minimumCalibrationErrors: Int = 50,
                     calibrationMode: ConformalCalibrator.Mode = .asymmetric,
-                    direction: AnomalyDirection = .both, shiftPersistence: Int = 12) {
+                    direction: AnomalyDirection = .both, shiftPersistence: Int = 12,
+                    robustUpdates: Bool = false) {
+            self.robustUpdates = robustUpdates
             self.model = model
             self.horizons = horizons
             self.level = level
@@ -119,13 +123,25 @@ public struct SeriesModeler: Sendable {
         calibrator.observe(y)
         window.append(y)
         observed += 1
-        model?.update(with: y)
+        let fed = robust(y)
+        model?.update(with: fed)
 
         var refitted = false
         if model == nil || (configuration.refitsInline && refitDue) {
             refitted = install(makeRefitJob().run())
         }
         return Step(anomalyScore: score, forecasts: forecast(), modelName: modelName, refitted: refitted)
+    }
+
+    /// The value the model's state is advanced with: `y` itself, except that an isolated
+    /// exceedance (outside the one-step interval, in a run shorter than `shiftPersistence`) is
+    /// clamped to the interval's edge when `robustUpdates` is on, so a spike does not drag the
+    /// level (and cause a second alarm when the series returns). Once the run is long enough to
+    /// be a level shift the raw values flow again and the model follows.
+    private func robust(_ y: Double) -> Double {
+        guard configuration.robustUpdates, y.isFinite, let oneStep, scorer.run != 0,
+              abs(scorer.run) < configuration.shiftPersistence else { return y }
+        return min(max(y, oneStep.lower), oneStep.upper)
     }
 
     /// A snapshot of the window to refit on, e.g. on a background task.

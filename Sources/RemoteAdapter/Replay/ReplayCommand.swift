@@ -43,6 +43,15 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Observations kept in the window the models fit on.")
     var window: Int = 4032
 
+    @Option(help: "Out-of-sample errors kept per horizon to calibrate intervals.")
+    var calibrationWindow: Int = 500
+
+    @Option(help: "Consecutive exceedances after which a deviation is a level shift.")
+    var shiftPersistence: Int = 12
+
+    @Flag(help: "Clamp isolated exceedances to the interval edge before they reach the model.")
+    var robustUpdates = false
+
     public init() {}
 
     public func validate() throws {
@@ -78,7 +87,9 @@ public struct ReplayCommand: AsyncParsableCommand {
         }
         var modeler = SeriesModeler(configuration: .init(
             model: spec, horizons: hs, level: level, windowCapacity: window, refitInterval: refitEvery,
-            refitsInline: true, direction: AnomalyDirection(rawValue: direction) ?? .both))
+            refitsInline: true, calibrationCapacity: calibrationWindow,
+            direction: AnomalyDirection(rawValue: direction) ?? .both, shiftPersistence: shiftPersistence,
+            robustUpdates: robustUpdates))
 
         let out: FileHandle
         if let output {

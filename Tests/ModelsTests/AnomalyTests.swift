@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Models
+
+@Suite struct AnomalyTests {
+    let interval = HorizonInterval(horizon: 1, point: 10, lower: 6, upper: 12, calibrated: true)
+
+    @Test func scoreIsZeroAtForecastOneAtEdgeAndGrowsBeyond() {
+        var scorer = AnomalyScorer()
+        let atPoint = scorer.score(10, against: interval)
+        let atUpper = scorer.score(12, against: interval)
+        let atLower = scorer.score(6, against: interval)  // asymmetric: the lower edge is 4 away
+        let halfway = scorer.score(11, against: interval)
+        #expect(atPoint == 0)
+        #expect(abs(atUpper - 1) < 1e-12)
+        #expect(abs(atLower - 1) < 1e-12)
+        #expect(abs(halfway - 0.5) < 1e-12)
+        let beyond = scorer.score(14, against: interval)
+        #expect(beyond > 1.9 && beyond < 2.1)
+    }
+
+    @Test func directionIgnoresTheOtherSide() {
+        var up = AnomalyScorer(direction: .up)
+        var down = AnomalyScorer(direction: .down)
+        let upBelow = up.score(2, against: interval), upAbove = up.score(20, against: interval)
+        let downAbove = down.score(20, against: interval), downBelow = down.score(2, against: interval)
+        #expect(upBelow == 0 && upAbove > 1)
+        #expect(downAbove == 0 && downBelow > 1)
+    }
+
+    @Test func flatSeriesScoresFinitelyAndFlagsAMove() {
+        var modeler = SeriesModeler(configuration: .init(model: ModelSpec(SeasonalNaive(season: 1)),
+                                                         refitInterval: 50))
+        for _ in 0..<300 {
+            let step = modeler.observe(42)
+            #expect(step.anomalyScore == 0)
+            #expect(step.forecasts.allSatisfy { $0.point == 42 && $0.lower.isFinite && $0.upper.isFinite })
+        }
+        let moved = modeler.observe(42.5)
+        #expect(moved.anomalyScore.isFinite && moved.anomalyScore > 1)
+        var zero = SeriesModeler(configuration: .init(model: ModelSpec(SeasonalNaive(season: 1))))
+        for _ in 0..<100 { _ = zero.observe(0) }
+        let fromZero = zero.observe(1e-3)
+        #expect(fromZero.anomalyScore.isFinite && fromZero.anomalyScore > 1)
+    }
+
+    @Test func levelShiftAlarmsThenReadaptsWithinBoundedPoints() {
+        // A model that cannot follow a shift for a whole season: seasonal naive, period 24.
+        let persistence = 6
+        var modeler = SeriesModeler(configuration: .init(
+            model: ModelSpec(SeasonalNaive(season: 24)), refitInterval: 1_000, shiftPersistence: persistence))
+        var rng = SeededGenerator(seed: 11)
+        func value(_ t: Int) -> Double {
+            let season: Double = 3 * sin(Double(t) * 2 * Double.pi / 24)
+            return 10 + season + 0.2 * rng.normal()
+        }
+        for t in 0..<1_000 { _ = modeler.observe(value(t)) }
+        var scores: [Double] = []
+        for t in 1_000..<1_200 { scores.append(modeler.observe(value(t) + 20).anomalyScore) }
+        #expect(scores[0] > 5, "the shift itself is an anomaly")
+        // After 2 * persistence points the shift is the new normal: no score near the shift's
+        // size, and exceedances no more frequent than a 95% interval's own misses allow.
+        let after = scores[(2 * persistence)...]
+        let exceedances = Double(after.filter { $0 > 1 }.count) / Double(after.count)
+        #expect(after.allSatisfy { $0 < 3 }, "still alarming: \(after.filter { $0 >= 3 })")
+        #expect(exceedances < 0.12, "exceedance rate \(exceedances)")
+    }
+
+    @Test func nonFiniteValuesScoreZeroAndBreakRuns() {
+        var scorer = AnomalyScorer(persistence: 3)
+        _ = scorer.score(100, against: interval)
+        #expect(scorer.run == 1)
+        let missing = scorer.score(.nan, against: interval)
+        #expect(missing == 0 && scorer.run == 0)
+        let infinite = scorer.score(.infinity, against: interval)
+        #expect(infinite == 0)
+    }
+}

@@ -16,7 +16,7 @@ struct ARMALikelihood: Sendable {
         var logLikelihood: Double
         var sigma2: Double
         var constant: Double
-        /// Observations the likelihood is over (CSS drops the first AR-degree steps).
+        /// Observations the likelihood is over (the differenced series' length).
         var used: Int
     }
 
@@ -57,9 +57,12 @@ struct ARMALikelihood: Sendable {
         }
         let constant = includeConstant && s11 > 0 ? sw1 / s11 : 0
         let sse = max(sww - 2 * constant * sw1 + constant * constant * s11, 0)
+        // As R does for CSS: σ² over the residuals computed, the likelihood scaled to the whole
+        // differenced series, so models conditioning on different numbers of steps (P = 0 vs 1
+        // with m = 288) stay comparable by AICc.
         let sigma2 = sse / Double(used)
-        let loglik = -0.5 * Double(used) * (log(2 * Double.pi * sigma2) + 1)
-        return Evaluation(logLikelihood: loglik, sigma2: sigma2, constant: constant, used: used)
+        let loglik = -0.5 * Double(n) * (log(2 * Double.pi * sigma2) + 1)
+        return Evaluation(logLikelihood: loglik, sigma2: sigma2, constant: constant, used: n)
     }
 
     // MARK: Exact likelihood
@@ -110,20 +113,24 @@ struct ARMALikelihood: Sendable {
             aw[r - 1] = phi[r - 1] * aw0
             a1[r - 1] = phi[r - 1] * a10
             if steady { continue }
-            // P <- T (P - P e1 e1' P / F) T' + g g', using T's shape (first column phi, ones
-            // above the diagonal) instead of dense products.
+            // P <- T (P - P e1 e1' P / F) T' + g g' in one symmetric pass, using T's shape (first
+            // column phi, ones above the diagonal): with Pf the filtered covariance,
+            // P'[i][j] = phi_i phi_j Pf[0][0] + phi_i Pf[0][j+1] + phi_j Pf[i+1][0] + Pf[i+1][j+1] + g_i g_j,
+            // and Pf[0][.] = 0 after filtering on the first state.
             P.withUnsafeMutableBufferPointer { P in
                 M.withUnsafeMutableBufferPointer { M in
                     for i in 0..<r { column[i] = P[i * r] }
-                    for i in 0..<r {
-                        for j in 0..<r { P[i * r + j] -= column[i] * column[j] / F }
+                    for i in 1..<max(r, 1) {
+                        for j in i..<r {
+                            M[i * r + j] = P[i * r + j] - column[i] * column[j] / F
+                        }
                     }
                     for i in 0..<r {
-                        for j in 0..<r { M[i * r + j] = phi[i] * P[j] + (i + 1 < r ? P[(i + 1) * r + j] : 0) }
-                    }
-                    for i in 0..<r {
-                        for j in 0..<r {
-                            P[i * r + j] = M[i * r] * phi[j] + (j + 1 < r ? M[i * r + j + 1] : 0) + g[i] * g[j]
+                        for j in i..<r {
+                            var v = g[i] * g[j]
+                            if i + 1 < r, j + 1 < r { v += M[(i + 1) * r + j + 1] }
+                            P[i * r + j] = v
+                            P[j * r + i] = v
                         }
                     }
                 }
@@ -148,29 +155,50 @@ struct ARMALikelihood: Sendable {
         }
         var S = [Double](repeating: 0, count: r * r)
         for i in 0..<r { for j in 0..<r { S[i * r + j] = g[i] * g[j] } }
-        var tmp = [Double](repeating: 0, count: r * r)
-        func multiply(_ x: [Double], _ y: [Double], transposeY: Bool, into z: inout [Double]) {
-            for i in 0..<r {
-                for j in 0..<r {
-                    var s = 0.0
-                    for k in 0..<r { s += x[i * r + k] * (transposeY ? y[j * r + k] : y[k * r + j]) }
-                    z[i * r + j] = s
+        var AS = [Double](repeating: 0, count: r * r)
+        var AA = [Double](repeating: 0, count: r * r)
+        A.withUnsafeMutableBufferPointer { A in
+            S.withUnsafeMutableBufferPointer { S in
+                AS.withUnsafeMutableBufferPointer { AS in
+                    AA.withUnsafeMutableBufferPointer { AA in
+                        for _ in 0..<64 {
+                            // AS = A S
+                            for i in 0..<r {
+                                for j in 0..<r { AS[i * r + j] = 0 }
+                                for k in 0..<r {
+                                    let a = A[i * r + k]
+                                    if a == 0 { continue }
+                                    for j in 0..<r { AS[i * r + j] += a * S[k * r + j] }
+                                }
+                            }
+                            // S += (A S) A', symmetric.
+                            var change = 0.0, size = 0.0
+                            for i in 0..<r {
+                                for j in i..<r {
+                                    var v = 0.0
+                                    for k in 0..<r { v += AS[i * r + k] * A[j * r + k] }
+                                    let updated = S[i * r + j] + v
+                                    S[i * r + j] = updated
+                                    S[j * r + i] = updated
+                                    change = max(change, abs(v))
+                                    size = max(size, abs(updated))
+                                }
+                            }
+                            if change <= 1e-11 * size { break }
+                            // A = A A
+                            for i in 0..<r {
+                                for j in 0..<r { AA[i * r + j] = 0 }
+                                for k in 0..<r {
+                                    let a = A[i * r + k]
+                                    if a == 0 { continue }
+                                    for j in 0..<r { AA[i * r + j] += a * A[k * r + j] }
+                                }
+                            }
+                            for i in 0..<(r * r) { A[i] = AA[i] }
+                        }
+                    }
                 }
             }
-        }
-        for _ in 0..<64 {
-            multiply(A, S, transposeY: false, into: &tmp)   // A S
-            var ASA = [Double](repeating: 0, count: r * r)
-            multiply(tmp, A, transposeY: true, into: &ASA)   // A S A'
-            var change = 0.0, size = 0.0
-            for i in 0..<(r * r) {
-                S[i] += ASA[i]
-                change = max(change, abs(ASA[i]))
-                size = max(size, abs(S[i]))
-            }
-            multiply(A, A, transposeY: false, into: &tmp)
-            A = tmp
-            if change <= 1e-13 * size { break }
         }
         return S
     }

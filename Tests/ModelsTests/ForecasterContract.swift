@@ -185,14 +185,13 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// Reads a NAB CSV (`timestamp,value`) from the shared data folder; nil when the folder is absent.
 enum NABData {
-    /// `/work/shared/data/nab-dev`, found relative to this file: `../../../shared/data/nab-dev`
-    /// from the repository root.
+    /// `/work/shared/data/nab-dev` when the repository is `/work/main`: found relative to this
+    /// file (`Tests/ModelsTests/../../../shared/data/nab-dev`), after resolving symlinks so a
+    /// scratch package that links the test files finds it too.
     static var folder: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // ModelsTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
-            .appendingPathComponent("../../shared/data/nab-dev").standardized
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/data/nab-dev").standardized
     }
 
     static var isAvailable: Bool { FileManager.default.fileExists(atPath: folder.path) }

@@ -204,7 +204,7 @@ enum NABData {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        for line in text.split(separator: "\n").dropFirst() {
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {  // some NAB files use CRLF
             let fields = line.split(separator: ",")
             guard fields.count >= 2 else { continue }
             values.append(Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan)

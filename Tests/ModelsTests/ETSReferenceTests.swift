@@ -7,7 +7,8 @@ import Testing
 /// `conventions` object defines every number). Both fit by Nelder–Mead from different starts,
 /// so on flat likelihoods they can stop in different places: we require our optimum to be at
 /// least as good as the reference's (within 1% of SSE), and compare the forecasts, intervals
-/// and information criteria wherever both found the same optimum.
+/// and information criteria wherever both found the same optimum. Where statsforecast stops
+/// early, statsmodels' `ETSModel` (second test) reaches our optimum, which pins those fits too.
 @Suite struct ETSReferenceTests {
     struct Fixture: Decodable {
         struct Series: Decodable {
@@ -112,5 +113,50 @@ import Testing
             #expect(picked.aicc <= series.auto_additive.aicc + tolerance,
                     "\(series.name): picked \(picked.form) AICc \(picked.aicc), statsforecast \(series.auto_additive.form) \(series.auto_additive.aicc)")
         }
+    }
+
+    /// statsmodels' `ETSModel` on the fits where statsforecast stops early, and on a daily
+    /// season (m = 288) with decomposition seeds (`Fixtures/ets_statsmodels.json`, made by
+    /// `scripts/reference/make_ets_fixtures.py`): the same rule, our optimum at least as good
+    /// and, where it is the same optimum, the same forecasts.
+    @Test func likelihoodAndForecastsMatchStatsmodels() throws {
+        struct Cases: Decodable {
+            struct Case: Decodable {
+                let name: String
+                let form: String
+                let season_length: Int
+                let values: [Double]
+                let loglik_r: Double
+                let forecast: [Double]
+            }
+            let cases: [Case]
+        }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/ets_statsmodels.json")
+        let fixture = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: url))
+        var compared = 0
+        for c in fixture.cases {
+            let form = try #require(Self.form(c.form, season: c.season_length))
+            let model = ETS(form: form)
+            let fitted = try model.fit(c.values)
+            let label = "\(c.name) \(c.form)"
+            let n = Double(c.values.count)
+            let tolerance = 0.005 * n
+            #expect(fitted.loglik >= c.loglik_r - tolerance, "\(label): ours \(fitted.loglik), statsmodels \(c.loglik_r)")
+            guard abs(fitted.loglik - c.loglik_r) <= tolerance else {
+                print("[ets-statsmodels] \(label): better optimum, loglik \(fitted.loglik) vs \(c.loglik_r)")
+                continue
+            }
+            compared += 1
+            let mean = c.values.reduce(0, +) / n
+            let sd = (c.values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+            let f = model.predict(fitted, horizon: c.forecast.count, level: nil)
+            for h in c.forecast.indices {
+                #expect(abs(f.point[h] - c.forecast[h]) <= max(0.02 * abs(c.forecast[h]), 0.05 * sd),
+                        "\(label) h=\(h + 1): \(f.point[h]) vs \(c.forecast[h])")
+            }
+        }
+        print("[ets-statsmodels] compared \(compared) of \(fixture.cases.count) fits in full")
+        #expect(compared * 2 >= fixture.cases.count)
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Models
+import Models
 
 @Suite("Least squares")
 struct LeastSquaresTests {

@@ -123,13 +123,28 @@ struct TrendSeasonalTests {
         #expect(TrendSeasonal(seasons: []).minimumWindow > 2 + 25)
     }
 
-    @Test("beats seasonal naive on a real daily series",
-          .enabled(if: NABData.isAvailable, "needs /work/shared/data/nab-dev"))
-    func beatsSeasonalNaiveOnDailySeries() throws {
-        let (y, _) = try NABData.load("artificialNoAnomaly/art_daily_small_noise.csv")
-        let result = rollingMASE(y, period: 288, horizons: [1, 12], model: TrendSeasonal(seasons: [288]))
+    @Test("beats seasonal naive on a noisy daily square wave",
+          .enabled(if: NABSeries.isAvailable, "needs /work/shared/data/nab-dev"))
+    func beatsSeasonalNaiveOnNoisyDailyPattern() throws {
+        let y = try NABSeries.values("artificialNoAnomaly/art_daily_small_noise.csv")
+        // The daily pattern switches level sharply; a high Fourier order resolves the edges
+        // (at the default 10 the ringing at the edges costs more than the averaged noise gains).
+        let model = TrendSeasonal(seasons: [288], fourierOrders: [40])
+        let result = rollingMASE(y, period: 288, horizons: [1, 6, 12], model: model)
         // Seasonal naive repeats yesterday's noise; the regression averages it out.
-        for (h, mase) in result.model { #expect(mase < result.seasonalNaive[h]!, "h=\(h): \(mase) vs \(result.seasonalNaive[h]!)") }
+        for (h, mase) in result.model.sorted(by: { $0.key < $1.key }) {
+            #expect(mase < 0.95 * result.seasonalNaive[h]!, "h=\(h): \(mase) vs \(result.seasonalNaive[h]!)")
+        }
+    }
+
+    @Test("beats seasonal naive on real road occupancy with its default settings",
+          .enabled(if: NABSeries.isAvailable, "needs /work/shared/data/nab-dev"))
+    func beatsSeasonalNaiveOnTraffic() throws {
+        let y = try NABSeries.values("realTraffic/occupancy_6005.csv")
+        let result = rollingMASE(y, period: 288, horizons: [1, 6, 12], model: TrendSeasonal(seasons: [288]))
+        for (h, mase) in result.model.sorted(by: { $0.key < $1.key }) {
+            #expect(mase < 0.8 * result.seasonalNaive[h]!, "h=\(h): \(mase) vs \(result.seasonalNaive[h]!)")
+        }
     }
 }
 
@@ -142,6 +157,7 @@ func rollingMASE<F: Forecaster>(
     window: Int = 4032, refitEvery: Int = 288, origins: Int = 200
 ) -> (model: [Int: Double], seasonalNaive: [Int: Double], fitSeconds: [Double]) {
     let n = y.count, warmup = (n + 1) / 2, maxH = horizons.max()!
+    precondition(warmup > period && n - maxH > warmup, "series too short for the backtest")
     var scaleSum = 0.0, scaleCount = 0
     for t in period..<warmup where y[t].isFinite && y[t - period].isFinite {
         scaleSum += abs(y[t] - y[t - period]); scaleCount += 1
@@ -176,4 +192,67 @@ func rollingMASE<F: Forecaster>(
     }
     func mase(_ e: [Double]) -> Double { e.reduce(0, +) / Double(max(e.count, 1)) / scale }
     return (errors.mapValues(mase), naiveErrors.mapValues(mase), fitSeconds)
+}
+
+/// NAB series' values, from `/work/shared/data/nab-dev` found next to the repository (this
+/// file's real path, symlinks resolved, is `<repo>/Tests/ModelsTests/…`; the data sit in
+/// `<repo>/../shared/data/nab-dev`).
+enum NABSeries {
+    static var folder: URL {
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent()  // ModelsTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // repository root
+            .appendingPathComponent("../shared/data/nab-dev").standardized
+    }
+
+    static var isAvailable: Bool { FileManager.default.fileExists(atPath: folder.path) }
+
+    /// The `value` column of `relativePath` (e.g. `realTraffic/speed_6005.csv`), NaN where unparsable.
+    static func values(_ relativePath: String) throws -> [Double] {
+        let text = try String(contentsOf: folder.appendingPathComponent(relativePath), encoding: .utf8)
+        return text.split(whereSeparator: \.isNewline).dropFirst().compactMap { line in
+            let fields = line.split(separator: ",")
+            guard fields.count >= 2 else { return nil }
+            return Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+        }
+    }
+}
+
+/// Timing figures for the docs; run with `PRESCIENT_BENCH=1 swift test -c release --filter TrendSeasonalTiming`.
+@Suite("Trend + seasonality timing", .enabled(if: ProcessInfo.processInfo.environment["PRESCIENT_BENCH"] != nil))
+struct TrendSeasonalTiming {
+    static func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+        var times = [Double]()
+        for _ in 0..<runs {
+            let start = Date()
+            try body()
+            times.append(Date().timeIntervalSince(start))
+        }
+        return times.sorted()[runs / 2]
+    }
+
+    @Test("fit and update times", arguments: [(2016, [288]), (4032, [288, 2016])])
+    func timing(count: Int, seasons: [Int]) throws {
+        var rng = SplitMix64(seed: 1)
+        let y = (0..<count).map { t -> Double in
+            let x = Double(t)
+            let daily: Double = 10 * sin(2 * .pi * x / 288)
+            let weekly: Double = 3 * sin(2 * .pi * x / 2016)
+            return 100 + 0.01 * x + daily + weekly + rng.nextGaussian()
+        }
+        let model = TrendSeasonal(seasons: seasons)
+        let fit = try Self.medianSeconds(runs: 11) { _ = try model.fit(y) }
+        var fitted = try model.fit(y)
+        let updates = 100_000
+        let start = Date()
+        for i in 0..<updates { model.update(&fitted, with: y[i % count]) }
+        let perUpdate = Date().timeIntervalSince(start) / Double(updates)
+        let predict = Self.medianSeconds(runs: 101) { _ = model.predict(fitted, horizon: 12, level: 0.9) }
+        print("trend_seasonal n=\(count) seasons=\(seasons): fit \(String(format: "%.2f", fit * 1000)) ms, "
+              + "update \(String(format: "%.2f", perUpdate * 1e6)) µs, predict(12) \(String(format: "%.1f", predict * 1e6)) µs")
+        // Generous bounds (a shared 2-core machine); the design target is well under 50 ms.
+        #expect(fit < 0.2)
+        #expect(perUpdate < 1e-4)
+    }
 }

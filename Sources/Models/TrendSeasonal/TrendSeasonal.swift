@@ -36,6 +36,8 @@ public struct TrendSeasonal: Forecaster {
     public var changepointPriorScale: Double
     /// Scale of the Gaussian prior on Fourier coefficients, in standard deviations of the series.
     public var seasonalityPriorScale: Double
+    /// Reweighted passes of Huber regression after the plain least-squares fit (0 = plain).
+    public var robustPasses: Int
 
     /// - Parameters:
     ///   - seasons: season periods in steps, e.g. `[288]` for daily at 5-minute steps; may be empty.
@@ -44,10 +46,11 @@ public struct TrendSeasonal: Forecaster {
     ///   - changepointRange: share of the window that holds candidate changepoints.
     ///   - changepointPriorScale: Laplace scale of slope changes; see the property.
     ///   - seasonalityPriorScale: Gaussian scale of the Fourier coefficients.
+    ///   - robustPasses: Huber reweighting passes that limit the pull of spikes (0 = plain).
     public init(
         seasons: [Int] = [288], fourierOrders: [Int]? = nil, changepoints: Int = 25,
         changepointRange: Double = 0.8, changepointPriorScale: Double = 0.05,
-        seasonalityPriorScale: Double = 10
+        seasonalityPriorScale: Double = 10, robustPasses: Int = 1
     ) {
         self.seasons = seasons
         self.fourierOrders = fourierOrders ?? seasons.map { min(10, $0 / 2) }
@@ -55,6 +58,7 @@ public struct TrendSeasonal: Forecaster {
         self.changepointRange = changepointRange
         self.changepointPriorScale = changepointPriorScale
         self.seasonalityPriorScale = seasonalityPriorScale
+        self.robustPasses = robustPasses
     }
 
     public var name: String { "trend_seasonal" }
@@ -83,6 +87,7 @@ public struct TrendSeasonal: Forecaster {
         guard changepointPriorScale > 0, changepointPriorScale.isFinite else {
             throw .invalidParameter("changepointPriorScale must be positive")
         }
+        guard robustPasses >= 0 else { throw .invalidParameter("robustPasses \(robustPasses) is negative") }
         guard seasonalityPriorScale > 0, seasonalityPriorScale.isFinite else {
             throw .invalidParameter("seasonalityPriorScale must be positive")
         }
@@ -102,22 +107,32 @@ public struct TrendSeasonal: Forecaster {
             windowLength: y.count, candidateChangepoints: changepoints,
             changepointRange: changepointRange, seasons: Array(zip(seasons, fourierOrders)))
         let p = features.count
-        var equations = NormalEquations(columns: p)
         var row = [Double](repeating: 0, count: p)
-        for (i, v) in y.enumerated() where v.isFinite {
-            features.fill(&row, step: i)
-            equations.add(row: row, target: (v - center) / scale)
-        }
-        let coefficients: [Double]
-        do {
-            coefficients = try solvePenalised(equations, features: features)
-        } catch {
-            throw .didNotConverge
-        }
-
+        var weights = [Double](repeating: 1, count: y.count)
+        var coefficients = [Double]()
         var residuals = [Double](repeating: .nan, count: y.count)
-        for (i, v) in y.enumerated() where v.isFinite {
-            residuals[i] = (v - center) / scale - features.value(at: i, coefficients: coefficients, scratch: &row)
+        for pass in 0...robustPasses {
+            var equations = NormalEquations(columns: p)
+            for (i, v) in y.enumerated() where v.isFinite && weights[i] > 0 {
+                features.fill(&row, step: i)
+                equations.add(row: row, target: (v - center) / scale, weight: weights[i])
+            }
+            do {
+                coefficients = try solvePenalised(equations, features: features)
+            } catch {
+                throw .didNotConverge
+            }
+            for (i, v) in y.enumerated() where v.isFinite {
+                residuals[i] = (v - center) / scale - features.value(at: i, coefficients: coefficients, scratch: &row)
+            }
+            guard pass < robustPasses else { break }
+            // Huber weights: rows beyond 1.345 robust standard deviations count as if their
+            // residual were that size, so spikes do not drag the trend and the season.
+            let sigma = 1.4826 * Self.median(residuals.filter(\.isFinite).map(abs))
+            guard sigma > 0 else { break }
+            for i in y.indices where residuals[i].isFinite {
+                weights[i] = min(1, 1.345 * sigma / abs(residuals[i]))
+            }
         }
         let (correction, oneStepRMS) = LevelCorrection.choose(residuals: residuals)
 
@@ -129,6 +144,13 @@ public struct TrendSeasonal: Forecaster {
             features: features, coefficients: coefficients, center: center, scale: scale,
             correction: correction, oneStepSigma: oneStepRMS * scale,
             meanSlopeChange: meanSlopeChange, changepointRate: changepointRate, stepsSeen: y.count)
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// MAP estimate under the priors: minimises

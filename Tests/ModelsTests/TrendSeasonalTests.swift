@@ -124,9 +124,9 @@ struct TrendSeasonalTests {
     }
 
     @Test("beats seasonal naive on a noisy daily square wave",
-          .enabled(if: NABSeries.isAvailable, "needs /work/shared/data/nab-dev"))
+          .enabled(if: NABData.isAvailable, "needs /work/shared/data/nab-dev"))
     func beatsSeasonalNaiveOnNoisyDailyPattern() throws {
-        let y = try NABSeries.values("artificialNoAnomaly/art_daily_small_noise.csv")
+        let y = try NABData.load("artificialNoAnomaly/art_daily_small_noise.csv").values
         // The daily pattern switches level sharply; a high Fourier order resolves the edges
         // (at the default 10 the ringing at the edges costs more than the averaged noise gains).
         let model = TrendSeasonal(seasons: [288], fourierOrders: [40])
@@ -138,9 +138,9 @@ struct TrendSeasonalTests {
     }
 
     @Test("beats seasonal naive on real road occupancy with its default settings",
-          .enabled(if: NABSeries.isAvailable, "needs /work/shared/data/nab-dev"))
+          .enabled(if: NABData.isAvailable, "needs /work/shared/data/nab-dev"))
     func beatsSeasonalNaiveOnTraffic() throws {
-        let y = try NABSeries.values("realTraffic/occupancy_6005.csv")
+        let y = try NABData.load("realTraffic/occupancy_6005.csv").values
         let result = rollingMASE(y, period: 288, horizons: [1, 6, 12], model: TrendSeasonal(seasons: [288]))
         for (h, mase) in result.model.sorted(by: { $0.key < $1.key }) {
             #expect(mase < 0.8 * result.seasonalNaive[h]!, "h=\(h): \(mase) vs \(result.seasonalNaive[h]!)")
@@ -192,31 +192,6 @@ func rollingMASE<F: Forecaster>(
     }
     func mase(_ e: [Double]) -> Double { e.reduce(0, +) / Double(max(e.count, 1)) / scale }
     return (errors.mapValues(mase), naiveErrors.mapValues(mase), fitSeconds)
-}
-
-/// NAB series' values, from `/work/shared/data/nab-dev` found next to the repository (this
-/// file's real path, symlinks resolved, is `<repo>/Tests/ModelsTests/…`; the data sit in
-/// `<repo>/../shared/data/nab-dev`).
-enum NABSeries {
-    static var folder: URL {
-        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent()  // ModelsTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
-            .appendingPathComponent("../shared/data/nab-dev").standardized
-    }
-
-    static var isAvailable: Bool { FileManager.default.fileExists(atPath: folder.path) }
-
-    /// The `value` column of `relativePath` (e.g. `realTraffic/speed_6005.csv`), NaN where unparsable.
-    static func values(_ relativePath: String) throws -> [Double] {
-        let text = try String(contentsOf: folder.appendingPathComponent(relativePath), encoding: .utf8)
-        return text.split(whereSeparator: \.isNewline).dropFirst().compactMap { line in
-            let fields = line.split(separator: ",")
-            guard fields.count >= 2 else { return nil }
-            return Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
-        }
-    }
 }
 
 /// Timing figures for the docs; run with `PRESCIENT_BENCH=1 swift test -c release --filter TrendSeasonalTiming`.

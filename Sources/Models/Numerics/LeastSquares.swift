@@ -75,12 +75,14 @@ public struct NormalEquations: Sendable {
         gram.withUnsafeMutableBufferPointer { g in
             moment.withUnsafeMutableBufferPointer { m in
                 x.withUnsafeBufferPointer { x in
+                    guard let g = g.baseAddress, let x = x.baseAddress else { return }
                     for i in 0..<p {
                         let wi = weight * x[i]
                         if wi == 0 { continue }
                         m[i] += wi * y
-                        let base = i * p
-                        for j in i..<p { g[base + j] += wi * x[j] }
+                        // Pointer offsets (no overflow checks) let the compiler vectorise this loop.
+                        let gramRow = g + i * p
+                        for j in i..<p { gramRow[j] += wi * x[j] }
                     }
                 }
             }

@@ -1,0 +1,28 @@
+import CPrompb
+import Synchronization
+
+/// Reuses protobuf-c arenas across requests so decoding allocates nothing in the steady state.
+final class ArenaPool: Sendable {
+    // OpaquePointer is not Sendable; the pool hands each arena to one request at a time.
+    private struct Arenas: @unchecked Sendable { var free: [OpaquePointer] = [] }
+    private let arenas = Mutex(Arenas())
+    private let maxPooled: Int
+
+    init(maxPooled: Int = 8) { self.maxPooled = maxPooled }
+
+    /// Runs `body` with an arena capped at `limit` bytes, then resets it and returns it to the pool.
+    func withArena<R>(limit: Int, _ body: (OpaquePointer) throws(WireError) -> R) throws(WireError) -> R {
+        let arena = arenas.withLock { $0.free.popLast() } ?? prescient_arena_create(limit)!
+        prescient_arena_set_limit(arena, limit)
+        defer {
+            prescient_arena_reset(arena)
+            let pooled = arenas.withLock { state -> Bool in
+                guard state.free.count < maxPooled else { return false }
+                state.free.append(arena)
+                return true
+            }
+            if !pooled { prescient_arena_destroy(arena) }
+        }
+        return try body(arena)
+    }
+}

@@ -1,0 +1,65 @@
+import CSnappy
+
+/// Snappy block format (not the framed format) through libsnappy's C API, which is what remote
+/// write and remote read bodies use.
+public enum Snappy {
+    /// The decoded length a compressed block declares in its header, read without decompressing
+    /// so an oversized body is refused before any memory is spent on it.
+    public static func decodedLength(of compressed: UnsafeRawBufferPointer) throws(WireError) -> Int {
+        var length = 0
+        let status = compressed.withMemoryRebound(to: CChar.self) { chars in
+            snappy_uncompressed_length(chars.baseAddress, chars.count, &length)
+        }
+        guard status == SNAPPY_OK else { throw WireError(.corruptSnappy, "snappy: corrupt block header") }
+        return length
+    }
+
+    /// Decompresses a block whose declared length is at most `limit` bytes.
+    public static func decompress(_ compressed: UnsafeRawBufferPointer, limit: Int) throws(WireError) -> [UInt8] {
+        let length = try decodedLength(of: compressed)
+        guard length <= limit else {
+            throw WireError(.tooLarge, "snappy: decoded length \(length) bytes exceeds the limit of \(limit)")
+        }
+        var failure: WireError?
+        let out = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            var produced = length
+            let status = compressed.withMemoryRebound(to: CChar.self) { input in
+                buffer.withMemoryRebound(to: CChar.self) { output in
+                    snappy_uncompress(input.baseAddress, input.count, output.baseAddress, &produced)
+                }
+            }
+            if status != SNAPPY_OK || produced != length {
+                failure = WireError(.corruptSnappy, "snappy: corrupt input")
+                count = 0
+            } else {
+                count = produced
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    public static func decompress(_ compressed: [UInt8], limit: Int) throws(WireError) -> [UInt8] {
+        // Array.withUnsafeBytes only rethrows untyped errors; carry the typed one out in a Result.
+        try compressed.withUnsafeBytes { raw in Result { () throws(WireError) in try decompress(raw, limit: limit) } }.get()
+    }
+
+    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        let bound = snappy_max_compressed_length(input.count)
+        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            var produced = bound
+            let status = input.withMemoryRebound(to: CChar.self) { src in
+                buffer.withMemoryRebound(to: CChar.self) { dst in
+                    snappy_compress(src.baseAddress, src.count, dst.baseAddress, &produced)
+                }
+            }
+            // Compression cannot fail with a buffer of snappy_max_compressed_length bytes.
+            precondition(status == SNAPPY_OK, "snappy_compress failed")
+            count = produced
+        }
+    }
+
+    public static func compress(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBytes { compress($0) }
+    }
+}

@@ -1,0 +1,30 @@
+/// A request the wire codecs refused, with the HTTP status Prometheus' own handlers give it.
+/// Codecs stay free of HTTP types; the router turns this into a response.
+public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case corruptSnappy = "corrupt_snappy"
+        case corruptProtobuf = "corrupt_protobuf"
+        case tooLarge = "too_large"
+        case unsupportedMediaType = "unsupported_media_type"
+        case badRequest = "bad_request"
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// 400 for data the sender must not retry, 413 and 415 as the spec says.
+    public var status: Int {
+        switch kind {
+        case .corruptSnappy, .corruptProtobuf, .badRequest: 400
+        case .tooLarge: 413
+        case .unsupportedMediaType: 415
+        }
+    }
+
+    public var description: String { message }
+}

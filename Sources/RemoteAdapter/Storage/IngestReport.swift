@@ -1,0 +1,42 @@
+/// Why a sample was not stored. The raw value is the `reason` label of
+/// `prescient_samples_rejected_total`.
+public enum RejectReason: String, Sendable, CaseIterable {
+    /// Older than the newest sample of its series.
+    case outOfOrder = "out_of_order"
+    /// Same timestamp as the newest sample but a different value.
+    case duplicateTimestamp = "duplicate_timestamp"
+    /// Empty or duplicate label names, or labels that are not valid UTF-8.
+    case invalidLabels = "invalid_labels"
+    /// No `__name__` label.
+    case missingMetricName = "missing_metric_name"
+    /// A new series while the store holds `max_series` already.
+    case seriesLimit = "series_limit"
+    /// A remote write 2.0 series whose symbol references cannot be resolved.
+    case malformedSeries = "malformed_series"
+}
+
+/// What one write request did to the store: the basis of the response and the self-metrics.
+public struct IngestReport: Sendable {
+    public var samplesAccepted = 0
+    /// Exact duplicates (same timestamp and value as the newest sample): accepted, as
+    /// Prometheus does, but stored once.
+    public var samplesDuplicate = 0
+    /// Prescient's own outputs written back by Prometheus: accepted and never stored.
+    public var samplesOwnOutput = 0
+    public var histogramsIgnored = 0
+    public var exemplarsIgnored = 0
+    public var seriesCreated = 0
+    public var rejected: [RejectReason: Int] = [:]
+    /// The first few problems, for the response body and the log.
+    public var errors: [String] = []
+
+    public init() {}
+
+    public var samplesRejected: Int { rejected.values.reduce(0, +) }
+
+    mutating func reject(_ reason: RejectReason, count: Int, _ message: @autoclosure () -> String) {
+        guard count > 0 else { return }
+        rejected[reason, default: 0] += count
+        if errors.count < 8 { errors.append(message()) }
+    }
+}

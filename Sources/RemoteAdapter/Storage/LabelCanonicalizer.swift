@@ -1,0 +1,101 @@
+import Foundation
+
+struct LabelProblem: Error {
+    let reason: RejectReason
+    let message: String
+    init(_ reason: RejectReason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// Puts a series' labels in the one form the store keys on, without making strings: labels with
+/// an empty value are dropped (Prometheus treats them as absent), the rest sorted by name
+/// (senders should already sort; a cheap check skips the sort when they did), and checked for
+/// empty or repeated names and a metric name.
+enum LabelCanonicalizer {
+    /// Returns the number of labels kept at the front of `labels`.
+    static func canonicalize(_ labels: inout UnsafeMutableBufferPointer<RawLabel>) -> Result<Int, LabelProblem> {
+        var kept = 0
+        for i in labels.indices where labels[i].value.count > 0 {
+            labels[kept] = labels[i]
+            kept += 1
+        }
+        var sorted = true
+        var i = 1
+        while i < kept {
+            if compare(labels[i - 1].name, labels[i].name) > 0 { sorted = false; break }
+            i += 1
+        }
+        if !sorted {
+            var prefix = UnsafeMutableBufferPointer(rebasing: labels[..<kept])
+            prefix.sort { compare($0.name, $1.name) < 0 }
+        }
+        var hasName = false
+        for i in 0..<kept {
+            let name = labels[i].name
+            if name.isEmpty {
+                return .failure(LabelProblem(.invalidLabels, "empty label name in series \(SeriesStore.describe(UnsafeBufferPointer(rebasing: labels[..<kept])))"))
+            }
+            if i > 0, compare(labels[i - 1].name, name) == 0 {
+                return .failure(LabelProblem(.invalidLabels, "duplicate label name \"\(String(decoding: name, as: UTF8.self))\" in series \(SeriesStore.describe(UnsafeBufferPointer(rebasing: labels[..<kept])))"))
+            }
+            if isMetricName(name) { hasName = true }
+        }
+        guard hasName else {
+            return .failure(LabelProblem(.missingMetricName, "series without a metric name (__name__): \(SeriesStore.describe(UnsafeBufferPointer(rebasing: labels[..<kept])))"))
+        }
+        return .success(kept)
+    }
+
+    private static let metricNameBytes = Array("__name__".utf8)
+
+    static func isMetricName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        name.count == metricNameBytes.count && name.elementsEqual(metricNameBytes)
+    }
+
+    static func metricName(_ labels: UnsafeBufferPointer<RawLabel>) -> UnsafeBufferPointer<UInt8> {
+        labels.first { isMetricName($0.name) }?.value ?? UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    /// Byte-wise order, which is Go's string order that Prometheus sorts labels by.
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    /// Hash of the canonical labels. Swift's seeded SipHash is enough: hashes never leave the
+    /// process, and every hit is confirmed byte for byte.
+    static func hash(_ labels: UnsafeBufferPointer<RawLabel>) -> Int {
+        var hasher = Hasher()
+        for label in labels {
+            hasher.combine(bytes: UnsafeRawBufferPointer(label.name))
+            hasher.combine(0xFF as UInt8)  // never part of UTF-8: separates name from value
+            hasher.combine(bytes: UnsafeRawBufferPointer(label.value))
+            hasher.combine(0xFF as UInt8)
+        }
+        return hasher.finalize()
+    }
+}
+
+/// Prescient's own exported series. Prometheus scrapes them and may remote_write them back;
+/// they are accepted and never modelled, or Prescient would forecast its own forecasts.
+enum OwnOutputs {
+    private static let prefixes: [[UInt8]] = ["predicted_", "prescient_", "recommended_replicas"].map { Array($0.utf8) }
+    private static let exact: [[UInt8]] = ["anomaly_score"].map { Array($0.utf8) }
+
+    static func isOwnOutput(metricName name: UnsafeBufferPointer<UInt8>) -> Bool {
+        for p in prefixes where name.count >= p.count && name.prefix(p.count).elementsEqual(p) { return true }
+        for e in exact where name.count == e.count && name.elementsEqual(e) { return true }
+        return false
+    }
+
+    static func isOwnOutput(metricName name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { isOwnOutput(metricName: $0) }
+    }
+}

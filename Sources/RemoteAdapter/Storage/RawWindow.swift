@@ -1,0 +1,54 @@
+/// The recent raw samples of one series, exactly as received (stale markers included, so remote
+/// read gives back what was written), kept for a retention measured from the newest sample.
+struct RawWindow: Sendable {
+    private(set) var timestamps: [Int64] = []
+    private(set) var values: [Double] = []
+    /// Index of the oldest retained sample; the prefix before it is dead and compacted lazily,
+    /// which keeps appends amortised O(1) without a fixed-capacity ring.
+    private var start = 0
+
+    var count: Int { timestamps.count - start }
+    var isEmpty: Bool { count == 0 }
+    var newestTimestamp: Int64? { timestamps.last }
+    var newestValue: Double? { values.last }
+    var capacityBytes: Int { (timestamps.capacity + values.capacity) * 8 }
+
+    mutating func append(timestamp: Int64, value: Double, retentionMs: Int64) {
+        timestamps.append(timestamp)
+        values.append(value)
+        let oldestKept = timestamp - retentionMs
+        while start < timestamps.count - 1, timestamps[start] < oldestKept { start += 1 }
+        if start >= 256, start * 2 >= timestamps.count {
+            timestamps.removeFirst(start)
+            values.removeFirst(start)
+            start = 0
+        }
+    }
+
+    /// Samples with `from <= t <= to`, oldest first.
+    func samples(from: Int64, to: Int64) -> (timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
+        let live = timestamps[start...]
+        let lo = live.partitioningIndex { $0 >= from }
+        let hi = live[lo...].partitioningIndex { $0 > to }
+        return (timestamps[lo..<hi], values[lo..<hi])
+    }
+}
+
+extension Collection {
+    /// First index whose element satisfies `predicate`, for a predicate that is false then true.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Index {
+        var lo = startIndex
+        var n = count
+        while n > 0 {
+            let half = n / 2
+            let mid = index(lo, offsetBy: half)
+            if predicate(self[mid]) {
+                n = half
+            } else {
+                lo = index(after: mid)
+                n -= half + 1
+            }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,60 @@
+/// One series in memory: its interned labels, raw window, and step grid.
+struct Series: Sendable {
+    let id: UInt32
+    let hash: Int
+    /// Name, value, name, value, ... sorted by name; strings shared through the label index.
+    let labels: [String]
+    var raw = RawWindow()
+    var grid: StepGrid
+    var newestTimestamp = Int64.min
+    var newestValueBits: UInt64 = 0
+    /// Set by a stale marker, cleared by the next real sample.
+    var isStale = false
+    var metricType: MetricType?
+
+    init(id: UInt32, hash: Int, labels: [String], grid: StepGrid) {
+        self.id = id
+        self.hash = hash
+        self.labels = labels
+        self.grid = grid
+    }
+
+    enum AppendResult { case appended, duplicate, outOfOrder, conflictingDuplicate }
+
+    mutating func append(_ sample: WireSample, retentionMs: Int64) -> AppendResult {
+        if sample.timestamp < newestTimestamp { return .outOfOrder }
+        if sample.timestamp == newestTimestamp {
+            return sample.value.bitPattern == newestValueBits ? .duplicate : .conflictingDuplicate
+        }
+        newestTimestamp = sample.timestamp
+        newestValueBits = sample.value.bitPattern
+        raw.append(timestamp: sample.timestamp, value: sample.value, retentionMs: retentionMs)
+        if sample.value.isStaleMarker {
+            isStale = true
+        } else {
+            isStale = false
+            grid.record(timestamp: sample.timestamp, value: sample.value)
+        }
+        return .appended
+    }
+
+    var metricName: String {
+        var i = 0
+        while i + 1 < labels.count {
+            if labels[i] == "__name__" { return labels[i + 1] }
+            i += 2
+        }
+        return ""
+    }
+
+    var memoryBytes: Int {
+        raw.capacityBytes + grid.capacityBytes + labels.count * 16 + MemoryLayout<Series>.size
+    }
+}
+
+extension Double {
+    /// Prometheus' stale marker: a NaN with this exact payload, meaning "the series ended".
+    public static let staleMarkerBits: UInt64 = 0x7ff0_0000_0000_0002
+    public static var staleMarker: Double { Double(bitPattern: staleMarkerBits) }
+    public var isStaleMarker: Bool { bitPattern == Self.staleMarkerBits }
+}

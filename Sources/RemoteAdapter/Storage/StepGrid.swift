@@ -1,0 +1,75 @@
+/// A series resampled on a regular step grid for the models: point `k` (time `k * step`) holds
+/// the last sample in `((k-1)*step, k*step]`, which is what a PromQL instant query at that time
+/// returns with a look-back of one step. Missing steps are NaN. A ring of at most `length`
+/// points that grows on demand, so short-lived series cost little.
+struct StepGrid: Sendable {
+    let stepMs: Int64
+    let length: Int
+    private var ring: [Double] = []
+    /// Step index of the newest point, or nil before the first sample.
+    private(set) var newestStep: Int64?
+
+    init(stepMs: Int64, length: Int) {
+        self.stepMs = stepMs
+        self.length = length
+    }
+
+    var count: Int { ring.count }
+    var capacityBytes: Int { ring.capacity * 8 }
+
+    static func stepIndex(of timestamp: Int64, stepMs: Int64) -> Int64 {
+        // Ceiling division that is also right for negative timestamps.
+        let q = timestamp / stepMs
+        return timestamp % stepMs > 0 ? q + 1 : q
+    }
+
+    /// Step of `ring[0]` when the ring last started; slots are counted from it.
+    private var originStep: Int64 = 0
+
+    private func slot(_ step: Int64) -> Int {
+        let n = Int64(length)
+        return Int(((step - originStep) % n + n) % n)
+    }
+
+    /// Records `value` at `timestamp`; samples must arrive in time order (the store rejects
+    /// older ones before they get here).
+    mutating func record(timestamp: Int64, value: Double) {
+        let step = Self.stepIndex(of: timestamp, stepMs: stepMs)
+        guard let newest = newestStep, step - newest <= Int64(length) else {
+            // First sample, or a gap longer than the grid: nothing held is recent enough to keep.
+            ring.removeAll(keepingCapacity: true)
+            originStep = step
+            newestStep = step
+            ring.append(value)
+            return
+        }
+        if step <= newest {
+            if step > newest - Int64(ring.count) { ring[slot(step)] = value }
+            return
+        }
+        var s = newest + 1
+        while s < step {
+            appendOrWrite(s, .nan)  // a missing step
+            s += 1
+        }
+        newestStep = step
+        appendOrWrite(step, value)
+    }
+
+    private mutating func appendOrWrite(_ step: Int64, _ value: Double) {
+        if ring.count < length {
+            ring.append(value)
+        } else {
+            ring[slot(step)] = value
+        }
+    }
+
+    /// The grid oldest first, with the step index of its first point.
+    func values() -> (firstStep: Int64, values: [Double]) {
+        guard let newest = newestStep else { return (0, []) }
+        let first = newest - Int64(ring.count) + 1
+        if ring.count < length { return (first, ring) }
+        let split = slot(first)
+        return (first, Array(ring[split...] + ring[..<split]))
+    }
+}

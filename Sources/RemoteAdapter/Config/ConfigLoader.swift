@@ -1,0 +1,140 @@
+import Foundation
+import Yams
+
+/// Reads the YAML configuration. It walks Yams' node tree rather than decoding into Codable
+/// types so that every error can name the key and line, and unknown keys are errors rather than
+/// silently ignored (a typo in `max_series` should not quietly keep the default).
+public enum ConfigLoader {
+    public static func load(file path: String) throws(ConfigError) -> PrescientConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(key: "", line: nil, "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try parse(text)
+    }
+
+    public static func parse(_ yaml: String) throws(ConfigError) -> PrescientConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(key: "", line: Self.line(of: error), "invalid YAML: \(error)")
+        } catch {
+            throw ConfigError(key: "", line: nil, "invalid YAML: \(error)")
+        }
+        var config = PrescientConfig()
+        guard let root else { return config }
+        let top = try mapping(root, key: "")
+        for (key, value) in top {
+            switch key {
+            case "storage": try parseStorage(value, into: &config.storage)
+            case "limits": try parseLimits(value, into: &config.limits)
+            default: throw unknown(key, at: value, allowed: ["storage", "limits"])
+            }
+        }
+        return config
+    }
+
+    private static func parseStorage(_ node: Node, into s: inout StoreSettings) throws(ConfigError) {
+        var windowMs: Int64?
+        var windowNode: Node?
+        for (key, value) in try mapping(node, key: "storage") {
+            let path = "storage.\(key)"
+            switch key {
+            case "raw_retention": s.rawRetentionMs = try duration(value, key: path, minimum: 0)
+            case "step": s.stepMs = try duration(value, key: path, minimum: 1_000)
+            case "window":
+                windowMs = try duration(value, key: path, minimum: 1_000)
+                windowNode = value
+            case "max_series": s.maxSeries = try integer(value, key: path, minimum: 1)
+            default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series"])
+            }
+        }
+        if let windowMs {
+            guard windowMs >= s.stepMs * 2 else {
+                throw ConfigError(key: "storage.window", line: windowNode?.mark?.line, "must hold at least two steps (step is \(Units.formatDuration(s.stepMs)))")
+            }
+            s.gridLength = Int(windowMs / s.stepMs)
+        }
+        guard s.gridLength <= 1_000_000 else {
+            throw ConfigError(key: "storage.window", line: windowNode?.mark?.line, "more than 1,000,000 steps per series; use a longer step")
+        }
+    }
+
+    private static func parseLimits(_ node: Node, into l: inout RequestLimits) throws(ConfigError) {
+        for (key, value) in try mapping(node, key: "limits") {
+            let path = "limits.\(key)"
+            switch key {
+            case "max_body_bytes": l.maxBodyBytes = try size(value, key: path)
+            case "max_decoded_bytes": l.maxDecodedBytes = try size(value, key: path)
+            default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes"])
+            }
+        }
+    }
+
+    // MARK: Node helpers
+
+    static func mapping(_ node: Node, key: String) throws(ConfigError) -> [(String, Node)] {
+        guard case .mapping(let m) = node else {
+            throw ConfigError(key: key, line: node.mark?.line, "expected a mapping of keys")
+        }
+        var seen = Set<String>()
+        var out = [(String, Node)]()
+        for (k, v) in m {
+            guard let name = k.string else { throw ConfigError(key: key, line: k.mark?.line, "keys must be strings") }
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard seen.insert(name).inserted else { throw ConfigError(key: path, line: k.mark?.line, "key given twice") }
+            out.append((name, v))
+        }
+        return out
+    }
+
+    static func scalar(_ node: Node, key: String) throws(ConfigError) -> String {
+        guard case .scalar(let s) = node else { throw ConfigError(key: key, line: node.mark?.line, "expected a single value") }
+        return s.string
+    }
+
+    static func duration(_ node: Node, key: String, minimum: Int64) throws(ConfigError) -> Int64 {
+        let text = try scalar(node, key: key)
+        guard let ms = Units.milliseconds(text) else {
+            throw ConfigError(key: key, line: node.mark?.line, "expected a duration like 30s, 5m, 1h or 7d, got \"\(text)\"")
+        }
+        guard ms >= minimum else {
+            throw ConfigError(key: key, line: node.mark?.line, "must be at least \(Units.formatDuration(minimum)), got \"\(text)\"")
+        }
+        return ms
+    }
+
+    static func integer(_ node: Node, key: String, minimum: Int) throws(ConfigError) -> Int {
+        let text = try scalar(node, key: key)
+        guard let n = Int(text.replacingOccurrences(of: "_", with: "")) else {
+            throw ConfigError(key: key, line: node.mark?.line, "expected a whole number, got \"\(text)\"")
+        }
+        guard n >= minimum else { throw ConfigError(key: key, line: node.mark?.line, "must be at least \(minimum), got \(n)") }
+        return n
+    }
+
+    static func size(_ node: Node, key: String) throws(ConfigError) -> Int {
+        let text = try scalar(node, key: key)
+        guard let n = Units.bytes(text), n > 0 else {
+            throw ConfigError(key: key, line: node.mark?.line, "expected a size like 512KiB or 32MiB, got \"\(text)\"")
+        }
+        return n
+    }
+
+    static func unknown(_ key: String, at node: Node, allowed: [String]) -> ConfigError {
+        // The key's own mark is not kept by Yams' mapping pairs; the value's line is the key's line.
+        ConfigError(key: key, line: node.mark?.line, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Limits on what one request may cost.
+public struct RequestLimits: Sendable, Equatable {
+    /// Compressed body bytes accepted on write and read.
+    public var maxBodyBytes = 32 << 20
+    /// Bytes a snappy body may declare it decodes to.
+    public var maxDecodedBytes = 128 << 20
+
+    public init() {}
+}
+
+/// Everything `prescient serve` is configured with.
+public struct PrescientConfig: Sendable, Equatable {
+    public var storage = StoreSettings()
+    public var limits = RequestLimits()
+
+    public init() {}
+
+    /// The configuration used when no `--config` is given. It goes through the same parser as a
+    /// user's file, so it is checked the same way.
+    public static let defaultYAML = """
+        # Prescient's embedded default configuration.
+        storage:
+          # Raw samples kept per series for remote read, counted back from its newest sample.
+          raw_retention: 1h
+          # The regular grid models see: one point per step, this many steps back.
+          step: 5m
+          window: 7d
+          # New series beyond this are refused (existing ones keep flowing).
+          max_series: 1000000
+        limits:
+          max_body_bytes: 32MiB
+          max_decoded_bytes: 128MiB
+        """
+}

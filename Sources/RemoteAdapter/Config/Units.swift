@@ -1,0 +1,47 @@
+/// Prometheus-style durations (`500ms`, `30s`, `5m`, `1h30m`, `7d`, `2w`, `1y`) and byte sizes
+/// (`512KiB`, `32MiB`, `1GB`, or a plain number of bytes).
+enum Units {
+    static func milliseconds(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000),
+                                        ("d", 86_400_000), ("w", 604_800_000), ("y", 31_536_000_000)]
+        var rest = Substring(text)
+        var total: Int64 = 0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let n = Int64(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            // "ms" must be tried before "m".
+            guard let (suffix, scale) = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) }) else {
+                return nil
+            }
+            rest = rest.dropFirst(suffix.count)
+            let (product, overflow) = n.multipliedReportingOverflow(by: scale)
+            guard !overflow else { return nil }
+            total += product
+        }
+        return total
+    }
+
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+                                      ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let n = Int(text.dropLast(suffix.count)), n >= 0 else { return nil }
+            return n * scale
+        }
+        return Int(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    static func formatDuration(_ ms: Int64) -> String {
+        let units: [(String, Int64)] = [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+        if ms == 0 { return "0s" }
+        var rest = ms
+        var out = ""
+        for (suffix, scale) in units where rest >= scale {
+            out += "\(rest / scale)\(suffix)"
+            rest %= scale
+        }
+        return out
+    }
+}

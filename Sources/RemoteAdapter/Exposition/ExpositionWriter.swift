@@ -1,0 +1,100 @@
+/// Writes the Prometheus text exposition format (0.0.4) into one reused byte buffer.
+///
+/// Hand-written rather than taken from swift-prometheus: `/metrics` must render hundreds of
+/// thousands of forecast series a scrape, so label sets are rendered once per series and values
+/// appended as bytes; and label values are escaped (`\\`, `\"`, `\n`) and NaN/±Inf spelled as
+/// the format wants, which that library does not do for arbitrary input.
+public struct ExpositionWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 1 << 16) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public enum MetricKind: String, Sendable {
+        case counter, gauge, histogram, untyped
+    }
+
+    /// `# HELP` and `# TYPE` lines; call once per family, before its samples.
+    public mutating func family(_ name: String, _ kind: MetricKind, help: String) {
+        append("# HELP ")
+        append(name)
+        bytes.append(0x20)
+        for b in help.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): append("\\\\")
+            case UInt8(ascii: "\n"): append("\\n")
+            default: bytes.append(b)
+            }
+        }
+        append("\n# TYPE ")
+        append(name)
+        bytes.append(0x20)
+        append(kind.rawValue)
+        bytes.append(0x0A)
+    }
+
+    /// One sample line. `labels` are written in the order given.
+    public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
+        append(name)
+        if !labels.isEmpty { appendLabels(labels) }
+        bytes.append(0x20)
+        appendValue(value)
+        bytes.append(0x0A)
+    }
+
+    /// A sample whose rendered label block (from `renderLabels`) is reused across lines.
+    public mutating func sample(_ name: String, renderedLabels: [UInt8], _ value: Double) {
+        append(name)
+        bytes.append(contentsOf: renderedLabels)
+        bytes.append(0x20)
+        appendValue(value)
+        bytes.append(0x0A)
+    }
+
+    /// `{a="x",b="y"}` with values escaped, to be reused with `sample(_:renderedLabels:_:)`.
+    public static func renderLabels(_ labels: [(String, String)]) -> [UInt8] {
+        var w = ExpositionWriter(capacity: 64)
+        w.appendLabels(labels)
+        return w.bytes
+    }
+
+    private mutating func appendLabels(_ labels: [(String, String)]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, (name, value)) in labels.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            append(name)
+            append("=\"")
+            appendEscaped(value)
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func appendEscaped(_ value: String) {
+        for b in value.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): append("\\\\")
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\n"): append("\\n")
+            default: bytes.append(b)
+            }
+        }
+    }
+
+    public mutating func appendValue(_ value: Double) {
+        if value.isNaN {
+            append("NaN")
+        } else if value.isInfinite {
+            append(value > 0 ? "+Inf" : "-Inf")
+        } else if value == value.rounded(), abs(value) < 1e15 {
+            append(String(Int64(value)))
+        } else {
+            append(value.description)
+        }
+    }
+
+    private mutating func append(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// The standard `process_*` metrics, read from /proc as Prometheus' client libraries do.
+enum ProcessMetrics {
+    static func write(to w: inout ExpositionWriter, startTime: Date) {
+        w.family("process_start_time_seconds", .gauge, help: "Start time of the process since unix epoch in seconds.")
+        w.sample("process_start_time_seconds", [], startTime.timeIntervalSince1970.rounded())
+        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = statm.split(separator: " ")
+            if fields.count > 1, let resident = Double(fields[1]), let virtual = Double(fields[0]) {
+                w.family("process_resident_memory_bytes", .gauge, help: "Resident memory size in bytes.")
+                w.sample("process_resident_memory_bytes", [], resident * pageSize)
+                w.family("process_virtual_memory_bytes", .gauge, help: "Virtual memory size in bytes.")
+                w.sample("process_virtual_memory_bytes", [], virtual * pageSize)
+            }
+        }
+        // /proc/self/stat: fields after the ")" that ends the command name; utime and stime are
+        // the 12th and 13th of them.
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
+                w.family("process_cpu_seconds_total", .counter, help: "Total user and system CPU time spent in seconds.")
+                w.sample("process_cpu_seconds_total", [], (user + system) / ticks)
+            }
+        }
+    }
+}

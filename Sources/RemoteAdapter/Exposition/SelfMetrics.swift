@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+
+/// Prescient's own metrics (`prescient_*`): counters as atomics so the ingest path never takes a
+/// lock for them; labelled families behind a mutex, touched once per request.
+public final class SelfMetrics: Sendable {
+    public let samplesReceived = Atomic<Int>(0)
+    public let samplesAppended = Atomic<Int>(0)
+    public let histogramsReceived = Atomic<Int>(0)
+    public let exemplarsReceived = Atomic<Int>(0)
+    public let seriesCreated = Atomic<Int>(0)
+    public let metadataRequests = Atomic<Int>(0)
+    private let rejected = Mutex([String: Int]())
+    private let ignored = Mutex([String: Int]())
+    private let requestErrors = Mutex([RequestErrorKey: Int]())
+    private let durations = Mutex([DurationKey: HistogramCounts]())
+    public let startTime = Date()
+
+    /// Upper bounds of the request duration buckets, in seconds.
+    static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct RequestErrorKey: Hashable { let handler: String; let reason: String }
+    private struct DurationKey: Hashable { let handler: String; let code: Int }
+    private struct HistogramCounts {
+        var buckets = [Int](repeating: 0, count: SelfMetrics.durationBuckets.count)
+        var count = 0
+        var sum = 0.0
+    }
+
+    public init() {}
+
+    /// Folds one write request's outcome into the counters.
+    public func record(_ report: IngestReport) {
+        let received = report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput + report.samplesRejected
+        samplesReceived.add(received, ordering: .relaxed)
+        samplesAppended.add(report.samplesAccepted, ordering: .relaxed)
+        histogramsReceived.add(report.histogramsIgnored, ordering: .relaxed)
+        exemplarsReceived.add(report.exemplarsIgnored, ordering: .relaxed)
+        seriesCreated.add(report.seriesCreated, ordering: .relaxed)
+        if !report.rejected.isEmpty {
+            rejected.withLock { for (reason, n) in report.rejected { $0[reason.rawValue, default: 0] += n } }
+        }
+        if report.samplesDuplicate > 0 || report.samplesOwnOutput > 0 {
+            ignored.withLock {
+                $0["duplicate", default: 0] += report.samplesDuplicate
+                $0["own_output", default: 0] += report.samplesOwnOutput
+            }
+        }
+    }
+
+    /// A request refused as a whole (corrupt body, wrong headers, too large).
+    public func recordRequestError(handler: String, reason: String) {
+        requestErrors.withLock { $0[RequestErrorKey(handler: handler, reason: reason), default: 0] += 1 }
+    }
+
+    public func observeRequest(handler: String, code: Int, seconds: Double) {
+        durations.withLock { all in
+            var h = all[DurationKey(handler: handler, code: code)] ?? HistogramCounts()
+            if let i = Self.durationBuckets.firstIndex(where: { seconds <= $0 }) { h.buckets[i] += 1 }
+            h.count += 1
+            h.sum += seconds
+            all[DurationKey(handler: handler, code: code)] = h
+        }
+    }
+
+    /// Writes every self-metric family in a fixed order.
+    public func write(to w: inout ExpositionWriter, store: SeriesStore) {
+        w.family("prescient_samples_received_total", .counter, help: "Float samples received in remote write requests that could be decoded.")
+        w.sample("prescient_samples_received_total", [], Double(samplesReceived.load(ordering: .relaxed)))
+        w.family("prescient_samples_appended_total", .counter, help: "Samples stored in series windows.")
+        w.sample("prescient_samples_appended_total", [], Double(samplesAppended.load(ordering: .relaxed)))
+
+        w.family("prescient_samples_rejected_total", .counter, help: "Samples refused, by reason; the request was answered 400.")
+        let rejectedNow = rejected.withLock { $0 }
+        for reason in RejectReason.allCases.map(\.rawValue) {
+            w.sample("prescient_samples_rejected_total", [("reason", reason)], Double(rejectedNow[reason] ?? 0))
+        }
+        w.family("prescient_samples_ignored_total", .counter, help: "Samples accepted but not stored: exact duplicates and Prescient's own outputs written back.")
+        let ignoredNow = ignored.withLock { $0 }
+        for reason in ["duplicate", "own_output"] {
+            w.sample("prescient_samples_ignored_total", [("reason", reason)], Double(ignoredNow[reason] ?? 0))
+        }
+        w.family("prescient_histograms_received_total", .counter, help: "Native histogram samples received; Prescient models float samples only and ignores them.")
+        w.sample("prescient_histograms_received_total", [], Double(histogramsReceived.load(ordering: .relaxed)))
+        w.family("prescient_exemplars_received_total", .counter, help: "Exemplars received and ignored.")
+        w.sample("prescient_exemplars_received_total", [], Double(exemplarsReceived.load(ordering: .relaxed)))
+
+        w.family("prescient_requests_rejected_total", .counter, help: "Requests refused as a whole, by handler and reason.")
+        let errorsNow = requestErrors.withLock { $0 }
+        for key in errorsNow.keys.sorted(by: { ($0.handler, $0.reason) < ($1.handler, $1.reason) }) {
+            w.sample("prescient_requests_rejected_total", [("handler", key.handler), ("reason", key.reason)], Double(errorsNow[key]!))
+        }
+
+        let memory = store.memoryStatistics()
+        w.family("prescient_series_active", .gauge, help: "Series held in memory.")
+        w.sample("prescient_series_active", [], Double(store.count))
+        w.family("prescient_series_stale", .gauge, help: "Series held in memory whose last sample was a stale marker.")
+        w.sample("prescient_series_stale", [], Double(memory.staleSeries))
+        w.family("prescient_series_created_total", .counter, help: "Series created since start.")
+        w.sample("prescient_series_created_total", [], Double(seriesCreated.load(ordering: .relaxed)))
+        w.family("prescient_series_limit", .gauge, help: "The configured maximum number of series.")
+        w.sample("prescient_series_limit", [], Double(store.settings.maxSeries))
+        w.family("prescient_window_memory_bytes", .gauge, help: "Bytes reserved by series windows (raw samples, step grids, labels).")
+        w.sample("prescient_window_memory_bytes", [], Double(memory.windowBytes))
+        w.family("prescient_label_symbols", .gauge, help: "Distinct label strings interned.")
+        w.sample("prescient_label_symbols", [], Double(store.symbolCount))
+
+        w.family("prescient_http_request_duration_seconds", .histogram, help: "Time to answer HTTP requests, by handler and status code.")
+        let durationsNow = durations.withLock { $0 }
+        for key in durationsNow.keys.sorted(by: { ($0.handler, $0.code) < ($1.handler, $1.code) }) {
+            let h = durationsNow[key]!
+            let base = [("handler", key.handler), ("code", String(key.code))]
+            var cumulative = 0
+            for (i, bound) in Self.durationBuckets.enumerated() {
+                cumulative += h.buckets[i]
+                w.sample("prescient_http_request_duration_seconds_bucket", base + [("le", bound.description)], Double(cumulative))
+            }
+            w.sample("prescient_http_request_duration_seconds_bucket", base + [("le", "+Inf")], Double(h.count))
+            w.sample("prescient_http_request_duration_seconds_sum", base, h.sum)
+            w.sample("prescient_http_request_duration_seconds_count", base, Double(h.count))
+        }
+
+        ProcessMetrics.write(to: &w, startTime: startTime)
+    }
+}

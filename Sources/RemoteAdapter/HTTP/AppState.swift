@@ -1,0 +1,17 @@
+import Logging
+
+/// What the handlers share: the store, the decoders, the self-metrics and the configuration.
+public final class AppState: Sendable {
+    public let config: PrescientConfig
+    public let store: SeriesStore
+    public let metrics: SelfMetrics
+    public let writeDecoder = RemoteWriteDecoder()
+    public let logger: Logger
+
+    public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient")) {
+        self.config = config
+        self.store = SeriesStore(settings: config.storage)
+        self.metrics = SelfMetrics()
+        self.logger = logger
+    }
+}

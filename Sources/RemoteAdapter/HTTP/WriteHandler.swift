@@ -1,0 +1,84 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /api/v1/write`: gate, decode, act, answer, top to bottom as Prometheus' own handler
+/// reads. Whole-request faults get one status each; bad series inside a good request are
+/// skipped and counted, the rest is stored, and the answer is 400 so the sender does not retry
+/// data that will never be accepted.
+struct WriteHandler: Sendable {
+    let state: AppState
+
+    static let samplesWritten = HTTPField.Name("X-Prometheus-Remote-Write-Samples-Written")!
+    static let histogramsWritten = HTTPField.Name("X-Prometheus-Remote-Write-Histograms-Written")!
+    static let exemplarsWritten = HTTPField.Name("X-Prometheus-Remote-Write-Exemplars-Written")!
+
+    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        let limits = state.config.limits
+        let version: RemoteWriteVersion
+        do {
+            version = try RemoteWriteNegotiation.version(
+                contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding])
+        } catch {
+            return refuse(error)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limits.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
+        }
+        let outcome = body.withUnsafeReadableBytes { compressed in
+            Result { () throws(WireError) -> IngestReport in
+                let decoded = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
+                var report = IngestReport()
+                try decoded.withUnsafeBytes { raw in
+                    Result { () throws(WireError) in
+                        try state.writeDecoder.decode(
+                            raw, version: version,
+                            series: { view in state.store.ingest(&view, report: &report) },
+                            metadata: { name, type in state.store.recordMetricType(type, for: name) })
+                    }
+                }.get()
+                return report
+            }
+        }
+        let report: IngestReport
+        switch outcome {
+        case .failure(let error): return refuse(error)
+        case .success(let r): report = r
+        }
+        state.metrics.record(report)
+
+        var headers = HTTPFields()
+        if version == .v2 {
+            // Exact duplicates and our own outputs are accepted as written; histograms and
+            // exemplars are not stored, and saying so lets the sender count them as not written.
+            headers[Self.samplesWritten] = String(report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput)
+            headers[Self.histogramsWritten] = "0"
+            headers[Self.exemplarsWritten] = "0"
+        }
+        guard report.samplesRejected == 0 else {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            var text = "rejected \(report.samplesRejected) of \(report.samplesRejected + report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput) samples; the others were stored\n"
+            for error in report.errors { text += error + "\n" }
+            state.logger.debug("write partially rejected", metadata: ["rejected": "\(report.samplesRejected)", "first": "\(report.errors.first ?? "")"])
+            return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    private func refuse(_ error: WireError) -> Response {
+        state.metrics.recordRequestError(handler: "/api/v1/write", reason: error.kind.rawValue)
+        return Response.plainText(status: .init(code: error.status), error.message)
+    }
+}
+
+extension Response {
+    static func plainText(status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text.hasSuffix("\n") ? text : text + "\n")))
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// `prescient serve`: runs the receiver, windows and endpoints until SIGTERM or SIGINT.
+public struct ServeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive remote_write, keep rolling windows, serve /metrics.")
+
+    @Option(help: "YAML configuration file (default: the embedded configuration).")
+    var config: String?
+
+    @Option(help: "Address to listen on, HOST:PORT.")
+    var listen: String = "0.0.0.0:9201"
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the write-ahead log and snapshots (not written yet: see README).")
+    var dataDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    public init() {}
+
+    public func run() async throws {
+        var logger = Logger(label: "prescient")
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        logger.logLevel = level
+        let loaded: PrescientConfig
+        do {
+            loaded = try config.map { try ConfigLoader.load(file: $0) } ?? ConfigLoader.parse(PrescientConfig.defaultYAML)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("prescient: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard let (host, port) = Self.parseListen(listen) else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
+        }
+        if let dataDir {
+            logger.warning("--data-dir is accepted but nothing is persisted yet; samples live in memory only", metadata: ["data-dir": "\(dataDir)"])
+        }
+        let state = AppState(config: loaded, logger: logger)
+        logger.info("starting", metadata: [
+            "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
+            "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",
+        ])
+        let app = buildApplication(state: state, host: host, port: port)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.info("stopped")
+    }
+
+    static func parseListen(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

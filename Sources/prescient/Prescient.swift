@@ -1,0 +1,12 @@
+import ArgumentParser
+import RemoteAdapter
+
+/// The `prescient` executable: subcommands only; everything is assembled in RemoteAdapter.
+@main
+struct Prescient: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prescient",
+        abstract: "Forecasts and anomaly scores for Prometheus series, as a remote_write target.",
+        subcommands: [ServeCommand.self, BenchIngestCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}

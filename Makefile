@@ -1,0 +1,34 @@
+# Prescient: `make run` and `make test` work on a fresh Debian machine (they install what is missing).
+SWIFT ?= swift
+LISTEN ?= 0.0.0.0:9201
+ARGS ?=
+
+.PHONY: deps build release run test unit-test e2e-test bench bench-ingest clean proto
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product prescient
+
+run: release
+	.build/release/prescient serve --listen $(LISTEN) $(ARGS)
+
+# Every test: unit tests, codec and store tests, and the end-to-end tests that start a real
+# Prometheus against a live Prescient (swift-testing; they need the debug build's binary).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product prescient
+	scripts/bench-ingest.sh
+
+proto:
+	scripts/generate-proto.sh
+
+clean:
+	rm -rf .build

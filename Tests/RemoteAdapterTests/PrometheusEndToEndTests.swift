@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real Prometheus (Debian's package) scrapes itself and Prescient and remote_writes everything
+/// to a live Prescient. What Prometheus reports sent must equal what Prescient reports received.
+@Suite(.serialized) struct PrometheusEndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func everySampleSentIsReceived() async throws {
+        let prometheusBinary = try tool("prometheus")
+        let promtool = try tool("promtool")
+        let state = AppState(config: PrescientConfig())
+        let app = buildApplication(state: state, host: "127.0.0.1", port: 0)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: prometheus
+                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+                  - job_name: prescient
+                    static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+                remote_write:
+                  - url: http://127.0.0.1:\(port)/api/v1/write
+                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+                """)
+            defer { prometheus.stop() }
+
+            // Wait for a few hundred samples to flow, then for a quiet moment where Prometheus'
+            // sent count, Prescient's received count and Prometheus' sent count read again agree.
+            var sent = 0.0, received = 0.0, agreed = false
+            let deadline = Date().addingTimeInterval(90)
+            while Date() < deadline {
+                try await Task.sleep(for: .milliseconds(150))
+                guard let before = try? await prometheus.metric("prometheus_remote_storage_samples_total") else { continue }
+                received = Double(state.metrics.samplesReceived.load(ordering: .relaxed))
+                guard let after = try? await prometheus.metric("prometheus_remote_storage_samples_total") else { continue }
+                sent = after
+                if before == after, after == received, received > 500 { agreed = true; break }
+            }
+            #expect(agreed, "Prometheus sent \(sent) samples, Prescient received \(received)")
+            let failed = try await prometheus.metric("prometheus_remote_storage_samples_failed_total")
+            #expect(failed == 0)
+            #expect(state.metrics.samplesAppended.load(ordering: .relaxed) > 500)
+            #expect(state.store.count > 100)
+
+            // Prescient's own series came back through remote_write and were not stored.
+            let ownStored = state.store.allSeriesIDs().compactMap { state.store.snapshot(id: $0, includeGrid: false) }
+                .filter { OwnOutputs.isOwnOutput(metricName: Self.metricName($0.labels)) }
+            #expect(ownStored.isEmpty)
+
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let check = try run(promtool, ["check", "metrics"], input: Array(buffer: metrics.body))
+            #expect(check.status == 0, "promtool: \(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
+        }
+    }
+
+    static func metricName(_ labels: [String]) -> String {
+        stride(from: 0, to: labels.count - 1, by: 2).first { labels[$0] == "__name__" }.map { labels[$0 + 1] } ?? ""
+    }
+}
+
+/// A Prometheus server on a free loopback port with its own data directory, stopped by the test
+/// before the receiver (or it retries for a minute on shutdown).
+final class PrometheusProcess: Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+
+    init(binary: String, config: String) throws {
+        port = try freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-prom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configFile = directory.appendingPathComponent("prometheus.yml")
+        try config.replacingOccurrences(of: "PROMPORT", with: String(port)).write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=\(configFile.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// The value of an unlabelled-or-summed metric on Prometheus' own /metrics.
+    func metric(_ name: String) async throws -> Double {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        var total = 0.0
+        var found = false
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name) {
+            let rest = line.dropFirst(name.count)
+            guard rest.first == " " || rest.first == "{", let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            total += value
+            found = true
+        }
+        guard found else { throw URLError(.cannotParseResponse) }
+        return total
+    }
+
+    /// PromQL instant query through the HTTP API; returns the JSON `data.result` array.
+    func query(_ promql: String) async throws -> [[String: Any]] {
+        var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
+        components.queryItems = [URLQueryItem(name: "query", value: promql)]
+        let (data, _) = try await URLSession.shared.data(from: components.url!)
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        return ((json?["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A port the kernel has just handed out and released.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

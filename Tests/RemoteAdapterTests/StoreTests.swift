@@ -1,0 +1,147 @@
+import Testing
+@testable import RemoteAdapter
+
+@Suite struct StoreTests {
+    func onlySeries(_ store: SeriesStore) throws -> SeriesStore.SeriesSnapshot {
+        let ids = store.allSeriesIDs()
+        try #require(ids.count == 1)
+        return try #require(store.snapshot(id: ids[0]))
+    }
+
+    @Test func outOfOrderAndConflictingDuplicatesAreRejectedExactDuplicatesAccepted() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("m", [:], [(1000, 1), (2000, 2)])])
+        let report = try ingest(store, [series("m", [:], [(2000, 2), (1500, 9), (2000, 3), (3000, 4)])])
+        #expect(report.samplesDuplicate == 1)
+        #expect(report.rejected[.outOfOrder] == 1)
+        #expect(report.rejected[.duplicateTimestamp] == 1)
+        #expect(report.samplesAccepted == 1)
+        let s = try onlySeries(store)
+        #expect(s.rawTimestamps == [1000, 2000, 3000])
+        #expect(s.rawValues == [1, 2, 4])
+    }
+
+    @Test func staleMarkerEndsTheSeriesAndNaNIsAValue() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("m", [:], [(1000, .nan), (2000, .infinity), (3000, .staleMarker)])])
+        var s = try onlySeries(store)
+        #expect(s.isStale)
+        #expect(s.rawValues.map(\.bitPattern) == [Double.nan.bitPattern, Double.infinity.bitPattern, Double.staleMarkerBits])
+        try ingest(store, [series("m", [:], [(4000, 5)])])
+        s = try onlySeries(store)
+        #expect(!s.isStale)
+    }
+
+    @Test func invalidLabelsAreSkippedAndCountedOthersKept() throws {
+        let store = SeriesStore()
+        let batch = [
+            EncodableSeries(labels: [("", "x"), ("__name__", "a")], samples: [WireSample(timestamp: 1, value: 1)]),
+            EncodableSeries(labels: [("__name__", "a"), ("job", "x"), ("job", "y")], samples: [WireSample(timestamp: 1, value: 1)]),
+            EncodableSeries(labels: [("job", "x")], samples: [WireSample(timestamp: 1, value: 1), WireSample(timestamp: 2, value: 1)]),
+            series("good", ["job": "x"], [(1, 1)]),
+        ]
+        let report = try ingest(store, batch)
+        #expect(report.rejected[.invalidLabels] == 2)
+        #expect(report.rejected[.missingMetricName] == 2)
+        #expect(report.samplesAccepted == 1)
+        #expect(store.count == 1)
+    }
+
+    @Test func invalidUTF8IsRejected() throws {
+        // Encode by hand: protobuf strings carry bytes, and a sender can put anything there.
+        var w = ProtobufWriter()
+        w.message(1) { ts in
+            ts.message(1) { l in l.string(1, "__name__"); l.string(2, "ok") }
+            ts.message(1) { l in l.string(1, "job"); [UInt8]([0xC3, 0x28]).withUnsafeBytes { l.bytesField(2, $0) } }
+            ts.message(2) { s in s.double(1, 1); s.int64(2, 1) }
+        }
+        let store = SeriesStore()
+        var report = IngestReport()
+        try w.bytes.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try RemoteWriteDecoder().decode(raw, version: .v1, series: { store.ingest(&$0, report: &report) }) }
+        }.get()
+        #expect(report.rejected[.invalidLabels] == 1)
+        #expect(store.count == 0)
+    }
+
+    @Test func unsortedAndEmptyValuedLabelsMapToTheSameSeries() throws {
+        let store = SeriesStore()
+        try ingest(store, [EncodableSeries(labels: [("__name__", "m"), ("a", "1"), ("b", "2")], samples: [WireSample(timestamp: 1, value: 1)])])
+        try ingest(store, [EncodableSeries(labels: [("b", "2"), ("empty", ""), ("__name__", "m"), ("a", "1")], samples: [WireSample(timestamp: 2, value: 2)])])
+        let s = try onlySeries(store)
+        #expect(s.labels == ["__name__", "m", "a", "1", "b", "2"])
+        #expect(s.rawValues == [1, 2])
+    }
+
+    @Test func seriesLimitRefusesNewSeriesButExistingKeepFlowing() throws {
+        var settings = StoreSettings()
+        settings.maxSeries = 2
+        let store = SeriesStore(settings: settings)
+        try ingest(store, [series("a", [:], [(1, 1)]), series("b", [:], [(1, 1)])])
+        let report = try ingest(store, [series("c", [:], [(2, 1)]), series("a", [:], [(2, 2)])])
+        #expect(report.rejected[.seriesLimit] == 1)
+        #expect(report.samplesAccepted == 1)
+        #expect(store.count == 2)
+    }
+
+    @Test func ownOutputsAreAcceptedButNeverStored() throws {
+        let store = SeriesStore()
+        let report = try ingest(store, [
+            series("predicted_node_load1", ["horizon": "15m"], [(1, 1)]),
+            series("anomaly_score", ["metric_name": "x"], [(1, 1)]),
+            series("prescient_samples_received_total", [:], [(1, 1)]),
+            series("anomaly_scores_other", [:], [(1, 1)]),
+        ])
+        #expect(report.samplesOwnOutput == 3)
+        #expect(store.count == 1)
+    }
+
+    @Test func v2SeriesLandInTheSameStore() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("m", ["job": "x"], [(1000, 1)])], version: .v1)
+        try ingest(store, [series("m", ["job": "x"], [(2000, 2)])], version: .v2)
+        let s = try onlySeries(store)
+        #expect(s.rawValues == [1, 2])
+    }
+
+    @Test func rawRetentionCountsBackFromTheNewestSample() throws {
+        var settings = StoreSettings()
+        settings.rawRetentionMs = 10_000
+        let store = SeriesStore(settings: settings)
+        try ingest(store, [series("m", [:], (0..<1000).map { (Int64($0) * 1000, Double($0)) })])
+        let s = try onlySeries(store)
+        #expect(s.rawTimestamps.first == 989_000)
+        #expect(s.rawTimestamps.last == 999_000)
+    }
+
+    @Test func gridHoldsTheLastSampleOfEachStepAndNaNForGaps() throws {
+        var settings = StoreSettings()
+        settings.stepMs = 60_000
+        settings.gridLength = 5
+        let store = SeriesStore(settings: settings)
+        // Step k (time k*60s) holds the last sample in ((k-1)*60s, k*60s].
+        try ingest(store, [series("m", [:], [(60_000, 1), (90_000, 2), (120_000, 3), (300_000, 5)])])
+        var s = try onlySeries(store)
+        #expect(s.gridFirstStep == 1)
+        #expect(s.grid.count == 5)
+        #expect(s.grid[0] == 1 && s.grid[1] == 3 && s.grid[2].isNaN && s.grid[3].isNaN && s.grid[4] == 5)
+        // The ring wraps: two more steps push out the two oldest.
+        try ingest(store, [series("m", [:], [(360_000, 6), (420_000, 7)])])
+        s = try onlySeries(store)
+        #expect(s.gridFirstStep == 3)
+        #expect(s.grid.count == 5)
+        #expect(s.grid[0].isNaN && s.grid[1].isNaN && s.grid[2] == 5 && s.grid[3] == 6 && s.grid[4] == 7)
+        // A gap longer than the grid restarts it.
+        try ingest(store, [series("m", [:], [(3_000_000, 8)])])
+        s = try onlySeries(store)
+        #expect(s.grid == [8] && s.gridFirstStep == 50)
+    }
+
+    @Test func labelIndexFindsSeriesByPair() throws {
+        let store = SeriesStore()
+        try ingest(store, (0..<50).map { series("m", ["i": String($0), "parity": $0 % 2 == 0 ? "even" : "odd"], [(1, 1)]) })
+        #expect(store.seriesIDs(name: "parity", value: "even").count == 25)
+        #expect(store.seriesIDs(name: "i", valueMatching: { $0.hasPrefix("1") }).count == 11)
+        #expect(store.allSeriesIDs().count == 50)
+    }
+}

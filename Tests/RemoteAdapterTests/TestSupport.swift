@@ -1,0 +1,64 @@
+import Foundation
+@testable import RemoteAdapter
+
+/// Builds series literals compactly: `series("up", ["job": "api"], [(1000, 1)])`.
+func series(_ name: String, _ labels: [String: String] = [:], _ samples: [(Int64, Double)]) -> EncodableSeries {
+    let sorted = ([("__name__", name)] + labels.map { ($0.key, $0.value) }).sorted { $0.0 < $1.0 }
+    return EncodableSeries(labels: sorted, samples: samples.map { WireSample(timestamp: $0.0, value: $0.1) })
+}
+
+/// Runs series through the real encoder, protobuf-c decoder and store, as a request would.
+@discardableResult
+func ingest(_ store: SeriesStore, _ batch: [EncodableSeries], version: RemoteWriteVersion = .v1) throws -> IngestReport {
+    let body = version == .v1 ? RemoteWriteEncoder.v1(batch) : RemoteWriteEncoder.v2(batch)
+    var report = IngestReport()
+    try body.withUnsafeBytes { raw in
+        Result { () throws(WireError) in try RemoteWriteDecoder().decode(raw, version: version, series: { store.ingest(&$0, report: &report) }) }
+    }.get()
+    return report
+}
+
+/// Decodes a body back into plain values, to compare with what was encoded.
+func decodeAll(_ body: [UInt8], version: RemoteWriteVersion) throws -> [EncodableSeries] {
+    var out = [EncodableSeries]()
+    try body.withUnsafeBytes { raw in
+        try RemoteWriteDecoder().decode(raw, version: version, series: { view in
+            let labels = view.labels.map { (String(decoding: $0.name, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)) }
+            out.append(EncodableSeries(labels: labels, samples: Array(view.samples)))
+        })
+    }
+    return out
+}
+
+/// The repository root, from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs a command, feeding `input` to stdin; returns exit status, stdout and stderr.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], input: [UInt8]? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input)) }
+    try stdin.fileHandleForWriting.close()
+    // Read before waiting, or a full pipe blocks the child.
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    let err = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, out, err)
+}
+
+/// Finds a tool on PATH, failing the test with the install hint when it is missing.
+func tool(_ name: String) throws -> String {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    struct Missing: Error, CustomStringConvertible { let description: String }
+    throw Missing(description: "\(name) is not installed: run `make deps` (scripts/install-deps.sh)")
+}

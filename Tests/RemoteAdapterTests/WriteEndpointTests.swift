@@ -1,0 +1,138 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import RemoteAdapter
+
+/// Header and body faults against the real router, each mapped to the status Prometheus' own
+/// receiver gives, and what stays stored afterwards.
+@Suite struct WriteEndpointTests {
+    static let contentType = HTTPField.Name.contentType
+    static let encoding = HTTPField.Name.contentEncoding
+    static let good = [series("up", ["job": "a"], [(1_000, 1), (2_000, 1)]), series("load", ["job": "a"], [(1_000, 0.5)])]
+
+    func app(_ configure: (inout PrescientConfig) -> Void = { _ in }) -> (AppState, some ApplicationProtocol) {
+        var config = PrescientConfig()
+        configure(&config)
+        let state = AppState(config: config)
+        return (state, Application(router: buildRouter(state: state)))
+    }
+
+    func post(_ client: some TestClientProtocol, _ body: [UInt8], headers: HTTPFields) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v1/write", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    static let v1Headers: HTTPFields = [contentType: "application/x-protobuf", encoding: "snappy",
+                                        HTTPField.Name("X-Prometheus-Remote-Write-Version")!: "0.1.0"]
+    static let v2Headers: HTTPFields = [contentType: RemoteWriteNegotiation.v2ContentType, encoding: "snappy",
+                                        HTTPField.Name("X-Prometheus-Remote-Write-Version")!: "2.0.0"]
+
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        let headers: HTTPFields
+        let body: @Sendable () -> [UInt8]
+        let status: HTTPResponse.Status
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "v1 ok", headers: v1Headers, body: { Snappy.compress(RemoteWriteEncoder.v1(good)) }, status: .noContent),
+        Case(name: "v2 ok", headers: v2Headers, body: { Snappy.compress(RemoteWriteEncoder.v2(good)) }, status: .noContent),
+        Case(name: "metadata only", headers: v1Headers,
+             body: { Snappy.compress(RemoteWriteEncoder.v1([], metadata: [("up", .gauge)])) }, status: .noContent),
+        Case(name: "empty body", headers: v1Headers, body: { Snappy.compress([]) }, status: .noContent),
+        Case(name: "json content type", headers: [contentType: "application/json", encoding: "snappy"],
+             body: { Snappy.compress(RemoteWriteEncoder.v1(good)) }, status: .unsupportedMediaType),
+        Case(name: "gzip encoding", headers: [contentType: "application/x-protobuf", encoding: "gzip"],
+             body: { Snappy.compress(RemoteWriteEncoder.v1(good)) }, status: .unsupportedMediaType),
+        Case(name: "uncompressed protobuf", headers: v1Headers, body: { RemoteWriteEncoder.v1(good) }, status: .badRequest),
+        Case(name: "corrupt snappy", headers: v1Headers, body: { [0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] }, status: .badRequest),
+        Case(name: "snappy of garbage", headers: v1Headers, body: { Snappy.compress([0x0A, 0xFF, 0xFF, 0xFF, 0x7F]) }, status: .badRequest),
+        Case(name: "v1 body sent as v2", headers: v2Headers, body: { Snappy.compress(Array(repeating: 0xFF, count: 40)) }, status: .badRequest),
+        Case(name: "declared length over limit", headers: v1Headers, body: {
+            var w = ProtobufWriter(); w.varint(1 << 30); return w.bytes + [0]
+        }, status: .contentTooLarge),
+    ]
+
+    @Test(arguments: cases)
+    func statusForEachFault(_ c: Case) async throws {
+        let (state, app) = app()
+        try await app.test(.router) { client in
+            let response = try await post(client, c.body(), headers: c.headers)
+            #expect(response.status == c.status, "\(String(buffer: response.body))")
+        }
+        // A refused request stores nothing and is counted by reason.
+        if c.status != .noContent {
+            #expect(state.store.count == 0)
+            var w = ExpositionWriter()
+            state.metrics.write(to: &w, store: state.store)
+            #expect(String(decoding: w.bytes, as: UTF8.self).contains("prescient_requests_rejected_total{handler=\"/api/v1/write\""))
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        let (_, app) = app { $0.limits.maxBodyBytes = 64 }
+        let body = Snappy.compress(RemoteWriteEncoder.v1((0..<20).map { series("m", ["i": String($0)], [(1, 1)]) }))
+        try await app.test(.router) { client in
+            let response = try await post(client, body, headers: Self.v1Headers)
+            #expect(response.status == .contentTooLarge)
+        }
+    }
+
+    @Test func partialRejectKeepsValidSamplesAndSays400() async throws {
+        let (state, app) = app()
+        try await app.test(.router) { client in
+            _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v2(Self.good)), headers: Self.v2Headers)
+            let mixed = [series("up", ["job": "a"], [(500, 7)]), series("up", ["job": "b"], [(3_000, 1)])]
+            let response = try await post(client, Snappy.compress(RemoteWriteEncoder.v2(mixed)), headers: Self.v2Headers)
+            #expect(response.status == .badRequest)
+            #expect(String(buffer: response.body).contains("out of order"))
+            #expect(response.headers[WriteHandler.samplesWritten] == "1")
+        }
+        #expect(state.store.count == 3)
+        #expect(state.metrics.samplesAppended.load(ordering: .relaxed) == 4)
+    }
+
+    @Test func v2AnswersWrittenCounts() async throws {
+        let (_, app) = app()
+        try await app.test(.router) { client in
+            let response = try await post(client, Snappy.compress(RemoteWriteEncoder.v2(Self.good)), headers: Self.v2Headers)
+            #expect(response.status == .noContent)
+            #expect(response.headers[WriteHandler.samplesWritten] == "3")
+            #expect(response.headers[WriteHandler.histogramsWritten] == "0")
+            #expect(response.headers[WriteHandler.exemplarsWritten] == "0")
+        }
+    }
+
+    @Test func healthAndReadiness() async throws {
+        let (_, app) = app()
+        try await app.test(.router) { client in
+            let healthy = try await client.execute(uri: "/-/healthy", method: .get)
+            let ready = try await client.execute(uri: "/-/ready", method: .get)
+            #expect(healthy.status == .ok && ready.status == .ok)
+        }
+    }
+
+    /// `promtool check metrics` (exit 0 clean, 3 lint problems, 1 parse error) on /metrics after
+    /// traffic that touches every family, including rejects and a stale marker.
+    @Test func metricsPassPromtool() async throws {
+        let promtool = try tool("promtool")
+        let (_, app) = app()
+        let exposition = try await app.test(.router) { client -> [UInt8] in
+            _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v1(Self.good)), headers: Self.v1Headers)
+            _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v1([series("up", ["job": "a"], [(1, 1), (5_000, .staleMarker)])])), headers: Self.v1Headers)
+            _ = try await post(client, [1, 2, 3], headers: Self.v1Headers)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+            return Array(buffer: response.body)
+        }
+        let text = String(decoding: exposition, as: UTF8.self)
+        #expect(text.contains("prescient_samples_received_total 5\n"))
+        #expect(text.contains("prescient_samples_rejected_total{reason=\"out_of_order\"} 1\n"))
+        #expect(text.contains("prescient_series_stale 1\n"))
+        let result = try run(promtool, ["check", "metrics"], input: exposition)
+        #expect(result.status == 0, "promtool: \(String(decoding: result.stdout + result.stderr, as: UTF8.self))")
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Ingest benchmark (issue 2): the same remote write bodies (2,000 series of 8 labels per request,
+# a 20k-series universe, timestamps advancing per pass) posted to a release Prescient and to
+# Debian's VictoriaMetrics, each pinned to CPU 0 in turn, with the load generator on CPU 1.
+# Prints samples/s for both and the ratio, then RSS per series with full windows at defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.build/release/prescient
+[ -x "$bin" ] || swift build -c release --product prescient
+requests=${REQUESTS:-400}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+wait_up() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start: $1" >&2; exit 1; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+load() { taskset -c 1 "$bin" bench-ingest --requests "$requests" "$@"; }
+
+echo "== ingest rate: ${requests} requests x 2 streams x 2000 series =="
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning & pids+=($!); p=$!
+wait_up http://127.0.0.1:19201/-/ready
+load --url http://127.0.0.1:19201/api/v1/write --requests 20 >/dev/null   # warm-up: creates the series
+ours=$(load --url http://127.0.0.1:19201/api/v1/write | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+kill "$p"; wait "$p" 2>/dev/null || true
+
+GOMAXPROCS=1 taskset -c 0 victoria-metrics -storageDataPath "$work/vm" -httpListenAddr 127.0.0.1:18428 -loggerLevel ERROR & pids+=($!); v=$!
+wait_up http://127.0.0.1:18428/health
+load --url http://127.0.0.1:18428/api/v1/write --requests 20 >/dev/null
+theirs=$(load --url http://127.0.0.1:18428/api/v1/write | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+kill "$v"; wait "$v" 2>/dev/null || true
+
+echo "prescient:       ${ours} samples/s (1 core)"
+echo "victoria-metrics: ${theirs} samples/s (1 core, GOMAXPROCS=1)"
+awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "ratio prescient/victoria-metrics: %.2f (target >= 2)\n", a / b }'
+
+echo "== memory: 20,000 series with full windows at the default settings (7d at 5m, 1h raw) =="
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning & pids+=($!); p=$!
+wait_up http://127.0.0.1:19201/-/ready
+empty=$(rss_kib "$p")
+# 2,016 grid steps need 7 days at 5m; then the last hour at 15s fills the raw window.
+taskset -c 1 "$bin" bench-ingest --url http://127.0.0.1:19201/api/v1/write --fill --points 2100 --step-seconds 300 --recent-points 240 --recent-step-seconds 15 >/dev/null
+full=$(rss_kib "$p")
+active=$(curl -fs http://127.0.0.1:19201/metrics | awk '$1 == "prescient_series_active" {print $2}')
+window=$(curl -fs http://127.0.0.1:19201/metrics | awk '$1 == "prescient_window_memory_bytes" {print $2}')
+kill "$p"; wait "$p" 2>/dev/null || true
+awk -v e="$empty" -v f="$full" -v n="$active" -v w="$window" 'BEGIN {
+  printf "series=%d rss_empty=%.1fMiB rss_full=%.1fMiB rss_per_series=%.0f bytes window_bytes_per_series=%.0f\n", n, e/1024, f/1024, (f-e)*1024/n, w/n }'

@@ -46,7 +46,9 @@ import Testing
     }
 
     @Test func autoARIMAMeetsTheContract() throws {
-        let model = AutoARIMA(season: 24)
+        // Seasonal orders capped at 1 keep the search on the exact likelihood with small states,
+        // so the contract's seven fits stay quick in debug builds.
+        let model = AutoARIMA(season: 24, maxSeasonalOrder: 1)
         try checkForecasterContract(model, forward: { model.forward($0, over: $1) })
     }
 
@@ -184,5 +186,47 @@ import Testing
         let start = y.count % 288
         let peak = (72 - start + 288) % 288, trough = (216 - start + 288) % 288
         #expect(f.point[peak] - f.point[trough] > 30, "peak \(f.point[peak]) trough \(f.point[trough])")
+    }
+
+    // MARK: Timing (opt-in: ARIMA_BENCH=1 swift test -c release --filter ARIMATests/timing)
+
+    /// Fit time on 2,016 points (a week of 5-minute steps) and update time per point. Prints the
+    /// figures; the bounds are generous so a busy machine does not fail it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ARIMA_BENCH"] != nil))
+    func timing() throws {
+        var rng = SplitMix64(seed: 99)
+        var noise = 0.0
+        let synthetic = (0..<2_016).map { t -> Double in
+            noise = 0.7 * noise + rng.nextGaussian()
+            return 50 + 20 * sin(2 * Double.pi * Double(t) / 288) + noise
+        }
+        var series = [("synthetic daily season + AR(1)", synthetic)]
+        if NABData.isAvailable {
+            for file in ["realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv", "realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv",
+                         "realTweets/Twitter_volume_AMZN.csv"] {
+                series.append((file, Array(try NABData.load(file).values.prefix(2_016))))
+            }
+        }
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = Date()
+            try body()
+            return Date().timeIntervalSince(start)
+        }
+        for (name, y) in series {
+            for (label, auto) in [("AutoARIMA(season: 288)", AutoARIMA(season: 288)), ("AutoARIMA()", AutoARIMA())] {
+                var fitted: AutoARIMAFitted?
+                let t = try seconds { fitted = try auto.fit(y) }
+                let f = try #require(fitted)
+                print("ARIMA-BENCH fit \(label) on \(name): \(String(format: "%.3f", t)) s, chose \(f.model.order)\(f.model.seasonal) constant \(f.model.includesConstant), \(f.modelsFitted) models, exact \(f.fitted.usedExactLikelihood)")
+                #expect(t < 10)
+                var m = f
+                let updates = 100_000
+                let u = seconds { for i in 0..<updates { auto.update(&m, with: y[i % y.count]) } }
+                print("ARIMA-BENCH update \(label) on \(name): \(String(format: "%.3f", u / Double(updates) * 1e6)) µs per point")
+                // Read the state so the loop cannot be optimised away.
+                #expect(auto.predict(m, horizon: 1, level: nil).point[0].isFinite)
+                #expect(u / Double(updates) < 1e-4)
+            }
+        }
     }
 }

@@ -36,6 +36,10 @@ public struct ARIMA: Forecaster {
     /// The largest state dimension `.automatic` fits by exact likelihood.
     public var exactStateLimit: Int
 
+    /// 60: covers seasonal AR or MA of order 2 at m = 24 (state 49-53), where one exact fit takes
+    /// about a second; m = 288 never qualifies.
+    public static let defaultExactStateLimit = 60
+
     /// - Parameters:
     ///   - order: (p, d, q).
     ///   - seasonal: (P, D, Q) and the season length m; `.none` for a non-seasonal model.
@@ -43,7 +47,8 @@ public struct ARIMA: Forecaster {
     ///   - includeDrift: estimate a linear drift when d + D = 1 (ignored otherwise).
     ///   - method: estimation method, `.automatic` by default.
     public init(order: ARIMAOrder, seasonal: SeasonalARIMAOrder = .none, includeMean: Bool = true,
-                includeDrift: Bool = false, method: Method = .automatic, exactStateLimit: Int = 40) {
+                includeDrift: Bool = false, method: Method = .automatic,
+                exactStateLimit: Int = ARIMA.defaultExactStateLimit) {
         self.order = order
         self.seasonal = seasonal.isSeasonal ? seasonal : .none
         self.includeMean = includeMean

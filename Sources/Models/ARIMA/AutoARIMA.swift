@@ -5,10 +5,11 @@ import Foundation
 /// then a local search over (p, q, P, Q, constant) that moves to any neighbouring model with a
 /// lower AICc until none is lower.
 ///
-/// With a long season (m > 24, e.g. 288 five-minute steps per day) the seasonal AR and MA orders
-/// are capped at 1 and the search uses conditional sums of squares, whose cost per step is the
-/// number of non-zero lag terms rather than m; the chosen model is refitted with
-/// `ARIMA.Method.automatic`.
+/// Candidates are compared by the exact likelihood unless a seasonal candidate's state could be
+/// wider than 30 (m = 24 and up): then the whole search uses
+/// conditional sums of squares, whose cost per step is the number of non-zero lag terms rather
+/// than m, and the chosen model is refitted with `ARIMA.Method.automatic`. With a long season
+/// (m > 24, e.g. 288 five-minute steps per day) the seasonal AR and MA orders are capped at 1.
 ///
 /// ```swift
 /// let auto = AutoARIMA(season: 288)
@@ -52,6 +53,11 @@ public struct AutoARIMA: Forecaster {
 
     public var name: String { "auto_arima" }
 
+    /// The widest candidate state for which the search itself uses the exact likelihood
+    /// (m = 12 with P, Q ≤ 2 qualifies; m = 24 does not): each candidate then costs tens of
+    /// milliseconds instead of about a second.
+    static let exactSearchStateLimit = 30
+
     /// The non-seasonal (0,d,0) model needs this much; seasonal candidates are considered only
     /// when the window holds at least two seasons plus that.
     public var minimumWindow: Int { 16 }
@@ -71,9 +77,12 @@ public struct AutoARIMA: Forecaster {
             var constant: Bool
         }
         let constantAllowed = allowConstant && d + seasonalD <= 1
-        // Long seasons make the exact likelihood's state ~m wide: search by CSS, consistently
-        // for every candidate so their AICc values compare.
-        let searchMethod: ARIMA.Method = seasonal && m + 2 > 40 ? .conditionalSumOfSquares : .automatic
+        // When some candidate's exact-likelihood state would be too wide (seasonal lags up to
+        // P·m), search every candidate by CSS so their AICc values compare (R's `approximation`),
+        // and refit only the chosen one by the exact likelihood where that is affordable.
+        let widest = max(maxP + maxSeasonal * m, maxQ + maxSeasonal * m + 1)
+        let searchMethod: ARIMA.Method = seasonal && widest > Self.exactSearchStateLimit
+            ? .conditionalSumOfSquares : .exact
         func model(_ c: Candidate, method: ARIMA.Method) -> ARIMA {
             ARIMA(order: ARIMAOrder(p: c.p, d: d, q: c.q),
                   seasonal: seasonal ? SeasonalARIMAOrder(p: c.sp, d: seasonalD, q: c.sq, period: m) : .none,
@@ -127,14 +136,27 @@ public struct AutoARIMA: Forecaster {
             }
         }
 
-        guard let chosen = best?.candidate, let searched = results[chosen]?.fitted else {
-            // Every candidate was rejected: fall back to the plainest model.
-            let plain = ARIMA(order: ARIMAOrder(p: 0, d: d, q: 0), includeMean: constantAllowed, includeDrift: constantAllowed)
-            return AutoARIMAFitted(model: plain, fitted: plain.estimate(x), modelsFitted: results.count)
+        if searchMethod == .exact, let chosen = best?.candidate, let fitted = results[chosen]?.fitted {
+            return AutoARIMAFitted(model: model(chosen, method: .exact), fitted: fitted, modelsFitted: results.count)
         }
-        let final = model(chosen, method: .automatic)
-        let fitted = searchMethod == .automatic ? searched : final.estimate(x)
-        return AutoARIMAFitted(model: final, fitted: fitted, modelsFitted: results.count)
+        // After a CSS search, refit the best candidates in AICc order and keep the first whose
+        // refit is not on the unit circle (as R does after an approximate search). R tries them
+        // all; three exact refits bound the cost (about a second each at m = 24), after which the
+        // best CSS fit stands.
+        let ranked = results.filter { $0.value.aicc.isFinite }.sorted { $0.value.aicc < $1.value.aicc }
+        for (candidate, _) in ranked.prefix(3) {
+            let final = model(candidate, method: .automatic)
+            let fitted = final.estimate(x)
+            if !Self.isNearUnitRoot(fitted) {
+                return AutoARIMAFitted(model: final, fitted: fitted, modelsFitted: results.count)
+            }
+        }
+        if let (candidate, result) = ranked.first, let fitted = result.fitted {
+            return AutoARIMAFitted(model: model(candidate, method: searchMethod), fitted: fitted, modelsFitted: results.count)
+        }
+        // Every candidate was rejected: fall back to the plainest model with the chosen differencing.
+        let plain = model(Candidate(p: 0, q: 0, sp: 0, sq: 0, constant: constantAllowed), method: .automatic)
+        return AutoARIMAFitted(model: plain, fitted: plain.estimate(x), modelsFitted: results.count)
     }
 
     /// R rejects candidates with a root within 1.01 of the unit circle; here a partial

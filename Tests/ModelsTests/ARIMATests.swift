@@ -212,6 +212,14 @@ import Testing
             try body()
             return Date().timeIntervalSince(start)
         }
+        for (label, model) in [
+            ("ARIMA(2,1,2) exact", ARIMA(order: ARIMAOrder(p: 2, d: 1, q: 2))),
+            ("ARIMA(1,0,1)(0,1,1)288 CSS", ARIMA(order: ARIMAOrder(p: 1, d: 0, q: 1), seasonal: SeasonalARIMAOrder(p: 0, d: 1, q: 1, period: 288))),
+        ] {
+            let t = try seconds { _ = try model.fit(synthetic) }
+            print("ARIMA-BENCH fit \(label) on 2016 synthetic points: \(String(format: "%.3f", t)) s")
+            #expect(t < 10)
+        }
         for (name, y) in series {
             for (label, auto) in [("AutoARIMA(season: 288)", AutoARIMA(season: 288)), ("AutoARIMA()", AutoARIMA())] {
                 var fitted: AutoARIMAFitted?

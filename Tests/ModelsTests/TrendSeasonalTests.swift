@@ -81,10 +81,13 @@ struct TrendSeasonalTests {
         let forecast = model.predict(fitted, horizon: period, level: nil)
         let errors = (1...period).map { abs(forecast.point[$0 - 1] - truth(y.count - 1 + $0)) }
         #expect(errors.reduce(0, +) / Double(period) < 0.25)
-        // A missing step in the stream still advances time: the next forecast is for the step after.
+        // A missing step in the stream still advances time and leaves the correction alone:
+        // the 1-step forecast after it is the 2-step forecast from before it.
+        let before = model.predict(fitted, horizon: 2, level: nil).point[1]
         model.update(&fitted, with: .nan)
-        let next = model.predict(fitted, horizon: 1, level: nil).point[0]
-        #expect(abs(next - truth(y.count + 1)) < 0.5)
+        let after = model.predict(fitted, horizon: 1, level: nil).point[0]
+        #expect(abs(after - before) < 1e-9)
+        #expect(abs(after - truth(y.count + 1)) < 0.5)
     }
 
     @Test("update follows a level shift between refits")
@@ -197,14 +200,17 @@ func rollingMASE<F: Forecaster>(
 /// Timing figures for the docs; run with `PRESCIENT_BENCH=1 swift test -c release --filter TrendSeasonalTiming`.
 @Suite("Trend + seasonality timing", .enabled(if: ProcessInfo.processInfo.environment["PRESCIENT_BENCH"] != nil))
 struct TrendSeasonalTiming {
-    static func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    /// Median and fastest wall time of `runs` calls (the fastest is the figure least disturbed
+    /// by other work on a shared machine).
+    static func seconds(runs: Int, _ body: () throws -> Void) rethrows -> (median: Double, fastest: Double) {
         var times = [Double]()
         for _ in 0..<runs {
             let start = Date()
             try body()
             times.append(Date().timeIntervalSince(start))
         }
-        return times.sorted()[runs / 2]
+        times.sort()
+        return (times[runs / 2], times[0])
     }
 
     @Test("fit and update times", arguments: [(2016, [288]), (4032, [288, 2016])])
@@ -217,17 +223,18 @@ struct TrendSeasonalTiming {
             return 100 + 0.01 * x + daily + weekly + rng.nextGaussian()
         }
         let model = TrendSeasonal(seasons: seasons)
-        let fit = try Self.medianSeconds(runs: 11) { _ = try model.fit(y) }
+        let fit = try Self.seconds(runs: 21) { _ = try model.fit(y) }
         var fitted = try model.fit(y)
         let updates = 100_000
         let start = Date()
         for i in 0..<updates { model.update(&fitted, with: y[i % count]) }
         let perUpdate = Date().timeIntervalSince(start) / Double(updates)
-        let predict = Self.medianSeconds(runs: 101) { _ = model.predict(fitted, horizon: 12, level: 0.9) }
-        print("trend_seasonal n=\(count) seasons=\(seasons): fit \(String(format: "%.2f", fit * 1000)) ms, "
+        let predict = Self.seconds(runs: 101) { _ = model.predict(fitted, horizon: 12, level: 0.9) }.median
+        print("trend_seasonal n=\(count) seasons=\(seasons): fit median \(String(format: "%.2f", fit.median * 1000)) ms, "
+              + "fastest \(String(format: "%.2f", fit.fastest * 1000)) ms, "
               + "update \(String(format: "%.2f", perUpdate * 1e6)) µs, predict(12) \(String(format: "%.1f", predict * 1e6)) µs")
         // Generous bounds (a shared 2-core machine); the design target is well under 50 ms.
-        #expect(fit < 0.2)
+        #expect(fit.median < 0.2)
         #expect(perUpdate < 1e-4)
     }
 }

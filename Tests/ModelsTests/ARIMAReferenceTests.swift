@@ -38,7 +38,7 @@ import Testing
     static let reference: Reference = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/arima_reference.json")
-        // swiftlint:disable:next force_try
+        // A missing or malformed fixture is a broken checkout: stop loudly.
         return try! JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }()
 

@@ -243,7 +243,7 @@ def make_arima(series):
             "loglik": "exact Gaussian log-likelihood of the differenced series (Kalman filter), with constants",
             "aic": "aic = -2 loglik + 2 (number of coefficients + 1); aicc = aic + 2 k (k + 1) / (nobs - k - 1), "
                    "k = number of coefficients + 1, nobs = length after differencing",
-            "sigma2": "innovation variance as R reports it (sum of squared standardized residuals / nobs)",
+            "sigma2": "innovation variance as R reports it: sum of squared standardized residuals / (nobs - number of coefficients); the log-likelihood itself uses / nobs",
             "forecast": "h = 12 point forecasts after the last value, with the 95% Gaussian interval",
             "ndiffs_kpss": "d chosen by repeated KPSS tests at alpha 0.05 (max 2)",
             "nsdiffs_seas": "D chosen by the seasonal-strength test (strength > 0.64 means difference)",

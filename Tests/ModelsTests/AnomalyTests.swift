@@ -75,4 +75,26 @@ import Testing
         let infinite = scorer.score(.infinity, against: interval)
         #expect(infinite == 0)
     }
+
+    @Test func recentErrorReferenceFlagsOnlyDeviationsBeyondTheLargestRecentError() {
+        // Naive model on white noise: one-step errors are differences of the noise.
+        var rng = SeededGenerator(seed: 17)
+        var modeler = SeriesModeler(configuration: .init(
+            model: ModelSpec(SeasonalNaive(season: 1)), refitInterval: 10_000,
+            anomalyReference: .recentErrors(window: 300, quantile: 1)))
+        var values: [Double] = []
+        var flagged = 0
+        for t in 0..<3_000 {
+            let y = rng.normal()
+            let step = modeler.observe(y)
+            values.append(y)
+            if t >= 400 && step.anomalyScore > 1 { flagged += 1 }
+        }
+        // A new 300-point record happens about once per 300 points: far rarer than the 5% a 95%
+        // interval would flag, but not never.
+        #expect(flagged > 0 && flagged < 40, "flagged \(flagged)")
+        let largest = zip(values.suffix(300), values.suffix(301)).map { abs($0 - $1) }.max()!
+        let spike = modeler.observe(values.last! + 1.5 * largest)
+        #expect(spike.anomalyScore > 1.3)
+    }
 }

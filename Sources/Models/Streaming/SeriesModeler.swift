@@ -28,6 +28,8 @@ public struct SeriesModeler: Sendable {
         public var direction: AnomalyDirection
         /// Consecutive exceedances treated as a level shift (see `AnomalyScorer`).
         public var shiftPersistence: Int
+        /// What an anomaly score of 1 refers to (see `AnomalyReference`).
+        public var anomalyReference: AnomalyReference
         /// Whether isolated exceedances are clamped before they reach the model's state.
         public var robustUpdates: Bool
         /// The model to fit.
@@ -38,7 +40,9 @@ public struct SeriesModeler: Sendable {
                     calibrationCapacity: Int = 500, minimumCalibrationErrors: Int = 50,
                     calibrationMode: ConformalCalibrator.Mode = .asymmetric,
                     direction: AnomalyDirection = .both, shiftPersistence: Int = 12,
-                    robustUpdates: Bool = false) {
+                    robustUpdates: Bool = false,
+                    anomalyReference: AnomalyReference = .recentErrors(window: 2_000, quantile: 1)) {
+            self.anomalyReference = anomalyReference
             self.robustUpdates = robustUpdates
             self.model = model
             self.horizons = horizons
@@ -75,6 +79,8 @@ public struct SeriesModeler: Sendable {
     /// Calibrator horizons: 1 first (the anomaly score needs it), then the configured ones.
     private let trackedHorizons: [Int]
     private var oneStep: HorizonInterval?
+    /// Absolute one-step errors for `.recentErrors` anomaly references.
+    private var anomalyErrors: RollingSortedSample
     /// Observations seen, and the count the current model had seen when fitted.
     public private(set) var observed = 0
     private var fittedAt = 0
@@ -91,6 +97,11 @@ public struct SeriesModeler: Sendable {
         calibrator = ConformalCalibrator(horizons: trackedHorizons, capacity: configuration.calibrationCapacity,
                                          minimumErrors: configuration.minimumCalibrationErrors,
                                          mode: configuration.calibrationMode)
+        if case .recentErrors(let n, _) = configuration.anomalyReference {
+            anomalyErrors = RollingSortedSample(capacity: max(1, n))
+        } else {
+            anomalyErrors = RollingSortedSample(capacity: 1)
+        }
         scorer = AnomalyScorer(direction: configuration.direction, persistence: configuration.shiftPersistence)
     }
 
@@ -118,7 +129,11 @@ public struct SeriesModeler: Sendable {
     /// forecasts made after it.
     public mutating func observe(_ value: Double) -> Step {
         let y = value.isFinite ? value : .nan
-        let score = oneStep.map { scorer.score(y, against: $0) } ?? 0
+        var score = 0.0
+        if let oneStep {
+            score = scorer.score(y, against: anomalyInterval(around: oneStep))
+            if y.isFinite { anomalyErrors.append(abs(y - oneStep.point)) }
+        }
         if scorer.shiftDetected { shiftPending = true }
         calibrator.observe(y)
         window.append(y)
@@ -131,6 +146,19 @@ public struct SeriesModeler: Sendable {
             refitted = install(makeRefitJob().run())
         }
         return Step(anomalyScore: score, forecasts: forecast(), modelName: modelName, refitted: refitted)
+    }
+
+    /// The interval the anomaly score measures against: the forecast interval itself, or the
+    /// one-step point ± the chosen quantile of recent absolute one-step errors (falling back to
+    /// the forecast interval while fewer than 30 errors exist).
+    private func anomalyInterval(around forecast: HorizonInterval) -> HorizonInterval {
+        guard case .recentErrors(_, let quantile) = configuration.anomalyReference,
+              anomalyErrors.count >= 30 else { return forecast }
+        let n = anomalyErrors.count
+        let k = min(n, max(1, Int((Double(n + 1) * quantile).rounded(.up))))
+        let half = anomalyErrors.orderStatistic(k) ?? 0
+        return HorizonInterval(horizon: 1, point: forecast.point, lower: forecast.point - half,
+                               upper: forecast.point + half, calibrated: true)
     }
 
     /// The value the model's state is advanced with: `y` itself, except that an isolated
@@ -184,5 +212,15 @@ public struct SeriesModeler: Sendable {
         let intervals = calibrator.calibrate(raw, level: configuration.level)
         oneStep = intervals[0]
         return configuration.horizons.map { h in intervals[trackedHorizons.firstIndex(of: h)!] }
+    }
+}
+
+extension SeriesModeler {
+    /// The current model's forecast for every step up to `steps` ahead (model-based intervals
+    /// at the configured level): what capacity rules, scaling and remote read need at step
+    /// resolution, beyond the calibrated configured horizons. Nil before any model exists.
+    public func forecastPath(steps: Int) -> Forecast? {
+        guard let model, steps > 0 else { return nil }
+        return model.predict(horizon: steps, level: configuration.level)
     }
 }

@@ -49,6 +49,12 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Consecutive exceedances after which a deviation is a level shift.")
     var shiftPersistence: Int = 12
 
+    @Option(help: "Recent one-step errors the anomaly score is scaled by (0: score against the forecast interval at --level).")
+    var anomalyWindow: Int = 2000
+
+    @Option(help: "Quantile of those errors at which the anomaly score is 1 (1: the largest).")
+    var anomalyQuantile: Double = 1
+
     @Flag(help: "Clamp isolated exceedances to the interval edge before they reach the model.")
     var robustUpdates = false
 
@@ -89,7 +95,9 @@ public struct ReplayCommand: AsyncParsableCommand {
             model: spec, horizons: hs, level: level, windowCapacity: window, refitInterval: refitEvery,
             refitsInline: true, calibrationCapacity: calibrationWindow,
             direction: AnomalyDirection(rawValue: direction) ?? .both, shiftPersistence: shiftPersistence,
-            robustUpdates: robustUpdates))
+            robustUpdates: robustUpdates,
+            anomalyReference: anomalyWindow > 0
+                ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile) : .forecastInterval))
 
         let out: FileHandle
         if let output {

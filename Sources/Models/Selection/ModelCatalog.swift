@@ -12,21 +12,18 @@ public struct ModelContext: Sendable {
     }
 
     /// Candidate seasonal periods in steps: a day and a week at `stepSeconds` (when they are
-    /// whole numbers of at least 2 steps), else none.
+    /// whole numbers of at least 2 steps), else none. Which of them a window really has is
+    /// decided per fit by `SeasonalityDetector`.
     public var candidatePeriods: [Int] {
-        guard let step = stepSeconds, step > 0 else { return [] }
-        return [86_400.0, 604_800.0].compactMap { span in
-            let m = span / step
-            let rounded = m.rounded()
-            return rounded >= 2 && abs(m - rounded) < 1e-6 ? Int(rounded) : nil
-        }
+        guard let step = stepSeconds else { return [] }
+        return SeasonalityDetector.calendarPeriods(stepSeconds: step)
     }
 }
 
 /// The user-facing model names (`--model`, the config's `model:`) and how each is built.
 public enum ModelCatalog {
     /// Every accepted name, `auto` first.
-    public static let names = ["auto", "naive", "snaive", "matrend", "ets", "trend_seasonal"]
+    public static let names = ["auto", "naive", "snaive", "matrend", "ets", "arima", "trend_seasonal"]
 
     /// The spec for `name`, or nil when the name is unknown.
     public static func spec(named name: String, context: ModelContext) -> ModelSpec? {
@@ -36,6 +33,7 @@ public enum ModelCatalog {
         case "snaive": seasonal(context) { m in SeasonalNaive(season: m) }
         case "matrend": ModelSpec(MovingAverageTrend())
         case "ets": seasonal(context) { m in AutoETS(season: m) }
+        case "arima": seasonal(context) { m in AutoARIMA(season: m > 1 ? m : nil) }
         case "trend_seasonal": seasonal(context) { m in TrendSeasonal(seasons: m > 1 ? [m] : []) }
         default: nil
         }
@@ -49,10 +47,12 @@ public enum ModelCatalog {
                                 scaleLag: 1)
         return AutoForecaster(backtest: backtest, minimumWindow: 3) { y in
             var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
-            let seasons = usablePeriods(periods, windowCount: y.count)
+            let seasons = detectedPeriods(periods, in: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }
             candidates.append(AutoETS(season: seasons.first ?? 1))
-            if let m = seasons.first { candidates.append(TrendSeasonal(seasons: [m])) }
+            // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
+            candidates.append(AutoARIMA())
+            if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }
             return candidates
         }
     }
@@ -62,6 +62,13 @@ public enum ModelCatalog {
         periods.filter { Double(windowCount) * 0.7 >= Double(2 * $0) }
     }
 
+    /// The usable periods the window really shows (`SeasonalityDetector`), shortest first.
+    static func detectedPeriods(_ periods: [Int], in y: [Double]) -> [Int] {
+        let usable = usablePeriods(periods, windowCount: y.count)
+        guard !usable.isEmpty else { return [] }
+        return SeasonalityDetector().detect(y, candidates: usable)
+    }
+
     /// A spec whose model depends on the detected season: fitted with the longest usable
     /// candidate period, or non-seasonally when none fits the window.
     private static func seasonal<F: Forecaster>(_ context: ModelContext,
@@ -69,7 +76,7 @@ public enum ModelCatalog {
         let periods = context.candidatePeriods
         let minimum = make(1).minimumWindow
         return ModelSpec(name: make(periods.first ?? 1).name, minimumWindow: minimum) { y throws(ModelError) in
-            let m = usablePeriods(periods, windowCount: y.count).first ?? 1
+            let m = detectedPeriods(periods, in: y).first ?? 1
             return try make(m).fitAny(y)
         }
     }

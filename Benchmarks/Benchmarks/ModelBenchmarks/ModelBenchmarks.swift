@@ -10,8 +10,10 @@ func syntheticSeries(count: Int) -> [Double] {
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return Double(state >> 11) / Double(1 << 53) - 0.5
     }
-    return (0..<count).map { t in
-        50 + 0.002 * Double(t) + 10 * sin(Double(t) * 2 * .pi / 288) + 2 * noise()
+    return (0..<count).map { (t: Int) -> Double in
+        let x = Double(t)
+        let daily: Double = 10 * sin(x * 2 * Double.pi / 288)
+        return 50 + 0.002 * x + daily + 2 * noise()
     }
 }
 

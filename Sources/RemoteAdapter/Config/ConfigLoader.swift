@@ -69,7 +69,9 @@ public enum ConfigLoader {
             switch key {
             case "max_body_bytes": l.maxBodyBytes = try size(value, key: path)
             case "max_decoded_bytes": l.maxDecodedBytes = try size(value, key: path)
-            default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes"])
+            case "max_read_samples": l.maxReadSamples = try integer(value, key: path, minimum: 1)
+            case "max_concurrent_reads": l.maxConcurrentReads = try integer(value, key: path, minimum: 1)
+            default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes", "max_read_samples", "max_concurrent_reads"])
             }
         }
     }

@@ -4,6 +4,10 @@ public struct RequestLimits: Sendable, Equatable {
     public var maxBodyBytes = 32 << 20
     /// Bytes a snappy body may declare it decodes to.
     public var maxDecodedBytes = 128 << 20
+    /// Samples one SAMPLES remote read response may carry (Prometheus' `--storage.remote.read-sample-limit`).
+    public var maxReadSamples = 50_000_000
+    /// Remote reads served at once; more wait their turn (Prometheus' `--storage.remote.read-concurrent-limit`).
+    public var maxConcurrentReads = 10
 
     public init() {}
 }
@@ -30,5 +34,9 @@ public struct PrescientConfig: Sendable, Equatable {
         limits:
           max_body_bytes: 32MiB
           max_decoded_bytes: 128MiB
+          # Remote read: samples per SAMPLES response (more is a 400), reads served at once
+          # (more wait their turn).
+          max_read_samples: 50000000
+          max_concurrent_reads: 10
         """
 }

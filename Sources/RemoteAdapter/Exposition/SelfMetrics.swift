@@ -15,6 +15,7 @@ public final class SelfMetrics: Sendable {
     private let requestErrors = Mutex([RequestErrorKey: Int]())
     private let durations = Mutex([DurationKey: HistogramCounts]())
     public let startTime = Date()
+    public let read = ReadMetrics()
 
     /// Upper bounds of the request duration buckets, in seconds.
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -120,6 +121,7 @@ public final class SelfMetrics: Sendable {
             w.sample("prescient_http_request_duration_seconds_count", base, Double(h.count))
         }
 
+        read.write(to: &w)
         ProcessMetrics.write(to: &w, startTime: startTime)
     }
 }

@@ -7,11 +7,14 @@ public final class AppState: Sendable {
     public let metrics: SelfMetrics
     public let writeDecoder = RemoteWriteDecoder()
     public let logger: Logger
+    /// Remote read's concurrency gate and forecast source.
+    public let remoteRead: RemoteReadState
 
     public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient")) {
         self.config = config
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger
+        self.remoteRead = RemoteReadState(limits: config.limits)
     }
 }

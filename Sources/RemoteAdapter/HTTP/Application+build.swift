@@ -8,6 +8,8 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
     let write = WriteHandler(state: state)
     router.post("/api/v1/write") { request, context in try await write.handle(request, context: context) }
+    let read = ReadHandler(state: state)
+    router.post("/api/v1/read") { request, context in try await read.handle(request, context: context) }
     router.get("/metrics") { _, _ in
         var w = ExpositionWriter()
         state.metrics.write(to: &w, store: state.store)

@@ -22,6 +22,7 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/test-rules.sh && python3 scripts/test-dashboards.py --self-test
 
 bench: deps
 	$(SWIFT) build -c release --product prescient

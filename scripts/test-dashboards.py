@@ -119,6 +119,13 @@ def static_problems(name, dashboard):
             ref = m.group(1) or m.group(2) or m.group(4)
             if ref not in defined and ref not in BUILTINS and not ref.isdigit():
                 problems.append(f"{where}: ${ref} is not a variable of this dashboard")
+    for v in variables(dashboard):
+        if v.get("type") == "query" and (v.get("multi") or v.get("includeAll")):
+            # Grafana regex-escapes these (and All may be .*): they only work after =~ or !~.
+            for where, text in texts:
+                for m in re.finditer(r'(=~|!~|!=|=)\s*"[^"]*\$\{?%s\b' % re.escape(v["name"]), text):
+                    if m.group(1) not in ("=~", "!~"):
+                        problems.append(f"{where}: multi-value variable ${v['name']} used with {m.group(1)}, needs =~")
     return problems
 
 
@@ -632,16 +639,19 @@ class OfflineTests(unittest.TestCase):
             for v in variables(d):
                 if v.get("type") == "query":
                     split_label_values(variable_query(v))  # parses
-                    if v.get("multi") or v.get("includeAll"):
-                        # Grafana regex-escapes these: they only work after =~
-                        for _, _, expr, _ in queries(d):
-                            for m in re.finditer(r'(\w+)\s*(=~|!~|=|!=)\s*"[^"]*\$\{?%s\b' % v["name"], expr):
-                                self.assertIn(m.group(2), ("=~", "!~"), f"{name}: {v['name']} needs =~ in {expr}")
 
     def test_a_dashboard_with_an_undefined_variable_is_reported(self):
         d = {"schemaVersion": 39, "uid": "x", "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
              "panels": [{"title": "p", "datasource": {"uid": "${datasource}"}, "targets": [{"refId": "A", "expr": 'up{job="$job"}'}]}]}
         self.assertEqual(static_problems("x", d), ["panel 'p': $job is not a variable of this dashboard"])
+
+    def test_a_multi_value_variable_after_equals_is_reported(self):
+        d = {"schemaVersion": 39, "uid": "x", "templating": {"list": [
+                {"name": "datasource", "type": "datasource", "query": "prometheus"},
+                {"name": "job", "type": "query", "query": "label_values(job)", "multi": True, "includeAll": True}]},
+             "panels": [{"title": "p", "datasource": {"uid": "${datasource}"}, "targets": [
+                {"refId": "A", "expr": 'up{job="$job"} or up{job=~"$job"}'}]}]}
+        self.assertEqual(static_problems("x", d), ["panel 'p': multi-value variable $job used with =, needs =~"])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ let package = Package(
             pkgConfig: "snappy",
             providers: [.apt(["libsnappy-dev"])]
         ),
+        // zlib, for gzip-compressed scrapes.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protoc-c output for proto/*.proto (scripts/generate-proto.sh), linked to libprotobuf-c.
         .target(
             name: "CPrompb",
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "RemoteAdapter",
             dependencies: [
-                "CSnappy", "CPrompb", "Models",
+                "CSnappy", "CPrompb", "CZlib", "Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

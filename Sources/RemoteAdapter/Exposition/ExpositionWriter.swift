@@ -6,9 +6,18 @@
 /// the format wants, which that library does not do for arbitrary input.
 public struct ExpositionWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
+    /// OpenMetrics 1.0 instead of the text format 0.0.4: counter families are named without
+    /// `_total`, and the output must end with `finish()`'s `# EOF`.
+    public let openMetrics: Bool
 
-    public init(capacity: Int = 1 << 16) {
+    public init(capacity: Int = 1 << 16, openMetrics: Bool = false) {
+        self.openMetrics = openMetrics
         bytes.reserveCapacity(capacity)
+    }
+
+    /// Ends the exposition (`# EOF` in OpenMetrics; nothing in 0.0.4).
+    public mutating func finish() {
+        if openMetrics { append("# EOF\n") }
     }
 
     public enum MetricKind: String, Sendable {
@@ -17,6 +26,7 @@ public struct ExpositionWriter: Sendable {
 
     /// `# HELP` and `# TYPE` lines; call once per family, before its samples.
     public mutating func family(_ name: String, _ kind: MetricKind, help: String) {
+        let name = openMetrics && kind == .counter && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
         append("# HELP ")
         append(name)
         bytes.append(0x20)
@@ -24,13 +34,14 @@ public struct ExpositionWriter: Sendable {
             switch b {
             case UInt8(ascii: "\\"): append("\\\\")
             case UInt8(ascii: "\n"): append("\\n")
+            case UInt8(ascii: "\"") where openMetrics: append("\\\"")
             default: bytes.append(b)
             }
         }
         append("\n# TYPE ")
         append(name)
         bytes.append(0x20)
-        append(kind.rawValue)
+        append(openMetrics && kind == .untyped ? "unknown" : kind.rawValue)
         bytes.append(0x0A)
     }
 

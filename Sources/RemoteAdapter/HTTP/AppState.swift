@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// What the handlers share: the store, the decoders, the self-metrics and the configuration.
@@ -7,14 +8,19 @@ public final class AppState: Sendable {
     public let metrics: SelfMetrics
     public let writeDecoder = RemoteWriteDecoder()
     public let logger: Logger
+    public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.
     public let remoteRead: RemoteReadState
 
-    public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient")) {
+    public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient"),
+                clock: any Clock<Duration> = ContinuousClock(),
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.config = config
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger
         self.remoteRead = RemoteReadState(limits: config.limits)
+        self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
+                                        clock: clock, nowMs: nowMs, logger: logger)
     }
 }

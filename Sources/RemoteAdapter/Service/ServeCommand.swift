@@ -21,6 +21,9 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Backfill a few days of synthetic seasonal series with anomalies and keep feeding them live.")
+    var demo = false
+
     public init() {}
 
     public func run() async throws {
@@ -29,7 +32,7 @@ public struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         logger.logLevel = level
-        let loaded: PrescientConfig
+        var loaded: PrescientConfig
         do {
             loaded = try config.map { try ConfigLoader.load(file: $0) } ?? ConfigLoader.parse(PrescientConfig.defaultYAML)
         } catch let error as ConfigError {
@@ -42,12 +45,14 @@ public struct ServeCommand: AsyncParsableCommand {
         if let dataDir {
             logger.warning("--data-dir is accepted but nothing is persisted yet; samples live in memory only", metadata: ["data-dir": "\(dataDir)"])
         }
+        if demo { DemoFeeder.configure(&loaded) }
         let state = AppState(config: loaded, logger: logger)
         logger.info("starting", metadata: [
             "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
             "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",
         ])
-        let app = buildApplication(state: state, host: host, port: port)
+        var app = buildApplication(state: state, host: host, port: port)
+        if demo { app.addServices(DemoFeeder(state: state)) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.info("stopped")
     }

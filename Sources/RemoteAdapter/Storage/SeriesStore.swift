@@ -203,6 +203,62 @@ public final class SeriesStore: Sendable {
         }
     }
 
+    /// What the modelling loop needs of a series each visit: grid points after `afterStep`, the
+    /// newest step, staleness and the time of the newest sample.
+    public struct GridUpdate: Sendable {
+        public let firstStep: Int64
+        public let values: [Double]
+        public let newestStep: Int64?
+        public let isStale: Bool
+        public let newestTimestamp: Int64
+        public let metricType: MetricType?
+    }
+
+    public func gridUpdate(id: UInt32, afterStep: Int64) -> GridUpdate? {
+        let shard = shards[Int(id) & (Self.shardCount - 1)]
+        let slot = Int(id) >> Self.shardBits
+        return shard.state.withLock { state -> GridUpdate? in
+            guard slot < state.series.count, let s = state.series[slot] else { return nil }
+            let (first, values) = s.grid.values(after: afterStep)
+            return GridUpdate(firstStep: first, values: values, newestStep: s.grid.newestStep, isStale: s.isStale,
+                              newestTimestamp: s.newestTimestamp, metricType: s.metricType)
+        }
+    }
+
+    /// The newest sample of a series (stale markers included).
+    public func newestSample(id: UInt32) -> WireSample? {
+        let shard = shards[Int(id) & (Self.shardCount - 1)]
+        let slot = Int(id) >> Self.shardBits
+        return shard.state.withLock { state -> WireSample? in
+            guard slot < state.series.count, let s = state.series[slot], s.newestTimestamp != .min else { return nil }
+            return WireSample(timestamp: s.newestTimestamp, value: Double(bitPattern: s.newestValueBits))
+        }
+    }
+
+    /// Labels of a series (name, value, ...), or nil if it was removed.
+    public func labels(id: UInt32) -> [String]? {
+        let shard = shards[Int(id) & (Self.shardCount - 1)]
+        let slot = Int(id) >> Self.shardBits
+        return shard.state.withLock { state in slot < state.series.count ? state.series[slot]?.labels : nil }
+    }
+
+    /// Forgets a series (it went stale long ago); its id may be reused by a new series.
+    public func remove(id: UInt32) {
+        let shard = shards[Int(id) & (Self.shardCount - 1)]
+        let slot = Int(id) >> Self.shardBits
+        shard.state.withLock { state in
+            guard slot < state.series.count, let s = state.series[slot] else { return }
+            state.series[slot] = nil
+            state.byHash[s.hash]?.removeAll { $0 == slot }
+            if state.byHash[s.hash]?.isEmpty == true { state.byHash[s.hash] = nil }
+            // Under the shard lock (shard then index, the order creation uses), so the slot
+            // cannot be reused before the index forgets the old series.
+            index.withLock { $0.remove(series: id, labels: s.labels) }
+            state.freeSlots.append(slot)
+            seriesCount.wrappingSubtract(1, ordering: .relaxed)
+        }
+    }
+
     /// Ids of every series, sorted.
     public func allSeriesIDs() -> [UInt32] { index.withLock { $0.all() } }
 

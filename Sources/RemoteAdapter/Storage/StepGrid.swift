@@ -72,4 +72,20 @@ struct StepGrid: Sendable {
         let split = slot(first)
         return (first, Array(ring[split...] + ring[..<split]))
     }
+
+    /// The points after step `after` (at most the whole grid), oldest first, with the step of the
+    /// first one returned: the modelling loop reads only what is new since its last visit.
+    func values(after: Int64) -> (firstStep: Int64, values: [Double]) {
+        guard let newest = newestStep, newest > after else { return ((newestStep ?? 0) + 1, []) }
+        let oldest = newest - Int64(ring.count) + 1
+        let first = max(after + 1, oldest)
+        var out = [Double]()
+        out.reserveCapacity(Int(newest - first + 1))
+        var step = first
+        while step <= newest {
+            out.append(ring[slot(step)])
+            step += 1
+        }
+        return (first, out)
+    }
 }

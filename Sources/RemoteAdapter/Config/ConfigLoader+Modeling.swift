@@ -1,0 +1,167 @@
+import Models
+import Yams
+
+extension ConfigLoader {
+    static func parseModeling(_ node: Node, into m: inout ModelingSettings) throws(ConfigError) {
+        let keys = ["rules", "max_series", "refit_interval", "refit_workers", "refit_budget", "step_delay",
+                    "stale_after", "drop_after", "capacity", "scalers"]
+        for (key, value) in try mapping(node, key: "modeling") {
+            let path = "modeling.\(key)"
+            switch key {
+            case "rules": m.rules = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try rule(n, key: "\(path)[\(i)]") }
+            case "max_series": m.maxSeries = try integer(value, key: path, minimum: 0)
+            case "refit_interval": m.refitIntervalMs = try duration(value, key: path, minimum: 1_000)
+            case "refit_workers": m.refitWorkers = try integer(value, key: path, minimum: 1)
+            case "refit_budget": m.refitBudgetMs = try duration(value, key: path, minimum: 1)
+            case "step_delay": m.stepDelayMs = try duration(value, key: path, minimum: 0)
+            case "stale_after": m.staleAfterMs = try duration(value, key: path, minimum: 1_000)
+            case "drop_after": m.dropAfterMs = try duration(value, key: path, minimum: 1_000)
+            case "capacity": m.capacity = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try capacity(n, key: "\(path)[\(i)]") }
+            case "scalers": m.scalers = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try scaler(n, key: "\(path)[\(i)]") }
+            default: throw unknown(path, at: value, allowed: keys)
+            }
+        }
+        var names = Set<String>()
+        for s in m.scalers where !names.insert(s.name).inserted {
+            throw ConfigError(key: "modeling.scalers", line: node.mark?.line, "scaler name \"\(s.name)\" used twice")
+        }
+    }
+
+    private static func rule(_ node: Node, key: String) throws(ConfigError) -> ModelingRule {
+        let fields = try mapping(node, key: key)
+        guard let matchNode = fields.first(where: { $0.0 == "match" })?.1 else {
+            throw ConfigError(key: "\(key).match", line: node.mark?.line, "every rule needs a match selector")
+        }
+        var r = ModelingRule(match: try selector(matchNode, key: "\(key).match"))
+        for (k, value) in fields {
+            let path = "\(key).\(k)"
+            switch k {
+            case "match": break
+            case "step": r.stepMs = try duration(value, key: path, minimum: 1_000)
+            case "window": r.windowMs = try duration(value, key: path, minimum: 1_000)
+            case "horizons":
+                r.horizonsMs = try sequence(value, key: path).map { n throws(ConfigError) in try duration(n, key: path, minimum: 1) }
+                guard !r.horizonsMs.isEmpty else { throw ConfigError(key: path, line: value.mark?.line, "give at least one horizon") }
+            case "model":
+                let name = try scalar(value, key: path)
+                guard ModelCatalog.names.contains(name) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "unknown model \"\(name)\"; expected one of: \(ModelCatalog.names.joined(separator: ", "))")
+                }
+                r.model = name
+            case "seasonality":
+                let text = try scalar(value, key: path)
+                guard let s = ModelingRule.Seasonality(rawValue: text) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected auto, none, daily or weekly, got \"\(text)\"")
+                }
+                r.seasonality = s
+            case "level":
+                let l = try number(value, key: path)
+                guard l > 0, l < 1 else { throw ConfigError(key: path, line: value.mark?.line, "must be between 0 and 1 (e.g. 0.95), got \(l)") }
+                r.level = l
+            case "direction":
+                let text = try scalar(value, key: path)
+                guard let d = AnomalyDirection(rawValue: text) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected both, up or down, got \"\(text)\"")
+                }
+                r.direction = d
+            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction"])
+            }
+        }
+        return r
+    }
+
+    private static func capacity(_ node: Node, key: String) throws(ConfigError) -> CapacityRule {
+        let fields = try mapping(node, key: key)
+        func required(_ k: String) throws(ConfigError) -> Node {
+            guard let n = fields.first(where: { $0.0 == k })?.1 else {
+                throw ConfigError(key: "\(key).\(k)", line: node.mark?.line, "required")
+            }
+            return n
+        }
+        let matchNode = try required("match")
+        var limit: CapacityRule.Limit?
+        var r = CapacityRule(name: "", match: try selector(matchNode, key: "\(key).match"), limit: .constant(0))
+        for (k, value) in fields {
+            let path = "\(key).\(k)"
+            switch k {
+            case "match": break
+            case "name": r.name = try scalar(value, key: path)
+            case "limit": limit = .constant(try number(value, key: path))
+            case "limit_match": limit = .series(try selector(value, key: path))
+            case "direction":
+                let text = try scalar(value, key: path)
+                guard text == "above" || text == "below" else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected above or below, got \"\(text)\"")
+                }
+                r.crossesBelow = text == "below"
+            case "horizon": r.horizonMs = try duration(value, key: path, minimum: 1_000)
+            default: throw unknown(path, at: value, allowed: ["name", "match", "limit", "limit_match", "direction", "horizon"])
+            }
+        }
+        guard let limit else { throw ConfigError(key: "\(key).limit", line: node.mark?.line, "give limit (a number) or limit_match (a selector)") }
+        r.limit = limit
+        if r.name.isEmpty { r.name = r.match.text }
+        return r
+    }
+
+    private static func scaler(_ node: Node, key: String) throws(ConfigError) -> ScalerRule {
+        let fields = try mapping(node, key: key)
+        func required(_ k: String) throws(ConfigError) -> Node {
+            guard let n = fields.first(where: { $0.0 == k })?.1 else {
+                throw ConfigError(key: "\(key).\(k)", line: node.mark?.line, "required")
+            }
+            return n
+        }
+        var r = ScalerRule(
+            name: try scalar(try required("name"), key: "\(key).name"),
+            demand: try selector(try required("demand"), key: "\(key).demand"),
+            capacityPerReplica: try number(try required("capacity_per_replica"), key: "\(key).capacity_per_replica"))
+        guard r.capacityPerReplica > 0 else {
+            throw ConfigError(key: "\(key).capacity_per_replica", line: node.mark?.line, "must be above 0")
+        }
+        for (k, value) in fields {
+            let path = "\(key).\(k)"
+            switch k {
+            case "name", "demand", "capacity_per_replica": break
+            case "target_utilization":
+                r.targetUtilization = try number(value, key: path)
+                guard r.targetUtilization > 0, r.targetUtilization <= 1 else {
+                    throw ConfigError(key: path, line: value.mark?.line, "must be in (0, 1]")
+                }
+            case "min_replicas": r.minReplicas = try integer(value, key: path, minimum: 0)
+            case "max_replicas": r.maxReplicas = try integer(value, key: path, minimum: 1)
+            case "scale_down_cooldown": r.scaleDownCooldownMs = try duration(value, key: path, minimum: 0)
+            case "horizon": r.horizonMs = try duration(value, key: path, minimum: 1_000)
+            case "current_replicas": r.currentReplicas = try selector(value, key: path)
+            default: throw unknown(path, at: value, allowed: ["name", "demand", "capacity_per_replica", "target_utilization",
+                                                             "min_replicas", "max_replicas", "scale_down_cooldown", "horizon", "current_replicas"])
+            }
+        }
+        guard r.maxReplicas >= r.minReplicas else {
+            throw ConfigError(key: "\(key).max_replicas", line: node.mark?.line, "must be at least min_replicas (\(r.minReplicas))")
+        }
+        return r
+    }
+
+    static func sequence(_ node: Node, key: String) throws(ConfigError) -> [Node] {
+        guard case .sequence(let s) = node else { throw ConfigError(key: key, line: node.mark?.line, "expected a list") }
+        return Array(s)
+    }
+
+    static func number(_ node: Node, key: String) throws(ConfigError) -> Double {
+        let text = try scalar(node, key: key)
+        guard let d = Double(text.replacingOccurrences(of: "_", with: "")), d.isFinite else {
+            throw ConfigError(key: key, line: node.mark?.line, "expected a number, got \"\(text)\"")
+        }
+        return d
+    }
+
+    static func selector(_ node: Node, key: String) throws(ConfigError) -> Selector {
+        let text = try scalar(node, key: key)
+        do {
+            return try Selector(text)
+        } catch {
+            throw ConfigError(key: key, line: node.mark?.line, "bad selector: \(error)")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Models
+
+/// Which series are modelled, and how. The first rule whose selector matches a series wins.
+public struct ModelingRule: Sendable {
+    public enum Seasonality: String, Sendable, CaseIterable { case auto, none, daily, weekly }
+
+    public var match: Selector
+    /// Model step; a whole multiple of `storage.step` (default: equal to it).
+    public var stepMs: Int64?
+    /// Points of history the model fits on (default: `storage.window`).
+    public var windowMs: Int64?
+    public var horizonsMs: [Int64] = [300_000, 900_000, 1_800_000, 3_600_000]
+    /// A name from `ModelCatalog.names` (`auto` picks per series by backtest).
+    public var model = "auto"
+    public var seasonality = Seasonality.auto
+    public var level = 0.95
+    public var direction = AnomalyDirection.both
+
+    public init(match: Selector) { self.match = match }
+}
+
+/// A series whose forecast is watched against a limit: `predicted_exhaustion_seconds`.
+public struct CapacityRule: Sendable {
+    public enum Limit: Sendable { case constant(Double), series(Selector) }
+    public var name: String
+    public var match: Selector
+    public var limit: Limit
+    /// `above`: exhaustion when the forecast rises to the limit (memory, disk used);
+    /// `below`: when it falls to it (free bytes, remaining quota).
+    public var crossesBelow = false
+    /// How far ahead to look; beyond it the answer is +Inf.
+    public var horizonMs: Int64 = 86_400_000
+}
+
+/// A demand series turned into a replica count: `recommended_replicas{scaler}`.
+public struct ScalerRule: Sendable {
+    public var name: String
+    public var demand: Selector
+    public var capacityPerReplica: Double
+    public var targetUtilization = 0.7
+    public var minReplicas = 1
+    public var maxReplicas = 100
+    public var scaleDownCooldownMs: Int64 = 600_000
+    /// The forecast peak over this horizon sets the recommendation.
+    public var horizonMs: Int64 = 900_000
+    public var currentReplicas: Selector?
+}
+
+/// The modelling service's settings.
+public struct ModelingSettings: Sendable {
+    public var rules: [ModelingRule]
+    /// Series modelled at most; beyond it new series are stored but not modelled (counted).
+    public var maxSeries = 100_000
+    /// Time between full refits of one series.
+    public var refitIntervalMs: Int64 = 6 * 3_600_000
+    /// Background refit workers.
+    public var refitWorkers = 1
+    /// A refit taking longer than this is counted (`prescient_refit_budget_exceeded_total`)
+    /// and the series falls back to a cheaper model at its next refit.
+    public var refitBudgetMs: Int64 = 2_000
+    /// A step counts as complete this long after it ends, so late scrapes still land in it.
+    public var stepDelayMs: Int64 = 30_000
+    /// No new sample for this long: stop exporting the series.
+    public var staleAfterMs: Int64 = 900_000
+    /// Stale for this long: forget the series and its model.
+    public var dropAfterMs: Int64 = 3_600_000
+    public var capacity: [CapacityRule] = []
+    public var scalers: [ScalerRule] = []
+
+    public init() {
+        // Every series, as the issue asks of the embedded default. `{__name__=~".+"}` cannot
+        // fail to parse.
+        rules = [ModelingRule(match: try! Selector("{__name__=~\".+\"}"))]
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The JSON API under `/api/v1/`, in Prometheus' envelope (`{"status": "success", "data": ...}`,
+/// errors as `{"status": "error", "errorType": "bad_data", "error": "..."}` with 400), and with
+/// sample values as strings as Prometheus writes them, so NaN and ±Inf survive JSON.
+struct JSONAPI: Sendable {
+    let state: AppState
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/api/v1/forecasts") { request, _ in self.forecasts(request) }
+        router.get("/api/v1/anomalies") { request, _ in self.anomalies(request) }
+        router.get("/api/v1/models") { request, _ in self.models(request) }
+        router.get("/api/v1/recommendations") { _, _ in
+            Self.success(self.state.modeling.capacity.recommendations())
+        }
+    }
+
+    private func selectors(_ request: Request) throws(SelectorError) -> [Selector] {
+        try request.uri.queryParameters.getAll("match[]").map { text throws(SelectorError) in try Selector(String(text)) }
+    }
+
+    /// Entries matching any of the `match[]` selectors (all when none is given).
+    private func entries(_ request: Request) -> Result<[ExportEntry], SelectorError> {
+        Result { () throws(SelectorError) in
+            let selectors = try selectors(request)
+            return state.modeling.book.entries { e in
+                selectors.isEmpty || selectors.contains { $0.matches(labels: e.labelArray) }
+            }
+        }
+    }
+
+    private func forecasts(_ request: Request) -> Response {
+        switch entries(request) {
+        case .failure(let e): return Self.badData(e.description)
+        case .success(let list):
+            return Self.success(list.map { e in
+                [
+                    "metric": e.labelDictionary, "model": e.model, "step_seconds": Double(e.stepMs) / 1000,
+                    "origin": Double(e.originMs) / 1000, "exported": e.exported,
+                    "forecasts": e.horizonNames.indices.map { i in
+                        [
+                            "horizon": e.horizonNames[i],
+                            "timestamp": Double(e.originMs + Int64(e.horizonSteps[i]) * e.stepMs) / 1000,
+                            "value": Self.format(e.point[i]), "lower": Self.format(e.lower[i]), "upper": Self.format(e.upper[i]),
+                        ] as [String: Any]
+                    },
+                ] as [String: Any]
+            })
+        }
+    }
+
+    private func anomalies(_ request: Request) -> Response {
+        let text = request.uri.queryParameters.get("threshold") ?? "1"
+        guard let threshold = Double(text), threshold.isFinite else {
+            return Self.badData("threshold must be a number, got \"\(text)\"")
+        }
+        switch entries(request) {
+        case .failure(let e): return Self.badData(e.description)
+        case .success(let list):
+            let above = list.filter { $0.exported && $0.score > threshold }.sorted { $0.score > $1.score }
+            return Self.success(above.map { e in
+                ["metric": e.labelDictionary, "score": Self.format(e.score), "timestamp": Double(e.originMs) / 1000] as [String: Any]
+            })
+        }
+    }
+
+    private func models(_ request: Request) -> Response {
+        switch entries(request) {
+        case .failure(let e): return Self.badData(e.description)
+        case .success(let list):
+            return Self.success(list.map { e in
+                var d: [String: Any] = [
+                    "metric": e.labelDictionary, "model": e.model,
+                    "parameters": e.parameters.mapValues { Self.format($0) },
+                    "mase": Dictionary(uniqueKeysWithValues: zip(e.horizonNames, e.mase.map { Self.format($0) })),
+                ]
+                if let r = e.lastRefitMs { d["last_refit"] = Double(r) / 1000 }
+                return d
+            })
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        return v.description
+    }
+
+    static func success(_ data: Any) -> Response {
+        json(["status": "success", "data": data], status: .ok)
+    }
+
+    static func badData(_ message: String) -> Response {
+        json(["status": "error", "errorType": "bad_data", "error": message], status: .badRequest)
+    }
+
+    static func json(_ object: Any, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension ExportEntry {
+    /// Labels as name/value pairs with `__name__` = the exported name, for selectors.
+    var labelArray: [String] {
+        var out = ["__name__", exportName]
+        for (k, v) in baseLabels { out.append(k); out.append(v) }
+        return out
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Models
+import Synchronization
+
+/// Capacity and scaling on top of the forecasts: time until a series' forecast crosses its limit
+/// (`predicted_exhaustion_seconds`), and replica counts from a demand forecast
+/// (`recommended_replicas`). Fed the forecast path of the series its rules select.
+final class CapacityTracker: Sendable {
+    let settings: ModelingSettings
+
+    private struct Path: Sendable {
+        var point: [Double]
+        var originMs: Int64
+        var stepMs: Int64
+    }
+
+    private struct ScalerState: Sendable {
+        var recommended: Int?
+        /// Raw recommendations within the cool-down window: scaling down waits until every one of
+        /// them agrees, as Kubernetes' HPA stabilisation window does.
+        var history: [(ms: Int64, replicas: Int)] = []
+        var current: Double?
+    }
+
+    private struct State: Sendable {
+        /// Per tracked series: its labels and exported name.
+        var labels: [UInt32: (labels: [String], exportName: String)] = [:]
+        var paths: [UInt32: Path] = [:]
+        /// Per capacity rule: limit series by their labels without `__name__`.
+        var limitSeries: [[String: UInt32]] = []
+        var exhaustion: [(labels: [UInt8], seconds: Double)] = []
+        var scalers: [ScalerState] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(settings: ModelingSettings) {
+        self.settings = settings
+        state = Mutex(State(limitSeries: settings.capacity.map { _ in [:] },
+                            scalers: settings.scalers.map { _ in ScalerState() }))
+    }
+
+    /// Whether any capacity or scaling rule refers to a series with these labels.
+    func wants(_ labels: [String]) -> Bool {
+        settings.capacity.contains { rule in
+            if rule.match.matches(labels: labels) { return true }
+            if case .series(let s) = rule.limit, s.matches(labels: labels) { return true }
+            return false
+        } || settings.scalers.contains { $0.demand.matches(labels: labels) || $0.currentReplicas?.matches(labels: labels) == true }
+    }
+
+    /// Forecast steps the rules need for this series (0 when none do).
+    func pathSteps(for labels: [String], stepMs: Int64) -> Int {
+        var ms: Int64 = 0
+        for rule in settings.capacity where rule.match.matches(labels: labels) { ms = max(ms, rule.horizonMs) }
+        for rule in settings.scalers where rule.demand.matches(labels: labels) { ms = max(ms, rule.horizonMs) }
+        return ms == 0 ? 0 : Int((ms + stepMs - 1) / stepMs)
+    }
+
+    func track(id: UInt32, labels: [String], exportName: String) {
+        guard wants(labels) else { return }
+        state.withLock { s in
+            s.labels[id] = (labels, exportName)
+            for (i, rule) in settings.capacity.enumerated() {
+                if case .series(let selector) = rule.limit, selector.matches(labels: labels) {
+                    s.limitSeries[i][Self.identity(labels)] = id
+                }
+            }
+        }
+    }
+
+    func untrack(id: UInt32) {
+        state.withLock { s in
+            s.labels[id] = nil
+            s.paths[id] = nil
+            for i in s.limitSeries.indices { s.limitSeries[i] = s.limitSeries[i].filter { $0.value != id } }
+        }
+    }
+
+    func record(id: UInt32, path: Forecast, originMs: Int64, stepMs: Int64) {
+        state.withLock { $0.paths[id] = Path(point: path.point, originMs: originMs, stepMs: stepMs) }
+    }
+
+    /// Labels without `__name__`: how a series finds its limit series (one-to-one matching).
+    static func identity(_ labels: [String]) -> String {
+        var parts = [String]()
+        var i = 0
+        while i + 1 < labels.count {
+            if labels[i] != "__name__" { parts.append(labels[i] + "\u{1}" + labels[i + 1]) }
+            i += 2
+        }
+        return parts.joined(separator: "\u{2}")
+    }
+
+    /// First time in `path` at which it reaches `limit`, in seconds from `nowMs`; 0 when the
+    /// newest value is already past it, +Inf when the path never gets there.
+    static func secondsToExhaustion(path: [Double], current: Double?, limit: Double, below: Bool,
+                                    originMs: Int64, stepMs: Int64, nowMs: Int64) -> Double {
+        func crossed(_ v: Double) -> Bool { below ? v <= limit : v >= limit }
+        if let current, current.isFinite, crossed(current) { return 0 }
+        for (i, v) in path.enumerated() where v.isFinite && crossed(v) {
+            return max(0, Double(originMs + Int64(i + 1) * stepMs - nowMs) / 1000)
+        }
+        return .infinity
+    }
+
+    /// Replicas for a demand peak, before the cool-down.
+    static func replicas(peak: Double, rule: ScalerRule) -> Int {
+        guard peak.isFinite, peak > 0 else { return rule.minReplicas }
+        let raw = (peak / (rule.capacityPerReplica * rule.targetUtilization)).rounded(.up)
+        return min(rule.maxReplicas, max(rule.minReplicas, Int(min(raw, Double(Int32.max)))))
+    }
+
+    func evaluate(book: ExportBook, store: SeriesStore, nowMs: Int64) {
+        guard !settings.capacity.isEmpty || !settings.scalers.isEmpty else { return }
+        state.withLock { s in
+            var exhaustion = [(labels: [UInt8], seconds: Double)]()
+            for (r, rule) in settings.capacity.enumerated() {
+                for (id, info) in s.labels where rule.match.matches(labels: info.labels) {
+                    guard let path = s.paths[id] else { continue }
+                    let limit: Double?
+                    switch rule.limit {
+                    case .constant(let c): limit = c
+                    case .series:
+                        limit = s.limitSeries[r][Self.identity(info.labels)].flatMap { store.newestSample(id: $0)?.value }
+                    }
+                    guard let limit, limit.isFinite else { continue }
+                    let current = store.newestSample(id: id)?.value
+                    let seconds = Self.secondsToExhaustion(path: path.point, current: current, limit: limit, below: rule.crossesBelow,
+                                                           originMs: path.originMs, stepMs: path.stepMs, nowMs: nowMs)
+                    guard let entry = book.entry(id) else { continue }
+                    let labels = ExpositionWriter.renderLabels(entry.baseLabels + [("limit", rule.name), ("metric_name", info.exportName)])
+                    exhaustion.append((labels, seconds))
+                }
+            }
+            s.exhaustion = exhaustion.sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
+
+            for (r, rule) in settings.scalers.enumerated() {
+                var total: [Double]? = nil
+                let steps = Int.max
+                for (id, info) in s.labels where rule.demand.matches(labels: info.labels) {
+                    guard let path = s.paths[id] else { continue }
+                    let n = min(steps, path.point.count, Int((rule.horizonMs + path.stepMs - 1) / path.stepMs))
+                    let head = Array(path.point.prefix(n))
+                    total = total.map { zip($0, head).map { $0 + $1 } } ?? head
+                }
+                if let total {
+                    let raw = Self.replicas(peak: total.filter(\.isFinite).max() ?? .nan, rule: rule)
+                    s.scalers[r].history.append((nowMs, raw))
+                    s.scalers[r].history.removeAll { nowMs - $0.ms > rule.scaleDownCooldownMs }
+                    s.scalers[r].recommended = s.scalers[r].history.map(\.replicas).max()
+                }
+                if let selector = rule.currentReplicas,
+                   let id = s.labels.first(where: { selector.matches(labels: $0.value.labels) })?.key {
+                    s.scalers[r].current = store.newestSample(id: id)?.value
+                }
+            }
+        }
+    }
+
+    func write(to w: inout ExpositionWriter) {
+        let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
+        if !exhaustion.isEmpty {
+            w.family("predicted_exhaustion_seconds", .gauge, help: "Seconds until the forecast reaches the configured limit; +Inf when not within the rule's horizon.")
+            for e in exhaustion { w.sample("predicted_exhaustion_seconds", renderedLabels: e.labels, e.seconds) }
+        }
+        if !settings.scalers.isEmpty {
+            w.family("recommended_replicas", .gauge, help: "Replicas needed for the forecast peak demand over the scaler's horizon, after the scale-down cool-down.")
+            for (rule, st) in zip(settings.scalers, scalers) {
+                if let r = st.recommended { w.sample("recommended_replicas", [("scaler", rule.name)], Double(r)) }
+            }
+            w.family("prescient_scaler_current_replicas", .gauge, help: "The replica count the scaler's current_replicas series reports.")
+            for (rule, st) in zip(settings.scalers, scalers) {
+                if let c = st.current { w.sample("prescient_scaler_current_replicas", [("scaler", rule.name)], c) }
+            }
+        }
+    }
+
+    /// Recommendations for the JSON API.
+    func recommendations() -> [[String: Any]] {
+        let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
+        var out = [[String: Any]]()
+        for (rule, st) in zip(settings.scalers, scalers) {
+            var d: [String: Any] = ["type": "scaler", "scaler": rule.name, "min_replicas": rule.minReplicas, "max_replicas": rule.maxReplicas]
+            if let r = st.recommended { d["recommended_replicas"] = r }
+            if let c = st.current { d["current_replicas"] = c }
+            out.append(d)
+        }
+        for e in exhaustion {
+            out.append(["type": "capacity", "labels": String(decoding: e.labels, as: UTF8.self),
+                        "exhaustion_seconds": e.seconds.isFinite ? e.seconds as Any : "+Inf"])
+        }
+        return out
+    }
+}

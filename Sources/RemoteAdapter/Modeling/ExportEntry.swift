@@ -1,0 +1,73 @@
+import Models
+
+/// What `/metrics` and the JSON API show for one modelled series: the newest forecasts and
+/// score, with its label blocks rendered once when the series is first modelled.
+struct ExportEntry: Sendable {
+    let id: UInt32
+    /// `name`, or `name_rate` for a counter modelled on its rate.
+    let exportName: String
+    /// The source labels without `__name__`, with `horizon`/`metric_name` renamed
+    /// `exported_*` so Prescient's own labels never clash with them.
+    let baseLabels: [(String, String)]
+    let horizonNames: [String]
+    let horizonSteps: [Int]
+    let stepMs: Int64
+    let horizonLabels: [[UInt8]]
+    let scoreLabels: [UInt8]
+    let maseLabels: [[UInt8]]
+    let sortKey: String
+
+    var model = "none"
+    var infoLabels: [UInt8] = []
+    var parameters: [String: Double] = [:]
+    var point: [Double]
+    var lower: [Double]
+    var upper: [Double]
+    var score = 0.0
+    var mase: [Double]
+    /// Time of the last observation the forecasts start from (ms).
+    var originMs: Int64 = 0
+    var lastRefitMs: Int64?
+    /// False while the series is stale: kept for the JSON API, not exported.
+    var exported = true
+
+    init(id: UInt32, exportName: String, sourceLabels: [String], horizonNames: [String], horizonSteps: [Int], stepMs: Int64) {
+        self.id = id
+        self.exportName = exportName
+        self.horizonNames = horizonNames
+        self.horizonSteps = horizonSteps
+        self.stepMs = stepMs
+        var base = [(String, String)]()
+        var i = 0
+        while i + 1 < sourceLabels.count {
+            let name = sourceLabels[i]
+            if name != "__name__" {
+                base.append((name == "horizon" || name == "metric_name" ? "exported_" + name : name, sourceLabels[i + 1]))
+            }
+            i += 2
+        }
+        base.sort { $0.0 < $1.0 }
+        baseLabels = base
+        horizonLabels = horizonNames.map { ExpositionWriter.renderLabels(base + [("horizon", $0)]) }
+        scoreLabels = ExpositionWriter.renderLabels(base + [("metric_name", exportName)])
+        maseLabels = horizonNames.map { ExpositionWriter.renderLabels(base + [("horizon", $0), ("metric_name", exportName)]) }
+        sortKey = exportName + "\u{0}" + String(decoding: ExpositionWriter.renderLabels(base), as: UTF8.self)
+        point = horizonNames.map { _ in .nan }
+        lower = point
+        upper = point
+        mase = point
+        setModel("none")
+    }
+
+    mutating func setModel(_ name: String) {
+        model = name
+        infoLabels = ExpositionWriter.renderLabels(baseLabels + [("metric_name", exportName), ("model", name)])
+    }
+
+    /// Labels as a dictionary for the JSON API, with `__name__` set to the exported name.
+    var labelDictionary: [String: String] {
+        var d = ["__name__": exportName]
+        for (k, v) in baseLabels { d[k] = v }
+        return d
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import Logging
+import Models
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps every selected series modelled as its data arrives: on each tick it feeds the steps
+/// completed since the last tick to each series' `SeriesModeler` (O(1) each), publishes the new
+/// forecasts and scores to the `ExportBook`, and hands due refits to a bounded pool of
+/// background workers, so a refit never holds up ingestion, scrapes or other series.
+///
+/// Time comes from two injected sources: `clock` paces the ticks, `nowMs` says what time it is
+/// for step completion and staleness, so tests drive `tick(nowMs:)` directly.
+public final class ModelingService: Service, Sendable {
+    let store: SeriesStore
+    let settings: ModelingSettings
+    let storage: StoreSettings
+    public let book: ExportBook
+    let metrics = ModelingMetrics()
+    let capacity: CapacityTracker
+    let logger: Logger
+    private let clock: any Clock<Duration>
+    private let nowMs: @Sendable () -> Int64
+    private let tickInterval: Duration
+
+    private struct LoopState: Sendable {
+        var series: [UInt32: ModeledSeries] = [:]
+        /// Ids already judged: modelled, or matched by no rule.
+        var known = Set<UInt32>()
+        /// Ids that match a rule but were over `max_series`; retried when room frees up.
+        var overCap = Set<UInt32>()
+    }
+
+    private let loop = Mutex(LoopState())
+    /// Refit results waiting to be installed by the next tick.
+    private let finished = Mutex([(id: UInt32, result: RefitResult, seconds: Double)]())
+
+    public init(store: SeriesStore, settings: ModelingSettings, storage: StoreSettings,
+                clock: any Clock<Duration> = ContinuousClock(),
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                logger: Logger = Logger(label: "prescient.modeling")) {
+        self.store = store
+        self.settings = settings
+        self.storage = storage
+        self.book = ExportBook()
+        self.capacity = CapacityTracker(settings: settings)
+        self.clock = clock
+        self.nowMs = nowMs
+        self.logger = logger
+        let quarterStep = Duration.milliseconds(storage.stepMs / 4)
+        tickInterval = min(max(quarterStep, .milliseconds(250)), .seconds(5))
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let (jobs, queue) = AsyncStream.makeStream(of: (UInt32, RefitJob).self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<settings.refitWorkers {
+                group.addTask {
+                    for await (id, job) in jobs {
+                        let start = ContinuousClock.now
+                        let result = job.run()
+                        let d = ContinuousClock.now - start
+                        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+                        self.complete(id: id, result: result, seconds: seconds)
+                    }
+                }
+            }
+            group.addTask {
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        self.tick(nowMs: self.nowMs()) { id, job in queue.yield((id, job)) }
+                        try? await self.clock.sleep(for: self.tickInterval)
+                    }
+                }
+                queue.finish()
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Hands a finished refit to the loop; the next tick installs it. Workers call this, and
+    /// tests that run refits inline.
+    func complete(id: UInt32, result: RefitResult, seconds: Double) {
+        finished.withLock { $0.append((id, result, seconds)) }
+    }
+
+    // MARK: One pass
+
+    /// Feeds every completed step to its model, installs finished refits, queues due ones.
+    /// - Parameter enqueue: where due refits go; tests pass a closure that runs them at once.
+    public func tick(nowMs: Int64, enqueue: (UInt32, RefitJob) -> Void) {
+        let started = ContinuousClock.now
+        let done = finished.withLock { f -> [(id: UInt32, result: RefitResult, seconds: Double)] in
+            defer { f.removeAll(keepingCapacity: true) }
+            return f
+        }
+        loop.withLock { state in
+            for (id, result, seconds) in done {
+                metrics.observeRefit(seconds: seconds)
+                if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
+                guard state.series[id] != nil else { continue }
+                state.series[id]!.refitQueuedAtMs = nil
+                if state.series[id]!.modeler.install(result) {
+                    let m = state.series[id]!.modeler
+                    book.update(id) { e in
+                        e.setModel(m.modelName)
+                        e.parameters = m.parameters
+                        e.lastRefitMs = nowMs
+                    }
+                }
+            }
+            discover(&state)
+            var pending = 0, overdue = 0
+            for id in Array(state.series.keys) {
+                advance(id, &state, nowMs: nowMs)
+                guard var s = state.series[id] else { continue }
+                if s.modeler.refitDue {
+                    if let queued = s.refitQueuedAtMs {
+                        pending += 1
+                        if nowMs - queued > 60_000 { overdue += 1 }
+                    } else {
+                        s.refitQueuedAtMs = nowMs
+                        state.series[id] = s
+                        enqueue(id, s.modeler.makeRefitJob())
+                        pending += 1
+                    }
+                }
+            }
+            metrics.refitsPending.store(pending, ordering: .relaxed)
+            metrics.refitsOverdue.store(overdue, ordering: .relaxed)
+            metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
+            metrics.unmodelledOverCap.store(state.overCap.count, ordering: .relaxed)
+        }
+        capacity.evaluate(book: book, store: store, nowMs: nowMs)
+        let d = ContinuousClock.now - started
+        metrics.lastTickDurationUs.store(Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000), ordering: .relaxed)
+        metrics.lastTickEndMs.store(Int(nowMs), ordering: .relaxed)
+    }
+
+    /// Judges series the loop has not seen: the first matching rule models it, within the cap.
+    private func discover(_ state: inout LoopState) {
+        var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
+        if state.series.count < settings.maxSeries, !state.overCap.isEmpty {
+            candidates += state.overCap
+            state.overCap.removeAll()
+        }
+        for id in candidates {
+            guard let labels = store.labels(id: id) else { continue }
+            let name = Self.metricName(labels)
+            guard let ruleIndex = rule(for: labels) else {
+                state.known.insert(id)
+                continue
+            }
+            guard state.series.count < settings.maxSeries else {
+                state.overCap.insert(id)
+                state.known.insert(id)
+                continue
+            }
+            state.known.insert(id)
+            let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
+            let isCounter = CounterDetection.isCounter(metricName: name, type: type)
+            let rule = settings.rules[ruleIndex]
+            let stepMs = max(storage.stepMs, (rule.stepMs ?? storage.stepMs) / storage.stepMs * storage.stepMs)
+            let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
+            let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
+            let context = ModelContext(horizons: horizonSteps,
+                                       stepSeconds: rule.seasonality == .none ? nil : Double(stepMs) / 1000)
+            let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
+            let configuration = SeriesModeler.Configuration(
+                model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
+                refitInterval: max(1, Int(settings.refitIntervalMs / stepMs)), refitsInline: false,
+                direction: rule.direction)
+            let exportName = isCounter ? name + "_rate" : name
+            let pathSteps = capacity.pathSteps(for: labels, stepMs: stepMs)
+            state.series[id] = ModeledSeries(
+                id: id, isCounter: isCounter, stepMultiple: stepMs / storage.stepMs, stepMs: stepMs,
+                modeler: SeriesModeler(configuration: configuration),
+                accuracy: RollingAccuracy(horizons: horizonSteps), lastStep: .min, pathSteps: pathSteps)
+            book.insert(ExportEntry(
+                id: id, exportName: exportName, sourceLabels: labels,
+                horizonNames: rule.horizonsMs.map(Units.formatDuration), horizonSteps: horizonSteps, stepMs: stepMs))
+            capacity.track(id: id, labels: labels, exportName: exportName)
+        }
+    }
+
+    /// Index of the first rule matching `labels`; capacity and scaler series are modelled with
+    /// the first rule's settings even when no rule selects them.
+    private func rule(for labels: [String]) -> Int? {
+        if let i = settings.rules.firstIndex(where: { $0.match.matches(labels: labels) }) { return i }
+        if !settings.rules.isEmpty, capacity.wants(labels) { return 0 }
+        return nil
+    }
+
+    /// Feeds the completed steps of one series, publishes the result, handles staleness.
+    private func advance(_ id: UInt32, _ state: inout LoopState, nowMs: Int64) {
+        guard var s = state.series[id] else { return }
+        guard let update = store.gridUpdate(id: id, afterStep: s.lastStep) else {
+            forget(id, &state)
+            return
+        }
+        let idle = nowMs - update.newestTimestamp
+        if idle > settings.dropAfterMs {
+            forget(id, &state)
+            store.remove(id: id)
+            metrics.seriesDropped.add(1, ordering: .relaxed)
+            return
+        }
+        let exported = !update.isStale && idle <= settings.staleAfterMs
+        guard let newest = update.newestStep else { return }
+        // The newest step is complete once its end plus the delay has passed (or a later step
+        // has started, which `newestStep` already reflects for the steps before it).
+        let complete = newest * storage.stepMs + settings.stepDelayMs <= nowMs ? newest : newest - 1
+        var observed = 0
+        var last: SeriesModeler.Step?
+        var step = update.firstStep
+        for value in update.values {
+            if step > complete { break }
+            if step % s.stepMultiple == 0 {
+                let y = s.isCounter ? s.rate.rate(value, seconds: Double(s.stepMs) / 1000) : value
+                let result = s.modeler.observe(y)
+                s.accuracy.observe(y, newForecasts: result.forecasts.map(\.point))
+                last = result
+                observed += 1
+            }
+            step += 1
+        }
+        if complete > s.lastStep { s.lastStep = complete }
+        state.series[id] = s
+        if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
+        let origin = complete * storage.stepMs
+        let path = s.pathSteps > 0 && last != nil ? s.modeler.forecastPath(steps: s.pathSteps) : nil
+        let mase = s.accuracy.mase
+        let modelName = s.modeler.modelName
+        book.update(id) { e in
+            e.exported = exported
+            guard let last else { return }
+            e.point = last.forecasts.map(\.point)
+            e.lower = last.forecasts.map(\.lower)
+            e.upper = last.forecasts.map(\.upper)
+            e.score = last.anomalyScore
+            e.mase = mase
+            e.originMs = origin
+            if e.model != modelName { e.setModel(modelName) }
+        }
+        if let path { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
+    }
+
+    private func forget(_ id: UInt32, _ state: inout LoopState) {
+        state.series[id] = nil
+        state.known.remove(id)
+        state.overCap.remove(id)
+        book.remove(id)
+        capacity.untrack(id: id)
+    }
+
+    static func metricName(_ labels: [String]) -> String {
+        var i = 0
+        while i + 1 < labels.count {
+            if labels[i] == "__name__" { return labels[i + 1] }
+            i += 2
+        }
+        return ""
+    }
+
+    /// Writes the exported series and the loop's self-metrics.
+    public func write(to w: inout ExpositionWriter) {
+        book.write(to: &w, level: settings.rules.first?.level ?? 0.95)
+        capacity.write(to: &w)
+        metrics.write(to: &w, nowMs: nowMs())
+    }
+}

@@ -16,8 +16,11 @@ wait_up() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0;
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 load() { taskset -c 1 "$bin" bench-ingest --requests "$requests" "$@"; }
 
+# The rate test measures the receiver alone: modelling off (no rules), since the issue compares
+# ingest with a store that does no modelling. The same run with the default modelling follows.
+printf 'modeling:\n  rules: []\n' > "$work/ingest-only.yml"
 echo "== ingest rate: ${requests} requests x 2 streams x 2000 series =="
-taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning & pids+=($!); p=$!
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning --config "$work/ingest-only.yml" & pids+=($!); p=$!
 wait_up http://127.0.0.1:19201/-/ready
 load --url http://127.0.0.1:19201/api/v1/write --requests 20 >/dev/null   # warm-up: creates the series
 ours=$(load --url http://127.0.0.1:19201/api/v1/write | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
@@ -29,16 +32,23 @@ load --url http://127.0.0.1:18428/api/v1/write --requests 20 >/dev/null
 theirs=$(load --url http://127.0.0.1:18428/api/v1/write | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
 kill "$v"; wait "$v" 2>/dev/null || true
 
-echo "prescient:       ${ours} samples/s (1 core)"
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19202 --log-level warning & pids+=($!); p=$!
+wait_up http://127.0.0.1:19202/-/ready
+load --url http://127.0.0.1:19202/api/v1/write --requests 20 >/dev/null
+modelled=$(load --url http://127.0.0.1:19202/api/v1/write | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+kill "$p"; wait "$p" 2>/dev/null || true
+
+echo "prescient:       ${ours} samples/s (1 core, modelling off)"
+echo "prescient:       ${modelled} samples/s (1 core, default modelling of all 20k series on the same core)"
 echo "victoria-metrics: ${theirs} samples/s (1 core, GOMAXPROCS=1)"
 awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "ratio prescient/victoria-metrics: %.2f (target >= 2)\n", a / b }'
 
-echo "== memory: 20,000 series with full windows at the default settings (7d at 5m, 1h raw) =="
-taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning & pids+=($!); p=$!
+echo "== memory: 20,000 series with full windows at the default storage settings (7d at 5m, 1h raw), modelling off =="
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning --config "$work/ingest-only.yml" & pids+=($!); p=$!
 wait_up http://127.0.0.1:19201/-/ready
 empty=$(rss_kib "$p")
 # 2,016 grid steps need 7 days at 5m; then the last hour at 15s fills the raw window.
-taskset -c 1 "$bin" bench-ingest --url http://127.0.0.1:19201/api/v1/write --fill --points 2100 --step-seconds 300 --recent-points 240 --recent-step-seconds 15 >/dev/null
+taskset -c 1 "$bin" bench-ingest --url http://127.0.0.1:19201/api/v1/write --timeout 600 --fill --points 2100 --step-seconds 300 --recent-points 240 --recent-step-seconds 15 >/dev/null
 full=$(rss_kib "$p")
 active=$(curl -fs http://127.0.0.1:19201/metrics | awk '$1 == "prescient_series_active" {print $2}')
 window=$(curl -fs http://127.0.0.1:19201/metrics | awk '$1 == "prescient_window_memory_bytes" {print $2}')

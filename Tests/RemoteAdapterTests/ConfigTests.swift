@@ -22,6 +22,34 @@ import Testing
         #expect(config.limits.maxBodyBytes == 1 << 20)
     }
 
+    @Test func modelingRulesAreRead() throws {
+        let config = try ConfigLoader.parse("""
+            modeling:
+              max_series: 500
+              rules:
+                - match: '{__name__=~"node_.*", job="api"}'
+                  horizons: [10m, 2h]
+                  model: ets
+                  level: 0.9
+                  direction: up
+              capacity:
+                - name: memory
+                  match: container_memory_working_set_bytes
+                  limit_match: container_spec_memory_limit_bytes
+              scalers:
+                - name: api
+                  demand: 'api:requests_per_second'
+                  capacity_per_replica: 100
+                  max_replicas: 30
+            """)
+        let rule = try #require(config.modeling.rules.first)
+        #expect(rule.match.matches(labels: ["__name__", "node_load1", "job", "api"]))
+        #expect(rule.horizonsMs == [600_000, 7_200_000] && rule.model == "ets" && rule.level == 0.9 && rule.direction == .up)
+        #expect(config.modeling.maxSeries == 500)
+        #expect(config.modeling.capacity.first?.name == "memory")
+        #expect(config.modeling.scalers.first?.maxReplicas == 30 && config.modeling.scalers.first?.capacityPerReplica == 100)
+    }
+
     struct Case: Sendable, CustomStringConvertible {
         let yaml: String
         let key: String
@@ -39,6 +67,11 @@ import Testing
         Case(yaml: "storage: [1, 2]\n", key: "storage", line: 1, mentions: "mapping"),
         Case(yaml: "storage:\n  step: [5m\n", key: "", line: 3, mentions: "invalid YAML"),
         Case(yaml: "nonsense: 1\n", key: "nonsense", line: 1, mentions: "unknown key"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      model: prophet\n", key: "modeling.rules[0].model", line: 4, mentions: "unknown model"),
+        Case(yaml: "modeling:\n  rules:\n    - match: 'up{job=}'\n", key: "modeling.rules[0].match", line: 3, mentions: "bad selector"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      level: 95\n", key: "modeling.rules[0].level", line: 4, mentions: "between 0 and 1"),
+        Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 3, mentions: "above 0"),
+        Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n", key: "modeling.capacity[0].limit", line: 3, mentions: "limit"),
     ]
 
     @Test(arguments: cases)

@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The exporter against a real Prometheus: history backfilled by direct remote_write, then
+/// Prometheus scrapes a target the test controls, remote_writes it to Prescient and scrapes
+/// Prescient back (`honor_labels: true`). PromQL must show forecasts within the interval of the
+/// known truth, and an anomaly score above 1 at an injected anomaly and below 1 around it.
+@Suite(.serialized) struct ExporterEndToEndTests {
+    static let level = 50.0
+
+    @Test(.timeLimit(.minutes(4)))
+    func forecastsAndAnomalyScoresReachPrometheus() async throws {
+        let prometheusBinary = try tool("prometheus")
+        var config = PrescientConfig()
+        config.storage.stepMs = 5_000
+        config.storage.gridLength = 720
+        config.modeling.stepDelayMs = 1_000
+        config.modeling.rules = [ModelingRule(match: try Selector("e2e_value"))]
+        config.modeling.rules[0].horizonsMs = [15_000, 30_000]
+        let state = AppState(config: config)
+
+        // The scrape target: a constant level the test can disturb.
+        let current = Mutex(Self.level)
+        let targetRouter = Router()
+        targetRouter.get("/metrics") { _, _ in
+            let v = current.withLock { $0 }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: "# TYPE e2e_value gauge\ne2e_value \(v)\n")))
+        }
+        let target = Application(router: targetRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+
+        try await target.test(.live) { targetClient in
+            let targetPort = try #require(targetClient.port)
+            try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+                let port = try #require(client.port)
+                // One hour of history for the series Prometheus is about to scrape, with the labels
+                // it will attach, written directly.
+                let now = Int64(Date().timeIntervalSince1970 * 1000) / 5_000 * 5_000
+                let history = series("e2e_value", ["instance": "127.0.0.1:\(targetPort)", "job": "target"],
+                                     (1...720).map { (now - Int64(721 - $0) * 5_000, Self.level) })
+                let response = try await client.execute(
+                    uri: "/api/v1/write", method: .post,
+                    headers: [.contentType: "application/x-protobuf", .contentEncoding: "snappy"],
+                    body: ByteBuffer(bytes: Snappy.compress(RemoteWriteEncoder.v1([history]))))
+                #expect(response.status == .noContent)
+
+                let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
+                    global: {scrape_interval: 1s, evaluation_interval: 1s}
+                    scrape_configs:
+                      - job_name: target
+                        static_configs: [{targets: ["127.0.0.1:\(targetPort)"]}]
+                      - job_name: prescient
+                        honor_labels: true
+                        static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+                    remote_write:
+                      - url: http://127.0.0.1:\(port)/api/v1/write
+                        queue_config: {batch_send_deadline: 200ms}
+                    """)
+                defer { prometheus.stop() }
+
+                // Forecasts arrive through the scrape of Prescient.
+                let selector = "{job=\"target\", instance=\"127.0.0.1:\(targetPort)\"}"
+                var forecast: [[String: Any]] = []
+                for _ in 0..<60 where forecast.isEmpty {
+                    try await Task.sleep(for: .seconds(1))
+                    forecast = (try? await prometheus.query("predicted_e2e_value\(selector)")) ?? []
+                }
+                #expect(forecast.count == 2, "one series per horizon: \(forecast)")
+                for h in ["15s", "30s"] {
+                    let point = try await Self.value(prometheus, "predicted_e2e_value{horizon=\"\(h)\"}")
+                    let lower = try await Self.value(prometheus, "predicted_e2e_value_lower{horizon=\"\(h)\"}")
+                    let upper = try await Self.value(prometheus, "predicted_e2e_value_upper{horizon=\"\(h)\"}")
+                    #expect(abs(point - Self.level) < 0.5, "h=\(h) forecast \(point)")
+                    #expect(lower <= Self.level && Self.level <= upper, "h=\(h) interval [\(lower), \(upper)]")
+                }
+
+                // Quiet period: scores stay below 1.
+                try await Task.sleep(for: .seconds(12))
+                let quiet = try await Self.value(prometheus, "max_over_time(anomaly_score{metric_name=\"e2e_value\"}[10s])")
+                #expect(quiet < 1, "quiet anomaly score \(quiet)")
+
+                // The anomaly: the level jumps for two steps, then returns.
+                current.withLock { $0 = Self.level * 3 }
+                try await Task.sleep(for: .seconds(11))
+                current.withLock { $0 = Self.level }
+                var peak = 0.0
+                for _ in 0..<20 where peak <= 1 {
+                    try await Task.sleep(for: .seconds(1))
+                    peak = (try? await Self.value(prometheus, "max_over_time(anomaly_score{metric_name=\"e2e_value\"}[30s])")) ?? 0
+                }
+                #expect(peak > 1, "anomaly score at the injected anomaly \(peak)")
+
+                // The exposition Prometheus scraped is also valid for promtool.
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(buffer: metrics.body))
+                #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
+            }
+        }
+    }
+
+    static func value(_ prometheus: PrometheusProcess, _ query: String) async throws -> Double {
+        let result = try await prometheus.query(query)
+        guard let first = result.first, let pair = first["value"] as? [Any], let text = pair.last as? String, let v = Double(text) else {
+            struct Empty: Error, CustomStringConvertible { let description: String }
+            throw Empty(description: "no result for \(query)")
+        }
+        return v
+    }
+}

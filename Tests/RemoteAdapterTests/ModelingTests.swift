@@ -1,0 +1,74 @@
+import Foundation
+import Models
+import Testing
+@testable import RemoteAdapter
+
+@Suite struct CounterAndCapacityArithmeticTests {
+    @Test func counterRateHandlesResetsAndGaps() {
+        var r = CounterRate()
+        #expect(r.rate(100, seconds: 10).isNaN)          // no previous value yet
+        #expect(r.rate(150, seconds: 10) == 5)
+        #expect(r.rate(30, seconds: 10) == 3)            // reset: counted from 0, as PromQL does
+        #expect(r.rate(.nan, seconds: 10).isNaN)         // missing step
+        #expect(r.rate(50, seconds: 10).isNaN)           // the step after a gap has no start
+        #expect(r.rate(70, seconds: 10) == 2)
+    }
+
+    @Test func countersAreRecognisedByMetadataThenByName() {
+        #expect(CounterDetection.isCounter(metricName: "x_total", type: nil))
+        #expect(CounterDetection.isCounter(metricName: "rpc_duration_seconds_count", type: .summary))
+        #expect(!CounterDetection.isCounter(metricName: "x_total", type: .gauge))
+        #expect(CounterDetection.isCounter(metricName: "restarts", type: .counter))
+        #expect(!CounterDetection.isCounter(metricName: "node_load1", type: nil))
+    }
+
+    @Test func exhaustionIsTheFirstCrossingOfTheForecast() {
+        // Path 1..10 at 60 s steps from an origin 30 s ago: crosses 5 at step 5 = 300 s - 30 s.
+        let path = (1...10).map(Double.init)
+        let s = CapacityTracker.secondsToExhaustion(path: path, current: 0.5, limit: 5, below: false,
+                                                    originMs: 1_000_000, stepMs: 60_000, nowMs: 1_030_000)
+        #expect(s == 270)
+        #expect(CapacityTracker.secondsToExhaustion(path: path, current: 0.5, limit: 50, below: false,
+                                                    originMs: 0, stepMs: 60_000, nowMs: 0) == .infinity)
+        #expect(CapacityTracker.secondsToExhaustion(path: path, current: 60, limit: 50, below: false,
+                                                    originMs: 0, stepMs: 60_000, nowMs: 0) == 0)
+        // Free space falling to a floor.
+        let falling = (0..<10).map { 100 - Double($0) * 20 }
+        #expect(CapacityTracker.secondsToExhaustion(path: falling, current: 100, limit: 0, below: true,
+                                                    originMs: 0, stepMs: 1_000, nowMs: 0) == 6)
+    }
+
+    @Test func replicasCoverThePeakAtTheTargetUtilisation() {
+        let rule = ScalerRule(name: "api", demand: try! Selector("x"), capacityPerReplica: 100, targetUtilization: 0.5,
+                              minReplicas: 2, maxReplicas: 10)
+        #expect(CapacityTracker.replicas(peak: 450, rule: rule) == 9)     // 450 / (100 * 0.5) = 9
+        #expect(CapacityTracker.replicas(peak: 451, rule: rule) == 10)
+        #expect(CapacityTracker.replicas(peak: 5_000, rule: rule) == 10)  // capped at max
+        #expect(CapacityTracker.replicas(peak: 10, rule: rule) == 2)      // floored at min
+        #expect(CapacityTracker.replicas(peak: .nan, rule: rule) == 2)
+    }
+
+    @Test func rollingMASEComparesWithTheNaiveChange() {
+        var a = RollingAccuracy(horizons: [1], span: 10)
+        // A series rising by 1 each step; forecasts always 2 too high: MASE = 2 / 1.
+        for t in 0..<50 { a.observe(Double(t), newForecasts: [Double(t + 1) + 2]) }
+        #expect(abs(a.mase[0] - 2) < 1e-9)
+    }
+}
+
+@Suite struct SelectorTests {
+    @Test func parsesPromQLSelectors() throws {
+        let s = try Selector("node_cpu_seconds_total{mode!=\"idle\", cpu=~\"[01]\", job!~\"test.*\"}")
+        #expect(s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "1", "job", "node", "mode", "user"]))
+        #expect(!s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "12", "job", "node", "mode", "user"]))  // anchored
+        #expect(!s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "1", "job", "testing", "mode", "user"]))
+        #expect(!s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "1", "job", "node", "mode", "idle"]))
+        #expect(try Selector("{__name__=~\"node_.*\", job=\"api\"}").matches(labels: ["__name__", "node_load1", "job", "api"]))
+        #expect(try Selector("up{job='a\\'b'}").terms[1].value == "a'b")
+    }
+
+    @Test(arguments: ["{job=\"a\"", "{job=a}", "up{1x=\"a\"}", "{job=~\".*\"}", "", "up{job=~\"(\"}", "up extra"])
+    func rejectsBadSelectors(_ text: String) {
+        #expect(throws: SelectorError.self) { try Selector(text) }
+    }
+}

@@ -11,13 +11,15 @@ public struct BenchIngestCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench-ingest", abstract: "Remote write load generator for benchmarks.", shouldDisplay: false)
 
-    @Option(help: "Remote write URL.") var url: String
+    @Option(help: "Remote write URL.") var url: String = ""
+    @Flag(help: "Decode and store in this process, without HTTP: the cost of the ingest path alone.") var inProcess = false
     @Option(help: "Series in the universe.") var series = 20_000
     @Option(help: "Series per request.") var perRequest = 2_000
     @Option(help: "Requests per stream.") var requests = 500
     @Option(help: "Concurrent streams (connections); each owns a slice of the universe.") var streams = 2
     @Flag(help: "Instead of the rate test, fill every series' windows: --points samples each.") var fill = false
     @Option(help: "With --fill: samples per series.") var points = 2_300
+    @Option(help: "Seconds a request may take.") var timeout = 60.0
     @Option(help: "With --fill: step between samples, in seconds.") var stepSeconds = 300
     @Option(help: "With --fill: then this many samples at the scrape interval up to now.") var recentPoints = 240
     @Option(help: "With --fill: the scrape interval, in seconds.") var recentStepSeconds = 15
@@ -28,8 +30,10 @@ public struct BenchIngestCommand: AsyncParsableCommand {
         var load = IngestLoad()
         load.universe = series
         load.seriesPerRequest = perRequest
-        let session = URLSession(configuration: .ephemeral)
-        var request = URLRequest(url: URL(string: url)!)
+        let sessionConfiguration = URLSessionConfiguration.ephemeral
+        sessionConfiguration.timeoutIntervalForRequest = timeout
+        let session = URLSession(configuration: sessionConfiguration)
+        var request = URLRequest(url: URL(string: url.isEmpty ? "http://127.0.0.1/" : url)!)
         request.httpMethod = "POST"
         request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
         request.setValue("snappy", forHTTPHeaderField: "Content-Encoding")
@@ -60,6 +64,22 @@ public struct BenchIngestCommand: AsyncParsableCommand {
             }
         }
         let bytes = bodies.joined().reduce(0) { $0 + $1.count }
+        if inProcess {
+            let store = SeriesStore()
+            let decoder = RemoteWriteDecoder()
+            let start = ContinuousClock.now
+            for body in bodies.joined() {
+                let decoded = try Snappy.decompress([UInt8](body), limit: 1 << 30)
+                var report = IngestReport()
+                try decoded.withUnsafeBytes { raw in
+                    try decoder.decode(raw, version: .v1, series: { store.ingest(&$0, report: &report) })
+                }
+            }
+            let d = ContinuousClock.now - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            print("in-process samples=\(samples) seconds=\(String(format: "%.3f", seconds)) samples_per_second=\(Int(Double(samples) / seconds))")
+            return
+        }
         let post = request
         let start = ContinuousClock.now
         let failures = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -64,7 +64,14 @@ extension ConfigLoader {
                     throw ConfigError(key: path, line: value.mark?.line, "expected both, up or down, got \"\(text)\"")
                 }
                 r.direction = d
-            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction"])
+            case "anomaly_reference":
+                let text = try scalar(value, key: path)
+                switch text {
+                case "interval": r.anomalyReference = .forecastInterval
+                case "recent_errors": r.anomalyReference = .recentErrors(window: 2_000, quantile: 1)
+                default: throw ConfigError(key: path, line: value.mark?.line, "expected recent_errors or interval, got \"\(text)\"")
+                }
+            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference"])
             }
         }
         return r

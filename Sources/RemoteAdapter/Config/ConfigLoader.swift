@@ -31,7 +31,8 @@ public enum ConfigLoader {
             switch key {
             case "storage": try parseStorage(value, into: &config.storage)
             case "limits": try parseLimits(value, into: &config.limits)
-            default: throw unknown(key, at: value, allowed: ["storage", "limits"])
+            case "modeling": try parseModeling(value, into: &config.modeling)
+            default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling"])
             }
         }
         return config

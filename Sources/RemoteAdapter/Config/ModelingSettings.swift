@@ -15,6 +15,9 @@ public struct ModelingRule: Sendable {
     public var seasonality = Seasonality.auto
     public var level = 0.95
     public var direction = AnomalyDirection.both
+    /// What an anomaly score of 1 means: by default, as far off as the largest one-step error of
+    /// the last 2,000 steps (rare alarms); `interval` makes it the edge of the `level` interval.
+    public var anomalyReference = AnomalyReference.recentErrors(window: 2_000, quantile: 1)
 
     public init(match: Selector) { self.match = match }
 }

@@ -13,9 +13,10 @@ public struct RequestLimits: Sendable, Equatable {
 }
 
 /// Everything `prescient serve` is configured with.
-public struct PrescientConfig: Sendable, Equatable {
+public struct PrescientConfig: Sendable {
     public var storage = StoreSettings()
     public var limits = RequestLimits()
+    public var modeling = ModelingSettings()
 
     public init() {}
 

@@ -10,23 +10,37 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     router.post("/api/v1/write") { request, context in try await write.handle(request, context: context) }
     let read = ReadHandler(state: state)
     router.post("/api/v1/read") { request, context in try await read.handle(request, context: context) }
-    router.get("/metrics") { _, _ in
-        var w = ExpositionWriter()
-        state.metrics.write(to: &w, store: state.store)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
-    }
+    router.get("/metrics") { request, _ in metricsResponse(request, state: state) }
+    JSONAPI(state: state).register(on: router)
     router.get("/-/healthy") { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
     router.get("/-/ready") { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
     return router
 }
 
 /// Builds the whole application for `serve` (and for live tests).
-public func buildApplication(state: AppState, host: String, port: Int) -> some ApplicationProtocol {
+public func buildApplication(state: AppState, host: String, port: Int) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient"),
+        services: [state.modeling],
         logger: state.logger)
+}
+
+/// `/metrics` in the format the scraper asks for (OpenMetrics when its `Accept` names it, as
+/// Prometheus' does, else text 0.0.4), gzip-compressed when `Accept-Encoding` allows it.
+func metricsResponse(_ request: Request, state: AppState) -> Response {
+    let openMetrics = request.headers[.accept]?.contains("application/openmetrics-text") ?? false
+    var w = ExpositionWriter(capacity: 1 << 20, openMetrics: openMetrics)
+    state.modeling.write(to: &w)
+    state.metrics.write(to: &w, store: state.store)
+    w.finish()
+    var headers: HTTPFields = [
+        .contentType: openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
+    ]
+    var body = w.bytes
+    if request.headers[.acceptEncoding]?.contains("gzip") == true, let zipped = Gzip.compress(body) {
+        headers[.contentEncoding] = "gzip"
+        body = zipped
+    }
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }

@@ -71,7 +71,7 @@ public final class ExportBook: Sendable {
                 Self.family(&w, "predicted_\(name)_upper", help: "Upper bound of the \(percent) forecast interval of \(name).", group, \.upper)
                 start = end
             }
-            w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 at the edge of the \(percent) interval, above 1 anomalous.")
+            w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
             for e in exported { w.sample("anomaly_score", renderedLabels: e.scoreLabels, e.score) }
             w.family("prescient_model_info", .gauge, help: "The model chosen for each series (value always 1).")
             for e in exported { w.sample("prescient_model_info", renderedLabels: e.infoLabels, 1) }

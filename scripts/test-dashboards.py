@@ -511,6 +511,9 @@ def check_rules_loaded(prom, now):
     else:
         print("FAIL  recording rule prescient:forecast_interval_relative_halfwidth:min: no series from the demo")
         failed += 1
+    data, _ = prom.get("/api/v1/alerts")
+    active = sorted(f"{a['labels']['alertname']}({a['state']})" for a in data["alerts"])
+    print("      alerts pending or firing on the demo (for information): " + (", ".join(active) or "none"))
     return passed, failed
 
 

@@ -59,6 +59,7 @@ import Testing
     }
 
     static let cases: [Case] = [
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: daily\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto or none"),
         Case(yaml: "storage:\n  step: 5m\n  max_seris: 10\n", key: "storage.max_seris", line: 3, mentions: "unknown key"),
         Case(yaml: "storage:\n  step: five minutes\n", key: "storage.step", line: 2, mentions: "duration"),
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),

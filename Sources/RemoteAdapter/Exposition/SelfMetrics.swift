@@ -49,6 +49,12 @@ public final class SelfMetrics: Sendable {
         }
     }
 
+    /// Samples accepted but not stored, for `reason` "duplicate" or "own_output".
+    public func ignoredSamples(_ reason: String) -> Int { ignored.withLock { $0[reason] ?? 0 } }
+
+    /// Samples refused, over every reason.
+    public var rejectedSamples: Int { rejected.withLock { $0.values.reduce(0, +) } }
+
     /// A request refused as a whole (corrupt body, wrong headers, too large).
     public func recordRequestError(handler: String, reason: String) {
         requestErrors.withLock { $0[RequestErrorKey(handler: handler, reason: reason), default: 0] += 1 }

@@ -49,21 +49,22 @@ public struct ChunkedFrameBuilder {
             let end = min(start + Self.samplesPerChunk, timestamps.endIndex)
             var chunk = XORChunkEncoder()
             for k in start..<end { chunk.append(timestamp: timestamps[k], value: values[k + vOffset]) }
-            var entry = ProtobufWriter(capacity: chunk.count * 3 + 32)
-            entry.message(2) { c in
-                c.int64(1, chunk.minTime)
-                c.int64(2, chunk.maxTime)
-                c.uint64(3, 1)  // Chunk.Encoding.XOR
-                chunk.bytes.withUnsafeBytes { c.bytesField(4, $0) }
-            }
-            let grown = Self.entrySize(part.bytes.count + entry.bytes.count)
+            let data = chunk.bytes
+            let body = Self.int64Size(chunk.minTime) + Self.int64Size(chunk.maxTime) + 2 + Self.entrySize(data.count)
+            let grown = Self.entrySize(part.bytes.count + Self.entrySize(body))
             if pending.bytes.count + grown + queryIndexSize > maxFrameBytes, partChunks > 0 || !pending.bytes.isEmpty {
                 if partChunks > 0 { commit(part) }
                 flush()
                 part = labelBytes
                 partChunks = 0
             }
-            part.bytes.append(contentsOf: entry.bytes)
+            // The Chunk message, written in place: sizes are known, so nothing is copied twice.
+            part.varint(2 << 3 | 2)  // ChunkedSeries.chunks
+            part.varint(UInt64(body))
+            part.int64(1, chunk.minTime)
+            part.int64(2, chunk.maxTime)
+            part.uint64(3, 1)  // Chunk.Encoding.XOR
+            data.withUnsafeBytes { part.bytesField(4, $0) }
             partChunks += 1
             start = end
         }
@@ -96,6 +97,9 @@ public struct ChunkedFrameBuilder {
 
     /// Bytes a length-delimited field with a body of `n` bytes takes (one-byte tag).
     static func entrySize(_ n: Int) -> Int { 1 + varintSize(UInt64(n)) + n }
+
+    /// Bytes of an int64 field (left out when zero, as proto3 and `ProtobufWriter` do).
+    static func int64Size(_ v: Int64) -> Int { v == 0 ? 0 : 1 + varintSize(UInt64(bitPattern: v)) }
 
     static func varintSize(_ v: UInt64) -> Int {
         var n = 1, v = v

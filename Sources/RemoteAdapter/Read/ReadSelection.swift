@@ -44,8 +44,9 @@ struct ReadSelection {
     }
 
     static func precedes(_ a: [String], _ b: [String]) -> Bool {
-        for (x, y) in zip(a, b) where !x.utf8.elementsEqual(y.utf8) {
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
+        for (x, y) in zip(a, b) {
+            let c = LabelMatcher.compareBytes(x, y)
+            if c != 0 { return c < 0 }
         }
         return a.count < b.count
     }

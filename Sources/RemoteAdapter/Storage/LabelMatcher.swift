@@ -1,3 +1,5 @@
+import Foundation
+
 /// One condition on one label, as in PromQL's `{name="value"}`, `!=`, `=~` and `!~`, and in
 /// remote read's `LabelMatcher` message.
 ///
@@ -69,7 +71,22 @@ public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
     /// Byte-wise, as Prometheus compares: Swift's `==` on strings is canonical equivalence,
     /// under which "\u{E9}" and "e\u{301}" are equal.
     static func sameBytes(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        compareBytes(a, b) == 0
+    }
+
+    /// Byte-wise order of two strings' UTF-8, as Go orders strings: negative, zero or positive.
+    static func compareBytes(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                if n > 0, x.baseAddress != y.baseAddress {
+                    let c = memcmp(x.baseAddress!, y.baseAddress!, n)
+                    if c != 0 { return Int(c) }
+                }
+                return x.count - y.count
+            }
+        }
     }
 
     /// Whether series lacking the label are selected.

@@ -63,6 +63,15 @@ public struct ExpositionWriter: Sendable {
         bytes.append(0x0A)
     }
 
+    /// The hot path for families of many series: name and labels already bytes.
+    public mutating func sample(nameBytes: [UInt8], renderedLabels: [UInt8], _ value: Double) {
+        bytes.append(contentsOf: nameBytes)
+        bytes.append(contentsOf: renderedLabels)
+        bytes.append(0x20)
+        appendValue(value)
+        bytes.append(0x0A)
+    }
+
     /// `{a="x",b="y"}` with values escaped, to be reused with `sample(_:renderedLabels:_:)`.
     public static func renderLabels(_ labels: [(String, String)]) -> [UInt8] {
         var w = ExpositionWriter(capacity: 64)
@@ -99,13 +108,35 @@ public struct ExpositionWriter: Sendable {
         } else if value.isInfinite {
             append(value > 0 ? "+Inf" : "-Inf")
         } else if value == value.rounded(), abs(value) < 1e15 {
-            append(String(Int64(value)))
+            appendInteger(Int64(value))
         } else {
             append(value.description)
         }
     }
 
+    /// Digits straight into the buffer: most exported values are whole numbers.
+    private mutating func appendInteger(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        if m == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while m > 0 {
+                d[19 - n] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                n += 1
+            }
+            bytes.append(contentsOf: d[(20 - n)...])
+        }
+    }
+
     private mutating func append(_ s: String) {
-        bytes.append(contentsOf: s.utf8)
+        var s = s
+        // withUTF8 gives contiguous bytes even for small (inline) strings, so this is a copy
+        // rather than a byte-by-byte loop.
+        s.withUTF8 { bytes.append(contentsOf: $0) }
     }
 }

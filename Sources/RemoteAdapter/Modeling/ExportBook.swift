@@ -66,28 +66,31 @@ public final class ExportBook: Sendable {
                 var end = start + 1
                 while end < exported.count, exported[end].exportName == name { end += 1 }
                 let group = exported[start..<end]
-                Self.family(&w, "predicted_\(name)", help: "Forecast of \(name) at each horizon after the last complete step.", group, \.point)
-                Self.family(&w, "predicted_\(name)_lower", help: "Lower bound of the \(percent) forecast interval of \(name).", group, \.lower)
-                Self.family(&w, "predicted_\(name)_upper", help: "Upper bound of the \(percent) forecast interval of \(name).", group, \.upper)
+                Self.family(&w, "predicted_\(name)", help: "Forecast of \(name) at each horizon after the last complete step.", group) { $0.point }
+                Self.family(&w, "predicted_\(name)_lower", help: "Lower bound of the \(percent) forecast interval of \(name).", group) { $0.lower }
+                Self.family(&w, "predicted_\(name)_upper", help: "Upper bound of the \(percent) forecast interval of \(name).", group) { $0.upper }
                 start = end
             }
             w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
-            for e in exported { w.sample("anomaly_score", renderedLabels: e.scoreLabels, e.score) }
+            let scoreName = Array("anomaly_score".utf8), infoName = Array("prescient_model_info".utf8)
+            let maseName = Array("prescient_forecast_mase".utf8)
+            for e in exported { w.sample(nameBytes: scoreName, renderedLabels: e.scoreLabels, e.score) }
             w.family("prescient_model_info", .gauge, help: "The model chosen for each series (value always 1).")
-            for e in exported { w.sample("prescient_model_info", renderedLabels: e.infoLabels, 1) }
+            for e in exported { w.sample(nameBytes: infoName, renderedLabels: e.infoLabels, 1) }
             w.family("prescient_forecast_mase", .gauge, help: "Rolling out-of-sample MASE of each series' forecasts per horizon (1 = as good as repeating the last value).")
             for e in exported {
-                for (i, labels) in e.maseLabels.enumerated() { w.sample("prescient_forecast_mase", renderedLabels: labels, e.mase[i]) }
+                for (i, labels) in e.maseLabels.enumerated() { w.sample(nameBytes: maseName, renderedLabels: labels, e.mase[i]) }
             }
         }
     }
 
     private static func family(_ w: inout ExpositionWriter, _ name: String, help: String,
-                               _ group: ArraySlice<ExportEntry>, _ values: KeyPath<ExportEntry, [Double]>) {
+                               _ group: ArraySlice<ExportEntry>, _ values: (ExportEntry) -> [Double]) {
         w.family(name, .gauge, help: help)
+        let nameBytes = Array(name.utf8)
         for e in group {
-            let v = e[keyPath: values]
-            for (i, labels) in e.horizonLabels.enumerated() { w.sample(name, renderedLabels: labels, v[i]) }
+            let v = values(e)
+            for (i, labels) in e.horizonLabels.enumerated() { w.sample(nameBytes: nameBytes, renderedLabels: labels, v[i]) }
         }
     }
 

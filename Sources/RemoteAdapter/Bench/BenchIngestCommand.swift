@@ -16,6 +16,7 @@ public struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Series in the universe.") var series = 20_000
     @Option(help: "Series per request.") var perRequest = 2_000
     @Option(help: "Requests per stream.") var requests = 500
+    @Option(help: "Start at this request of each stream, so a run continues after an earlier one (a warm-up) instead of repeating its timestamps.") var offset = 0
     @Option(help: "Concurrent streams (connections); each owns a slice of the universe.") var streams = 2
     @Flag(help: "Instead of the rate test, fill every series' windows: --points samples each.") var fill = false
     @Option(help: "With --fill: samples per series.") var points = 2_300
@@ -56,7 +57,7 @@ public struct BenchIngestCommand: AsyncParsableCommand {
             bodies = [stream]
         } else {
             for s in 0..<streams {
-                bodies.append((0..<requests).map { r in
+                bodies.append((offset..<offset + requests).map { r in
                     let batch = load.request(r, stream: s, streams: streams)
                     samples += batch.count
                     return Data(Snappy.compress(RemoteWriteEncoder.v1(batch)))

@@ -45,7 +45,7 @@ public struct DemoFeeder: Service {
         case 0: return max(0, 120 + 80 * sin(day - 1.2) + 0.0002 * (t.truncatingRemainder(dividingBy: 8.64e6)) + 6 * noise + 150 * spike)
         case 1: return max(0, 300 + 150 * sin(day - 0.7) + 15 * noise - 200 * spike)
         case 2, 3: return min(1, max(0, 0.45 + 0.25 * sin(day - Double(i)) + 0.03 * noise + 0.35 * spike))
-        case 4: return 40e9 + 2e9 * ((t / 3600).truncatingRemainder(dividingBy: 2_400)) / 24 + 1e8 * noise  // ~2 GB a day
+        case 4: return 60e9 + 1.5e9 * (t / 86_400).truncatingRemainder(dividingBy: 26) + 1e8 * noise  // 1.5 GB a day, reset every 26 days
         case 5: return 100e9
         case 6: return (t - 1.6e9) * 120 + 6_000 * sin(day)  // a counter: its rate is about 120/s with a daily swing
         case 7: return 4

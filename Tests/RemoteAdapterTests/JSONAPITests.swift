@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import RemoteAdapter
+
+/// The JSON API through the real router: Prometheus' envelope, bad input as 400 `bad_data` with
+/// the parse error, and forecasts that match what the modelling loop computed.
+@Suite struct JSONAPITests {
+    func makeApp() throws -> (AppState, Application<RouterResponder<BasicRequestContext>>) {
+        var config = PrescientConfig()
+        config.storage.stepMs = 60_000
+        config.modeling.stepDelayMs = 0
+        config.modeling.rules[0].horizonsMs = [300_000]
+        let state = AppState(config: config, nowMs: { 200 * 60_000 })
+        try ingest(state.store, (0..<2).map { s in
+            series("load", ["host": "h\(s)"], (0..<200).map { (Int64($0) * 60_000, Double(10 * s) + sin(Double($0))) })
+        })
+        state.modeling.tick(nowMs: 200 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 200 * 60_000) { _, _ in }
+        return (state, Application(router: buildRouter(state: state)))
+    }
+
+    func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    }
+
+    @Test(arguments: ["/api/v1/forecasts?match[]=load%7Bhost%3D", "/api/v1/models?match[]=%7Bjob%3D~%22.*%22%7D",
+                      "/api/v1/anomalies?threshold=high", "/api/v1/anomalies?match[]=up%7B1x%3D%22a%22%7D"])
+    func badInputIs400WithTheReason(_ uri: String) async throws {
+        let (_, app) = try makeApp()
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: uri, method: .get)
+            #expect(response.status == .badRequest)
+            let body = try json(response)
+            #expect(body["status"] as? String == "error")
+            #expect(body["errorType"] as? String == "bad_data")
+            #expect((body["error"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test func forecastsForASelectorMatchTheModellingLoop() async throws {
+        let (state, app) = try makeApp()
+        let entry = try #require(state.modeling.book.entries().first { $0.labelDictionary["host"] == "h1" })
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/forecasts?match[]=load%7Bhost%3D%22h1%22%7D", method: .get)
+            #expect(response.status == .ok)
+            let data = try #require(try json(response)["data"] as? [[String: Any]])
+            #expect(data.count == 1)
+            let metric = try #require(data[0]["metric"] as? [String: String])
+            #expect(metric == ["__name__": "load", "host": "h1"])
+            let forecasts = try #require(data[0]["forecasts"] as? [[String: Any]])
+            #expect(forecasts.first?["horizon"] as? String == "5m")
+            #expect(forecasts.first?["value"] as? String == JSONAPI.format(entry.point[0]))
+            #expect(forecasts.first?["timestamp"] as? Double == Double(entry.originMs + 5 * 60_000) / 1000)
+
+            let models = try json(try await client.execute(uri: "/api/v1/models", method: .get))["data"] as? [[String: Any]]
+            #expect(models?.count == 2)
+            #expect(models?.allSatisfy { ($0["model"] as? String).map { $0 != "none" } ?? false } == true)
+            let anomalies = try json(try await client.execute(uri: "/api/v1/anomalies?threshold=1000000", method: .get))["data"] as? [Any]
+            #expect(anomalies?.isEmpty == true)
+        }
+    }
+}

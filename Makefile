@@ -22,7 +22,11 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	scripts/test-rules.sh && python3 scripts/test-dashboards.py --self-test
+	scripts/test-rules.sh
+	python3 scripts/test-dashboards.py --self-test
+	# Every dashboard query against `prescient serve --demo` and a real Prometheus (~8 min:
+	# it waits for enough scraped history for the offset queries).
+	python3 scripts/test-dashboards.py
 
 bench: deps
 	$(SWIFT) build -c release --product prescient

@@ -125,8 +125,9 @@ struct XORChunkSpecDecoder {
         try Self.expectRoundTrip(Self.samples([(-5_000, -3.5)]))
         try Self.expectRoundTrip(Self.samples([(0, 0)]))
         try Self.expectRoundTrip(Self.samples([(0, 1), (Int64(1) << 40, 2)]))
-        // One sample: 2 header bytes, a varint, 8 bytes of value.
-        #expect(Self.encode(Self.samples([(1, 7)])).count == 2 + 1 + 8)
+        // One sample: 2 header bytes, a varint, 8 bytes of value, and the empty byte Prometheus'
+        // bit stream leaves after whole bytes that end aligned.
+        #expect(Self.encode(Self.samples([(1, 7)])) == [0, 1, 2, 0x40, 0x1C, 0, 0, 0, 0, 0, 0, 0])
     }
 
     /// Deltas of deltas at every width boundary, both signs, including the 64-bit escape and

@@ -6,6 +6,11 @@ struct BitWriter {
     /// Pending bits, right-aligned: the oldest is bit `pendingCount - 1`.
     private var pending: UInt64 = 0
     private var pendingCount = 0
+    /// Whether the last write was of whole bytes. Prometheus' `bstream` writes those with
+    /// `writeByte`, which always opens the next byte; ending byte-aligned after one leaves an
+    /// empty byte at the end of its chunks. Readers go by the sample count and never look at
+    /// it, but copying it makes chunks byte-identical to Prometheus' own.
+    private var endsWithWholeBytes = false
 
     init(prefix: [UInt8] = [], capacity: Int = 0) {
         stored = prefix
@@ -17,6 +22,7 @@ struct BitWriter {
     /// Writes the low `count` bits of `value` (0...64), highest of them first.
     mutating func writeBits(_ value: UInt64, _ count: Int) {
         guard count > 0 else { return }
+        endsWithWholeBytes = count % 8 == 0
         let v = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
         let room = 64 - pendingCount
         if count < room {
@@ -44,6 +50,7 @@ struct BitWriter {
             out.append(UInt8(truncatingIfNeeded: shift >= 0 ? pending >> UInt64(shift) : pending << UInt64(-shift)))
             left -= 8
         }
+        if endsWithWholeBytes, pendingCount % 8 == 0 { out.append(0) }
         return out
     }
 }

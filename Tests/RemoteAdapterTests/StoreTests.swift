@@ -137,6 +137,19 @@ import Testing
         #expect(s.grid == [8] && s.gridFirstStep == 50)
     }
 
+    /// "é" precomposed and "e" + combining accent are equal Swift strings but different label
+    /// bytes: Prometheus keeps two series, each with the bytes it was written with.
+    @Test func labelsAreComparedAsBytesNotAsUnicodeText() throws {
+        let store = SeriesStore()
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)  // Swift's view; the store must not share it
+        try ingest(store, [series("m", ["v": composed], [(1, 1)]), series("m", ["v": decomposed], [(1, 2)])])
+        #expect(store.count == 2)
+        let stored = store.allSeriesIDs().compactMap { store.snapshot(id: $0)?.labels[3] }
+        #expect(Set(stored.map { Array($0.utf8) }) == [Array(composed.utf8), Array(decomposed.utf8)])
+        #expect(store.seriesIDs(name: "v", value: decomposed).count == 1)
+    }
+
     @Test func labelIndexFindsSeriesByPair() throws {
         let store = SeriesStore()
         try ingest(store, (0..<50).map { series("m", ["i": String($0), "parity": $0 % 2 == 0 ? "even" : "odd"], [(1, 1)]) })

@@ -64,7 +64,7 @@ import Testing
         #expect(!s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "1", "job", "testing", "mode", "user"]))
         #expect(!s.matches(labels: ["__name__", "node_cpu_seconds_total", "cpu", "1", "job", "node", "mode", "idle"]))
         #expect(try Selector("{__name__=~\"node_.*\", job=\"api\"}").matches(labels: ["__name__", "node_load1", "job", "api"]))
-        #expect(try Selector("up{job='a\\'b'}").terms[1].value == "a'b")
+        #expect(try Selector("up{job='a\\'b'}").matchers[1].value == "a'b")
     }
 
     @Test(arguments: ["{job=\"a\"", "{job=a}", "up{1x=\"a\"}", "{job=~\".*\"}", "", "up{job=~\"(\"}", "up extra"])

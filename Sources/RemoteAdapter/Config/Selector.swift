@@ -1,57 +1,22 @@
-/// A series selector in PromQL syntax: `metric`, `metric{job="api"}`, `{__name__=~"node_.*", env!="dev"}`.
-/// Regular expressions are fully anchored, as in Prometheus; Swift's `Regex` engine runs them, so
-/// RE2-only syntax (e.g. `\pN` short forms) may differ, and backreferences, which RE2 refuses,
-/// are accepted.
+/// A series selector in PromQL syntax: `metric`, `metric{job="api"}`, `{__name__=~"node_.*", env!="dev"}`,
+/// parsed into the same `LabelMatcher`s remote read uses (fully anchored regular expressions,
+/// byte-wise comparison; see `LabelMatcher` for how Swift's `Regex` differs from RE2).
 public struct Selector: Sendable, CustomStringConvertible {
-    public enum Operator: String, Sendable { case equal = "=", notEqual = "!=", matches = "=~", notMatches = "!~" }
-
-    public struct Term: Sendable {
-        public let name: String
-        public let op: Operator
-        public let value: String
-        private let regex: AnchoredRegex?
-
-        init(name: String, op: Operator, value: String) throws(SelectorError) {
-            self.name = name
-            self.op = op
-            self.value = value
-            if op == .matches || op == .notMatches {
-                do {
-                    regex = try AnchoredRegex(value)
-                } catch {
-                    throw SelectorError("invalid regular expression \"\(value)\" for label \(name): \(error)")
-                }
-            } else {
-                regex = nil
-            }
-        }
-
-        /// Whether a label value matches (an absent label has the value "").
-        public func matches(_ labelValue: String) -> Bool {
-            switch op {
-            case .equal: labelValue == value
-            case .notEqual: labelValue != value
-            case .matches: regex!.matches(labelValue)
-            case .notMatches: !regex!.matches(labelValue)
-            }
-        }
-    }
-
-    public let terms: [Term]
+    public let matchers: [LabelMatcher]
     public let text: String
 
     public var description: String { text }
 
-    /// Whether a series' labels (name, value, name, value, ...) satisfy every term.
+    /// Whether a series' labels (name, value, name, value, ...) satisfy every matcher.
     public func matches(labels: [String]) -> Bool {
-        terms.allSatisfy { term in
-            var value = ""
-            var i = 0
-            while i + 1 < labels.count {
-                if labels[i] == term.name { value = labels[i + 1]; break }
-                i += 2
-            }
-            return term.matches(value)
+        matchers.allSatisfy { $0.matches(labels: labels) }
+    }
+
+    private static func matcher(_ name: String, _ kind: LabelMatcher.Kind, _ value: String) throws(SelectorError) -> LabelMatcher {
+        do {
+            return try LabelMatcher(name, kind, value)
+        } catch {
+            throw SelectorError("invalid matcher for label \(name): \(error)")
         }
     }
 
@@ -59,10 +24,10 @@ public struct Selector: Sendable, CustomStringConvertible {
     public init(_ text: String) throws(SelectorError) {
         self.text = text
         var p = SelectorScanner(text)
-        var terms = [Term]()
+        var matchers = [LabelMatcher]()
         p.skipSpaces()
         if let name = p.identifier(allowColons: true) {
-            terms.append(try Term(name: "__name__", op: .equal, value: name))
+            matchers.append(try Self.matcher("__name__", .equal, name))
         }
         p.skipSpaces()
         if p.consume("{") {
@@ -70,13 +35,13 @@ public struct Selector: Sendable, CustomStringConvertible {
             while !p.consume("}") {
                 guard let name = p.identifier(allowColons: false) else { throw p.error("expected a label name") }
                 p.skipSpaces()
-                let op: Operator
-                if p.consume("=~") { op = .matches } else if p.consume("!~") { op = .notMatches }
-                else if p.consume("!=") { op = .notEqual } else if p.consume("=") { op = .equal }
+                let kind: LabelMatcher.Kind
+                if p.consume("=~") { kind = .regexMatch } else if p.consume("!~") { kind = .regexNoMatch }
+                else if p.consume("!=") { kind = .notEqual } else if p.consume("=") { kind = .equal }
                 else { throw p.error("expected =, !=, =~ or !~ after \(name)") }
                 p.skipSpaces()
                 let value = try p.quotedString()
-                terms.append(try Term(name: name, op: op, value: value))
+                matchers.append(try Self.matcher(name, kind, value))
                 p.skipSpaces()
                 if p.consume(",") { p.skipSpaces(); continue }
                 guard p.peek == "}" else { throw p.error("expected , or }") }
@@ -84,28 +49,18 @@ public struct Selector: Sendable, CustomStringConvertible {
         }
         p.skipSpaces()
         guard p.atEnd else { throw p.error("unexpected text") }
-        guard !terms.isEmpty else { throw SelectorError("empty selector: give a metric name or at least one label matcher") }
+        guard !matchers.isEmpty else { throw SelectorError("empty selector: give a metric name or at least one label matcher") }
         // Prometheus refuses selectors that match every series, e.g. {job=~".*"}.
-        guard terms.contains(where: { !$0.matches("") }) else {
+        guard matchers.contains(where: { !$0.matchesEmpty }) else {
             throw SelectorError("selector \(text) must contain at least one matcher that does not match the empty string")
         }
-        self.terms = terms
+        self.matchers = matchers
     }
 }
 
 public struct SelectorError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A fully anchored regular expression. Swift's `Regex` is not `Sendable`; a compiled one is
-/// never mutated, so sharing it across tasks is safe.
-struct AnchoredRegex: @unchecked Sendable {
-    private let regex: Regex<AnyRegexOutput>
-    init(_ pattern: String) throws {
-        regex = try Regex("^(?:" + pattern + ")$")
-    }
-    func matches(_ s: String) -> Bool { (try? regex.wholeMatch(in: s)) != nil }
 }
 
 private struct SelectorScanner {

@@ -62,3 +62,33 @@ import Testing
         }
     }
 }
+
+/// Forecast series through remote read: the same values the JSON API reports, including points
+/// in the future.
+@Suite struct ForecastRemoteReadTests {
+    @Test func predictedSeriesAreReadableWithFutureTimestamps() async throws {
+        let (state, app) = try JSONAPITests().makeApp()
+        let entry = try #require(state.modeling.book.entries().first { $0.labelDictionary["host"] == "h1" })
+        let name = try LabelMatcher("__name__", .equal, "predicted_load")
+        let host = try LabelMatcher("host", .equal, "h1")
+        try await app.test(.router) { client in
+            let body = ReadEndpointTests.request([(0, Int64.max / 2, [name, host])])
+            let response = try await ReadEndpointTests.post(client, body)
+            #expect(response.status == .ok)
+            let series = try ReadClientCodec.decodeSamples(Array(buffer: response.body))[0]
+            let byHorizon = Dictionary(uniqueKeysWithValues: series.map { s in
+                (s.labels[s.labels.firstIndex(of: "horizon")! + 1], s)
+            })
+            #expect(Set(byHorizon.keys) == ["5m", "path"])
+            // The newest 5m forecast, at the time it targets: after the last observation.
+            let newest = try #require(byHorizon["5m"]?.samples.last)
+            #expect(newest.timestamp == entry.originMs + 5 * 60_000)
+            #expect(newest.value == entry.point[0])
+            #expect(newest.timestamp > 199 * 60_000)
+            // The path runs step by step into the future and agrees with the 5m point.
+            let path = try #require(byHorizon["path"]?.samples)
+            #expect(path.map(\.timestamp) == (1...5).map { entry.originMs + Int64($0) * 60_000 })
+            #expect(abs(path[4].value - entry.point[0]) <= max(1e-9, abs(entry.upper[0] - entry.lower[0])))
+        }
+    }
+}

@@ -22,5 +22,6 @@ public final class AppState: Sendable {
         self.remoteRead = RemoteReadState(limits: config.limits)
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)
+        remoteRead.forecastSource = ExportedForecasts(book: modeling.book)
     }
 }

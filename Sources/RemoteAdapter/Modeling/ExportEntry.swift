@@ -30,6 +30,12 @@ struct ExportEntry: Sendable {
     var lastRefitMs: Int64?
     /// False while the series is stale: kept for the JSON API, not exported.
     var exported = true
+    /// The newest forecast at every step up to the longest horizon (remote read's path).
+    var path: [Double] = []
+    /// Per horizon, the recent forecasts stamped with the time they target, oldest first, so
+    /// remote read can draw "what we predicted" against what happened.
+    var pastForecasts: [[WireSample]]
+    static let pastForecastsKept = 120
 
     init(id: UInt32, exportName: String, sourceLabels: [String], horizonNames: [String], horizonSteps: [Int], stepMs: Int64) {
         self.id = id
@@ -56,7 +62,18 @@ struct ExportEntry: Sendable {
         lower = point
         upper = point
         mase = point
+        pastForecasts = horizonNames.map { _ in [] }
         setModel("none")
+    }
+
+    /// Records the forecasts made from `originMs` at each horizon.
+    mutating func recordForecasts(originMs: Int64) {
+        for i in horizonSteps.indices where point[i].isFinite {
+            let target = originMs + Int64(horizonSteps[i]) * stepMs
+            if let last = pastForecasts[i].last, last.timestamp >= target { continue }
+            pastForecasts[i].append(WireSample(timestamp: target, value: point[i]))
+            if pastForecasts[i].count > Self.pastForecastsKept { pastForecasts[i].removeFirst() }
+        }
     }
 
     mutating func setModel(_ name: String) {

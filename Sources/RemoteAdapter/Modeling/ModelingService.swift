@@ -230,7 +230,8 @@ public final class ModelingService: Service, Sendable {
         state.series[id] = s
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
         let origin = complete * storage.stepMs
-        let path = s.pathSteps > 0 && last != nil ? s.modeler.forecastPath(steps: s.pathSteps) : nil
+        let longest = s.modeler.configuration.horizons.max() ?? 1
+        let path = last != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
         let mase = s.accuracy.mase
         let modelName = s.modeler.modelName
         book.update(id) { e in
@@ -242,9 +243,11 @@ public final class ModelingService: Service, Sendable {
             e.score = last.anomalyScore
             e.mase = mase
             e.originMs = origin
+            e.recordForecasts(originMs: origin)
+            if let path { e.path = Array(path.point.prefix(longest)) }
             if e.model != modelName { e.setModel(modelName) }
         }
-        if let path { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
+        if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
     }
 
     private func forget(_ id: UInt32, _ state: inout LoopState) {

@@ -1,0 +1,34 @@
+/// Remote read's view of the forecasts: for each exported series, `predicted_name{labels,
+/// horizon="15m"}` with the recent forecasts at that horizon stamped with the time they target
+/// (the newest lies in the future), and `predicted_name{labels, horizon="path"}` with the newest
+/// forecast at every step up to the longest horizon. A Grafana panel on a plain Prometheus
+/// datasource can then draw the forecast running past "now".
+struct ExportedForecasts: ForecastSeriesSource {
+    let book: ExportBook
+
+    func forecastSeries(matching matchers: [LabelMatcher], start: Int64, end: Int64) -> [ForecastSeries] {
+        var out = [ForecastSeries]()
+        for e in book.entries(where: \.exported) {
+            let name = "predicted_" + e.exportName
+            func labels(_ horizon: String) -> [String] {
+                let pairs = (e.baseLabels + [("__name__", name), ("horizon", horizon)])
+                    .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+                return pairs.flatMap { [$0.0, $0.1] }
+            }
+            for (i, horizon) in e.horizonNames.enumerated() {
+                let l = labels(horizon)
+                guard matchers.allSatisfy({ $0.matches(labels: l) }) else { continue }
+                let samples = e.pastForecasts[i].filter { $0.timestamp >= start && $0.timestamp <= end }
+                if !samples.isEmpty { out.append(ForecastSeries(labels: l, samples: samples)) }
+            }
+            let l = labels("path")
+            guard matchers.allSatisfy({ $0.matches(labels: l) }) else { continue }
+            let samples = e.path.enumerated().compactMap { k, v -> WireSample? in
+                let t = e.originMs + Int64(k + 1) * e.stepMs
+                return v.isFinite && t >= start && t <= end ? WireSample(timestamp: t, value: v) : nil
+            }
+            if !samples.isEmpty { out.append(ForecastSeries(labels: l, samples: samples)) }
+        }
+        return out
+    }
+}

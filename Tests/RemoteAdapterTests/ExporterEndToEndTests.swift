@@ -63,13 +63,17 @@ import FoundationNetworking
                     remote_write:
                       - url: http://127.0.0.1:\(port)/api/v1/write
                         queue_config: {batch_send_deadline: 200ms}
+                    remote_read:
+                      - url: http://127.0.0.1:\(port)/api/v1/read
+                        read_recent: true
                     """)
                 defer { prometheus.stop() }
 
                 // Forecasts arrive through the scrape of Prescient.
-                let selector = "{job=\"target\", instance=\"127.0.0.1:\(targetPort)\"}"
+                let selector = "{job=\"target\", instance=\"127.0.0.1:\(targetPort)\", horizon=~\"15s|30s\"}"
                 var forecast: [[String: Any]] = []
-                for _ in 0..<60 where forecast.isEmpty {
+                // Wait for both horizons (remote read may answer before the first scrape lands).
+                for _ in 0..<60 where forecast.count < 2 {
                     try await Task.sleep(for: .seconds(1))
                     forecast = (try? await prometheus.query("predicted_e2e_value\(selector)")) ?? []
                 }
@@ -81,6 +85,23 @@ import FoundationNetworking
                     #expect(abs(point - Self.level) < 0.5, "h=\(h) forecast \(point)")
                     #expect(lower <= Self.level && Self.level <= upper, "h=\(h) interval [\(lower), \(upper)]")
                 }
+
+                // Through remote read, the forecast path runs past "now", with the values the JSON
+                // API reports for the same series.
+                let nowSeconds = Date().timeIntervalSince1970
+                let nowMs = Int64(nowSeconds * 1000)
+                let future = try await prometheus.queryRange(
+                    "predicted_e2e_value{horizon=\"path\"}", startMs: nowMs - 30_000, endMs: nowMs + 60_000, stepMs: 5_000)
+                let points = future.first?["values"] as? [[Any]] ?? []
+                let futurePoints = points.compactMap { p -> (Double, Double)? in
+                    guard let t = p.first as? Double, let v = (p.last as? String).flatMap(Double.init) else { return nil }
+                    return (t, v)
+                }.filter { $0.0 > nowSeconds }
+                #expect(!futurePoints.isEmpty, "no forecast points after now through remote read: \(future)")
+                let api = try await client.execute(uri: "/api/v1/forecasts?match[]=e2e_value", method: .get)
+                let apiData = try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any]
+                let apiValue = (((apiData?["data"] as? [[String: Any]])?.first?["forecasts"] as? [[String: Any]])?.first?["value"] as? String).flatMap(Double.init)
+                for (_, v) in futurePoints { #expect(abs(v - (apiValue ?? .nan)) < 0.5, "remote read \(v) vs JSON API \(String(describing: apiValue))") }
 
                 // Quiet period: scores stay below 1.
                 try await Task.sleep(for: .seconds(12))

@@ -91,6 +91,21 @@ import Testing
         #expect(service.book.count == 0)
     }
 
+    /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.
+    @Test func histogramAndSummaryLabelsAreRenamedForPromtool() throws {
+        let (store, service) = makeService()
+        for k in 0..<20 {
+            try ingest(store, [series("rpc_seconds_bucket", ["le": "0.5"], [(Int64(k) * Self.step, Double(k * 10))]),
+                               series("rpc_seconds", ["quantile": "0.9"], [(Int64(k) * Self.step, 1)])])
+        }
+        tick(service, at: 20 * Self.step)
+        let text = render(service)
+        #expect(text.contains("predicted_rpc_seconds_bucket_rate{exported_le=\"0.5\""))
+        #expect(text.contains("predicted_rpc_seconds{exported_quantile=\"0.9\""))
+        let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
+        #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
+    }
+
     @Test func ownOutputsAndUnmatchedSeriesAreNotModelled() throws {
         let (store, service) = makeService { $0.modeling.rules = [ModelingRule(match: try! Selector("{job=\"api\"}"))] }
         try ingest(store, [series("x", ["job": "api"], [(0, 1)]), series("y", ["job": "db"], [(0, 1)])])

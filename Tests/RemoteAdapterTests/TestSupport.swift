@@ -33,24 +33,27 @@ func decodeAll(_ body: [UInt8], version: RemoteWriteVersion) throws -> [Encodabl
 /// The repository root, from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Runs a command, feeding `input` to stdin; returns exit status, stdout and stderr.
+/// Runs a command, feeding `input` to stdin; returns exit status, stdout and stderr. Input and
+/// output go through temporary files: with pipes, a child that writes a lot before it has read
+/// all its input deadlocks against a parent that writes all input before reading.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], input: [UInt8]? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let inURL = dir.appendingPathComponent("in"), outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+    try Data(input ?? []).write(to: inURL)
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = stdin
+    process.standardInput = try FileHandle(forReadingFrom: inURL)
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input)) }
-    try stdin.fileHandleForWriting.close()
-    // Read before waiting, or a full pipe blocks the child.
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, out, err)
+    return (process.terminationStatus, try Data(contentsOf: outURL), try Data(contentsOf: errURL))
 }
 
 /// Finds a tool on PATH, failing the test with the install hint when it is missing.

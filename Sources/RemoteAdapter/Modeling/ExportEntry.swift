@@ -7,7 +7,8 @@ struct ExportEntry: Sendable {
     /// `name`, or `name_rate` for a counter modelled on its rate.
     let exportName: String
     /// The source labels without `__name__`, with `horizon`/`metric_name` renamed
-    /// `exported_*` so Prescient's own labels never clash with them.
+    /// `exported_*` so Prescient's own labels never clash with them, and `le`/`quantile` too:
+    /// on a gauge they would make the exposition invalid for promtool and Prometheus' linters.
     let baseLabels: [(String, String)]
     let horizonNames: [String]
     let horizonSteps: [Int]
@@ -37,6 +38,8 @@ struct ExportEntry: Sendable {
     var pastForecasts: [[WireSample]]
     static let pastForecastsKept = 120
 
+    static let renamed: Set<String> = ["horizon", "metric_name", "le", "quantile"]
+
     init(id: UInt32, exportName: String, sourceLabels: [String], horizonNames: [String], horizonSteps: [Int], stepMs: Int64) {
         self.id = id
         self.exportName = exportName
@@ -48,7 +51,7 @@ struct ExportEntry: Sendable {
         while i + 1 < sourceLabels.count {
             let name = sourceLabels[i]
             if name != "__name__" {
-                base.append((name == "horizon" || name == "metric_name" ? "exported_" + name : name, sourceLabels[i + 1]))
+                base.append((Self.renamed.contains(name) ? "exported_" + name : name, sourceLabels[i + 1]))
             }
             i += 2
         }

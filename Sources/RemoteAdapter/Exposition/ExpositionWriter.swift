@@ -72,6 +72,20 @@ public struct ExpositionWriter: Sendable {
         bytes.append(0x0A)
     }
 
+    /// The `_bucket` (cumulative, ending with `+Inf`), `_sum` and `_count` lines of one
+    /// histogram series, from per-bucket (not cumulative) counts.
+    public mutating func histogram(_ name: String, _ labels: [(String, String)], bounds: [Double],
+                                   counts: [Int], count: Int, sum: Double) {
+        var cumulative = 0
+        for (i, bound) in bounds.enumerated() {
+            cumulative += counts[i]
+            sample(name + "_bucket", labels + [("le", bound.description)], Double(cumulative))
+        }
+        sample(name + "_bucket", labels + [("le", "+Inf")], Double(count))
+        sample(name + "_sum", labels, sum)
+        sample(name + "_count", labels, Double(count))
+    }
+
     /// `{a="x",b="y"}` with values escaped, to be reused with `sample(_:renderedLabels:_:)`.
     public static func renderLabels(_ labels: [(String, String)]) -> [UInt8] {
         var w = ExpositionWriter(capacity: 64)

@@ -117,14 +117,8 @@ public final class SelfMetrics: Sendable {
         for key in durationsNow.keys.sorted(by: { ($0.handler, $0.code) < ($1.handler, $1.code) }) {
             let h = durationsNow[key]!
             let base = [("handler", key.handler), ("code", String(key.code))]
-            var cumulative = 0
-            for (i, bound) in Self.durationBuckets.enumerated() {
-                cumulative += h.buckets[i]
-                w.sample("prescient_http_request_duration_seconds_bucket", base + [("le", bound.description)], Double(cumulative))
-            }
-            w.sample("prescient_http_request_duration_seconds_bucket", base + [("le", "+Inf")], Double(h.count))
-            w.sample("prescient_http_request_duration_seconds_sum", base, h.sum)
-            w.sample("prescient_http_request_duration_seconds_count", base, Double(h.count))
+            w.histogram("prescient_http_request_duration_seconds", base, bounds: Self.durationBuckets,
+                        counts: h.buckets, count: h.count, sum: h.sum)
         }
 
         read.write(to: &w)

@@ -44,14 +44,7 @@ final class ModelingMetrics: Sendable {
         w.sample("prescient_refits_overdue", [], Double(refitsOverdue.load(ordering: .relaxed)))
         w.family("prescient_refit_duration_seconds", .histogram, help: "Time one refit took.")
         let h = refitDurations.withLock { $0 }
-        var cumulative = 0
-        for (i, bound) in Self.buckets.enumerated() {
-            cumulative += h.buckets[i]
-            w.sample("prescient_refit_duration_seconds_bucket", [("le", bound.description)], Double(cumulative))
-        }
-        w.sample("prescient_refit_duration_seconds_bucket", [("le", "+Inf")], Double(h.count))
-        w.sample("prescient_refit_duration_seconds_sum", [], h.sum)
-        w.sample("prescient_refit_duration_seconds_count", [], Double(h.count))
+        w.histogram("prescient_refit_duration_seconds", [], bounds: Self.buckets, counts: h.buckets, count: h.count, sum: h.sum)
         w.family("prescient_modelling_tick_duration_seconds", .gauge, help: "How long the last pass over every modelled series took.")
         w.sample("prescient_modelling_tick_duration_seconds", [], Double(lastTickDurationUs.load(ordering: .relaxed)) / 1e6)
         let last = lastTickEndMs.load(ordering: .relaxed)

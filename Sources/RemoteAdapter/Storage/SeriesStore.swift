@@ -25,7 +25,10 @@ public final class SeriesStore: Sendable {
 
     private final class Shard: Sendable {
         struct State: Sendable {
-            var byHash: [Int: [Int]] = [:]
+            /// Slot of the series with each label hash; a second series with the same hash (a
+            /// collision, which needs ~2^32 series to be likely) goes to `sharedHash`.
+            var byHash: [Int: Int] = [:]
+            var sharedHash: [Int: [Int]] = [:]
             var series: [Series?] = []
             var freeSlots: [Int] = []
         }
@@ -68,32 +71,34 @@ public final class SeriesStore: Sendable {
             report.samplesOwnOutput += n
             return
         }
-        let hash = LabelCanonicalizer.hash(labels)
-        let shard = shards[hash & (Self.shardCount - 1)]
-        shard.state.withLock { state in
-            var slot = state.byHash[hash]?.first { state.series[$0].map { Self.sameLabels($0.labels, labels) } ?? false }
-            if slot == nil {
-                switch createSeries(labels: labels, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state) {
-                case .success(let created):
-                    slot = created
-                    report.seriesCreated += 1
-                case .failure(let problem):
-                    report.reject(problem.reason, count: n, problem.message)
-                    return
+        SeriesKey.withKey(labels) { key in
+            let hash = SeriesKey.hash(key)
+            let shard = shards[hash & (Self.shardCount - 1)]
+            shard.state.withLock { state in
+                var slot = Self.find(key, hash: hash, in: &state)
+                if slot == nil {
+                    switch createSeries(labels: labels, key: key, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state) {
+                    case .success(let created):
+                        slot = created
+                        report.seriesCreated += 1
+                    case .failure(let problem):
+                        report.reject(problem.reason, count: n, problem.message)
+                        return
+                    }
                 }
-            }
-            let s = slot!
-            if let type = view.metricType { state.series[s]!.metricType = type }
-            for sample in view.samples {
-                switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
-                case .appended: report.samplesAccepted += 1
-                case .duplicate: report.samplesDuplicate += 1
-                case .outOfOrder:
-                    report.reject(.outOfOrder, count: 1,
-                        "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
-                case .conflictingDuplicate:
-                    report.reject(.duplicateTimestamp, count: 1,
-                        "duplicate sample for timestamp: \(Self.describe(labels)) at \(sample.timestamp) with a different value")
+                let s = slot!
+                if let type = view.metricType { state.series[s]!.metricType = type }
+                for sample in view.samples {
+                    switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
+                    case .appended: report.samplesAccepted += 1
+                    case .duplicate: report.samplesDuplicate += 1
+                    case .outOfOrder:
+                        report.reject(.outOfOrder, count: 1,
+                            "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
+                    case .conflictingDuplicate:
+                        report.reject(.duplicateTimestamp, count: 1,
+                            "duplicate sample for timestamp: \(Self.describe(labels)) at \(sample.timestamp) with a different value")
+                    }
                 }
             }
         }
@@ -109,7 +114,7 @@ public final class SeriesStore: Sendable {
     }
 
     private func createSeries(
-        labels: UnsafeBufferPointer<RawLabel>, hash: Int, shardIndex: Int, state: inout Shard.State
+        labels: UnsafeBufferPointer<RawLabel>, key: UnsafeRawBufferPointer, hash: Int, shardIndex: Int, state: inout Shard.State
     ) -> Result<Int, LabelProblem> {
         var strings = [String]()
         strings.reserveCapacity(labels.count * 2)
@@ -135,28 +140,19 @@ public final class SeriesStore: Sendable {
             index.add(series: id, labels: interned)
             return interned
         }
-        let series = Series(id: id, hash: hash, labels: interned,
+        let series = Series(id: id, hash: hash, labels: interned, key: Array(key),
                             grid: StepGrid(stepMs: settings.stepMs, length: settings.gridLength))
         if slot == state.series.count { state.series.append(series) } else { state.series[slot] = series }
-        state.byHash[hash, default: []].append(slot)
+        if state.byHash[hash] == nil { state.byHash[hash] = slot } else { state.sharedHash[hash, default: []].append(slot) }
         return .success(slot)
     }
 
-    private static func sameLabels(_ stored: [String], _ labels: UnsafeBufferPointer<RawLabel>) -> Bool {
-        guard stored.count == labels.count * 2 else { return false }
-        for (i, label) in labels.enumerated() {
-            guard bytesEqual(stored[2 * i], label.name), bytesEqual(stored[2 * i + 1], label.value) else { return false }
-        }
-        return true
-    }
-
-    private static func bytesEqual(_ s: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if let equal = s.utf8.withContiguousStorageIfAvailable({ a in
-            a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-        }) {
-            return equal
-        }
-        return s.utf8.elementsEqual(b)
+    /// The slot holding exactly `labels`, looked at in place (copying a Series out of the
+    /// array to compare would retain and release every one of its buffers).
+    private static func find(_ key: UnsafeRawBufferPointer, hash: Int, in state: inout Shard.State) -> Int? {
+        guard let first = state.byHash[hash] else { return nil }
+        if state.series[first]?.hasKey(key) == true { return first }
+        return state.sharedHash[hash]?.first { state.series[$0]?.hasKey(key) == true }
     }
 
     static func describe(_ labels: UnsafeBufferPointer<RawLabel>) -> String {
@@ -249,8 +245,12 @@ public final class SeriesStore: Sendable {
         shard.state.withLock { state in
             guard slot < state.series.count, let s = state.series[slot] else { return }
             state.series[slot] = nil
-            state.byHash[s.hash]?.removeAll { $0 == slot }
-            if state.byHash[s.hash]?.isEmpty == true { state.byHash[s.hash] = nil }
+            if state.byHash[s.hash] == slot {
+                state.byHash[s.hash] = state.sharedHash[s.hash]?.popLast()
+            } else {
+                state.sharedHash[s.hash]?.removeAll { $0 == slot }
+            }
+            if state.sharedHash[s.hash]?.isEmpty == true { state.sharedHash[s.hash] = nil }
             // Under the shard lock (shard then index, the order creation uses), so the slot
             // cannot be reused before the index forgets the old series.
             index.withLock { $0.remove(series: id, labels: s.labels) }

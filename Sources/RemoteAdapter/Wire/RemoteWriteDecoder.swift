@@ -44,6 +44,7 @@ public struct WriteSeriesView {
 /// them series by series. Pure apart from the arena pool; errors carry their HTTP status.
 public struct RemoteWriteDecoder: Sendable {
     private let arenas = ArenaPool()
+    private let scanners = WriteRequestV1ScannerPool()
 
     public init() {}
 
@@ -55,6 +56,26 @@ public struct RemoteWriteDecoder: Sendable {
         series: (inout WriteSeriesView) -> Void,
         metadata: (String, MetricType) -> Void = { _, _ in }
     ) throws(WireError) {
+        try decode(body, version: version, inPlace: true, series: series, metadata: metadata)
+    }
+
+    /// `inPlace: false` always unpacks with protobuf-c: the reference the in-place scanner is
+    /// tested against.
+    func decode(
+        _ body: UnsafeRawBufferPointer,
+        version: RemoteWriteVersion,
+        inPlace: Bool,
+        series: (inout WriteSeriesView) -> Void,
+        metadata: (String, MetricType) -> Void
+    ) throws(WireError) {
+        if version == .v1, inPlace {
+            let scanned = try scanners.withScanner { (scanner: inout WriteRequestV1Scanner) throws(WireError) -> Bool in
+                guard try scanner.scan(body) == .scanned else { return false }
+                scanner.visitSeries(series)
+                return true
+            }
+            if scanned { return }
+        }
         // protobuf-c structs are larger than their wire form; a bound well above any honest
         // message stops a hostile one from multiplying into gigabytes.
         let limit = max(1 << 20, body.count * 24)

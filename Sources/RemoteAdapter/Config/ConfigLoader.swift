@@ -132,7 +132,7 @@ public enum ConfigLoader {
         ConfigError(key: key, line: node.mark?.line, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
     }
 
-    private static func line(of error: YamlError) -> Int? {
+    static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line

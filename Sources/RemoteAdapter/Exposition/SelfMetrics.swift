@@ -16,6 +16,7 @@ public final class SelfMetrics: Sendable {
     private let durations = Mutex([DurationKey: HistogramCounts]())
     public let startTime = Date()
     public let read = ReadMetrics()
+    public let auth = AuthMetrics()
 
     /// Upper bounds of the request duration buckets, in seconds.
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -122,6 +123,7 @@ public final class SelfMetrics: Sendable {
         }
 
         read.write(to: &w)
+        auth.write(to: &w)
         ProcessMetrics.write(to: &w, startTime: startTime)
     }
 }

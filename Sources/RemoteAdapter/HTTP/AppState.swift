@@ -11,11 +11,15 @@ public final class AppState: Sendable {
     public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.
     public let remoteRead: RemoteReadState
+    /// `--web.config.file`: TLS, credentials and response headers (none by default).
+    public let web: WebConfig
 
     public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient"),
                 clock: any Clock<Duration> = ContinuousClock(),
-                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                web: WebConfig = WebConfig()) {
         self.config = config
+        self.web = web
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger

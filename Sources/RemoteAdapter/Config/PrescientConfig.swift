@@ -32,6 +32,13 @@ public struct PrescientConfig: Sendable {
           window: 7d
           # New series beyond this are refused (existing ones keep flowing).
           max_series: 1000000
+          # Also refuse new series once windows hold this much memory (default: no budget).
+          # max_window_bytes: 8GiB
+          # At either limit: "drop" refuses the new series, stores the rest and answers 400;
+          # "reject" answers the whole request 429 with Retry-After and stores none of it
+          # (Prometheus retries it only with queue_config.retry_on_http_429: true).
+          limit_action: drop
+          retry_after: 30s
         limits:
           max_body_bytes: 32MiB
           max_decoded_bytes: 128MiB

@@ -108,6 +108,10 @@ public final class SelfMetrics: Sendable {
         w.sample("prescient_series_created_total", [], Double(seriesCreated.load(ordering: .relaxed)))
         w.family("prescient_series_limit", .gauge, help: "The configured maximum number of series.")
         w.sample("prescient_series_limit", [], Double(store.settings.maxSeries))
+        if let budget = store.settings.maxWindowBytes {
+            w.family("prescient_window_memory_limit_bytes", .gauge, help: "The configured window memory budget (storage.max_window_bytes).")
+            w.sample("prescient_window_memory_limit_bytes", [], Double(budget))
+        }
         w.family("prescient_window_memory_bytes", .gauge, help: "Bytes reserved by series windows (raw samples, step grids, labels).")
         w.sample("prescient_window_memory_bytes", [], Double(memory.windowBytes))
         w.family("prescient_label_symbols", .gauge, help: "Distinct label strings interned.")

@@ -34,9 +34,12 @@ struct WriteHandler: Sendable {
                 var report = IngestReport()
                 try decoded.withUnsafeBytes { raw in
                     Result { () throws(WireError) in
+                        // Store limits: with `limit_action: reject` a 429 before anything is stored.
+                        let admission = try state.store.admit(raw, version: version, decoder: state.writeDecoder)
+                        defer { state.store.finish(admission) }
                         try state.writeDecoder.decode(
                             raw, version: version,
-                            series: { view in state.store.ingest(&view, report: &report) },
+                            series: { view in state.store.ingest(&view, report: &report, admission: admission) },
                             metadata: { name, type in state.store.recordMetricType(type, for: name) })
                     }
                 }.get()
@@ -70,7 +73,9 @@ struct WriteHandler: Sendable {
 
     private func refuse(_ error: WireError) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/write", reason: error.kind.rawValue)
-        return Response.plainText(status: .init(code: error.status), error.message)
+        var response = Response.plainText(status: .init(code: error.status), error.message)
+        if error.status == 429 { response.headers[.retryAfter] = String(state.config.storage.retryAfterSeconds) }
+        return response
     }
 }
 

@@ -11,6 +11,12 @@ public struct StoreSettings: Sendable, Equatable {
     public var gridLength: Int = 2_016
     /// New series beyond this many are refused.
     public var maxSeries: Int = 1_000_000
+    /// New series are refused once windows hold this many bytes (nil: no budget).
+    public var maxWindowBytes: Int?
+    /// What a write that needs a new series past either limit gets.
+    public var limitAction = LimitAction.drop
+    /// `Retry-After` of a 429 under `limitAction == .reject`.
+    public var retryAfterSeconds = 30
 
     public init() {}
 }
@@ -20,10 +26,10 @@ public struct StoreSettings: Sendable, Equatable {
 /// lock, with the label index behind its own lock.
 public final class SeriesStore: Sendable {
     public let settings: StoreSettings
-    private static let shardBits = 4
-    private static let shardCount = 1 << shardBits
+    static let shardBits = 4
+    static let shardCount = 1 << shardBits
 
-    private final class Shard: Sendable {
+    final class Shard: Sendable {
         struct State: Sendable {
             var byHash: [Int: [Int]] = [:]
             var series: [Series?] = []
@@ -32,9 +38,10 @@ public final class SeriesStore: Sendable {
         let state = Mutex(State())
     }
 
-    private let shards: [Shard]
+    let shards: [Shard]
     private let index = Mutex(LabelIndex())
-    private let seriesCount = Atomic<Int>(0)
+    let seriesCount = Atomic<Int>(0)
+    let memoryMeter = WindowMemoryMeter()
     private let metricTypes = Mutex([String: MetricType]())
 
     public init(settings: StoreSettings = StoreSettings()) {
@@ -47,7 +54,8 @@ public final class SeriesStore: Sendable {
     // MARK: Ingest
 
     /// Stores the samples of one decoded series and records the outcome in `report`.
-    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport) {
+    /// - Parameter admission: the places `admit` reserved for this request (`limit_action: reject`).
+    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport, admission: SeriesAdmission? = nil) {
         report.histogramsIgnored += view.histogramCount
         report.exemplarsIgnored += view.exemplarCount
         let n = view.samples.count
@@ -73,7 +81,7 @@ public final class SeriesStore: Sendable {
         shard.state.withLock { state in
             var slot = state.byHash[hash]?.first { state.series[$0].map { Self.sameLabels($0.labels, labels) } ?? false }
             if slot == nil {
-                switch createSeries(labels: labels, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state) {
+                switch createSeries(labels: labels, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state, admission: admission) {
                 case .success(let created):
                     slot = created
                     report.seriesCreated += 1
@@ -109,7 +117,8 @@ public final class SeriesStore: Sendable {
     }
 
     private func createSeries(
-        labels: UnsafeBufferPointer<RawLabel>, hash: Int, shardIndex: Int, state: inout Shard.State
+        labels: UnsafeBufferPointer<RawLabel>, hash: Int, shardIndex: Int, state: inout Shard.State,
+        admission: SeriesAdmission? = nil
     ) -> Result<Int, LabelProblem> {
         var strings = [String]()
         strings.reserveCapacity(labels.count * 2)
@@ -122,12 +131,7 @@ public final class SeriesStore: Sendable {
             strings.append(name)
             strings.append(value)
         }
-        // Reserve a place under the limit first so concurrent shards cannot overshoot it.
-        let reserved = seriesCount.wrappingAdd(1, ordering: .relaxed).newValue
-        guard reserved <= settings.maxSeries else {
-            seriesCount.wrappingSubtract(1, ordering: .relaxed)
-            return .failure(LabelProblem(.seriesLimit, "series limit of \(settings.maxSeries) reached: refused new series \(Self.describe(strings))"))
-        }
+        if let problem = admitNewSeries(admission, labels: strings) { return .failure(problem) }
         let slot = state.freeSlots.popLast() ?? state.series.count
         let id = UInt32(slot << Self.shardBits | shardIndex)
         let interned = index.withLock { index -> [String] in
@@ -142,7 +146,7 @@ public final class SeriesStore: Sendable {
         return .success(slot)
     }
 
-    private static func sameLabels(_ stored: [String], _ labels: UnsafeBufferPointer<RawLabel>) -> Bool {
+    static func sameLabels(_ stored: [String], _ labels: UnsafeBufferPointer<RawLabel>) -> Bool {
         guard stored.count == labels.count * 2 else { return false }
         for (i, label) in labels.enumerated() {
             guard bytesEqual(stored[2 * i], label.name), bytesEqual(stored[2 * i + 1], label.value) else { return false }

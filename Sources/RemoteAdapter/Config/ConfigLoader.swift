@@ -32,7 +32,8 @@ public enum ConfigLoader {
             case "storage": try parseStorage(value, into: &config.storage)
             case "limits": try parseLimits(value, into: &config.limits)
             case "modeling": try parseModeling(value, into: &config.modeling)
-            default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling"])
+            case "durability": try parseDurability(value, into: &config.durability)
+            default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling", "durability"])
             }
         }
         return config

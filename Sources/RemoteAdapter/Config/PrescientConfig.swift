@@ -17,6 +17,7 @@ public struct PrescientConfig: Sendable {
     public var storage = StoreSettings()
     public var limits = RequestLimits()
     public var modeling = ModelingSettings()
+    public var durability = DurabilitySettings()
 
     public init() {}
 
@@ -46,5 +47,16 @@ public struct PrescientConfig: Sendable {
           # (more wait their turn).
           max_read_samples: 50000000
           max_concurrent_reads: 10
+        # Used with --data-dir (see README, Durability).
+        durability:
+          # "always": every write is fdatasync'ed before its 2xx, one fdatasync shared by the
+          # requests waiting for it. A duration (e.g. 100ms): written to the OS before the 2xx,
+          # fdatasync'ed within that time (a machine crash can lose that much; a process crash nothing).
+          fsync: always
+          # Every window and forecast is saved this often (and on SIGTERM); saved log segments are deleted.
+          snapshot_interval: 5m
+          wal_segment_size: 64MiB
+          # A snapshot is taken early once the log is this large.
+          max_wal_size: 1GiB
         """
 }

@@ -27,7 +27,7 @@ public func buildApplication(state: AppState, host: String, port: Int) -> Applic
         router: buildRouter(state: state),
         server: serverBuilder(tls: state.web.tls),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient"),
-        services: [state.modeling],
+        services: [state.modeling] + (state.durability.map { [$0] } ?? []),
         logger: state.logger)
 }
 

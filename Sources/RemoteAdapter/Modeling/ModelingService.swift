@@ -23,7 +23,7 @@ public final class ModelingService: Service, Sendable {
     private let nowMs: @Sendable () -> Int64
     private let tickInterval: Duration
 
-    private struct LoopState: Sendable {
+    struct LoopState: Sendable {
         var series: [UInt32: ModeledSeries] = [:]
         /// Ids already judged: modelled, or matched by no rule.
         var known = Set<UInt32>()
@@ -31,7 +31,7 @@ public final class ModelingService: Service, Sendable {
         var overCap = Set<UInt32>()
     }
 
-    private let loop = Mutex(LoopState())
+    let loop = Mutex(LoopState())
     /// Refit results waiting to be installed by the next tick.
     private let finished = Mutex([(id: UInt32, result: RefitResult, seconds: Double)]())
 
@@ -135,7 +135,7 @@ public final class ModelingService: Service, Sendable {
     }
 
     /// Judges series the loop has not seen: the first matching rule models it, within the cap.
-    private func discover(_ state: inout LoopState) {
+    func discover(_ state: inout LoopState) {
         var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
         if state.series.count < settings.maxSeries, !state.overCap.isEmpty {
             candidates += state.overCap
@@ -225,6 +225,10 @@ public final class ModelingService: Service, Sendable {
         if complete > s.lastStep { s.lastStep = complete }
         state.series[id] = s
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
+        if holdsRestoredForecasts(id, &state, nowMs: nowMs) {
+            book.update(id) { $0.exported = exported }
+            return
+        }
         let origin = complete * storage.stepMs
         let longest = s.modeler.configuration.horizons.max() ?? 1
         let path = last != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil

@@ -42,7 +42,7 @@ public final class SeriesStore: Sendable {
     private let index = Mutex(LabelIndex())
     let seriesCount = Atomic<Int>(0)
     let memoryMeter = WindowMemoryMeter()
-    private let metricTypes = Mutex([String: MetricType]())
+    let metricTypes = Mutex([String: MetricType]())
 
     public init(settings: StoreSettings = StoreSettings()) {
         self.settings = settings
@@ -54,8 +54,11 @@ public final class SeriesStore: Sendable {
     // MARK: Ingest
 
     /// Stores the samples of one decoded series and records the outcome in `report`.
+    /// - Parameter journal: collects what was stored (accepted samples and exact duplicates)
+    ///   for the write-ahead log, under the same lock that stored it.
     /// - Parameter admission: the places `admit` reserved for this request (`limit_action: reject`).
-    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport, admission: SeriesAdmission? = nil) {
+    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport, journal: WALRecordBuilder? = nil,
+                       admission: SeriesAdmission? = nil) {
         report.histogramsIgnored += view.histogramCount
         report.exemplarsIgnored += view.exemplarCount
         let n = view.samples.count
@@ -92,10 +95,16 @@ public final class SeriesStore: Sendable {
             }
             let s = slot!
             if let type = view.metricType { state.series[s]!.metricType = type }
+            journal?.beginSeries(labels, metricType: state.series[s]!.metricType)
+            defer { journal?.endSeries() }
             for sample in view.samples {
                 switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
-                case .appended: report.samplesAccepted += 1
-                case .duplicate: report.samplesDuplicate += 1
+                case .appended:
+                    report.samplesAccepted += 1
+                    journal?.add(sample)
+                case .duplicate:
+                    report.samplesDuplicate += 1
+                    journal?.add(sample)
                 case .outOfOrder:
                     report.reject(.outOfOrder, count: 1,
                         "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
@@ -116,7 +125,7 @@ public final class SeriesStore: Sendable {
         metricTypes.withLock { $0[metricFamily] }
     }
 
-    private func createSeries(
+    func createSeries(
         labels: UnsafeBufferPointer<RawLabel>, hash: Int, shardIndex: Int, state: inout Shard.State,
         admission: SeriesAdmission? = nil
     ) -> Result<Int, LabelProblem> {

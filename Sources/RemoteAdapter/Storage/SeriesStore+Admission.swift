@@ -88,6 +88,8 @@ extension SeriesStore {
     /// With `limit_action: drop` it only brings the memory measurement up to date and returns nil.
     /// With `reject` it counts the series of `body` that the store does not hold yet (a decode
     /// pass that stores nothing) and reserves places for all of them, or refuses the request.
+    /// A request with more new series than the limits allow even in an empty store could never
+    /// be admitted, and a sender retrying 429 would retry it forever: it gets `drop` instead.
     /// - Throws: `WireError` `.seriesLimit` or `.memoryLimit` (HTTP 429) when the new series do not fit;
     ///   the decoder's errors for a corrupt body.
     public func admit(_ body: UnsafeRawBufferPointer, version: RemoteWriteVersion,
@@ -109,8 +111,9 @@ extension SeriesStore {
         admission.reserved = 0
     }
 
-    private func reserve(newSeries n: Int) throws(WireError) -> SeriesAdmission {
+    private func reserve(newSeries n: Int) throws(WireError) -> SeriesAdmission? {
         guard n > 0 else { return SeriesAdmission(reserved: 0) }
+        if n > settings.maxSeries || settings.maxWindowBytes.map({ n * bytesPerNewSeries > $0 }) == true { return nil }
         if let budget = settings.maxWindowBytes {
             let used = memoryMeter.estimate(bytesPerNewSeries: bytesPerNewSeries)
             guard used + n * bytesPerNewSeries <= budget else {

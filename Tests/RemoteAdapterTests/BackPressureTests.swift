@@ -103,34 +103,58 @@ import Testing
         #expect(Self.consistent(state))
     }
 
+    /// More new series in one request than the limit allows at all: a 429 would be retried
+    /// forever, so the request gets `drop` (what fits is stored, 400).
+    @Test func rejectNeverRefusesForeverWhatCouldNeverFit() async throws {
+        let (state, app) = app {
+            $0.maxSeries = 2
+            $0.limitAction = .reject
+        }
+        try await app.test(.router) { client async throws in
+            let r = try await post(client, (0..<3).map { series("s\($0)", [:], [(1_000, 1)]) })
+            #expect(r.status == .badRequest)
+            #expect(r.headers[.retryAfter] == nil)
+            #expect(state.store.count == 2)
+        }
+        #expect(Self.consistent(state))
+    }
+
     @Test func memoryBudgetWithBothActions() async throws {
-        // A new series is counted as a full grid (16 points here) plus 512 bytes until measured.
+        // A new series is counted as a full grid (16 points here) plus 512 bytes until measured;
+        // the budget holds two of them and a little, whatever a walk measures in between.
         let perSeries = 16 * 8 + 512
+        let budget = 2 * perSeries + 100
         for action in LimitAction.allCases {
             let (state, app) = app {
                 $0.gridLength = 16
-                $0.maxWindowBytes = 3 * perSeries + 100
+                $0.maxWindowBytes = budget
                 $0.limitAction = action
             }
             try await app.test(.router) { client async throws in
-                let four = (0..<4).map { series("m\($0)", [:], [(1_000, 1)]) }
-                let r = try await post(client, four)
+                // Four new series never fit: both actions store the two that do and answer 400.
+                let r = try await post(client, (0..<4).map { series("m\($0)", [:], [(1_000, 1)]) })
+                #expect(r.status == .badRequest)
+                #expect(String(buffer: r.body).contains("window memory budget"))
+                #expect(state.store.count == 2)
+                #expect(state.metrics.rejectedSamples == 2)
+                // Two more fit in an empty store but not beside the two held.
+                let two = [series("n0", [:], [(1_000, 1)]), series("n1", [:], [(1_000, 1)])]
+                let again = try await post(client, two)
                 switch action {
                 case .drop:
-                    #expect(r.status == .badRequest)
-                    #expect(String(buffer: r.body).contains("window memory budget"))
-                    #expect(state.store.count == 3)
-                    #expect(state.metrics.rejectedSamples == 1)
+                    #expect(again.status == .badRequest)
+                    #expect(state.metrics.rejectedSamples == 4)
                 case .reject:
-                    #expect(r.status == .tooManyRequests)
-                    #expect(r.headers[.retryAfter] == "30")
-                    #expect(state.store.count == 0)
-                    #expect(try await post(client, Array(four.prefix(3))).status == .noContent)
-                    #expect(state.store.count == 3)
+                    #expect(again.status == .tooManyRequests)
+                    #expect(again.headers[.retryAfter] == "30")
+                    #expect(state.metrics.rejectedSamples == 2)
                     let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                     #expect(metrics.contains(#"prescient_requests_rejected_total{handler="/api/v1/write",reason="memory_limit"} 1"#))
-                    #expect(metrics.contains("prescient_window_memory_limit_bytes \(3 * perSeries + 100)"))
+                    #expect(metrics.contains("prescient_window_memory_limit_bytes \(budget)"))
                 }
+                #expect(state.store.count == 2)
+                // Series already held keep flowing over the budget.
+                #expect(try await post(client, [series("m0", [:], [(2_000, 1)])]).status == .noContent)
             }
             #expect(Self.consistent(state))
         }

@@ -135,6 +135,12 @@ public struct ExpositionWriter: Sendable {
         bytes.append(contentsOf: raw)
     }
 
+    /// Makes room for `count` more bytes at once, so a large exposition is not copied at
+    /// every doubling of the buffer.
+    mutating func reserve(additional count: Int) {
+        if bytes.capacity < bytes.count + count { bytes.reserveCapacity(bytes.count + count) }
+    }
+
     mutating func append(byte: UInt8) {
         bytes.append(byte)
     }

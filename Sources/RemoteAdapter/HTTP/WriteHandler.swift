@@ -37,12 +37,12 @@ struct WriteHandler: Sendable {
                 try decoded.withUnsafeBytes { raw in
                     Result { () throws(WireError) in
                         // Store limits: with `limit_action: reject` a 429 before anything is stored.
-                        let admission = try state.store.admit(raw, version: version, decoder: state.writeDecoder)
-                        defer { state.store.finish(admission) }
-                        try state.writeDecoder.decode(
+                        let admission = try state.writeDecoder.decode(
                             raw, version: version,
-                            series: { view in state.store.ingest(&view, report: &report, journal: journal, admission: admission) },
+                            check: { count, walk throws(WireError) in try state.store.admit(seriesCount: count, walk: walk) },
+                            series: { admission, view in state.store.ingest(&view, report: &report, journal: journal, admission: admission) },
                             metadata: { name, type in state.store.recordMetricType(type, for: name) })
+                        state.store.finish(admission)
                     }
                 }.get()
                 return report

@@ -12,6 +12,8 @@ public final class ExportBook: Sendable {
         /// `/metrics`' flat copy of the entries in `order`; rebuilt with it, kept current by
         /// `update` in between.
         var table = ExportTable()
+        /// Bytes the last `write` produced: the next one reserves as much up front.
+        var lastWrittenBytes = 0
     }
 
     private let state = Mutex(State())
@@ -64,7 +66,10 @@ public final class ExportBook: Sendable {
     func write(to w: inout ExpositionWriter, level: Double) {
         state.withLock { s in
             Self.sortIfNeeded(&s)
+            w.reserve(additional: s.lastWrittenBytes + s.lastWrittenBytes / 16)
+            let start = w.bytes.count
             s.table.write(to: &w, percent: Self.percent(level))
+            s.lastWrittenBytes = w.bytes.count - start
         }
     }
 

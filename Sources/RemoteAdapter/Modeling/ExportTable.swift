@@ -59,6 +59,11 @@ struct ExportTable: Sendable {
         self.init()
         rows.reserveCapacity(entries.count)
         rowOf.reserveCapacity(entries.count)
+        // Rows of a family share its metric_name span, and rows with the same horizons (all
+        // of a rule's series) share one run of horizon spans.
+        var metricName = Span.empty
+        var horizons: Int32 = 0, lastHorizons: [String]? = nil
+        var model = Span.empty, lastModel: String? = nil
         for e in entries {
             if families.last?.name != e.exportName {
                 families.append(Family(
@@ -66,12 +71,19 @@ struct ExportTable: Sendable {
                     predicted: intern("predicted_" + e.exportName),
                     lower: intern("predicted_" + e.exportName + "_lower"),
                     upper: intern("predicted_" + e.exportName + "_upper")))
+                metricName = intern(ExpositionWriter.renderLabelList([("metric_name", e.exportName)]))
             }
             let labels = append(e.baseLabelBytes)
-            let metricName = intern(ExpositionWriter.renderLabelList([("metric_name", e.exportName)]))
-            let horizons = Int32(horizonSpans.count)
-            for h in e.horizonNames { horizonSpans.append(intern(ExpositionWriter.renderLabelList([("horizon", h)]))) }
-            let row = Row(labels: labels, metricName: metricName, model: modelSpan(e.model),
+            if e.horizonNames != lastHorizons {
+                horizons = Int32(horizonSpans.count)
+                for h in e.horizonNames { horizonSpans.append(intern(ExpositionWriter.renderLabelList([("horizon", h)]))) }
+                lastHorizons = e.horizonNames
+            }
+            if e.model != lastModel {
+                model = modelSpan(e.model)
+                lastModel = e.model
+            }
+            let row = Row(labels: labels, metricName: metricName, model: model,
                           horizons: horizons, horizonCount: Int32(e.horizonNames.count),
                           values: Int32(values.count), exported: e.exported)
             values += e.point

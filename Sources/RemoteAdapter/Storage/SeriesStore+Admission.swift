@@ -83,21 +83,25 @@ extension SeriesStore {
         memoryMeter.refreshIfStale { memoryStatistics().windowBytes }
     }
 
-    /// Runs once per write request, before anything is stored and outside every lock.
+    /// Runs once per write request, before anything is stored and outside every lock, with the
+    /// request decoded (`RemoteWriteDecoder.decode(_:version:check:series:metadata:)`).
     ///
     /// With `limit_action: drop` it only brings the memory measurement up to date and returns nil.
-    /// With `reject` it counts the series of `body` that the store does not hold yet (a decode
-    /// pass that stores nothing) and reserves places for all of them, or refuses the request.
-    /// - Throws: `WireError` `.seriesLimit` or `.memoryLimit` (HTTP 429) when the new series do not fit;
-    ///   the decoder's errors for a corrupt body.
-    public func admit(_ body: UnsafeRawBufferPointer, version: RemoteWriteVersion,
-                      decoder: RemoteWriteDecoder) throws(WireError) -> SeriesAdmission? {
+    /// With `reject` it reserves places for the request's new series, or refuses the request.
+    /// While there is room for all `seriesCount` series of the request it reserves that many
+    /// without looking (a few too many for the moment the request takes); nearer the limits it
+    /// walks the series, storing nothing, to count the ones the store does not hold.
+    /// A request with more new series than the limits allow even in an empty store could never
+    /// be admitted, and a sender retrying 429 would retry it forever: it gets `drop` instead.
+    /// - Throws: `WireError` `.seriesLimit` or `.memoryLimit` (HTTP 429) when the new series do not fit.
+    public func admit(seriesCount: Int, walk: ((inout WriteSeriesView) -> Void) -> Void) throws(WireError) -> SeriesAdmission? {
         if settings.maxWindowBytes != nil { refreshMemoryIfStale() }
         guard settings.limitAction == .reject else { return nil }
+        if let all = try? reserve(newSeries: seriesCount) { return all }
         var newSeries = Set<Int>()
-        try decoder.decode(body, version: version, series: { view in
+        walk { view in
             if let hash = unknownSeriesHash(&view) { newSeries.insert(hash) }
-        })
+        }
         return try reserve(newSeries: newSeries.count)
     }
 
@@ -109,8 +113,9 @@ extension SeriesStore {
         admission.reserved = 0
     }
 
-    private func reserve(newSeries n: Int) throws(WireError) -> SeriesAdmission {
+    private func reserve(newSeries n: Int) throws(WireError) -> SeriesAdmission? {
         guard n > 0 else { return SeriesAdmission(reserved: 0) }
+        if n > settings.maxSeries || settings.maxWindowBytes.map({ n * bytesPerNewSeries > $0 }) == true { return nil }
         if let budget = settings.maxWindowBytes {
             let used = memoryMeter.estimate(bytesPerNewSeries: bytesPerNewSeries)
             guard used + n * bytesPerNewSeries <= budget else {

@@ -97,6 +97,40 @@ public struct RemoteWriteDecoder: Sendable {
         }
     }
 
+    /// Parses `body` once and walks it in two rounds: `check` gets the number of series and a
+    /// walk over them it may run (to look without storing), and decides; then `series` sees every
+    /// series with that decision, and `metadata` every 1.0 metadata entry. For admission control
+    /// that must not store part of a request; one unpack instead of two.
+    public func decode<Decision>(
+        _ body: UnsafeRawBufferPointer,
+        version: RemoteWriteVersion,
+        check: (_ seriesCount: Int, _ walk: ((inout WriteSeriesView) -> Void) -> Void) throws(WireError) -> Decision,
+        series: (Decision, inout WriteSeriesView) -> Void,
+        metadata: (String, MetricType) -> Void = { _, _ in }
+    ) throws(WireError) -> Decision {
+        let limit = max(1 << 20, body.count * 24)
+        return try arenas.withArena(limit: limit) { (arena) throws(WireError) -> Decision in
+            let allocator = prescient_arena_allocator(arena)
+            let bytes = body.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            switch version {
+            case .v1:
+                guard let request = prometheus__write_request__unpack(allocator, body.count, bytes) else {
+                    throw WireError(.corruptProtobuf, "protobuf: cannot decode prometheus.WriteRequest")
+                }
+                let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV1(request.pointee, series: visit, metadata: { _, _ in }) }
+                Self.walkV1(request.pointee, series: { series(decision, &$0) }, metadata: metadata)
+                return decision
+            case .v2:
+                guard let request = io__prometheus__write__v2__request__unpack(allocator, body.count, bytes) else {
+                    throw WireError(.corruptProtobuf, "protobuf: cannot decode io.prometheus.write.v2.Request")
+                }
+                let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV2(request.pointee, series: visit) }
+                Self.walkV2(request.pointee, series: { series(decision, &$0) })
+                return decision
+            }
+        }
+    }
+
     private static func buffer(_ s: UnsafeMutablePointer<CChar>?) -> UnsafeBufferPointer<UInt8> {
         guard let s else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: UnsafeRawPointer(s).assumingMemoryBound(to: UInt8.self), count: strlen(s))

@@ -108,6 +108,15 @@ public struct RemoteWriteDecoder: Sendable {
         series: (Decision, inout WriteSeriesView) -> Void,
         metadata: (String, MetricType) -> Void = { _, _ in }
     ) throws(WireError) -> Decision {
+        if version == .v1 {
+            let scanned = try scanners.withScanner { (scanner: inout WriteRequestV1Scanner) throws(WireError) -> Decision? in
+                guard try scanner.scan(body) == .scanned else { return nil }
+                let decision = try check(scanner.series.count) { visit in scanner.visitSeries(visit) }
+                scanner.visitSeries { series(decision, &$0) }
+                return decision
+            }
+            if let scanned { return scanned }
+        }
         let limit = max(1 << 20, body.count * 24)
         return try arenas.withArena(limit: limit) { (arena) throws(WireError) -> Decision in
             let allocator = prescient_arena_allocator(arena)

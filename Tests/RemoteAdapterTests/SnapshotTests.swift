@@ -169,4 +169,31 @@ import Testing
         #expect(third.store.count == 20)  // series 10..<30 from the log after the snapshot
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
     }
+
+    /// The log cannot be written (here: its directory replaced by a file, as a full or broken
+    /// disk would fail): the request gets a 500 and is counted; the sender's retry, once the
+    /// disk works again, is accepted and made durable although its samples are stored already.
+    @Test func failedAppendAnswers500AndTheRetryIsDurable() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = PrescientConfig()
+        config.modeling.rules = []
+        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
+        try first.durability!.recover()
+        let batch = walBatch(series: 0..<5, start: 1_000, count: 3)
+        try await Application(router: buildRouter(state: first)).test(.router) { client in
+            try FileManager.default.removeItem(atPath: dir + "/wal")
+            try Data().write(to: URL(fileURLWithPath: dir + "/wal"))
+            #expect(try await Self.post(client, batch).status == .internalServerError)
+            #expect(first.metrics.durability.appendFailures.load(ordering: .relaxed) == 1)
+            #expect(first.store.count == 5)  // stored in memory all the same
+            try FileManager.default.removeItem(atPath: dir + "/wal")
+            try FileManager.default.createDirectory(atPath: dir + "/wal", withIntermediateDirectories: false)
+            #expect(try await Self.post(client, batch).status == .noContent)
+        }
+        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
+        let recovery = try second.durability!.recover()
+        #expect(recovery.replayedSamples == 15)
+        #expect(storeContents(second.store) == storeContents(first.store))
+    }
 }

@@ -33,6 +33,23 @@ import Testing
         #expect(decoded["other{job=\"b\"}"] == [WireSample(timestamp: 1_000, value: 3)])
     }
 
+    /// A request sent again (after a timeout or a 5xx) repeats samples already stored: they are
+    /// duplicates, not out of order, and go to the log again; a changed value is still refused.
+    @Test func aResentRequestIsAcceptedAndLoggedAgain() throws {
+        let store = SeriesStore()
+        let batch = [series("up", ["job": "a"], [(1_000, 1), (2_000, 2), (3_000, 3)])]
+        try journaled(store, batch)
+        let (report, record) = try journaled(store, batch)
+        #expect(report.samplesDuplicate == 3 && report.samplesRejected == 0)
+        var logged = 0
+        try record.withUnsafeBytes { raw in
+            guard case .frame(let payload) = WALFrame.scan(raw, at: 0) else { return }
+            try WALRecordReader.forEachSeries(UnsafeRawBufferPointer(rebasing: raw[payload])) { _, _, samples in logged += samples.count }
+        }
+        #expect(logged == 3)
+        #expect(try journaled(store, [series("up", ["job": "a"], [(2_000, 5)])]).report.rejected[.outOfOrder] == 1)
+    }
+
     @Test func aRequestThatStoresNothingHasNoRecord() throws {
         let store = SeriesStore()
         try journaled(store, [series("up", [:], [(5_000, 1)])])

@@ -2,6 +2,7 @@ import Yams
 
 extension ConfigLoader {
     static func parseDurability(_ node: Node, into d: inout DurabilitySettings) throws(ConfigError) {
+        var maxLine = node.mark?.line
         for (key, value) in try mapping(node, key: "durability") {
             let path = "durability.\(key)"
             switch key {
@@ -23,12 +24,14 @@ extension ConfigLoader {
                 guard d.segmentBytes >= 1 << 20 else {
                     throw ConfigError(key: path, line: value.mark?.line, "must be at least 1MiB")
                 }
-            case "max_wal_size": d.maxWALBytes = try size(value, key: path)
+            case "max_wal_size":
+                d.maxWALBytes = try size(value, key: path)
+                maxLine = value.mark?.line
             default: throw unknown(path, at: value, allowed: ["fsync", "snapshot_interval", "wal_segment_size", "max_wal_size"])
             }
         }
         guard d.maxWALBytes >= d.segmentBytes else {
-            throw ConfigError(key: "durability.max_wal_size", line: node.mark?.line, "must be at least wal_segment_size")
+            throw ConfigError(key: "durability.max_wal_size", line: maxLine, "must be at least wal_segment_size")
         }
     }
 }

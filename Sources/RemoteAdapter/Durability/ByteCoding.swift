@@ -17,6 +17,12 @@ struct ByteWriter {
     }
 
     mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+
+    /// A timestamp and value, 16 bytes in one append.
+    mutating func sample(timestamp: Int64, value: Double) {
+        let pair = (UInt64(bitPattern: timestamp).littleEndian, value.bitPattern.littleEndian)
+        withUnsafeBytes(of: pair) { bytes.append(contentsOf: $0) }
+    }
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
 
     mutating func uvarint(_ v: Int) {

@@ -8,58 +8,73 @@
 /// `u8 metricType+1 (0 = none)`, `u32 sampleCount`, `(i64 timestamp, f64 value)...`.
 public final class WALRecordBuilder {
     static let samplesKind: UInt8 = 1
-    private var writer = ByteWriter(capacity: 4096)
-    private var seriesStart = -1
-    private var countOffset = 0
-    private var seriesSamples: UInt32 = 0
-    /// Samples in the record so far.
-    public private(set) var sampleCount = 0
+
+    /// All mutable state in one struct, changed through one mutating call per method: every
+    /// access to a class's stored property is checked for exclusivity at run time, and this
+    /// runs for every series and sample a request stores.
+    private struct State {
+        var writer = ByteWriter(capacity: 64 << 10)
+        var seriesStart = -1
+        var countOffset = 0
+        var seriesSamples: UInt32 = 0
+        var sampleCount = 0
+
+        mutating func begin(_ labels: UnsafeBufferPointer<RawLabel>, _ metricType: MetricType?) {
+            seriesStart = writer.bytes.count
+            writer.uvarint(labels.count)
+            for label in labels {
+                writer.bytes(label.name)
+                writer.bytes(label.value)
+            }
+            writer.u8(metricType.map { UInt8($0.rawValue) + 1 } ?? 0)
+            countOffset = writer.bytes.count
+            writer.u32(0)
+            seriesSamples = 0
+        }
+
+        mutating func add(_ sample: WireSample) {
+            writer.sample(timestamp: sample.timestamp, value: sample.value)
+            seriesSamples += 1
+        }
+
+        mutating func end() {
+            guard seriesStart >= 0 else { return }
+            if seriesSamples == 0 {
+                writer.bytes.removeSubrange(seriesStart...)
+            } else {
+                let n = seriesSamples
+                let at = countOffset
+                writer.bytes.withUnsafeMutableBytes { $0.storeBytes(of: n.littleEndian, toByteOffset: at, as: UInt32.self) }
+                sampleCount += Int(n)
+            }
+            seriesStart = -1
+        }
+    }
+
+    private var state = State()
 
     public init() {
-        writer.u32(0)  // length, patched by `finish`
-        writer.u32(0)  // CRC, patched by `finish`
-        writer.u8(Self.samplesKind)
+        state.writer.u32(0)  // length, patched by `finish`
+        state.writer.u32(0)  // CRC, patched by `finish`
+        state.writer.u8(Self.samplesKind)
     }
 
-    public var isEmpty: Bool { sampleCount == 0 }
+    /// Samples in the record so far.
+    public var sampleCount: Int { state.sampleCount }
+    public var isEmpty: Bool { state.sampleCount == 0 }
 
     /// Starts a series; `labels` must be the canonical (sorted, validated) label set.
-    func beginSeries(_ labels: UnsafeBufferPointer<RawLabel>, metricType: MetricType?) {
-        seriesStart = writer.bytes.count
-        writer.uvarint(labels.count)
-        for label in labels {
-            writer.bytes(label.name)
-            writer.bytes(label.value)
-        }
-        writer.u8(metricType.map { UInt8($0.rawValue) + 1 } ?? 0)
-        countOffset = writer.bytes.count
-        writer.u32(0)
-        seriesSamples = 0
-    }
+    func beginSeries(_ labels: UnsafeBufferPointer<RawLabel>, metricType: MetricType?) { state.begin(labels, metricType) }
 
-    func add(_ sample: WireSample) {
-        writer.i64(sample.timestamp)
-        writer.f64(sample.value)
-        seriesSamples += 1
-    }
+    func add(_ sample: WireSample) { state.add(sample) }
 
     /// Ends the series begun last; a series that stored nothing is taken out again.
-    func endSeries() {
-        guard seriesStart >= 0 else { return }
-        if seriesSamples == 0 {
-            writer.bytes.removeSubrange(seriesStart...)
-        } else {
-            let n = seriesSamples
-            writer.bytes.withUnsafeMutableBytes { $0.storeBytes(of: n.littleEndian, toByteOffset: countOffset, as: UInt32.self) }
-            sampleCount += Int(n)
-        }
-        seriesStart = -1
-    }
+    func endSeries() { state.end() }
 
     /// The framed record, ready to append to a segment.
     public func finish() -> [UInt8] {
-        WALFrame.seal(&writer.bytes)
-        return writer.bytes
+        WALFrame.seal(&state.writer.bytes)
+        return state.writer.bytes
     }
 }
 

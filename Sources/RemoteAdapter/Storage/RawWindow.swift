@@ -36,6 +36,12 @@ struct RawWindow: Sendable {
         return true
     }
 
+    /// Whether this exact sample (timestamp and value bits) is held.
+    func holds(timestamp: Int64, valueBits: UInt64) -> Bool {
+        let at = timestamps[start...].partitioningIndex { $0 >= timestamp }
+        return at < timestamps.count && timestamps[at] == timestamp && values[at].bitPattern == valueBits
+    }
+
     /// Samples with `from <= t <= to`, oldest first.
     func samples(from: Int64, to: Int64) -> (timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
         let live = timestamps[start...]

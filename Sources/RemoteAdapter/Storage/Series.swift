@@ -25,7 +25,12 @@ struct Series: Sendable {
     enum AppendResult { case appended, duplicate, outOfOrder, conflictingDuplicate }
 
     mutating func append(_ sample: WireSample, retentionMs: Int64) -> AppendResult {
-        if sample.timestamp < newestTimestamp { return .outOfOrder }
+        if sample.timestamp < newestTimestamp {
+            // A resent request (after a timeout or a 5xx, e.g. a failed write-ahead log append)
+            // repeats samples already stored: an exact copy of one still in the raw window is a
+            // duplicate, so the retry is accepted (and logged again) rather than refused.
+            return raw.holds(timestamp: sample.timestamp, valueBits: sample.value.bitPattern) ? .duplicate : .outOfOrder
+        }
         if sample.timestamp == newestTimestamp {
             return sample.value.bitPattern == newestValueBits ? .duplicate : .conflictingDuplicate
         }

@@ -3,7 +3,7 @@ SWIFT ?= swift
 LISTEN ?= 0.0.0.0:9201
 ARGS ?=
 
-.PHONY: deps build release run test unit-test e2e-test bench bench-ingest clean proto
+.PHONY: deps build release run test unit-test e2e-test bench bench-ingest bench-durability clean proto
 
 deps:
 	@scripts/install-deps.sh
@@ -31,6 +31,11 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product prescient
 	scripts/bench-ingest.sh
+
+# Ingest with --data-dir (fsync always / 100ms) against in-memory, and recovery times.
+bench-durability: deps
+	$(SWIFT) build -c release --product prescient
+	scripts/bench-durability.sh
 
 proto:
 	scripts/generate-proto.sh

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   libsnappy-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev  # wire libraries, gzip
   prometheus prometheus-alertmanager victoria-metrics                    # real peers for tests and benchmarks
-  curl python3 util-linux                                                # test and benchmark helpers (taskset)
+  curl python3 util-linux openssl                                        # test and benchmark helpers (taskset; test CA)
 )
 missing=()
 for p in "${packages[@]}"; do

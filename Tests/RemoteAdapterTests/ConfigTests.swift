@@ -30,6 +30,7 @@ import Testing
                 - match: '{__name__=~"node_.*", job="api"}'
                   horizons: [10m, 2h]
                   model: ets
+                  seasonality: weekly
                   level: 0.9
                   direction: up
               capacity:
@@ -45,6 +46,7 @@ import Testing
         let rule = try #require(config.modeling.rules.first)
         #expect(rule.match.matches(labels: ["__name__", "node_load1", "job", "api"]))
         #expect(rule.horizonsMs == [600_000, 7_200_000] && rule.model == "ets" && rule.level == 0.9 && rule.direction == .up)
+        #expect(rule.seasonality == .weekly)
         #expect(config.modeling.maxSeries == 500)
         #expect(config.modeling.capacity.first?.name == "memory")
         #expect(config.modeling.scalers.first?.maxReplicas == 30 && config.modeling.scalers.first?.capacityPerReplica == 100)
@@ -59,7 +61,7 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: daily\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto or none"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: hourly\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto, none, daily or weekly"),
         Case(yaml: "storage:\n  step: 5m\n  max_seris: 10\n", key: "storage.max_seris", line: 3, mentions: "unknown key"),
         Case(yaml: "storage:\n  step: five minutes\n", key: "storage.step", line: 2, mentions: "duration"),
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),

@@ -5,10 +5,20 @@ public struct ModelContext: Sendable {
     /// Seconds between observations, when known: it turns "daily" and "weekly" into periods in
     /// steps, the candidates seasonality detection checks.
     public var stepSeconds: Double?
+    /// A seasonal period (in steps) the user forces: seasonal models use it as given, without
+    /// detection, once the window is long enough for them to fit it. Nil: detect.
+    public var forcedPeriod: Int?
 
-    public init(horizons: [Int] = [1], stepSeconds: Double? = nil) {
+    public init(horizons: [Int] = [1], stepSeconds: Double? = nil, forcedPeriod: Int? = nil) {
         self.horizons = horizons
         self.stepSeconds = stepSeconds
+        self.forcedPeriod = forcedPeriod
+    }
+
+    /// The seasonal periods to model a window with: the forced one, or those detected.
+    func periods(for y: [Double]) -> [Int] {
+        if let forcedPeriod { return forcedPeriod >= 2 ? [forcedPeriod] : [] }
+        return ModelCatalog.detectedPeriods(candidatePeriods, in: y)
     }
 
     /// Candidate seasonal periods in steps: a day and a week at `stepSeconds` (when they are
@@ -50,7 +60,6 @@ public enum ModelCatalog {
     /// lowest MASE, or the median of the best three when that backtests lower still, separately
     /// for each configured horizon.
     public static func auto(context: ModelContext) -> AutoForecaster {
-        let periods = context.candidatePeriods
         let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 48,
                                 scaleLag: 1)
         return AutoForecaster(backtest: backtest, minimumWindow: 3, combineTop: combineTop,
@@ -59,7 +68,7 @@ public enum ModelCatalog {
             // Robust levels over a short and a longer span: often the best multi-step forecast
             // of a spiky series (see `MovingMedian`).
             candidates += medianWindows.map { MovingMedian(window: $0) }
-            let seasons = detectedPeriods(periods, in: y)
+            let seasons = context.periods(for: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }
             candidates.append(AutoETS(season: seasons.first ?? 1))
             // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
@@ -85,10 +94,12 @@ public enum ModelCatalog {
     /// candidate period, or non-seasonally when none fits the window.
     private static func seasonal<F: Forecaster>(_ context: ModelContext,
                                                 _ make: @escaping @Sendable (Int) -> F) -> ModelSpec {
-        let periods = context.candidatePeriods
         let minimum = make(1).minimumWindow
-        return ModelSpec(name: make(periods.first ?? 1).name, minimumWindow: minimum) { y throws(ModelError) in
-            let m = detectedPeriods(periods, in: y).first ?? 1
+        let named = context.forcedPeriod ?? context.candidatePeriods.first ?? 1
+        return ModelSpec(name: make(named).name, minimumWindow: minimum) { y throws(ModelError) in
+            let m = context.periods(for: y).first ?? 1
+            // A forced period the window cannot hold yet: fit without a season until it can.
+            if context.forcedPeriod != nil, m > 1, y.count < make(m).minimumWindow { return try make(1).fitAny(y) }
             return try make(m).fitAny(y)
         }
     }

@@ -216,6 +216,16 @@ public struct SeriesModeler: Sendable {
 }
 
 extension SeriesModeler {
+    /// The forecasts for the configured horizons from the current model, without a new
+    /// observation: call after `install(_:)` so a new model's view is shown at once rather
+    /// than at the next step. The calibrator's and scorer's pending forecasts for the newest
+    /// observation are replaced by this model's, so the next step is judged against what was
+    /// shown. Nil before the first observation or any model.
+    public mutating func reforecast() -> [HorizonInterval]? {
+        guard observed > 0, model != nil else { return nil }
+        return forecast()
+    }
+
     /// The current model's forecast for every step up to `steps` ahead (model-based intervals
     /// at the configured level): what capacity rules, scaling and remote read need at step
     /// resolution, beyond the calibrated configured horizons. Nil before any model exists.

@@ -24,6 +24,8 @@ public struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "With --fill: step between samples, in seconds.") var stepSeconds = 300
     @Option(help: "With --fill: then this many samples at the scrape interval up to now.") var recentPoints = 240
     @Option(help: "With --fill: the scrape interval, in seconds.") var recentStepSeconds = 15
+    @Option(help: "Soak mode: send for this many seconds at --rate, building bodies as they go; prints a progress line a minute.") var duration: Double?
+    @Option(help: "Soak mode: samples per second over all streams.") var rate: Double = 100_000
 
     public init() {}
 
@@ -39,6 +41,16 @@ public struct BenchIngestCommand: AsyncParsableCommand {
         request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
         request.setValue("snappy", forHTTPHeaderField: "Content-Encoding")
         request.setValue("0.1.0", forHTTPHeaderField: "X-Prometheus-Remote-Write-Version")
+
+        if let duration {
+            let paced = PacedIngest(load: load, samplesPerSecond: rate, seconds: duration, streams: streams, offset: offset)
+            let t = await paced.run(session: session, request: request)
+            print(String(format: "soak samples=%d requests=%d seconds=%.0f samples_per_second=%d failed_requests=%d transport_errors=%d max_latency=%.3fs behind_schedule=%d",
+                         t.samples, t.requests, duration, Int(Double(t.samples) / duration), t.failedRequests, t.transportErrors,
+                         t.maxLatencySeconds, t.behindScheduleRequests))
+            if t.failedRequests + t.transportErrors > 0 { throw ExitCode(1) }
+            return
+        }
 
         // Every body is built before the clock starts, so only the receiver is measured.
         var bodies: [[Data]] = []

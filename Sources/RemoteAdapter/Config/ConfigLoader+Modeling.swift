@@ -50,9 +50,8 @@ extension ConfigLoader {
                 r.model = name
             case "seasonality":
                 let text = try scalar(value, key: path)
-                guard let s = ModelingRule.Seasonality(rawValue: text), s == .auto || s == .none else {
-                    // Forcing one period is not built yet; accepting it would silently mean auto.
-                    throw ConfigError(key: path, line: value.mark?.line, "expected auto or none (daily and weekly are detected by auto), got \"\(text)\"")
+                guard let s = ModelingRule.Seasonality(rawValue: text) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected auto, none, daily or weekly, got \"\(text)\"")
                 }
                 r.seasonality = s
             case "level":

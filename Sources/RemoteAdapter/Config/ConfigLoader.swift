@@ -32,7 +32,8 @@ public enum ConfigLoader {
             case "storage": try parseStorage(value, into: &config.storage)
             case "limits": try parseLimits(value, into: &config.limits)
             case "modeling": try parseModeling(value, into: &config.modeling)
-            default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling"])
+            case "durability": try parseDurability(value, into: &config.durability)
+            default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling", "durability"])
             }
         }
         return config
@@ -50,7 +51,17 @@ public enum ConfigLoader {
                 windowMs = try duration(value, key: path, minimum: 1_000)
                 windowNode = value
             case "max_series": s.maxSeries = try integer(value, key: path, minimum: 1)
-            default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series"])
+            case "max_window_bytes": s.maxWindowBytes = try size(value, key: path)
+            case "limit_action":
+                let text = try scalar(value, key: path)
+                guard let action = LimitAction(rawValue: text) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected drop or reject, got \"\(text)\"")
+                }
+                s.limitAction = action
+            case "retry_after":
+                // Retry-After is whole seconds; round up so 1500ms does not become 1.
+                s.retryAfterSeconds = Int((try duration(value, key: path, minimum: 1_000) + 999) / 1_000)
+            default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes", "limit_action", "retry_after"])
             }
         }
         if let windowMs {
@@ -132,7 +143,7 @@ public enum ConfigLoader {
         ConfigError(key: key, line: node.mark?.line, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
     }
 
-    private static func line(of error: YamlError) -> Int? {
+    static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line

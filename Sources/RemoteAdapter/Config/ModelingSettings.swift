@@ -12,6 +12,8 @@ public struct ModelingRule: Sendable {
     public var horizonsMs: [Int64] = [300_000, 900_000, 1_800_000, 3_600_000]
     /// A name from `ModelCatalog.names` (`auto` picks per series by backtest).
     public var model = "auto"
+    /// `auto` detects a daily/weekly season per fit; `daily`/`weekly` force that period
+    /// (`period(stepMs:)`); `none` models no season.
     public var seasonality = Seasonality.auto
     public var level = 0.95
     public var direction = AnomalyDirection.both
@@ -20,6 +22,22 @@ public struct ModelingRule: Sendable {
     public var anomalyReference = AnomalyReference.recentErrors(window: 2_000, quantile: 1)
 
     public init(match: Selector) { self.match = match }
+}
+
+extension ModelingRule.Seasonality {
+    /// The period a rule forces, in model steps of `stepMs`: a day or a week rounded to whole
+    /// steps. Nil for `auto` (detected per fit) and `none`, and when the span is under two
+    /// steps (e.g. `daily` at a 12-hour step), where no season can be modelled.
+    func period(stepMs: Int64) -> Int? {
+        let span: Int64
+        switch self {
+        case .auto, .none: return nil
+        case .daily: span = 86_400_000
+        case .weekly: span = 7 * 86_400_000
+        }
+        let steps = Int((Double(span) / Double(max(1, stepMs))).rounded())
+        return steps >= 2 ? steps : nil
+    }
 }
 
 /// A series whose forecast is watched against a limit: `predicted_exhaustion_seconds`.

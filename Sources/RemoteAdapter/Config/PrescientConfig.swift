@@ -17,6 +17,7 @@ public struct PrescientConfig: Sendable {
     public var storage = StoreSettings()
     public var limits = RequestLimits()
     public var modeling = ModelingSettings()
+    public var durability = DurabilitySettings()
 
     public init() {}
 
@@ -32,6 +33,13 @@ public struct PrescientConfig: Sendable {
           window: 7d
           # New series beyond this are refused (existing ones keep flowing).
           max_series: 1000000
+          # Also refuse new series once windows hold this much memory (default: no budget).
+          # max_window_bytes: 8GiB
+          # At either limit: "drop" refuses the new series, stores the rest and answers 400;
+          # "reject" answers the whole request 429 with Retry-After and stores none of it
+          # (Prometheus retries it only with queue_config.retry_on_http_429: true).
+          limit_action: drop
+          retry_after: 30s
         limits:
           max_body_bytes: 32MiB
           max_decoded_bytes: 128MiB
@@ -39,5 +47,16 @@ public struct PrescientConfig: Sendable {
           # (more wait their turn).
           max_read_samples: 50000000
           max_concurrent_reads: 10
+        # Used with --data-dir (see README, Durability).
+        durability:
+          # "always": every write is fdatasync'ed before its 2xx, one fdatasync shared by the
+          # requests waiting for it. A duration (e.g. 100ms): written to the OS before the 2xx,
+          # fdatasync'ed within that time (a machine crash can lose that much; a process crash nothing).
+          fsync: always
+          # Every window and forecast is saved this often (and on SIGTERM); saved log segments are deleted.
+          snapshot_interval: 5m
+          wal_segment_size: 64MiB
+          # A snapshot is taken early once the log is this large.
+          max_wal_size: 1GiB
         """
 }

@@ -93,6 +93,13 @@ public struct ExpositionWriter: Sendable {
         return w.bytes
     }
 
+    /// `a="x",b="y"` with values escaped and no braces: a part of a label set that
+    /// `LineStage` joins with others.
+    static func renderLabelList(_ labels: [(String, String)]) -> [UInt8] {
+        let braced = renderLabels(labels)
+        return Array(braced[1..<(braced.count - 1)])
+    }
+
     private mutating func appendLabels(_ labels: [(String, String)]) {
         bytes.append(UInt8(ascii: "{"))
         for (i, (name, value)) in labels.enumerated() {
@@ -117,34 +124,25 @@ public struct ExpositionWriter: Sendable {
     }
 
     public mutating func appendValue(_ value: Double) {
-        if value.isNaN {
-            append("NaN")
-        } else if value.isInfinite {
-            append(value > 0 ? "+Inf" : "-Inf")
-        } else if value == value.rounded(), abs(value) < 1e15 {
-            appendInteger(Int64(value))
-        } else {
-            append(value.description)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ValueFormat.maximumLength) { buffer in
+            let n = ValueFormat.write(value, to: buffer.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
         }
     }
 
-    /// Digits straight into the buffer: most exported values are whole numbers.
-    private mutating func appendInteger(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var m = v.magnitude
-        if m == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while m > 0 {
-                d[19 - n] = UInt8(ascii: "0") + UInt8(m % 10)
-                m /= 10
-                n += 1
-            }
-            bytes.append(contentsOf: d[(20 - n)...])
-        }
+    /// Bytes already in exposition form (e.g. lines assembled by `LineStage`).
+    mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+
+    /// Makes room for `count` more bytes at once, so a large exposition is not copied at
+    /// every doubling of the buffer.
+    mutating func reserve(additional count: Int) {
+        if bytes.capacity < bytes.count + count { bytes.reserveCapacity(bytes.count + count) }
+    }
+
+    mutating func append(byte: UInt8) {
+        bytes.append(byte)
     }
 
     private mutating func append(_ s: String) {

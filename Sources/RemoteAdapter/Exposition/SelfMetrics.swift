@@ -16,6 +16,8 @@ public final class SelfMetrics: Sendable {
     private let durations = Mutex([DurationKey: HistogramCounts]())
     public let startTime = Date()
     public let read = ReadMetrics()
+    public let auth = AuthMetrics()
+    public let durability = DurabilityMetrics()
 
     /// Upper bounds of the request duration buckets, in seconds.
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -107,6 +109,10 @@ public final class SelfMetrics: Sendable {
         w.sample("prescient_series_created_total", [], Double(seriesCreated.load(ordering: .relaxed)))
         w.family("prescient_series_limit", .gauge, help: "The configured maximum number of series.")
         w.sample("prescient_series_limit", [], Double(store.settings.maxSeries))
+        if let budget = store.settings.maxWindowBytes {
+            w.family("prescient_window_memory_limit_bytes", .gauge, help: "The configured window memory budget (storage.max_window_bytes).")
+            w.sample("prescient_window_memory_limit_bytes", [], Double(budget))
+        }
         w.family("prescient_window_memory_bytes", .gauge, help: "Bytes reserved by series windows (raw samples, step grids, labels).")
         w.sample("prescient_window_memory_bytes", [], Double(memory.windowBytes))
         w.family("prescient_label_symbols", .gauge, help: "Distinct label strings interned.")
@@ -122,6 +128,8 @@ public final class SelfMetrics: Sendable {
         }
 
         read.write(to: &w)
+        auth.write(to: &w)
+        durability.write(to: &w)
         ProcessMetrics.write(to: &w, startTime: startTime)
     }
 }

@@ -11,11 +11,17 @@ public final class AppState: Sendable {
     public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.
     public let remoteRead: RemoteReadState
+    /// `--web.config.file`: TLS, credentials and response headers (none by default).
+    public let web: WebConfig
+    /// The write-ahead log and snapshots under `--data-dir`; nil keeps everything in memory only.
+    public let durability: Durability?
 
     public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient"),
                 clock: any Clock<Duration> = ContinuousClock(),
-                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                dataDir: String? = nil, web: WebConfig = WebConfig()) {
         self.config = config
+        self.web = web
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger
@@ -23,5 +29,11 @@ public final class AppState: Sendable {
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)
         remoteRead.forecastSource = ExportedForecasts(book: modeling.book)
+        if let dataDir {
+            durability = Durability(directory: dataDir, settings: config.durability, store: store, modeling: modeling,
+                                    metrics: metrics.durability, logger: logger, clock: clock, nowMs: nowMs)
+        } else {
+            durability = nil
+        }
     }
 }

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 
@@ -6,6 +8,8 @@ import NIOCore
 public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
+    if !state.web.headers.isEmpty { router.add(middleware: ResponseHeadersMiddleware(state.web.headers)) }
+    if state.web.requiresAuth { router.add(middleware: AuthMiddleware(web: state.web, metrics: state.metrics.auth)) }
     let write = WriteHandler(state: state)
     router.post("/api/v1/write") { request, context in try await write.handle(request, context: context) }
     let read = ReadHandler(state: state)
@@ -21,8 +25,9 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
 public func buildApplication(state: AppState, host: String, port: Int) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
+        server: serverBuilder(tls: state.web.tls),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient"),
-        services: [state.modeling],
+        services: [state.modeling] + (state.durability.map { [$0] } ?? []),
         logger: state.logger)
 }
 
@@ -43,4 +48,15 @@ func metricsResponse(_ request: Request, state: AppState) -> Response {
         body = zipped
     }
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}
+
+/// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
+/// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
+func serverBuilder(tls: WebConfig.TLS?) -> HTTPServerBuilder {
+    guard let tls else { return .http1() }
+    do {
+        return try .tls(.http1(), configuration: tls.channelConfiguration)
+    } catch {
+        return HTTPServerBuilder { _ in throw error }
+    }
 }

@@ -28,16 +28,21 @@ struct WriteHandler: Sendable {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
+        // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.
+        let journal = state.durability == nil ? nil : WALRecordBuilder()
         let outcome = body.withUnsafeReadableBytes { compressed in
             Result { () throws(WireError) -> IngestReport in
                 let decoded = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
                 var report = IngestReport()
                 try decoded.withUnsafeBytes { raw in
                     Result { () throws(WireError) in
-                        try state.writeDecoder.decode(
+                        // Store limits: with `limit_action: reject` a 429 before anything is stored.
+                        let admission = try state.writeDecoder.decode(
                             raw, version: version,
-                            series: { view in state.store.ingest(&view, report: &report) },
+                            check: { count, walk throws(WireError) in try state.store.admit(seriesCount: count, walk: walk) },
+                            series: { admission, view in state.store.ingest(&view, report: &report, journal: journal, admission: admission) },
                             metadata: { name, type in state.store.recordMetricType(type, for: name) })
+                        state.store.finish(admission)
                     }
                 }.get()
                 return report
@@ -49,6 +54,17 @@ struct WriteHandler: Sendable {
         case .success(let r): report = r
         }
         state.metrics.record(report)
+        if let durability = state.durability, let journal {
+            do {
+                try await durability.append(journal)
+            } catch {
+                // The samples are in memory already (and served), but not durable: a 5xx makes
+                // the sender retry, and the retry's exact duplicates are logged again.
+                state.metrics.recordRequestError(handler: "/api/v1/write", reason: "wal_append_failed")
+                state.logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
+                return Response.plainText(status: .internalServerError, "stored in memory but not made durable: \(error)")
+            }
+        }
 
         var headers = HTTPFields()
         if version == .v2 {
@@ -70,7 +86,9 @@ struct WriteHandler: Sendable {
 
     private func refuse(_ error: WireError) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/write", reason: error.kind.rawValue)
-        return Response.plainText(status: .init(code: error.status), error.message)
+        var response = Response.plainText(status: .init(code: error.status), error.message)
+        if error.status == 429 { response.headers[.retryAfter] = String(state.config.storage.retryAfterSeconds) }
+        return response
     }
 }
 

@@ -9,6 +9,11 @@ public final class ExportBook: Sendable {
         /// scrapes come out in a stable order. Rebuilt only when series come or go.
         var order: [UInt32] = []
         var orderIsStale = false
+        /// `/metrics`' flat copy of the entries in `order`; rebuilt with it, kept current by
+        /// `update` in between.
+        var table = ExportTable()
+        /// Bytes the last `write` produced: the next one reserves as much up front.
+        var lastWrittenBytes = 0
     }
 
     private let state = Mutex(State())
@@ -26,7 +31,10 @@ public final class ExportBook: Sendable {
 
     func update(_ id: UInt32, _ body: (inout ExportEntry) -> Void) {
         state.withLock { s in
-            if s.entries[id] != nil { body(&s.entries[id]!) }
+            guard s.entries[id] != nil else { return }
+            let model = s.entries[id]!.model
+            body(&s.entries[id]!)
+            if !s.orderIsStale { s.table.update(s.entries[id]!, modelChanged: s.entries[id]!.model != model) }
         }
     }
 
@@ -48,7 +56,8 @@ public final class ExportBook: Sendable {
 
     private static func sortIfNeeded(_ s: inout State) {
         guard s.orderIsStale else { return }
-        s.order = s.entries.values.sorted { $0.sortKey < $1.sortKey }.map(\.id)
+        s.order = s.entries.map { (key: $0.value.sortKey, id: $0.key) }.sorted { $0.key < $1.key }.map(\.id)
+        s.table = ExportTable(s.order.map { s.entries[$0]! })
         s.orderIsStale = false
     }
 
@@ -57,40 +66,10 @@ public final class ExportBook: Sendable {
     func write(to w: inout ExpositionWriter, level: Double) {
         state.withLock { s in
             Self.sortIfNeeded(&s)
-            let exported = s.order.compactMap { s.entries[$0] }.filter(\.exported)
-            guard !exported.isEmpty else { return }
-            let percent = Self.percent(level)
-            var start = 0
-            while start < exported.count {
-                let name = exported[start].exportName
-                var end = start + 1
-                while end < exported.count, exported[end].exportName == name { end += 1 }
-                let group = exported[start..<end]
-                Self.family(&w, "predicted_\(name)", help: "Forecast of \(name) at each horizon after the last complete step.", group) { $0.point }
-                Self.family(&w, "predicted_\(name)_lower", help: "Lower bound of the \(percent) forecast interval of \(name).", group) { $0.lower }
-                Self.family(&w, "predicted_\(name)_upper", help: "Upper bound of the \(percent) forecast interval of \(name).", group) { $0.upper }
-                start = end
-            }
-            w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
-            let scoreName = Array("anomaly_score".utf8), infoName = Array("prescient_model_info".utf8)
-            let maseName = Array("prescient_forecast_mase".utf8)
-            for e in exported { w.sample(nameBytes: scoreName, renderedLabels: e.scoreLabels, e.score) }
-            w.family("prescient_model_info", .gauge, help: "The model chosen for each series (value always 1).")
-            for e in exported { w.sample(nameBytes: infoName, renderedLabels: e.infoLabels, 1) }
-            w.family("prescient_forecast_mase", .gauge, help: "Rolling out-of-sample MASE of each series' forecasts per horizon (1 = as good as repeating the last value).")
-            for e in exported {
-                for (i, labels) in e.maseLabels.enumerated() { w.sample(nameBytes: maseName, renderedLabels: labels, e.mase[i]) }
-            }
-        }
-    }
-
-    private static func family(_ w: inout ExpositionWriter, _ name: String, help: String,
-                               _ group: ArraySlice<ExportEntry>, _ values: (ExportEntry) -> [Double]) {
-        w.family(name, .gauge, help: help)
-        let nameBytes = Array(name.utf8)
-        for e in group {
-            let v = values(e)
-            for (i, labels) in e.horizonLabels.enumerated() { w.sample(nameBytes: nameBytes, renderedLabels: labels, v[i]) }
+            w.reserve(additional: s.lastWrittenBytes + s.lastWrittenBytes / 16)
+            let start = w.bytes.count
+            s.table.write(to: &w, percent: Self.percent(level))
+            s.lastWrittenBytes = w.bytes.count - start
         }
     }
 

@@ -1,7 +1,7 @@
 import Models
 
 /// What `/metrics` and the JSON API show for one modelled series: the newest forecasts and
-/// score, with its label blocks rendered once when the series is first modelled.
+/// score, with its label set rendered once when the series is first modelled.
 struct ExportEntry: Sendable {
     let id: UInt32
     /// `name`, or `name_rate` for a counter modelled on its rate.
@@ -10,16 +10,15 @@ struct ExportEntry: Sendable {
     /// `exported_*` so Prescient's own labels never clash with them, and `le`/`quantile` too:
     /// on a gauge they would make the exposition invalid for promtool and Prometheus' linters.
     let baseLabels: [(String, String)]
+    /// `baseLabels` rendered as `a="x",b="y"` (escaped, no braces): every exported line of the
+    /// series starts with these bytes, and `/metrics` copies them rather than re-rendering.
+    let baseLabelBytes: [UInt8]
     let horizonNames: [String]
     let horizonSteps: [Int]
     let stepMs: Int64
-    let horizonLabels: [[UInt8]]
-    let scoreLabels: [UInt8]
-    let maseLabels: [[UInt8]]
     let sortKey: String
 
     var model = "none"
-    var infoLabels: [UInt8] = []
     var parameters: [String: Double] = [:]
     var point: [Double]
     var lower: [Double]
@@ -57,23 +56,25 @@ struct ExportEntry: Sendable {
         }
         base.sort { $0.0 < $1.0 }
         baseLabels = base
-        horizonLabels = horizonNames.map { ExpositionWriter.renderLabels(base + [("horizon", $0)]) }
-        scoreLabels = ExpositionWriter.renderLabels(base + [("metric_name", exportName)])
-        maseLabels = horizonNames.map { ExpositionWriter.renderLabels(base + [("horizon", $0), ("metric_name", exportName)]) }
-        sortKey = exportName + "\u{0}" + String(decoding: ExpositionWriter.renderLabels(base), as: UTF8.self)
+        let rendered = ExpositionWriter.renderLabels(base)
+        baseLabelBytes = Array(rendered.dropFirst().dropLast())
+        sortKey = exportName + "\u{0}" + String(decoding: rendered, as: UTF8.self)
         point = horizonNames.map { _ in .nan }
         lower = point
         upper = point
         mase = point
         pastForecasts = horizonNames.map { _ in [] }
-        setModel("none")
     }
 
-    /// Records the forecasts made from `originMs` at each horizon.
+    /// Records the forecasts made from `originMs` at each horizon; a forecast for a target
+    /// already recorded (a model installed between steps) replaces the earlier one.
     mutating func recordForecasts(originMs: Int64) {
         for i in horizonSteps.indices where point[i].isFinite {
             let target = originMs + Int64(horizonSteps[i]) * stepMs
-            if let last = pastForecasts[i].last, last.timestamp >= target { continue }
+            if let last = pastForecasts[i].last, last.timestamp >= target {
+                if last.timestamp == target { pastForecasts[i][pastForecasts[i].count - 1].value = point[i] }
+                continue
+            }
             pastForecasts[i].append(WireSample(timestamp: target, value: point[i]))
             if pastForecasts[i].count > Self.pastForecastsKept { pastForecasts[i].removeFirst() }
         }
@@ -81,7 +82,12 @@ struct ExportEntry: Sendable {
 
     mutating func setModel(_ name: String) {
         model = name
-        infoLabels = ExpositionWriter.renderLabels(baseLabels + [("metric_name", exportName), ("model", name)])
+    }
+
+    /// The `prescient_model_info` label set, rendered on demand (`/metrics` assembles it from
+    /// `ExportTable`'s spans instead).
+    var infoLabels: [UInt8] {
+        ExpositionWriter.renderLabels(baseLabels + [("metric_name", exportName), ("model", model)])
     }
 
     /// Labels as a dictionary for the JSON API, with `__name__` set to the exported name.

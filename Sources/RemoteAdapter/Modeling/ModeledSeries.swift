@@ -15,4 +15,7 @@ struct ModeledSeries: Sendable {
     var refitQueuedAtMs: Int64?
     /// Forecast horizons (steps) the capacity and scaling rules need beyond the exported ones.
     var pathSteps: Int
+    /// Set when forecasts were restored from a snapshot: they stay exported until the refit on
+    /// the restored window is installed (or this time passes), not replaced by the warm-up model's.
+    var holdRestoredUntilMs: Int64?
 }

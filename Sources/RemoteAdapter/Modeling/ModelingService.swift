@@ -23,7 +23,7 @@ public final class ModelingService: Service, Sendable {
     private let nowMs: @Sendable () -> Int64
     private let tickInterval: Duration
 
-    private struct LoopState: Sendable {
+    struct LoopState: Sendable {
         var series: [UInt32: ModeledSeries] = [:]
         /// Ids already judged: modelled, or matched by no rule.
         var known = Set<UInt32>()
@@ -31,7 +31,7 @@ public final class ModelingService: Service, Sendable {
         var overCap = Set<UInt32>()
     }
 
-    private let loop = Mutex(LoopState())
+    let loop = Mutex(LoopState())
     /// Refit results waiting to be installed by the next tick.
     private let finished = Mutex([(id: UInt32, result: RefitResult, seconds: Double)]())
 
@@ -103,12 +103,7 @@ public final class ModelingService: Service, Sendable {
                 guard state.series[id] != nil else { continue }
                 state.series[id]!.refitQueuedAtMs = nil
                 if state.series[id]!.modeler.install(result) {
-                    let m = state.series[id]!.modeler
-                    book.update(id) { e in
-                        e.setModel(m.modelName)
-                        e.parameters = m.parameters
-                        e.lastRefitMs = nowMs
-                    }
+                    reforecast(id, &state, nowMs: nowMs)
                 }
             }
             discover(&state)
@@ -140,7 +135,7 @@ public final class ModelingService: Service, Sendable {
     }
 
     /// Judges series the loop has not seen: the first matching rule models it, within the cap.
-    private func discover(_ state: inout LoopState) {
+    func discover(_ state: inout LoopState) {
         var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
         if state.series.count < settings.maxSeries, !state.overCap.isEmpty {
             candidates += state.overCap
@@ -166,7 +161,8 @@ public final class ModelingService: Service, Sendable {
             let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
             let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
             let context = ModelContext(horizons: horizonSteps,
-                                       stepSeconds: rule.seasonality == .none ? nil : Double(stepMs) / 1000)
+                                       stepSeconds: rule.seasonality == .none ? nil : Double(stepMs) / 1000,
+                                       forcedPeriod: rule.seasonality.period(stepMs: stepMs))
             let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
             let configuration = SeriesModeler.Configuration(
                 model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
@@ -229,6 +225,10 @@ public final class ModelingService: Service, Sendable {
         if complete > s.lastStep { s.lastStep = complete }
         state.series[id] = s
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
+        if holdsRestoredForecasts(id, &state, nowMs: nowMs) {
+            book.update(id) { $0.exported = exported }
+            return
+        }
         let origin = complete * storage.stepMs
         let longest = s.modeler.configuration.horizons.max() ?? 1
         let path = last != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
@@ -246,6 +246,34 @@ public final class ModelingService: Service, Sendable {
             e.recordForecasts(originMs: origin)
             if let path { e.path = Array(path.point.prefix(longest)) }
             if e.model != modelName { e.setModel(modelName) }
+        }
+        if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
+    }
+
+    /// Publishes a just-installed model at once: its forecasts from the newest observation
+    /// (replacing the previous model's, for the same origin), path, name and parameters.
+    private func reforecast(_ id: UInt32, _ state: inout LoopState, nowMs: Int64) {
+        guard var s = state.series[id] else { return }
+        // A warm-up model only stands in until the next step; it must not replace forecasts
+        // already shown that may be better (e.g. restored from a snapshot).
+        let fresh = s.modeler.modelName == "warmup" ? nil : s.modeler.reforecast()
+        if let fresh { s.accuracy.replaceNewest(fresh.map(\.point)) }
+        state.series[id] = s
+        let longest = s.modeler.configuration.horizons.max() ?? 1
+        let path = fresh != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
+        let (name, parameters) = (s.modeler.modelName, s.modeler.parameters)
+        var origin: Int64 = 0
+        book.update(id) { e in
+            e.setModel(name)
+            e.parameters = parameters
+            e.lastRefitMs = nowMs
+            guard let fresh else { return }
+            e.point = fresh.map(\.point)
+            e.lower = fresh.map(\.lower)
+            e.upper = fresh.map(\.upper)
+            e.recordForecasts(originMs: e.originMs)
+            if let path { e.path = Array(path.point.prefix(longest)) }
+            origin = e.originMs
         }
         if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
     }

@@ -37,6 +37,14 @@ struct RollingAccuracy: Sendable {
         }
     }
 
+    /// Replaces the newest recorded forecasts (those made after the latest observation), e.g.
+    /// by a model installed since, so the errors measured are those of what was exported.
+    mutating func replaceNewest(_ points: [Double]) {
+        for i in horizons.indices where i < points.count {
+            pending[i][pending[i].count - 1] = points[i]
+        }
+    }
+
     /// MASE per horizon; NaN until both errors and scale exist, +Inf on a flat series with errors.
     var mase: [Double] {
         meanAbsError.map { mae in

@@ -28,9 +28,12 @@ public struct DemoFeeder: Service {
         [("__name__", "demo_deployment_replicas"), ("deployment", "checkout")],
     ]
 
-    /// Whether `t` falls in an injected anomaly: ten minutes every six hours, offset per series.
+    /// Whether `t` falls in an injected anomaly: ten minutes every six and a half hours,
+    /// offset per series. Not a divisor of a day: anomalies that recur at the same time every
+    /// day are part of the daily season, and a seasonal model rightly forecasts them (at the
+    /// daily trough the search series then read 0).
     static func inAnomaly(_ t: Double, series i: Int) -> Bool {
-        let period = 6.0 * 3600
+        let period = 6.5 * 3600
         let phase = (t + Double(i) * 1_700).truncatingRemainder(dividingBy: period)
         return phase >= 3 * 3600 && phase < 3 * 3600 + 600
     }

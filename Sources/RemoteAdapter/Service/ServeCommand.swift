@@ -15,8 +15,11 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT.")
     var listen: String = "0.0.0.0:9201"
 
-    @Option(name: .customLong("data-dir"), help: "Directory for the write-ahead log and snapshots (not written yet: see README).")
+    @Option(name: .customLong("data-dir"), help: "Directory for the write-ahead log and snapshots; without it nothing survives a restart.")
     var dataDir: String?
+
+    @Option(name: .customLong("web.config.file"), help: "TLS and authentication, in Prometheus' web-config format (see README, Security).")
+    var webConfigFile: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -39,14 +42,27 @@ public struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("prescient: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        var web = WebConfig()
+        if let webConfigFile {
+            do {
+                web = try WebConfigLoader.load(file: webConfigFile)
+            } catch {
+                FileHandle.standardError.write(Data("prescient: --web.config.file \(webConfigFile): \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         guard let (host, port) = Self.parseListen(listen) else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
         }
-        if let dataDir {
-            logger.warning("--data-dir is accepted but nothing is persisted yet; samples live in memory only", metadata: ["data-dir": "\(dataDir)"])
-        }
         if demo { DemoFeeder.configure(&loaded) }
-        let state = AppState(config: loaded, logger: logger)
+        let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web)
+        do {
+            // Before the server listens: nothing is acknowledged or served until recovered.
+            try state.durability?.recover()
+        } catch {
+            FileHandle.standardError.write(Data("prescient: --data-dir \(dataDir ?? ""): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         logger.info("starting", metadata: [
             "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
             "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",

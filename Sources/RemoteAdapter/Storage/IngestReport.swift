@@ -11,6 +11,8 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case missingMetricName = "missing_metric_name"
     /// A new series while the store holds `max_series` already.
     case seriesLimit = "series_limit"
+    /// A new series while windows hold `max_window_bytes` already.
+    case memoryLimit = "memory_limit"
     /// A remote write 2.0 series whose symbol references cannot be resolved.
     case malformedSeries = "malformed_series"
 }

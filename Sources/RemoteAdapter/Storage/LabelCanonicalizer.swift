@@ -67,19 +67,6 @@ enum LabelCanonicalizer {
         }
         return a.count - b.count
     }
-
-    /// Hash of the canonical labels. Swift's seeded SipHash is enough: hashes never leave the
-    /// process, and every hit is confirmed byte for byte.
-    static func hash(_ labels: UnsafeBufferPointer<RawLabel>) -> Int {
-        var hasher = Hasher()
-        for label in labels {
-            hasher.combine(bytes: UnsafeRawBufferPointer(label.name))
-            hasher.combine(0xFF as UInt8)  // never part of UTF-8: separates name from value
-            hasher.combine(bytes: UnsafeRawBufferPointer(label.value))
-            hasher.combine(0xFF as UInt8)
-        }
-        return hasher.finalize()
-    }
 }
 
 /// Prescient's own exported series. Prometheus scrapes them and may remote_write them back;

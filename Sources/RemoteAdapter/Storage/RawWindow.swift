@@ -25,6 +25,17 @@ struct RawWindow: Sendable {
         }
     }
 
+    /// Puts an older sample in its place (write-ahead log replay, where two concurrent requests
+    /// may have been logged in the other order than they were stored). Returns false when a
+    /// sample with that timestamp is already held.
+    mutating func insert(timestamp: Int64, value: Double) -> Bool {
+        let at = timestamps[start...].partitioningIndex { $0 >= timestamp }
+        if at < timestamps.count, timestamps[at] == timestamp { return false }
+        timestamps.insert(timestamp, at: at)
+        values.insert(value, at: at)
+        return true
+    }
+
     /// Samples with `from <= t <= to`, oldest first.
     func samples(from: Int64, to: Int64) -> (timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
         let live = timestamps[start...]

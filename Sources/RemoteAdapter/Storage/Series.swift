@@ -4,6 +4,8 @@ struct Series: Sendable {
     let hash: Int
     /// Name, value, name, value, ... sorted by name; strings shared through the label index.
     let labels: [String]
+    /// The same labels as one byte string (SeriesKey), what lookups compare.
+    let key: [UInt8]
     var raw = RawWindow()
     var grid: StepGrid
     var newestTimestamp = Int64.min
@@ -12,10 +14,11 @@ struct Series: Sendable {
     var isStale = false
     var metricType: MetricType?
 
-    init(id: UInt32, hash: Int, labels: [String], grid: StepGrid) {
+    init(id: UInt32, hash: Int, labels: [String], key: [UInt8], grid: StepGrid) {
         self.id = id
         self.hash = hash
         self.labels = labels
+        self.key = key
         self.grid = grid
     }
 
@@ -38,6 +41,10 @@ struct Series: Sendable {
         return .appended
     }
 
+    func hasKey(_ other: UnsafeRawBufferPointer) -> Bool {
+        SeriesKey.equal(key, other)
+    }
+
     var metricName: String {
         var i = 0
         while i + 1 < labels.count {
@@ -48,7 +55,7 @@ struct Series: Sendable {
     }
 
     var memoryBytes: Int {
-        raw.capacityBytes + grid.capacityBytes + labels.count * 16 + MemoryLayout<Series>.size
+        raw.capacityBytes + grid.capacityBytes + labels.count * 16 + key.capacity + MemoryLayout<Series>.size
     }
 }
 

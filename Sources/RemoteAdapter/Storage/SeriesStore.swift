@@ -11,6 +11,12 @@ public struct StoreSettings: Sendable, Equatable {
     public var gridLength: Int = 2_016
     /// New series beyond this many are refused.
     public var maxSeries: Int = 1_000_000
+    /// New series are refused once windows hold this many bytes (nil: no budget).
+    public var maxWindowBytes: Int?
+    /// What a write that needs a new series past either limit gets.
+    public var limitAction = LimitAction.drop
+    /// `Retry-After` of a 429 under `limitAction == .reject`.
+    public var retryAfterSeconds = 30
 
     public init() {}
 }
@@ -20,22 +26,26 @@ public struct StoreSettings: Sendable, Equatable {
 /// lock, with the label index behind its own lock.
 public final class SeriesStore: Sendable {
     public let settings: StoreSettings
-    private static let shardBits = 4
-    private static let shardCount = 1 << shardBits
+    static let shardBits = 4
+    static let shardCount = 1 << shardBits
 
-    private final class Shard: Sendable {
+    final class Shard: Sendable {
         struct State: Sendable {
-            var byHash: [Int: [Int]] = [:]
+            /// Slot of the series with each label hash; a second series with the same hash (a
+            /// collision, which needs ~2^32 series to be likely) goes to `sharedHash`.
+            var byHash: [Int: Int] = [:]
+            var sharedHash: [Int: [Int]] = [:]
             var series: [Series?] = []
             var freeSlots: [Int] = []
         }
         let state = Mutex(State())
     }
 
-    private let shards: [Shard]
+    let shards: [Shard]
     private let index = Mutex(LabelIndex())
-    private let seriesCount = Atomic<Int>(0)
-    private let metricTypes = Mutex([String: MetricType]())
+    let seriesCount = Atomic<Int>(0)
+    let memoryMeter = WindowMemoryMeter()
+    let metricTypes = Mutex([String: MetricType]())
 
     public init(settings: StoreSettings = StoreSettings()) {
         self.settings = settings
@@ -47,7 +57,11 @@ public final class SeriesStore: Sendable {
     // MARK: Ingest
 
     /// Stores the samples of one decoded series and records the outcome in `report`.
-    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport) {
+    /// - Parameter journal: collects what was stored (accepted samples and exact duplicates)
+    ///   for the write-ahead log, under the same lock that stored it.
+    /// - Parameter admission: the places `admit` reserved for this request (`limit_action: reject`).
+    public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport, journal: WALRecordBuilder? = nil,
+                       admission: SeriesAdmission? = nil) {
         report.histogramsIgnored += view.histogramCount
         report.exemplarsIgnored += view.exemplarCount
         let n = view.samples.count
@@ -68,32 +82,41 @@ public final class SeriesStore: Sendable {
             report.samplesOwnOutput += n
             return
         }
-        let hash = LabelCanonicalizer.hash(labels)
-        let shard = shards[hash & (Self.shardCount - 1)]
-        shard.state.withLock { state in
-            var slot = state.byHash[hash]?.first { state.series[$0].map { Self.sameLabels($0.labels, labels) } ?? false }
-            if slot == nil {
-                switch createSeries(labels: labels, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state) {
-                case .success(let created):
-                    slot = created
-                    report.seriesCreated += 1
-                case .failure(let problem):
-                    report.reject(problem.reason, count: n, problem.message)
-                    return
+        // The key lives on the stack for this series only: built once, hashed and compared.
+        SeriesKey.withKey(labels) { key in
+            let hash = SeriesKey.hash(key)
+            let shard = shards[hash & (Self.shardCount - 1)]
+            shard.state.withLock { state in
+                var slot = Self.find(key, hash: hash, in: &state)
+                if slot == nil {
+                    switch createSeries(labels: labels, key: key, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state, admission: admission) {
+                    case .success(let created):
+                        slot = created
+                        report.seriesCreated += 1
+                    case .failure(let problem):
+                        report.reject(problem.reason, count: n, problem.message)
+                        return
+                    }
                 }
-            }
-            let s = slot!
-            if let type = view.metricType { state.series[s]!.metricType = type }
-            for sample in view.samples {
-                switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
-                case .appended: report.samplesAccepted += 1
-                case .duplicate: report.samplesDuplicate += 1
-                case .outOfOrder:
-                    report.reject(.outOfOrder, count: 1,
-                        "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
-                case .conflictingDuplicate:
-                    report.reject(.duplicateTimestamp, count: 1,
-                        "duplicate sample for timestamp: \(Self.describe(labels)) at \(sample.timestamp) with a different value")
+                let s = slot!
+                if let type = view.metricType { state.series[s]!.metricType = type }
+                journal?.beginSeries(labels, metricType: state.series[s]!.metricType)
+                defer { journal?.endSeries() }
+                for sample in view.samples {
+                    switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
+                    case .appended:
+                        report.samplesAccepted += 1
+                        journal?.add(sample)
+                    case .duplicate:
+                        report.samplesDuplicate += 1
+                        journal?.add(sample)
+                    case .outOfOrder:
+                        report.reject(.outOfOrder, count: 1,
+                            "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
+                    case .conflictingDuplicate:
+                        report.reject(.duplicateTimestamp, count: 1,
+                            "duplicate sample for timestamp: \(Self.describe(labels)) at \(sample.timestamp) with a different value")
+                    }
                 }
             }
         }
@@ -108,8 +131,9 @@ public final class SeriesStore: Sendable {
         metricTypes.withLock { $0[metricFamily] }
     }
 
-    private func createSeries(
-        labels: UnsafeBufferPointer<RawLabel>, hash: Int, shardIndex: Int, state: inout Shard.State
+    func createSeries(
+        labels: UnsafeBufferPointer<RawLabel>, key: UnsafeRawBufferPointer? = nil, hash: Int, shardIndex: Int,
+        state: inout Shard.State, admission: SeriesAdmission? = nil
     ) -> Result<Int, LabelProblem> {
         var strings = [String]()
         strings.reserveCapacity(labels.count * 2)
@@ -122,12 +146,7 @@ public final class SeriesStore: Sendable {
             strings.append(name)
             strings.append(value)
         }
-        // Reserve a place under the limit first so concurrent shards cannot overshoot it.
-        let reserved = seriesCount.wrappingAdd(1, ordering: .relaxed).newValue
-        guard reserved <= settings.maxSeries else {
-            seriesCount.wrappingSubtract(1, ordering: .relaxed)
-            return .failure(LabelProblem(.seriesLimit, "series limit of \(settings.maxSeries) reached: refused new series \(Self.describe(strings))"))
-        }
+        if let problem = admitNewSeries(admission, labels: strings) { return .failure(problem) }
         let slot = state.freeSlots.popLast() ?? state.series.count
         let id = UInt32(slot << Self.shardBits | shardIndex)
         let interned = index.withLock { index -> [String] in
@@ -136,27 +155,23 @@ public final class SeriesStore: Sendable {
             return interned
         }
         let series = Series(id: id, hash: hash, labels: interned,
+                            key: key.map { Array($0) } ?? SeriesKey.withKey(labels) { Array($0) },
                             grid: StepGrid(stepMs: settings.stepMs, length: settings.gridLength))
         if slot == state.series.count { state.series.append(series) } else { state.series[slot] = series }
-        state.byHash[hash, default: []].append(slot)
+        if state.byHash[hash] == nil { state.byHash[hash] = slot } else { state.sharedHash[hash, default: []].append(slot) }
         return .success(slot)
     }
 
-    private static func sameLabels(_ stored: [String], _ labels: UnsafeBufferPointer<RawLabel>) -> Bool {
-        guard stored.count == labels.count * 2 else { return false }
-        for (i, label) in labels.enumerated() {
-            guard bytesEqual(stored[2 * i], label.name), bytesEqual(stored[2 * i + 1], label.value) else { return false }
-        }
-        return true
+    /// The slot holding exactly these labels, looked at in place (copying a Series out of the
+    /// array to compare would retain and release every one of its buffers).
+    static func find(_ key: UnsafeRawBufferPointer, hash: Int, in state: inout Shard.State) -> Int? {
+        guard let first = state.byHash[hash] else { return nil }
+        if state.series[first]?.hasKey(key) == true { return first }
+        return state.sharedHash[hash]?.first { state.series[$0]?.hasKey(key) == true }
     }
 
-    private static func bytesEqual(_ s: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if let equal = s.utf8.withContiguousStorageIfAvailable({ a in
-            a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-        }) {
-            return equal
-        }
-        return s.utf8.elementsEqual(b)
+    static func find(_ labels: UnsafeBufferPointer<RawLabel>, hash: Int, in state: inout Shard.State) -> Int? {
+        SeriesKey.withKey(labels) { find($0, hash: hash, in: &state) }
     }
 
     static func describe(_ labels: UnsafeBufferPointer<RawLabel>) -> String {
@@ -249,8 +264,12 @@ public final class SeriesStore: Sendable {
         shard.state.withLock { state in
             guard slot < state.series.count, let s = state.series[slot] else { return }
             state.series[slot] = nil
-            state.byHash[s.hash]?.removeAll { $0 == slot }
-            if state.byHash[s.hash]?.isEmpty == true { state.byHash[s.hash] = nil }
+            if state.byHash[s.hash] == slot {
+                state.byHash[s.hash] = state.sharedHash[s.hash]?.popLast()
+            } else {
+                state.sharedHash[s.hash]?.removeAll { $0 == slot }
+            }
+            if state.sharedHash[s.hash]?.isEmpty == true { state.sharedHash[s.hash] = nil }
             // Under the shard lock (shard then index, the order creation uses), so the slot
             // cannot be reused before the index forgets the old series.
             index.withLock { $0.remove(series: id, labels: s.labels) }

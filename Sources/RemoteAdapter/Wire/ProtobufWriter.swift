@@ -3,7 +3,8 @@
 /// Written by hand rather than through protobuf-c's `pack`: packing needs a tree of C structs
 /// with pointers into Swift memory built for every message, while responses (remote read) and
 /// the encoders used by tests, demo and benchmarks write straight from Swift values into one
-/// reused buffer. Decoding, where the input is untrusted, stays with protobuf-c.
+/// reused buffer. Decoding stays with protobuf-c, except remote write 1.0's hot path
+/// (WriteRequestV1Scanner), which is checked against protobuf-c by differential tests.
 public struct ProtobufWriter: Sendable {
     public var bytes: [UInt8]
 

@@ -44,6 +44,7 @@ public struct WriteSeriesView {
 /// them series by series. Pure apart from the arena pool; errors carry their HTTP status.
 public struct RemoteWriteDecoder: Sendable {
     private let arenas = ArenaPool()
+    private let scanners = WriteRequestV1ScannerPool()
 
     public init() {}
 
@@ -55,6 +56,26 @@ public struct RemoteWriteDecoder: Sendable {
         series: (inout WriteSeriesView) -> Void,
         metadata: (String, MetricType) -> Void = { _, _ in }
     ) throws(WireError) {
+        try decode(body, version: version, inPlace: true, series: series, metadata: metadata)
+    }
+
+    /// `inPlace: false` always unpacks with protobuf-c: the reference the in-place scanner is
+    /// tested against.
+    func decode(
+        _ body: UnsafeRawBufferPointer,
+        version: RemoteWriteVersion,
+        inPlace: Bool,
+        series: (inout WriteSeriesView) -> Void,
+        metadata: (String, MetricType) -> Void
+    ) throws(WireError) {
+        if version == .v1, inPlace {
+            let scanned = try scanners.withScanner { (scanner: inout WriteRequestV1Scanner) throws(WireError) -> Bool in
+                guard try scanner.scan(body) == .scanned else { return false }
+                scanner.visitSeries(series)
+                return true
+            }
+            if scanned { return }
+        }
         // protobuf-c structs are larger than their wire form; a bound well above any honest
         // message stops a hostile one from multiplying into gigabytes.
         let limit = max(1 << 20, body.count * 24)
@@ -72,6 +93,49 @@ public struct RemoteWriteDecoder: Sendable {
                     throw WireError(.corruptProtobuf, "protobuf: cannot decode io.prometheus.write.v2.Request")
                 }
                 Self.walkV2(request.pointee, series: series)
+            }
+        }
+    }
+
+    /// Parses `body` once and walks it in two rounds: `check` gets the number of series and a
+    /// walk over them it may run (to look without storing), and decides; then `series` sees every
+    /// series with that decision, and `metadata` every 1.0 metadata entry. For admission control
+    /// that must not store part of a request; one unpack instead of two.
+    public func decode<Decision>(
+        _ body: UnsafeRawBufferPointer,
+        version: RemoteWriteVersion,
+        check: (_ seriesCount: Int, _ walk: ((inout WriteSeriesView) -> Void) -> Void) throws(WireError) -> Decision,
+        series: (Decision, inout WriteSeriesView) -> Void,
+        metadata: (String, MetricType) -> Void = { _, _ in }
+    ) throws(WireError) -> Decision {
+        if version == .v1 {
+            let scanned = try scanners.withScanner { (scanner: inout WriteRequestV1Scanner) throws(WireError) -> Decision? in
+                guard try scanner.scan(body) == .scanned else { return nil }
+                let decision = try check(scanner.series.count) { visit in scanner.visitSeries(visit) }
+                scanner.visitSeries { series(decision, &$0) }
+                return decision
+            }
+            if let scanned { return scanned }
+        }
+        let limit = max(1 << 20, body.count * 24)
+        return try arenas.withArena(limit: limit) { (arena) throws(WireError) -> Decision in
+            let allocator = prescient_arena_allocator(arena)
+            let bytes = body.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            switch version {
+            case .v1:
+                guard let request = prometheus__write_request__unpack(allocator, body.count, bytes) else {
+                    throw WireError(.corruptProtobuf, "protobuf: cannot decode prometheus.WriteRequest")
+                }
+                let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV1(request.pointee, series: visit, metadata: { _, _ in }) }
+                Self.walkV1(request.pointee, series: { series(decision, &$0) }, metadata: metadata)
+                return decision
+            case .v2:
+                guard let request = io__prometheus__write__v2__request__unpack(allocator, body.count, bytes) else {
+                    throw WireError(.corruptProtobuf, "protobuf: cannot decode io.prometheus.write.v2.Request")
+                }
+                let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV2(request.pointee, series: visit) }
+                Self.walkV2(request.pointee, series: { series(decision, &$0) })
+                return decision
             }
         }
     }

@@ -7,6 +7,10 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge = "too_large"
         case unsupportedMediaType = "unsupported_media_type"
         case badRequest = "bad_request"
+        /// Not the codec's: the store is full and `limit_action: reject` refuses the whole
+        /// request for now (429), so the sender retries it later.
+        case seriesLimit = "series_limit"
+        case memoryLimit = "memory_limit"
     }
 
     public let kind: Kind
@@ -17,12 +21,13 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    /// 400 for data the sender must not retry, 413 and 415 as the spec says.
+    /// 400 for data the sender must not retry, 413 and 415 as the spec says, 429 to come back later.
     public var status: Int {
         switch kind {
         case .corruptSnappy, .corruptProtobuf, .badRequest: 400
         case .tooLarge: 413
         case .unsupportedMediaType: 415
+        case .seriesLimit, .memoryLimit: 429
         }
     }
 

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `--data-dir`: nothing acknowledged is lost. Each write request's stored samples go to the
+/// write-ahead log before its answer; snapshots of every window and forecast are taken on a
+/// schedule (and on SIGTERM) and retire the log segments they cover; start-up loads the
+/// snapshot and replays the log after it.
+public final class Durability: Service, Sendable {
+    struct NotRecovered: Error, CustomStringConvertible {
+        var description: String { "the write-ahead log is not open (recovery has not run)" }
+    }
+
+    let directory: WALDirectory
+    let settings: DurabilitySettings
+    let metrics: DurabilityMetrics
+    private let store: SeriesStore
+    private let modeling: ModelingService
+    private let logger: Logger
+    private let clock: any Clock<Duration>
+    private let nowMs: @Sendable () -> Int64
+    private let writer = Mutex<WALWriter?>(nil)
+
+    public init(directory: String, settings: DurabilitySettings, store: SeriesStore, modeling: ModelingService,
+                metrics: DurabilityMetrics, logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.directory = WALDirectory(root: directory)
+        self.settings = settings
+        self.store = store
+        self.modeling = modeling
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        self.nowMs = nowMs
+    }
+
+    // MARK: Start-up
+
+    public struct Recovery: Sendable, Equatable {
+        public var snapshotSeries = 0
+        public var snapshotCorrupt = false
+        public var replayedRecords = 0
+        public var replayedSamples = 0
+        public var truncations = 0
+        public var restoredForecasts = 0
+        public var seconds = 0.0
+    }
+
+    /// Loads the snapshot, replays the log after it, and opens the log for appends. Run it
+    /// before the server accepts requests. A corrupt snapshot or log tail is logged, counted
+    /// and skipped; only an unusable directory (permissions, not a directory) throws.
+    @discardableResult
+    public func recover() throws -> Recovery {
+        let started = ContinuousClock.now
+        try directory.create()
+        var recovery = Recovery()
+        var covered = 0
+        var saved = [UInt32: SavedForecast]()
+        unlink(directory.snapshotTempPath)  // an interrupted snapshot write
+        if FileManager.default.fileExists(atPath: directory.snapshotPath) {
+            do {
+                let loaded = try SnapshotFile.load(path: directory.snapshotPath, into: store)
+                covered = loaded.header.walCovered
+                saved = loaded.forecasts
+                recovery.snapshotSeries = loaded.series
+                logger.info("snapshot loaded", metadata: [
+                    "series": "\(loaded.series)", "bytes": "\(loaded.bytes)", "covers_wal_through": "\(covered)",
+                    "age_s": "\((nowMs() - loaded.header.createdMs) / 1000)",
+                ])
+            } catch {
+                recovery.snapshotCorrupt = true
+                metrics.snapshotsCorrupt.add(1, ordering: .relaxed)
+                let kept = directory.snapshotPath + ".corrupt"
+                rename(directory.snapshotPath, kept)
+                logger.error("snapshot is corrupt; skipped (kept as snapshot.corrupt), starting from the write-ahead log alone", metadata: [
+                    "error": "\(error)", "series_loaded_before_the_fault": "\(store.count)",
+                ])
+            }
+        }
+        let outcome = WALReplay.replay(directory, after: covered, into: store, logger: logger)
+        recovery.replayedRecords = outcome.records
+        recovery.replayedSamples = outcome.samples
+        recovery.truncations = outcome.truncations
+        metrics.replayedRecords.add(outcome.records, ordering: .relaxed)
+        metrics.replayedSamples.add(outcome.samples, ordering: .relaxed)
+        metrics.corruptionsTruncated.add(outcome.truncations, ordering: .relaxed)
+        metrics.bytesTruncated.add(outcome.truncatedBytes, ordering: .relaxed)
+        metrics.restoredSeries.store(recovery.snapshotSeries, ordering: .relaxed)
+        if outcome.refusedSamples > 0 {
+            logger.warning("replayed samples of series over storage.max_series were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])
+        }
+        recovery.restoredForecasts = modeling.restore(saved, nowMs: nowMs())
+        recountSegments()
+        writer.withLock {
+            $0 = WALWriter(directory: directory, settings: settings, lastSegment: max(covered, outcome.lastSegment),
+                           metrics: metrics, logger: logger)
+        }
+        metrics.enabled.store(1, ordering: .relaxed)
+        recovery.seconds = WALWriter.seconds(ContinuousClock.now - started)
+        metrics.recoveryDurationUs.store(Int(recovery.seconds * 1e6), ordering: .relaxed)
+        logger.info("recovered", metadata: [
+            "data_dir": "\(directory.root)", "snapshot_series": "\(recovery.snapshotSeries)",
+            "wal_records": "\(outcome.records)", "wal_samples": "\(outcome.samples)",
+            "truncated_tails": "\(outcome.truncations)", "forecasts_restored": "\(recovery.restoredForecasts)",
+            "seconds": "\(recovery.seconds)",
+        ])
+        return recovery
+    }
+
+    // MARK: Appending
+
+    /// Makes a write request's stored samples durable (per `durability.fsync`); returns when
+    /// they are. Throws when they could not be written: the request must then get a 5xx.
+    public func append(_ record: WALRecordBuilder) async throws {
+        guard !record.isEmpty else { return }
+        guard let writer = writer.withLock({ $0 }) else { throw NotRecovered() }
+        do {
+            try await writer.append(record.finish())
+        } catch {
+            metrics.appendFailures.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    // MARK: Snapshots
+
+    /// Takes a snapshot: closes the current log segment, writes every series and forecast to
+    /// `snapshot.tmp`, fsyncs and renames it over `snapshot`, then deletes the segments it covers.
+    public func snapshot() async throws {
+        guard let writer = writer.withLock({ $0 }) else { throw NotRecovered() }
+        let started = ContinuousClock.now
+        do {
+            // Everything stored before the cut is in segments up to `covered`, and the store
+            // is read after the cut, so the snapshot holds all of it; later records are replayed
+            // on top (a sample both in the snapshot and the log is stored once).
+            let covered = try await writer.cut()
+            let header = SnapshotFile.Header(createdMs: nowMs(), walCovered: covered, stepMs: store.settings.stepMs)
+            let (directory, store, book) = (self.directory, self.store, modeling.book)
+            // File I/O of a snapshot takes a while: off the cooperative pool.
+            let written = try await Self.onThread {
+                let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book)
+                guard rename(directory.snapshotTempPath, directory.snapshotPath) == 0 else {
+                    throw FileIOError("rename", directory.snapshotTempPath)
+                }
+                try FileIO.syncDirectory(directory.root)
+                try directory.removeSegments(through: covered)
+                return written
+            }
+            recountSegments()
+            let seconds = WALWriter.seconds(ContinuousClock.now - started)
+            metrics.snapshotSuccessMs.store(Int(nowMs()), ordering: .relaxed)
+            metrics.snapshotDurationUs.store(Int(seconds * 1e6), ordering: .relaxed)
+            metrics.snapshotBytes.store(written.bytes, ordering: .relaxed)
+            metrics.snapshotSeries.store(written.series, ordering: .relaxed)
+            logger.debug("snapshot written", metadata: ["series": "\(written.series)", "bytes": "\(written.bytes)", "seconds": "\(seconds)"])
+        } catch {
+            metrics.snapshotFailures.add(1, ordering: .relaxed)
+            logger.error("snapshot failed; the write-ahead log is kept until one succeeds", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func recountSegments() {
+        let segments = directory.segments()
+        metrics.segments.store(segments.count, ordering: .relaxed)
+        metrics.walBytes.store(segments.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+    }
+
+    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    // MARK: Service
+
+    /// Snapshots every `snapshot_interval`, or early when the log outgrows `max_wal_size`;
+    /// on graceful shutdown (after the server has stopped taking writes) a final snapshot,
+    /// then the log is closed.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var last = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await self.clock.sleep(for: .seconds(1))
+                guard !Task.isCancelled else { break }
+                let due = WALWriter.seconds(ContinuousClock.now - last) * 1000 >= Double(self.settings.snapshotIntervalMs)
+                let large = self.metrics.walBytes.load(ordering: .relaxed) > self.settings.maxWALBytes
+                guard due || large else { continue }
+                last = ContinuousClock.now
+                try? await self.snapshot()
+            }
+        }
+        do {
+            try await snapshot()
+            logger.info("final snapshot written", metadata: ["series": "\(metrics.snapshotSeries.load(ordering: .relaxed))"])
+        } catch {
+            logger.error("final snapshot failed; the write-ahead log is kept and replayed at the next start")
+        }
+        writer.withLock { $0 }?.stop()
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// A snapshot: every series' windows (label set, step grid, raw samples, metric type) and the
+/// exported forecast state of the modelled ones, as a sequence of `WALFrame`s: a header, one
+/// frame per series, the metadata types, and a trailer with the series count. A file without
+/// its trailer, or with any bad frame, is corrupt as a whole.
+enum SnapshotFile {
+    static let magic = "prescient-snapshot"
+    static let version: UInt8 = 1
+
+    enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
+
+    struct Header: Equatable {
+        var createdMs: Int64
+        /// Every write-ahead log segment at or below this index is covered.
+        var walCovered: Int
+        var stepMs: Int64
+    }
+
+    struct Corrupt: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    // MARK: Writing
+
+    /// Writes the snapshot to `path` (the caller renames it into place) and fsyncs it.
+    /// - Returns: bytes written and series saved.
+    static func write(to path: String, header: Header, store: SeriesStore, book: ExportBook?) throws -> (bytes: Int, series: Int) {
+        let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        var out = ByteWriter(capacity: 2 << 20)
+        var total = 0
+        func flush(force: Bool) throws {
+            guard force || out.bytes.count >= 1 << 20 else { return }
+            try out.bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
+            total += out.bytes.count
+            out.bytes.removeAll(keepingCapacity: true)
+        }
+        func frame(_ kind: Kind, _ body: (inout ByteWriter) -> Void) {
+            let start = out.bytes.count
+            out.u32(0)
+            out.u32(0)
+            out.u8(kind.rawValue)
+            body(&out)
+            WALFrame.seal(&out.bytes, from: start)
+        }
+        frame(.header) { w in
+            w.string(magic)
+            w.u8(version)
+            w.i64(header.createdMs)
+            w.uvarint(header.walCovered)
+            w.i64(header.stepMs)
+        }
+        var count = 0
+        for id in store.allSeriesIDs() {
+            guard let s = store.snapshot(id: id) else { continue }
+            let forecast = book?.entry(id).map(SavedForecast.init)
+            frame(.series) { w in encodeSeries(s, forecast: forecast, into: &w) }
+            count += 1
+            try flush(force: false)
+        }
+        let types = store.allMetricTypes()
+        frame(.metricTypes) { w in
+            w.uvarint(types.count)
+            for (family, type) in types.sorted(by: { $0.key < $1.key }) {
+                w.string(family)
+                w.u8(UInt8(type.rawValue))
+            }
+        }
+        frame(.trailer) { w in w.uvarint(count) }
+        try flush(force: true)
+        try FileIO.sync(fd, path: path)
+        return (total, count)
+    }
+
+    private static func encodeSeries(_ s: SeriesStore.SeriesSnapshot, forecast: SavedForecast?, into w: inout ByteWriter) {
+        w.uvarint(s.labels.count / 2)
+        for l in s.labels { w.string(l) }
+        w.u8(s.metricType.map { UInt8($0.rawValue) + 1 } ?? 0)
+        w.i64(s.gridFirstStep)
+        w.f64s(s.grid)
+        w.uvarint(s.rawTimestamps.count)
+        for i in s.rawTimestamps.indices {
+            w.i64(s.rawTimestamps[i])
+            w.f64(s.rawValues[i])
+        }
+        if let forecast {
+            w.u8(1)
+            forecast.encode(into: &w)
+        } else {
+            w.u8(0)
+        }
+    }
+
+    // MARK: Reading
+
+    struct Loaded {
+        var header: Header
+        var series = 0
+        /// Saved forecast state by the series' id in the store it was loaded into.
+        var forecasts: [UInt32: SavedForecast] = [:]
+        var bytes = 0
+    }
+
+    /// Loads a snapshot into `store`. The whole file is checked (every frame's CRC, the
+    /// trailer) before the store is touched, so a corrupt snapshot leaves the store empty.
+    static func load(path: String, into store: SeriesStore) throws -> Loaded {
+        let file = try MappedFile(path: path)
+        let data = file.bytes
+        // Pass 1: every frame sound, header first, trailer last with the right count.
+        var frames = [Range<Int>]()
+        var offset = 0
+        scan: while true {
+            switch WALFrame.scan(data, at: offset) {
+            case .frame(let payload):
+                frames.append(payload)
+                offset = payload.upperBound
+            case .end: break scan
+            case .bad(let reason): throw Corrupt(description: "\(path) at byte \(offset): \(reason)")
+            }
+        }
+        guard let first = frames.first, let last = frames.last, frames.count >= 2 else {
+            throw Corrupt(description: "\(path): no header and trailer")
+        }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[first]))
+        guard try r.u8() == Kind.header.rawValue, try r.string() == magic else { throw Corrupt(description: "\(path): not a Prescient snapshot") }
+        let v = try r.u8()
+        guard v == version else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads \(version)") }
+        let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
+        guard header.stepMs > 0 else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
+        var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
+        guard try t.u8() == Kind.trailer.rawValue else { throw Corrupt(description: "\(path): no trailer (the write did not finish)") }
+        let expected = try t.uvarint()
+        let seriesFrames = frames.dropFirst().dropLast().filter { data[$0.lowerBound] == Kind.series.rawValue }.count
+        guard seriesFrames == expected else { throw Corrupt(description: "\(path): \(seriesFrames) series frames, trailer says \(expected)") }
+
+        // Pass 2: restore.
+        var loaded = Loaded(header: header, bytes: data.count)
+        let retention = store.settings.rawRetentionMs
+        for payload in frames.dropFirst().dropLast() {
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[payload]))
+            switch Kind(rawValue: try r.u8()) {
+            case .series:
+                var labels = [RawLabel]()
+                for _ in 0..<(try r.count(minimumBytesEach: 2)) {
+                    let name = try r.bytes()
+                    labels.append(RawLabel(name: name, value: try r.bytes()))
+                }
+                let type = try r.u8()
+                let firstStep = try r.i64()
+                let grid = try r.f64s()
+                var raw = [WireSample]()
+                for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
+                let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
+                let restored = labels.withUnsafeBufferPointer { labels in
+                    store.withSeries(labels: labels) { s in
+                        s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
+                        s.restoreGrid(firstStep: firstStep, stepMs: header.stepMs, values: grid)
+                        for sample in raw { _ = s.replay(sample, retentionMs: retention) }
+                    }
+                }
+                guard let restored else { continue }  // over the series limit
+                loaded.series += 1
+                if let forecast { loaded.forecasts[restored.id] = forecast }
+            case .metricTypes:
+                for _ in 0..<(try r.count(minimumBytesEach: 2)) {
+                    let family = try r.string()
+                    if let type = MetricType(rawValue: Int(try r.u8())) { store.recordMetricType(type, for: family) }
+                }
+            default:
+                continue  // a kind a later version added
+            }
+        }
+        return loaded
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+
+/// Start-up replay of the write-ahead log segments a snapshot does not cover, into the store.
+/// A bad frame (torn write, checksum mismatch, garbage, a record that does not decode) ends its
+/// segment: the file is truncated at the last good record, with a log line and a counter, and
+/// replay goes on with the next segment, whose records are independent of it.
+enum WALReplay {
+    struct Outcome: Equatable {
+        var records = 0
+        var samples = 0
+        var truncations = 0
+        var truncatedBytes = 0
+        /// The newest segment index seen (0 if none).
+        var lastSegment = 0
+        /// Samples of series the series limit refused.
+        var refusedSamples = 0
+    }
+
+    static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) -> Outcome {
+        var outcome = Outcome()
+        for segment in directory.segments() {
+            outcome.lastSegment = max(outcome.lastSegment, segment.index)
+            guard segment.index > covered else { continue }
+            let goodBytes: Int
+            let problem: String?
+            do {
+                let file = try MappedFile(path: segment.path)
+                (goodBytes, problem) = replaySegment(file.bytes, into: store, outcome: &outcome)
+            } catch {
+                logger.error("cannot read write-ahead log segment; skipped", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+                continue
+            }
+            guard let problem else { continue }
+            let dropped = segment.size - goodBytes
+            outcome.truncations += 1
+            outcome.truncatedBytes += dropped
+            logger.warning("write-ahead log segment has a torn or corrupt tail; truncated at the last good record", metadata: [
+                "segment": "\(segment.path)", "offset": "\(goodBytes)", "bytes_dropped": "\(dropped)", "reason": "\(problem)",
+            ])
+            do {
+                try FileIO.truncate(segment.path, to: goodBytes)
+            } catch {
+                logger.error("cannot truncate write-ahead log segment; it is left as is and not appended to", metadata: ["error": "\(error)"])
+            }
+        }
+        return outcome
+    }
+
+    /// Replays the good records of one segment; returns how many bytes are good and, if the
+    /// segment does not end cleanly, why.
+    static func replaySegment(_ data: UnsafeRawBufferPointer, into store: SeriesStore, outcome: inout Outcome) -> (Int, String?) {
+        let retention = store.settings.rawRetentionMs
+        var offset = 0
+        while true {
+            switch WALFrame.scan(data, at: offset) {
+            case .end:
+                return (offset, nil)
+            case .bad(let reason):
+                return (offset, reason)
+            case .frame(let payload):
+                // Decode the whole record before storing any of it, so a record that passed its
+                // checksum but does not decode (a bug, a foreign file) is all or nothing.
+                let bytes = UnsafeRawBufferPointer(rebasing: data[payload])
+                do {
+                    try WALRecordReader.forEachSeries(bytes) { _, _, _ in }
+                } catch {
+                    return (offset, "record does not decode: \(error)")
+                }
+                try? WALRecordReader.forEachSeries(bytes) { labels, type, samples in
+                    let stored = store.withSeries(labels: labels) { s in
+                        if s.metricType == nil, let type { s.metricType = type }
+                        for sample in samples { _ = s.replay(sample, retentionMs: retention) }
+                    }
+                    if stored == nil { outcome.refusedSamples += samples.count }
+                    outcome.samples += samples.count
+                }
+                outcome.records += 1
+                offset = payload.upperBound
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+extension Series {
+    enum ReplayResult { case stored, alreadyHeld, tooOld }
+
+    /// Stores a sample from the write-ahead log or a snapshot. Unlike `append`, an older sample
+    /// is put in its place rather than refused: every logged sample was accepted once, and
+    /// concurrent requests can reach the log in the other order than they reached the store.
+    /// Per series the accepted timestamps only ever increased, so placing each sample by its
+    /// timestamp rebuilds exactly what was stored.
+    mutating func replay(_ sample: WireSample, retentionMs: Int64) -> ReplayResult {
+        if sample.timestamp > newestTimestamp {
+            _ = append(sample, retentionMs: retentionMs)
+            return .stored
+        }
+        if sample.timestamp == newestTimestamp { return .alreadyHeld }
+        // Older than the raw window keeps: it was trimmed (or would have been) already.
+        guard sample.timestamp >= newestTimestamp - retentionMs else { return .tooOld }
+        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return .alreadyHeld }
+        guard !sample.value.isStaleMarker else { return .stored }
+        // The grid point holds the last real sample of its step: only a sample with no later
+        // real one in the same step may set it.
+        let stepEnd = StepGrid.stepIndex(of: sample.timestamp, stepMs: grid.stepMs) * grid.stepMs
+        let later = raw.samples(from: sample.timestamp + 1, to: stepEnd)
+        if !later.values.contains(where: { !$0.isStaleMarker }) {
+            grid.record(timestamp: sample.timestamp, value: sample.value)
+        }
+        return .stored
+    }
+
+    /// Sets the grid from a snapshot's points (`values[i]` at step `firstStep + i` of
+    /// `stepMs`), before the raw samples are replayed on top of it.
+    mutating func restoreGrid(firstStep: Int64, stepMs: Int64, values: [Double]) {
+        // Missing steps (NaN) need not be recorded: the grid fills gaps with NaN itself.
+        for (i, v) in values.enumerated() where !v.isNaN {
+            grid.record(timestamp: (firstStep + Int64(i)) * stepMs, value: v)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The one byte string a label set is keyed by: for each canonical label, the varint length and
+/// bytes of its name, then of its value. Hashing it in one call and comparing it with one
+/// memcmp is several times cheaper than feeding and comparing sixteen separate strings, and the
+/// lengths make it unambiguous for any bytes.
+enum SeriesKey {
+    /// Builds the key of `labels` (canonical already) in a stack buffer and passes it to `body`.
+    static func withKey<R>(_ labels: UnsafeBufferPointer<RawLabel>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var bound = 0
+        for label in labels { bound += label.name.count + label.value.count + 20 }
+        return withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { buffer in
+            var at = 0
+            for label in labels {
+                write(label.name, to: buffer, at: &at)
+                write(label.value, to: buffer, at: &at)
+            }
+            return body(UnsafeRawBufferPointer(rebasing: buffer[..<at]))
+        }
+    }
+
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
+        var length = UInt64(bytes.count)
+        while length >= 0x80 {
+            buffer[at] = UInt8(truncatingIfNeeded: length) | 0x80
+            at += 1
+            length >>= 7
+        }
+        buffer[at] = UInt8(length)
+        at += 1
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            (buffer.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count)
+            at += bytes.count
+        }
+    }
+
+    /// Swift's seeded SipHash: hashes never leave the process, and every hit is confirmed by
+    /// comparing keys, so a collision can never merge two series.
+    static func hash(_ key: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: key)
+        return hasher.finalize()
+    }
+
+    static func hash(of labels: UnsafeBufferPointer<RawLabel>) -> Int {
+        withKey(labels) { hash($0) }
+    }
+
+    static func equal(_ stored: [UInt8], _ key: UnsafeRawBufferPointer) -> Bool {
+        stored.count == key.count && stored.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+    }
+}

@@ -1,0 +1,23 @@
+extension SeriesStore {
+    /// Finds or creates the series with these labels (already canonical: they come from the
+    /// write-ahead log or a snapshot, written from canonical labels) and changes it under its
+    /// shard's lock. Nil when the series limit refuses a new series.
+    func withSeries<T>(labels: UnsafeBufferPointer<RawLabel>, _ body: (inout Series) -> T) -> (id: UInt32, result: T)? {
+        let hash = SeriesKey.hash(of: labels)
+        let shardIndex = hash & (Self.shardCount - 1)
+        return shards[shardIndex].state.withLock { state -> (id: UInt32, result: T)? in
+            var slot = Self.find(labels, hash: hash, in: &state)
+            if slot == nil {
+                guard case .success(let created) = createSeries(labels: labels, hash: hash, shardIndex: shardIndex, state: &state) else {
+                    return nil
+                }
+                slot = created
+            }
+            let result = body(&state.series[slot!]!)
+            return (state.series[slot!]!.id, result)
+        }
+    }
+
+    /// Metric types learnt from remote write 1.0 metadata, by metric family.
+    func allMetricTypes() -> [String: MetricType] { metricTypes.withLock { $0 } }
+}

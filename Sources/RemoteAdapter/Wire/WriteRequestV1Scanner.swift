@@ -1,0 +1,164 @@
+import Synchronization
+
+/// Remote write 1.0's `WriteRequest`, read in place: labels as byte ranges of the decoded body,
+/// samples copied into one flat array, nothing allocated per series in the steady state. This
+/// is the hot path of every Prometheus that writes to Prescient, and the reason it exists is
+/// speed (see ProtobufReader). The whole body is checked before any series is handed on, so a
+/// corrupt request stores nothing, as with protobuf-c. Requests with anything else (metadata,
+/// exemplars, histograms) are left to protobuf-c, which decodes every field of the schema.
+struct WriteRequestV1Scanner {
+    struct SeriesExtent {
+        var firstLabel: Int
+        var labelCount: Int
+        var firstSample: Int
+        var sampleCount: Int
+    }
+
+    private(set) var labels: [RawLabel] = []
+    private(set) var samples: [WireSample] = []
+    private(set) var series: [SeriesExtent] = []
+
+    /// Field numbers of prometheus.proto (remote write 1.0).
+    private enum Field {
+        static let timeseries: UInt64 = 1, metadata: UInt64 = 3
+        static let labels: UInt64 = 1, samples: UInt64 = 2, exemplars: UInt64 = 3, histograms: UInt64 = 4
+        static let labelName: UInt64 = 1, labelValue: UInt64 = 2
+        static let sampleValue: UInt64 = 1, sampleTimestamp: UInt64 = 2
+    }
+
+    enum Outcome { case scanned, needsFullDecode }
+
+    /// Reads `body` into `labels`, `samples` and `series`; the label ranges point into `body`.
+    mutating func scan(_ body: UnsafeRawBufferPointer) throws(WireError) -> Outcome {
+        labels.removeAll(keepingCapacity: true)
+        samples.removeAll(keepingCapacity: true)
+        series.removeAll(keepingCapacity: true)
+        var request = ProtobufReader(body)
+        while !request.isAtEnd {
+            let (field, type) = try request.tag()
+            switch field {
+            case Field.timeseries:
+                try Self.expect(type, .lengthDelimited, "timeseries")
+                var ts = try request.message()
+                if try !scanSeries(&ts) { return .needsFullDecode }
+            case Field.metadata:
+                return .needsFullDecode
+            default:
+                try request.skip(type)
+            }
+        }
+        return .scanned
+    }
+
+    private mutating func scanSeries(_ ts: inout ProtobufReader) throws(WireError) -> Bool {
+        var extent = SeriesExtent(firstLabel: labels.count, labelCount: 0, firstSample: samples.count, sampleCount: 0)
+        while !ts.isAtEnd {
+            let (field, type) = try ts.tag()
+            switch field {
+            case Field.labels:
+                try Self.expect(type, .lengthDelimited, "label")
+                var label = try ts.message()
+                labels.append(try Self.label(&label))
+                extent.labelCount += 1
+            case Field.samples:
+                try Self.expect(type, .lengthDelimited, "sample")
+                var sample = try ts.message()
+                samples.append(try Self.sample(&sample))
+                extent.sampleCount += 1
+            case Field.exemplars, Field.histograms:
+                return false
+            default:
+                try ts.skip(type)
+            }
+        }
+        series.append(extent)
+        return true
+    }
+
+    private static func label(_ reader: inout ProtobufReader) throws(WireError) -> RawLabel {
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var label = RawLabel(name: empty, value: empty)
+        while !reader.isAtEnd {
+            let (field, type) = try reader.tag()
+            switch field {
+            case Field.labelName:
+                try expect(type, .lengthDelimited, "label name")
+                label.name = try reader.bytes()
+            case Field.labelValue:
+                try expect(type, .lengthDelimited, "label value")
+                label.value = try reader.bytes()
+            default:
+                try reader.skip(type)
+            }
+        }
+        return label
+    }
+
+    private static func sample(_ reader: inout ProtobufReader) throws(WireError) -> WireSample {
+        var sample = WireSample(timestamp: 0, value: 0)
+        while !reader.isAtEnd {
+            let (field, type) = try reader.tag()
+            switch field {
+            case Field.sampleValue:
+                try expect(type, .fixed64, "sample value")
+                sample.value = Double(bitPattern: try reader.fixed64())
+            case Field.sampleTimestamp:
+                try expect(type, .varint, "sample timestamp")
+                sample.timestamp = Int64(bitPattern: try reader.varint())
+            default:
+                try reader.skip(type)
+            }
+        }
+        return sample
+    }
+
+    @inline(__always)
+    private static func expect(_ type: ProtobufReader.WireType, _ wanted: ProtobufReader.WireType, _ what: String) throws(WireError) {
+        guard type == wanted else { throw ProtobufReader.corrupt("\(what) has wire type \(type.rawValue), expected \(wanted.rawValue)") }
+    }
+
+    /// Hands every scanned series to `visit`, borrowing the scanner's buffers.
+    mutating func visitSeries(_ visit: (inout WriteSeriesView) -> Void) {
+        labels.withUnsafeMutableBufferPointer { allLabels in
+            samples.withUnsafeBufferPointer { allSamples in
+                for extent in series {
+                    var view = WriteSeriesView(
+                        labels: UnsafeMutableBufferPointer(rebasing: allLabels[extent.firstLabel..<extent.firstLabel + extent.labelCount]),
+                        samples: UnsafeBufferPointer(rebasing: allSamples[extent.firstSample..<extent.firstSample + extent.sampleCount]),
+                        histogramCount: 0, exemplarCount: 0, metricType: nil, malformed: nil)
+                    visit(&view)
+                }
+            }
+        }
+    }
+
+    /// Forgets the borrowed label ranges before the scanner goes back to its pool.
+    mutating func reset() {
+        labels.removeAll(keepingCapacity: true)
+        samples.removeAll(keepingCapacity: true)
+        series.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Scanners reused across requests, so their arrays keep their capacity. A scanner is a value
+/// taken out of the pool for one request: as a local it needs no runtime exclusivity checks,
+/// which on a class's arrays cost more than the scan itself.
+final class WriteRequestV1ScannerPool: Sendable {
+    // A scanner is used by one request at a time and emptied before it is pooled again.
+    private struct Free: @unchecked Sendable { var scanners: [WriteRequestV1Scanner] = [] }
+    private let free = Mutex(Free())
+    private let maxPooled: Int
+
+    init(maxPooled: Int = 8) { self.maxPooled = maxPooled }
+
+    func withScanner<R>(_ body: (inout WriteRequestV1Scanner) throws(WireError) -> R) throws(WireError) -> R {
+        var scanner = free.withLock { $0.scanners.popLast() } ?? WriteRequestV1Scanner()
+        defer {
+            scanner.reset()
+            free.withLock { [scanner] state in
+                if state.scanners.count < maxPooled { state.scanners.append(scanner) }
+            }
+        }
+        return try body(&scanner)
+    }
+}

@@ -1,0 +1,297 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `prescient` binary with `--data-dir`: killed with SIGKILL under remote write load,
+/// restarted, and read back through remote read; the same with a torn log tail; and SIGTERM,
+/// after which forecasts are served from the first scrape.
+@Suite(.serialized) struct DurabilityEndToEndTests {
+    /// Labels as one comparable key, whatever their order.
+    static func key(_ labels: [(String, String)]) -> String {
+        labels.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+    }
+
+    static func key(_ flat: [String]) -> String {
+        key(stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) })
+    }
+
+    /// Four writers post remote write requests until stopped; every request answered 204 is
+    /// remembered with its samples.
+    final class Load: Sendable {
+        let acknowledged = Mutex([String: [WireSample]]())
+        let requests = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
+
+        func run(port: Int, round: Int) async {
+            await withTaskGroup(of: Void.self) { group in
+                for writer in 0..<4 {
+                    group.addTask {
+                        var k = 0
+                        while !self.stopped.load(ordering: .relaxed) {
+                            // 50 series a request, 2 samples each; each writer's series are its own and
+                            // their timestamps keep rising across rounds.
+                            let base = Int64(Date().timeIntervalSince1970 * 1000) - 600_000 + Int64(k) * 2
+                            let batch = (0..<50).map { s in
+                                series("load_total", ["job": "load", "writer": "w\(writer)", "s": "\(s)"],
+                                       [(base, Double(round * 1_000_000 + k * 100 + s)), (base + 1, Double(k))])
+                            }
+                            k += 1
+                            guard let status = try? await Self.post(port: port, body: Snappy.compress(RemoteWriteEncoder.v1(batch))) else { continue }
+                            guard status == 204 else { continue }
+                            self.requests.add(1, ordering: .relaxed)
+                            self.acknowledged.withLock { ack in
+                                for s in batch { ack[DurabilityEndToEndTests.key(s.labels), default: []].append(contentsOf: s.samples) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        static func post(port: Int, body: [UInt8]) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/write")!)
+            request.httpMethod = "POST"
+            request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
+            request.setValue("snappy", forHTTPHeaderField: "Content-Encoding")
+            request.setValue("0.1.0", forHTTPHeaderField: "X-Prometheus-Remote-Write-Version")
+            request.httpBody = Data(body)
+            request.timeoutInterval = 10
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+    }
+
+    /// Every series and sample remote read returns for `job="load"`. (Through Hummingbird's
+    /// test client: URLSession on Linux refuses a response with `Content-Encoding: snappy`.)
+    static func readBack(port: Int) async throws -> [String: [WireSample]] {
+        let query = ReadRequest.Query(start: 0, end: Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000,
+                                      matchers: [try LabelMatcher("job", .equal, "load")])
+        let body = Snappy.compress(ReadClientCodec.encode(ReadRequest(queries: [query], acceptedResponseTypes: [0])))
+        let response = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            try await client.execute(.init("/api/v1/read", method: .post, headers: [
+                .contentType: "application/x-protobuf", .contentEncoding: "snappy",
+                HTTPField.Name("X-Prometheus-Remote-Read-Version")!: "0.1.0",
+            ], body: ByteBuffer(bytes: body)))
+        }
+        #expect(response.status == .ok)
+        var out = [String: [WireSample]]()
+        for s in try ReadClientCodec.decodeSamples(Array(buffer: response.body ?? ByteBuffer())).first ?? [] { out[key(s.labels)] = s.samples }
+        return out
+    }
+
+    /// Samples acknowledged but not read back.
+    static func missing(_ acknowledged: [String: [WireSample]], in read: [String: [WireSample]],
+                        except excluded: Set<String> = []) -> [String] {
+        var out = [String]()
+        for (series, samples) in acknowledged {
+            let held = Set((read[series] ?? []).map { "\($0.timestamp):\($0.value)" })
+            for s in samples where !held.contains("\(s.timestamp):\(s.value)") && !excluded.contains("\(series)@\(s.timestamp)") {
+                out.append("\(series)@\(s.timestamp)")
+            }
+        }
+        return out
+    }
+
+    /// Samples of the last record in the newest segment, as "series@timestamp".
+    static func lastRecordSamples(_ path: String) throws -> Set<String> {
+        let file = try MappedFile(path: path)
+        var offset = 0
+        var last: Range<Int>?
+        while case .frame(let payload) = WALFrame.scan(file.bytes, at: offset) {
+            last = payload
+            offset = payload.upperBound
+        }
+        var out = Set<String>()
+        if let last {
+            try WALRecordReader.forEachSeries(UnsafeRawBufferPointer(rebasing: file.bytes[last])) { labels, _, samples in
+                let k = key(labels.map { (String(decoding: $0.name, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)) })
+                for s in samples { out.insert("\(k)@\(s.timestamp)") }
+            }
+        }
+        return out
+    }
+
+    static let loadConfig = """
+        modeling:
+          rules: []
+        durability:
+          snapshot_interval: 1s
+        """
+
+    @Test(.timeLimit(.minutes(3)))
+    func killedUnderLoadLosesNothingAcknowledged() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let load = Load()
+
+        // Round 1: load, with snapshots every second, then SIGKILL mid-stream.
+        var server = try await PrescientServer.start(dataDir: dir, config: Self.loadConfig)
+        defer { server.kill() }  // whatever is running when the test ends, also on failure
+        let port1 = server.port
+        let task1 = Task { await load.run(port: port1, round: 1) }
+        try await Task.sleep(for: .milliseconds(2_500))
+        server.kill()
+        load.stopped.store(true, ordering: .relaxed)
+        await task1.value
+        let firstRound = load.requests.load(ordering: .relaxed)
+        #expect(firstRound > 20, "only \(firstRound) requests acknowledged")
+
+        server = try await PrescientServer.start(dataDir: dir, config: Self.loadConfig)
+        var read = try await Self.readBack(port: server.port)
+        var lost = Self.missing(load.acknowledged.withLock { $0 }, in: read)
+        #expect(lost.isEmpty, "\(lost.count) acknowledged samples lost after SIGKILL, e.g. \(lost.prefix(3))")
+        #expect(try await server.metric("prescient_wal_replayed_samples_total") > 0
+                || server.hasSnapshot, "nothing recovered")
+        #expect(try await server.metric("prescient_samples_received_total") == 0)
+
+        // Round 2: load without snapshots, SIGKILL, then a few bytes cut off the log's tail.
+        server.kill()
+        let quiet = Self.loadConfig.replacingOccurrences(of: "snapshot_interval: 1s", with: "snapshot_interval: 1h")
+        server = try await PrescientServer.start(dataDir: dir, config: quiet)
+        load.stopped.store(false, ordering: .relaxed)
+        let port2 = server.port
+        let task2 = Task { await load.run(port: port2, round: 2) }
+        try await Task.sleep(for: .milliseconds(1_500))
+        server.kill()
+        load.stopped.store(true, ordering: .relaxed)
+        await task2.value
+        let segment = try #require(WALDirectory(root: dir).segments().last)
+        let torn = try Self.lastRecordSamples(segment.path)
+        #expect(!torn.isEmpty)
+        try FileIO.truncate(segment.path, to: segment.size - 3)
+
+        server = try await PrescientServer.start(dataDir: dir, config: quiet)
+        read = try await Self.readBack(port: server.port)
+        lost = Self.missing(load.acknowledged.withLock { $0 }, in: read, except: torn)
+        #expect(lost.isEmpty, "\(lost.count) acknowledged samples of complete records lost, e.g. \(lost.prefix(3))")
+        #expect(try await server.metric("prescient_wal_corruptions_truncated_total") == 1)
+        // Only the torn record is gone: all of its samples, none of the others'.
+        let gone = Set(Self.missing(load.acknowledged.withLock { $0 }, in: read))
+        #expect(gone.isSubset(of: torn))
+    }
+
+    /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts and
+    /// models on its first scrape after /-/ready, before any model is refitted.
+    @Test(.timeLimit(.minutes(3)))
+    func afterSigtermForecastsAreServedAtOnce() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = """
+            storage:
+              step: 1s
+              window: 10m
+            modeling:
+              step_delay: 0s
+              rules:
+                - match: '{__name__="wal_forecast"}'
+                  horizons: [5s, 30s]
+                  model: ets
+                  seasonality: none
+            """
+        var server = try await PrescientServer.start(dataDir: dir, config: config)
+        defer { server.kill() }
+        // Five minutes of a rising series at 1 s, then live points until the fitted model
+        // (not the warm-up) has made the exported forecasts.
+        let now = Int64(Date().timeIntervalSince1970 * 1000) / 1000 * 1000
+        func point(_ t: Int64) -> (Int64, Double) { (t, 100 + Double(t / 1000 % 100_000) * 0.5 + Double(t / 1000 % 7)) }
+        let history = (1...300).map { point(now - Int64(300 - $0) * 1000 - 1000) }
+        #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("wal_forecast", ["job": "f"], history)]))) == 204)
+        var before = [String]()
+        var fittedSince: Date?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            let t = Int64(Date().timeIntervalSince1970 * 1000) / 1000 * 1000
+            _ = try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("wal_forecast", ["job": "f"], [point(t)])])))
+            let lines = try await server.lines(prefix: "prescient_model_info")
+            if fittedSince == nil, lines.contains(where: { $0.contains("wal_forecast") && !$0.contains("warmup") }) { fittedSince = Date() }
+            if let fittedSince, Date().timeIntervalSince(fittedSince) > 2.5 { break }
+        }
+        #expect(fittedSince != nil, "the model never left warm-up")
+        // Stop feeding; once the last step is observed the forecasts stay put.
+        try await Task.sleep(for: .milliseconds(2_000))
+        before = try await server.lines(prefix: "predicted_wal_forecast") + server.lines(prefix: "prescient_model_info")
+        try await Task.sleep(for: .milliseconds(600))
+        let settled = try await server.lines(prefix: "predicted_wal_forecast") + server.lines(prefix: "prescient_model_info")
+        #expect(before == settled, "forecasts still moving before SIGTERM")
+        #expect(before.filter { $0.hasPrefix("predicted_wal_forecast{") }.count == 2)
+
+        let status = server.terminate()
+        #expect(status == 0)
+        #expect(server.hasSnapshot)
+        #expect(WALDirectory(root: dir).segments().isEmpty, "the final snapshot retires the log")
+
+        server = try await PrescientServer.start(dataDir: dir, config: config)
+        let after = try await server.lines(prefix: "predicted_wal_forecast") + server.lines(prefix: "prescient_model_info")
+        #expect(after == before)
+        #expect(try await server.metric("prescient_snapshot_restored_series") == 1)
+    }
+}
+
+/// `prescient serve` on a free port with a data directory, started and waited for until ready.
+struct PrescientServer {
+    let port: Int
+    let dataDir: String
+    let process: Process
+
+    static var binary: String {
+        // The test bundle sits next to the products of the same build.
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prescient").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return repositoryRoot.appendingPathComponent(".build/debug/prescient").path
+    }
+
+    static func start(dataDir: String, config: String) async throws -> PrescientServer {
+        let port = try freePort()
+        let configPath = dataDir + "/config.yml"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDir, "--config", configPath, "--log-level", "warning"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let server = PrescientServer(port: port, dataDir: dataDir, process: process)
+        for _ in 0..<300 {
+            if let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/-/ready")!),
+               (r as? HTTPURLResponse)?.statusCode == 200 { return server }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.kill()
+        struct NotReady: Error {}
+        throw NotReady()
+    }
+
+    var hasSnapshot: Bool { FileManager.default.fileExists(atPath: dataDir + "/snapshot") }
+
+    /// SIGKILL: no shutdown code runs.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func terminate() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func lines(prefix: String) async throws -> [String] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }.sorted()
+    }
+
+    func metric(_ name: String) async throws -> Double {
+        let line = try await lines(prefix: name + " ").first
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+    }
+}

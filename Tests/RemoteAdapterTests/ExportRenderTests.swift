@@ -1,0 +1,169 @@
+import Foundation
+import HummingbirdTesting
+import Hummingbird
+import Testing
+@testable import RemoteAdapter
+
+/// The flat `/metrics` renderer (`ExportTable`) against a plain per-line rendering of the same
+/// entries, on inputs the golden file does not cover: no labels at all, escapes, long and tiny
+/// doubles, several families and horizon sets, stale series, and updates after the table was
+/// built.
+@Suite struct ExportRenderTests {
+    /// What the exposition must say, written line by line with `ExpositionWriter.sample`.
+    static func reference(_ entries: [ExportEntry], level: Double) -> String {
+        var w = ExpositionWriter()
+        let exported = entries.filter(\.exported).sorted { $0.sortKey < $1.sortKey }
+        guard !exported.isEmpty else { return "" }
+        let percent = ExportBook.percent(level)
+        for name in exported.map(\.exportName).uniqued() {
+            let group = exported.filter { $0.exportName == name }
+            let kinds: [(String, String, (ExportEntry) -> [Double])] = [
+                ("predicted_\(name)", "Forecast of \(name) at each horizon after the last complete step.", { $0.point }),
+                ("predicted_\(name)_lower", "Lower bound of the \(percent) forecast interval of \(name).", { $0.lower }),
+                ("predicted_\(name)_upper", "Upper bound of the \(percent) forecast interval of \(name).", { $0.upper }),
+            ]
+            for (family, help, values) in kinds {
+                w.family(family, .gauge, help: help)
+                for e in group {
+                    for (i, h) in e.horizonNames.enumerated() { w.sample(family, e.baseLabels + [("horizon", h)], values(e)[i]) }
+                }
+            }
+        }
+        w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
+        for e in exported { w.sample("anomaly_score", e.baseLabels + [("metric_name", e.exportName)], e.score) }
+        w.family("prescient_model_info", .gauge, help: "The model chosen for each series (value always 1).")
+        for e in exported { w.sample("prescient_model_info", e.baseLabels + [("metric_name", e.exportName), ("model", e.model)], 1) }
+        w.family("prescient_forecast_mase", .gauge, help: "Rolling out-of-sample MASE of each series' forecasts per horizon (1 = as good as repeating the last value).")
+        for e in exported {
+            for (i, h) in e.horizonNames.enumerated() {
+                w.sample("prescient_forecast_mase", e.baseLabels + [("horizon", h), ("metric_name", e.exportName)], e.mase[i])
+            }
+        }
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func render(_ book: ExportBook, level: Double = 0.95) -> String {
+        var w = ExpositionWriter(capacity: 16)
+        book.write(to: &w, level: level)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// Deterministic values of every shape the formatter distinguishes.
+    static func value(_ k: Int) -> Double {
+        let shapes: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, 42, -7, 1e15, 123_456_789_012_345, 0.1, 1e-5,
+                                103.84729183746251, -0.000123456789, 6.02214076e23, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        return k % 3 == 0 ? shapes[k % shapes.count] : Double(k) * 1.7320508075688772 - 50
+    }
+
+    static func entries() -> [ExportEntry] {
+        var out = [ExportEntry]()
+        let labelSets: [[String]] = [
+            [],
+            ["instance", "a\"b\\c\nd", "job", "node"],
+            ["horizon", "x", "metric_name", "y", "le", "0.5", "quantile", "0.9"],
+            ["zone", "ünïcødé", "a", ""],
+        ]
+        var id: UInt32 = 0
+        for name in ["zeta", "alpha_total_rate", "mid"] {
+            for (j, labels) in labelSets.enumerated() {
+                let horizons = j % 2 == 0 ? ["5m", "15m", "30m", "1h"] : ["10m"]
+                var e = ExportEntry(id: id, exportName: name, sourceLabels: ["__name__", name] + labels,
+                                    horizonNames: horizons, horizonSteps: horizons.indices.map { $0 + 1 }, stepMs: 60_000)
+                let k = Int(id) * 11
+                e.point = horizons.indices.map { value(k + $0) }
+                e.lower = horizons.indices.map { value(k + 4 + $0) }
+                e.upper = horizons.indices.map { value(k + 8 + $0) }
+                e.mase = horizons.indices.map { value(k + 2 + $0) }
+                e.score = value(k + 5)
+                e.setModel(["ets", "snaive", "warmup"][j % 3])
+                e.exported = id % 5 != 4
+                out.append(e)
+                id += 1
+            }
+        }
+        return out
+    }
+
+    @Test func flatRenderMatchesLineByLineRender() throws {
+        let book = ExportBook()
+        var entries = Self.entries()
+        for e in entries { book.insert(e) }
+        #expect(Self.render(book) == Self.reference(entries, level: 0.95))
+        // Updates after the table exists: numbers, a model change, a series going stale and
+        // one coming back.
+        for i in entries.indices {
+            book.update(entries[i].id) { e in
+                e.point = e.point.map { $0 * 3 + 1 }
+                e.score += 0.125
+                if i % 4 == 1 { e.setModel("trend_seasonal") }
+                if i % 6 == 0 { e.exported.toggle() }
+            }
+            entries[i] = try #require(book.entry(entries[i].id))
+        }
+        #expect(Self.render(book, level: 0.9) == Self.reference(entries, level: 0.9))
+        // A series removed and one added rebuild the table.
+        book.remove(entries[2].id)
+        entries.remove(at: 2)
+        var extra = ExportEntry(id: 99, exportName: "mid", sourceLabels: ["__name__", "mid", "b", "2"],
+                                horizonNames: ["5m"], horizonSteps: [5], stepMs: 60_000)
+        extra.point = [1]; extra.lower = [0]; extra.upper = [2]; extra.mase = [0.5]
+        book.insert(extra)
+        entries.append(extra)
+        #expect(Self.render(book) == Self.reference(entries, level: 0.95))
+    }
+
+    @Test func nothingExportedWritesNothing() {
+        let book = ExportBook()
+        var e = ExportEntry(id: 1, exportName: "x", sourceLabels: ["__name__", "x"], horizonNames: ["5m"], horizonSteps: [1], stepMs: 1)
+        e.exported = false
+        book.insert(e)
+        #expect(Self.render(book) == "")
+    }
+
+    /// Values are spelled exactly as `Double.description` (whole numbers without `.0`).
+    @Test func valuesMatchDoubleDescription() {
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        for k in 0..<200_000 {
+            let v: Double = k < 100_000 ? Double(bitPattern: generator.next()) : Double.random(in: -1e6...1e6, using: &generator)
+            var w = ExpositionWriter(capacity: 32)
+            w.appendValue(v)
+            let text = String(decoding: w.bytes, as: UTF8.self)
+            let expected: String
+            if v.isNaN { expected = "NaN" } else if v.isInfinite { expected = v > 0 ? "+Inf" : "-Inf" } else if v == v.rounded(), abs(v) < 1e15 { expected = String(Int64(v)) } else { expected = v.description }
+            if text != expected { Issue.record("\(v): \(text) != \(expected)"); break }
+            checked += 1
+        }
+        #expect(checked == 200_000)
+    }
+
+    /// `/metrics` with gzip and OpenMetrics: the same families, compressed, ending in `# EOF`.
+    @Test func gzipAndOpenMetricsCarryTheSameFamilies() async throws {
+        let config = PrescientConfig()
+        let state = AppState(config: config)
+        for e in Self.entries() { state.modeling.book.insert(e) }
+        let app = Application(router: buildRouter(state: state))
+        try await app.test(.router) { client in
+            let plain = try await client.execute(uri: "/metrics", method: .get)
+            let zipped = try await client.execute(uri: "/metrics", method: .get, headers: [
+                .accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", .acceptEncoding: "gzip"])
+            #expect(zipped.headers[.contentEncoding] == "gzip")
+            #expect(zipped.headers[.contentType]?.hasPrefix("application/openmetrics-text") == true)
+            let unzipped = try run("/bin/gzip", ["-dc"], input: Array(zipped.body.readableBytesView))
+            #expect(unzipped.status == 0)
+            let om = String(decoding: unzipped.stdout, as: UTF8.self)
+            let text = String(buffer: plain.body)
+            #expect(om.hasSuffix("# EOF\n"))
+            let exportLines = { (s: String) in s.split(separator: "\n").filter { $0.hasPrefix("predicted_") || $0.hasPrefix("anomaly_score") || $0.hasPrefix("prescient_forecast_mase") } }
+            #expect(!exportLines(text).isEmpty)
+            #expect(exportLines(om) == exportLines(text))
+        }
+    }
+}
+
+extension Sequence where Element: Hashable {
+    fileprivate func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

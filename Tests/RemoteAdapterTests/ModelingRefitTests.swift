@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Models
+import Testing
+@testable import RemoteAdapter
+
+/// Forced seasonal periods and refits shown as soon as they are installed, through the real
+/// modelling loop, store and router.
+@Suite struct ModelingRefitTests {
+    /// 15-minute steps: a day is 96 steps, a week 672.
+    static let step: Int64 = 900_000
+
+    func makeState(_ configure: (inout PrescientConfig) -> Void) -> AppState {
+        var config = PrescientConfig()
+        config.storage.stepMs = Self.step
+        config.storage.gridLength = 1_000
+        config.modeling.stepDelayMs = 0
+        config.modeling.rules[0].horizonsMs = [5 * Self.step, 15 * Self.step]
+        configure(&config)
+        return AppState(config: config, nowMs: { 0 })
+    }
+
+    /// Ingests `points` steps of `value`, then ticks twice (the second installs the refit the
+    /// first queued, run inline here).
+    func feed(_ state: AppState, points: Int, _ value: (Int) -> Double) throws {
+        try ingest(state.store, [series("load", ["host": "a"], (0..<points).map { (Int64($0) * Self.step, value($0)) })])
+        for _ in 0..<2 {
+            state.modeling.tick(nowMs: Int64(points) * Self.step) { id, job in
+                state.modeling.complete(id: id, result: job.run(), seconds: 0)
+            }
+        }
+    }
+
+    /// A window too short for detection (which needs about 2.9 periods), with a season that
+    /// repeats exactly: forcing the period makes seasonal naive use it; `auto` cannot see it.
+    @Test(arguments: [(ModelingRule.Seasonality.daily, 96, 150), (.weekly, 672, 700)])
+    func forcedPeriodIsUsedOnAWindowTooShortToDetectIt(_ seasonality: ModelingRule.Seasonality, period: Int, points: Int) throws {
+        let truth = { (k: Int) in 100 + 10 * sin(2 * Double.pi * Double(k) / Double(period)) + Double(k % 7) }
+        var seasons = [ModelingRule.Seasonality: Double]()
+        for s in [seasonality, .auto] {
+            let state = makeState { c in
+                c.modeling.rules[0].model = "snaive"
+                c.modeling.rules[0].seasonality = s
+                c.modeling.rules[0].windowMs = Int64(points) * Self.step
+            }
+            try feed(state, points: points, truth)
+            let entry = try #require(state.modeling.book.entries().first)
+            seasons[s] = entry.parameters["season"]
+            if s == seasonality {
+                #expect(entry.model == "snaive")
+                // Seasonal naive repeats the value one forced period back.
+                for (i, h) in [5, 15].enumerated() {
+                    #expect(entry.point[i] == truth(points - 1 + h - period), "h=\(h)")
+                }
+            }
+        }
+        #expect(seasons[seasonality] == Double(period))
+        #expect(seasons[.auto] == 1, "auto should not detect a season in \(points) points")
+    }
+
+    /// `auto` with a forced period gets seasonal candidates on a window too short to detect
+    /// the season, and on a clean daily cycle one of them wins.
+    @Test func autoUsesTheForcedPeriod() throws {
+        let truth = { (k: Int) in 100 + 10 * sin(2 * Double.pi * Double(k) / 96) }
+        var chosen = [ModelingRule.Seasonality: (model: String, season: Double?)]()
+        for s in [ModelingRule.Seasonality.daily, .auto] {
+            let state = makeState { c in
+                c.modeling.rules[0].seasonality = s
+                c.modeling.rules[0].windowMs = 260 * Self.step
+            }
+            try feed(state, points: 260, truth)
+            let entry = try #require(state.modeling.book.entries().first)
+            chosen[s] = (entry.model, entry.parameters["season"])
+        }
+        let seasonal = { (c: (model: String, season: Double?)) in c.model == "trend_seasonal" || c.season == 96 }
+        #expect(seasonal(chosen[.daily]!), "\(chosen)")
+        #expect(!seasonal(chosen[.auto]!), "\(chosen)")
+    }
+
+    /// Until the window holds a forced period (plus what the model needs), the model fits
+    /// without a season rather than staying on the warm-up model.
+    @Test func forcedPeriodLongerThanTheWindowFitsWithoutASeason() throws {
+        let state = makeState { c in
+            c.modeling.rules[0].model = "snaive"
+            c.modeling.rules[0].seasonality = .daily
+        }
+        try feed(state, points: 60) { Double($0 % 5) }
+        let entry = try #require(state.modeling.book.entries().first)
+        #expect(entry.model == "naive")
+        #expect(entry.parameters["season"] == 1)
+    }
+
+    @Test func forcedPeriodsInSteps() {
+        #expect(ModelingRule.Seasonality.daily.period(stepMs: 300_000) == 288)
+        #expect(ModelingRule.Seasonality.weekly.period(stepMs: 3_600_000) == 168)
+        #expect(ModelingRule.Seasonality.daily.period(stepMs: 86_400_000) == nil)
+        #expect(ModelingRule.Seasonality.auto.period(stepMs: 60_000) == nil)
+        #expect(ModelingRule.Seasonality.none.period(stepMs: 60_000) == nil)
+    }
+
+    /// A refit installed between steps changes the exported forecast at once, on /metrics and
+    /// in the JSON API, without waiting for the next observation.
+    @Test func installedRefitIsExportedAtOnce() async throws {
+        let state = makeState { c in c.modeling.rules[0].model = "matrend" }
+        let points = 300
+        let truth = { (k: Int) in 2 * Double(k) }
+        try ingest(state.store, [series("load", ["host": "a"], (0..<points).map { (Int64($0) * Self.step, truth($0)) })])
+        var jobs = [(UInt32, RefitJob)]()
+        let now = Int64(points) * Self.step
+        state.modeling.tick(nowMs: now) { jobs.append(($0, $1)) }
+        let before = try #require(state.modeling.book.entries().first)
+        #expect(before.model == "warmup")
+        #expect(before.point[0] == truth(points - 1), "warm-up forecasts the last value")
+        let (id, job) = try #require(jobs.first)
+        state.modeling.complete(id: id, result: job.run(), seconds: 0)
+        state.modeling.tick(nowMs: now) { _, _ in }  // no new step: only the install
+        let after = try #require(state.modeling.book.entries().first)
+        #expect(after.model == "matrend")
+        #expect(after.originMs == before.originMs)
+        for (i, h) in [5, 15].enumerated() {
+            #expect(abs(after.point[i] - truth(points - 1 + h)) < 0.5, "h=\(h): \(after.point[i])")
+        }
+        #expect(after.pastForecasts[0].last?.value == after.point[0], "remote read shows the new forecast")
+        var w = ExpositionWriter()
+        state.modeling.write(to: &w)
+        let metrics = String(decoding: w.bytes, as: UTF8.self)
+        #expect(metrics.contains("predicted_load{host=\"a\",horizon=\"1h15m\"} \(Self.format(after.point[0]))\n"), "\(metrics.prefix(400))")
+        #expect(metrics.contains("prescient_model_info{host=\"a\",metric_name=\"load\",model=\"matrend\"} 1\n"))
+        let app = Application(router: buildRouter(state: state))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/forecasts?match[]=load", method: .get)
+            let json = try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            let series = try #require((json["data"] as? [[String: Any]])?.first)
+            #expect(series["model"] as? String == "matrend")
+            let first = try #require((series["forecasts"] as? [[String: Any]])?.first)
+            #expect(first["value"] as? String == JSONAPI.format(after.point[0]))
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        var w = ExpositionWriter(capacity: 32)
+        w.appendValue(v)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A live Prescient behind TLS (a CA made with openssl at test time) and basic auth: a real
+/// Prometheus with `tls_config` and `basic_auth` writes to it and reads from it; curl without
+/// credentials, with a wrong password, or over plain HTTP gets nothing in.
+@Suite(.serialized) struct SecureEndToEndTests {
+    static let user = "prometheus"
+    static let password = "correct horse battery staple"
+
+    @Test(.timeLimit(.minutes(3)))
+    func prometheusWritesAndReadsOverTLSWithBasicAuth() async throws {
+        let prometheusBinary = try tool("prometheus")
+        let certs = try TestCertificates()
+        defer { certs.remove() }
+        let web = try WebConfigLoader.parse("""
+            tls_server_config:
+              cert_file: \(certs.serverCert)
+              key_file: \(certs.serverKey)
+            basic_auth_users:
+              \(Self.user): '\(Bcrypt.hash(Self.password, cost: 10))'
+            """)
+        let state = AppState(config: PrescientConfig(), web: web)
+        // A series only Prescient holds, so a query that returns it went through remote read.
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let startMs = (nowMs - 10 * 60_000) / 15_000 * 15_000
+        let values = (0..<20).map { Double($0) * 1.5 - 4 }
+        try ingest(state.store, [series("secure_e2e", ["case": "tls"], values.enumerated().map { (startMs + Int64($0.offset) * 15_000, $0.element) })])
+
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            let base = "https://127.0.0.1:\(port)"
+
+            // curl first: the door is shut without the right credentials, and TLS is the only way in.
+            let anonymous = try curl(["-X", "POST", "--cacert", certs.caCert, "\(base)/api/v1/write"])
+            #expect(anonymous.code == 401)
+            #expect(anonymous.headers.contains("www-authenticate: basic realm=\"prescient\""), "\(anonymous.headers)")
+            #expect(try curl(["-X", "POST", "--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/write"]).code == 401)
+            #expect(try curl(["--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/forecasts"]).code == 401)
+            #expect(try curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code == 200)
+            #expect(try curl(["--cacert", certs.caCert, "-u", "\(Self.user):\(Self.password)", "\(base)/metrics"]).code == 200)
+            let plain = try curl(["http://127.0.0.1:\(port)/metrics"])
+            #expect(plain.code != 200, "plain HTTP on the TLS port must not be answered")
+            #expect(state.store.count == 1, "nothing was written by the refused requests")
+
+            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: prometheus
+                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+                remote_write:
+                  - url: \(base)/api/v1/write
+                    basic_auth: {username: \(Self.user), password: '\(Self.password)'}
+                    tls_config: {ca_file: \(certs.caCert)}
+                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+                remote_read:
+                  - url: \(base)/api/v1/read
+                    read_recent: true
+                    basic_auth: {username: \(Self.user), password: '\(Self.password)'}
+                    tls_config: {ca_file: \(certs.caCert)}
+                """)
+            defer { prometheus.stop() }
+            try await prometheus.waitUntilReady()
+
+            // Writes arrive: Prometheus' own series land in Prescient, none failed.
+            let deadline = Date().addingTimeInterval(60)
+            var stored = 0
+            while Date() < deadline {
+                stored = state.store.seriesIDs(name: "job", value: "prometheus").count
+                if stored > 50, state.metrics.samplesAppended.load(ordering: .relaxed) > 500 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(stored > 50, "series of job=prometheus stored: \(stored)")
+            #expect(try await prometheus.metric("prometheus_remote_storage_samples_failed_total") == 0)
+            #expect(try await prometheus.metric("prometheus_remote_storage_samples_total") > 0)
+
+            // Reads return what only Prescient holds, value for value.
+            let result = try await prometheus.queryRange(#"secure_e2e{case="tls"}"#, startMs: startMs,
+                                                         endMs: startMs + 19 * 15_000, stepMs: 15_000)
+            let got = try #require(result.first?["values"] as? [[Any]], "remote read returned \(result)")
+            #expect(got.compactMap { ($0[1] as? String).flatMap(Double.init) } == values)
+            prometheus.stop()
+
+            #expect(state.metrics.auth.failures(.missing) >= 1)
+            #expect(state.metrics.auth.failures(.wrongPassword) == 2)
+            // bcrypt ran once for the wrong password and once for the right one; every other
+            // request, Prometheus' stream included, was answered from the cache.
+            #expect(state.metrics.auth.bcryptComputations.load(ordering: .relaxed) == 2)
+        }
+    }
+
+    /// `RequireAndVerifyClientCert`: a client without a certificate signed by `client_ca_file`
+    /// does not get through the handshake; one with it does, and only at `min_version` or above.
+    @Test(.timeLimit(.minutes(1)))
+    func clientCertificatesAreRequiredAndVerified() async throws {
+        let certs = try TestCertificates()
+        defer { certs.remove() }
+        let web = try WebConfigLoader.parse("""
+            tls_server_config:
+              cert_file: \(certs.serverCert)
+              key_file: \(certs.serverKey)
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: \(certs.caCert)
+              min_version: TLS13
+            """)
+        let state = AppState(config: PrescientConfig(), web: web)
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let url = "https://127.0.0.1:\(try #require(client.port))/metrics"
+            let without = try curl(["--cacert", certs.caCert, url])
+            #expect(without.code == 0 && without.exit != 0, "no client certificate: \(without)")
+            let with = try curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey, url])
+            #expect(with.code == 200, "\(with)")
+            let tls12 = try curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey,
+                                  "--tls-max", "1.2", url])
+            #expect(tls12.code == 0 && tls12.exit != 0, "TLS 1.2 is below min_version: \(tls12)")
+        }
+    }
+
+    /// curl's status code (0 when no HTTP answer came), lower-cased response headers and exit status.
+    func curl(_ arguments: [String]) throws -> (code: Int, headers: String, exit: Int32) {
+        let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-curl-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: headerFile) }
+        let result = try run(try tool("curl"), ["-s", "-o", "/dev/null", "-D", headerFile, "-w", "%{http_code}", "--max-time", "10"] + arguments)
+        let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+        return (Int(String(decoding: result.stdout, as: UTF8.self)) ?? -1, headers.lowercased(), result.status)
+    }
+}

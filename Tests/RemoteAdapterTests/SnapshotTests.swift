@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Testing
+@testable import RemoteAdapter
+
+/// Snapshots: round trip of windows and forecast state, corrupt files, and recovery from
+/// snapshot plus log through the real write endpoint.
+@Suite struct SnapshotTests {
+    /// Everything a series holds, comparable (NaN by bit pattern), keyed by its labels.
+    static func windows(_ store: SeriesStore) -> [String: [String]] {
+        var out = [String: [String]]()
+        for id in store.allSeriesIDs() {
+            guard let s = store.snapshot(id: id) else { continue }
+            out[SeriesStore.describe(s.labels)] = [
+                "type=\(String(describing: s.metricType))", "stale=\(s.isStale)", "newest=\(s.newestTimestamp)",
+                "first=\(s.gridFirstStep)", "grid=\(s.grid.map(\.bitPattern))",
+                "raw=\(s.rawTimestamps) \(s.rawValues.map(\.bitPattern))",
+            ]
+        }
+        return out
+    }
+
+    static func fill(_ store: SeriesStore) throws {
+        // Two days at 5m (a full grid is 7d), then an hour at 15s with a gap and a stale marker.
+        for day in 0..<2 {
+            let start = Int64(day) * 86_400_000
+            var batch = [EncodableSeries]()
+            for i in 0..<5 {
+                let samples: [(Int64, Double)] = (0..<288).map { k in (start + Int64(k) * 300_000, Double(i * 100 + k % 50)) }
+                batch.append(series("disk_used_bytes", ["host": "h\(i)"], samples))
+            }
+            try ingest(store, batch)
+        }
+        let recent: [(Int64, Double)] = (0..<240).compactMap { (k: Int) -> (Int64, Double)? in
+            k % 17 == 0 ? nil : (172_800_000 + Int64(k) * 15_000, k == 239 ? Double.staleMarker : Double(k * 3))
+        }
+        try ingest(store, [series("requests_total", ["host": "h0"], recent)])
+        store.recordMetricType(.counter, for: "requests_total")
+        // A series whose type came with it (remote write 2.0 metadata).
+        let body = RemoteWriteEncoder.v2([series("temperature", ["room": "a"], [(172_800_000, 21.5)])], types: [.gauge])
+        var report = IngestReport()
+        try body.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try RemoteWriteDecoder().decode(raw, version: .v2, series: { store.ingest(&$0, report: &report) }) }
+        }.get()
+    }
+
+    @Test func snapshotRoundTripRestoresEveryWindow() throws {
+        let store = SeriesStore()
+        try Self.fill(store)
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/snapshot"
+        let header = SnapshotFile.Header(createdMs: 123, walCovered: 7, stepMs: store.settings.stepMs)
+        let written = try SnapshotFile.write(to: path, header: header, store: store, book: nil)
+        #expect(written.series == store.count)
+        let restored = SeriesStore()
+        let loaded = try SnapshotFile.load(path: path, into: restored)
+        #expect(loaded.header == header)
+        #expect(loaded.series == store.count)
+        #expect(Self.windows(restored) == Self.windows(store))
+        #expect(restored.metricType(of: "requests_total") == .counter)
+        let temperature = try #require(restored.snapshot(id: restored.seriesIDs(name: "room", value: "a")[0]))
+        #expect(temperature.metricType == .gauge)
+        // The restored store takes new samples as the original would.
+        let next = [series("disk_used_bytes", ["host": "h0"], [(172_800_000 + 600_000, 5)])]
+        #expect(try ingest(restored, next).samplesAccepted == 1)
+        #expect(try ingest(restored, next).samplesDuplicate == 1)
+    }
+
+    @Test func corruptSnapshotIsRefusedWithoutTouchingTheStore() throws {
+        let store = SeriesStore()
+        try Self.fill(store)
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/snapshot"
+        _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: 300_000), store: store, book: nil)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        for damage in [good.count / 2, good.count - 3] {
+            var bad = good
+            bad[damage] ^= 0x01
+            try bad.write(to: URL(fileURLWithPath: path))
+            let target = SeriesStore()
+            #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: target) }
+            #expect(target.count == 0)
+        }
+        // A snapshot cut short (no trailer) is refused too.
+        try good.prefix(good.count - 20).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: SeriesStore()) }
+    }
+
+    @Test func savedForecastRoundTrip() throws {
+        var entry = ExportEntry(id: 3, exportName: "disk_used_bytes", sourceLabels: ["__name__", "disk_used_bytes", "host", "a"],
+                                horizonNames: ["5m", "1h"], horizonSteps: [1, 12], stepMs: 300_000)
+        entry.setModel("ets(A,Ad,N)")
+        entry.parameters = ["alpha": 0.3, "phi": 0.98]
+        entry.point = [10, 12]
+        entry.lower = [8, .nan]
+        entry.upper = [12, .infinity]
+        entry.mase = [0.8, 1.1]
+        entry.score = 0.4
+        entry.originMs = 1_700_000_000_000
+        entry.lastRefitMs = 1_699_999_000_000
+        entry.exported = false
+        entry.path = (0..<12).map(Double.init)
+        entry.pastForecasts = [[WireSample(timestamp: 5, value: 6)], []]
+        let saved = SavedForecast(entry)
+        var w = ByteWriter()
+        saved.encode(into: &w)
+        let decoded = try w.bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            let d = try SavedForecast(from: &r)
+            #expect(r.isAtEnd)
+            return d
+        }
+        var fresh = ExportEntry(id: 9, exportName: "disk_used_bytes", sourceLabels: ["__name__", "disk_used_bytes", "host", "a"],
+                                horizonNames: ["5m", "1h"], horizonSteps: [1, 12], stepMs: 300_000)
+        decoded.apply(to: &fresh)
+        #expect(fresh.model == "ets(A,Ad,N)" && fresh.infoLabels == entry.infoLabels)
+        #expect(fresh.parameters == entry.parameters)
+        #expect(fresh.point == entry.point && fresh.mase == entry.mase && fresh.path == entry.path)
+        #expect(fresh.lower.map(\.bitPattern) == entry.lower.map(\.bitPattern))
+        #expect(fresh.upper == entry.upper && fresh.score == entry.score && !fresh.exported)
+        #expect(fresh.originMs == entry.originMs && fresh.lastRefitMs == entry.lastRefitMs)
+        #expect(fresh.pastForecasts == entry.pastForecasts)
+    }
+
+    static func post(_ client: some TestClientProtocol, _ batch: [EncodableSeries]) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v1/write", method: .post, headers: [
+            .contentType: "application/x-protobuf", .contentEncoding: "snappy",
+            HTTPField.Name("X-Prometheus-Remote-Write-Version")!: "0.1.0",
+        ], body: ByteBuffer(bytes: Snappy.compress(RemoteWriteEncoder.v1(batch))))
+    }
+
+    /// Writes before and after a snapshot, then a "crash" (the process state is dropped without
+    /// a final snapshot): a new process on the same directory has every acknowledged sample,
+    /// and its counters of received samples start from zero (replay is counted on its own).
+    @Test func recoveryFromSnapshotAndLogThroughTheWriteEndpoint() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = PrescientConfig()
+        config.modeling.rules = []
+        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
+        try first.durability!.recover()
+        // The router alone, without the services: no final snapshot when the test ends, as after SIGKILL.
+        try await Application(router: buildRouter(state: first)).test(.router) { client in
+            for r in 0..<3 { #expect(try await Self.post(client, walBatch(series: 0..<20, start: Int64(r) * 10_000, count: 5)).status == .noContent) }
+            try await first.durability!.snapshot()
+            // The snapshot retired the segment it covers.
+            #expect(first.durability!.directory.segments().isEmpty)
+            for r in 3..<6 { #expect(try await Self.post(client, walBatch(series: 10..<30, start: Int64(r) * 10_000, count: 5)).status == .noContent) }
+        }
+        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
+        let recovery = try second.durability!.recover()
+        #expect(recovery.snapshotSeries == 20)
+        #expect(recovery.replayedSamples == 3 * 20 * 5)
+        #expect(storeContents(second.store) == storeContents(first.store))
+        #expect(second.metrics.samplesReceived.load(ordering: .relaxed) == 0)
+        #expect(second.metrics.durability.replayedSamples.load(ordering: .relaxed) == 300)
+
+        // A corrupt snapshot: logged, set aside, start-up continues from the log alone.
+        try Data("not a snapshot".utf8).write(to: URL(fileURLWithPath: dir + "/snapshot"))
+        let third = AppState(config: config, logger: Logger(label: "third"), dataDir: dir)
+        let fromLog = try third.durability!.recover()
+        #expect(fromLog.snapshotCorrupt && fromLog.snapshotSeries == 0)
+        #expect(FileManager.default.fileExists(atPath: dir + "/snapshot.corrupt"))
+        #expect(third.store.count == 20)  // series 10..<30 from the log after the snapshot
+        #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
+    }
+}

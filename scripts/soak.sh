@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Soak benchmark (issue 7): measures the maximum ingest rate of a release Prescient pinned to
+# CPU 0 (load generator on CPU 1, as scripts/bench-ingest.sh), then sends at 80% of it for
+# SOAK_SECONDS (default 1800) with the WAL on, sampling Prescient's RSS every 10 s.
+# Pass: zero failed requests and RSS within ±10% of its median once the windows are full
+# (the first WARMUP_SECONDS, default 300, are excluded: the windows fill then).
+#   scripts/soak.sh            # 30 minutes
+#   SOAK_SECONDS=120 WARMUP_SECONDS=30 scripts/soak.sh   # a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.build/release/prescient
+[ -x "$bin" ] || swift build -c release --product prescient
+soak=${SOAK_SECONDS:-1800}
+warmup=${WARMUP_SECONDS:-300}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+wait_up() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start: $1" >&2; exit 1; }
+url=http://127.0.0.1:19301
+
+taskset -c 0 "$bin" serve --listen 127.0.0.1:19301 --log-level warning --data-dir "$work/data" & pids+=($!); p=$!
+wait_up "$url/-/ready"
+# Maximum rate: the bench's burst on the same server (this also creates the 20k series).
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --requests 20 --offset 0 >/dev/null
+max=$(taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --requests 200 --offset 20 | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+rate=$((max * 8 / 10))
+echo "max ingest rate ${max} samples/s; soaking at ${rate} samples/s (80%) for ${soak} s"
+
+( while kill -0 "$p" 2>/dev/null; do
+    echo "$(date +%s) $(awk '/VmRSS/ {print $2}' /proc/$p/status)"; sleep 10
+  done ) > "$work/rss" & pids+=($!)
+start=$(date +%s)
+status=0
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --duration "$soak" --rate "$rate" --offset 220 --timeout 30 | tee "$work/load" || status=$?
+curl -fs "$url/metrics" > "$work/metrics"
+kill "$p"; wait "$p" 2>/dev/null || true
+
+echo "== prescient's own counters at the end =="
+grep -E '^prescient_(samples_received_total|samples_rejected_total|write_request_errors_total|series_active|wal_|http_requests_total\{[^}]*code="[45])' "$work/metrics" | head -40 || true
+awk -v start="$start" -v warm="$warmup" '$1 - start >= warm { print $2 }' "$work/rss" | sort -n > "$work/rss-steady"
+n=$(wc -l < "$work/rss-steady")
+[ "$n" -gt 0 ] || { echo "no RSS samples after warm-up" >&2; exit 1; }
+awk -v n="$n" '{ v[NR] = $1 } END {
+  med = v[int((n + 1) / 2)]; lo = v[1]; hi = v[n]
+  printf "rss after warm-up: samples=%d min=%.1fMiB median=%.1fMiB max=%.1fMiB spread=%+.1f%%/%+.1f%% of median\n",
+    n, lo/1024, med/1024, hi/1024, (lo-med)*100/med, (hi-med)*100/med
+  if ((hi-med)/med > 0.10 || (med-lo)/med > 0.10) { print "RSS NOT flat within 10%"; exit 1 } }'
+[ "$status" -eq 0 ] || { echo "load generator saw failed requests" >&2; exit 1; }
+echo "soak passed: 0 failed requests, RSS flat within 10%"

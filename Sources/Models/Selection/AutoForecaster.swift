@@ -1,5 +1,8 @@
 /// Picks, per series and per fit, the candidate with the lowest backtest MASE (averaged over the
-/// configured horizons), then fits the winner on the whole window. Refitting re-runs the
+/// configured horizons), then fits the winner on the whole window. With `combineTop` > 1 the
+/// median of the best few candidates (`ForecastCombination`) wins instead when its backtest, on
+/// the same origins, beats the best single one. With `perHorizon` the choice is made per
+/// configured horizon, and a `PerHorizonForecaster` serves them when they differ. Refitting re-runs the
 /// selection, so a series that changes character changes model.
 ///
 /// Candidates come from a closure over the window so they can depend on it (the seasonal
@@ -10,15 +13,24 @@ public struct AutoForecaster: Forecaster {
     public var name: String { "auto" }
     public let minimumWindow: Int
     public let backtest: Backtest
+    /// How many of the best-scoring candidates may be combined (`ForecastCombination`, their
+    /// median); 1 or less always picks a single model.
+    public let combineTop: Int
+    /// Whether each configured horizon may get its own choice (`PerHorizonForecaster`).
+    public let perHorizon: Bool
     private let candidates: @Sendable ([Double]) -> [any Forecaster]
 
     /// - Parameters:
     ///   - backtest: how candidates are compared.
     ///   - minimumWindow: the fewest points to attempt a fit (the simplest candidate's minimum).
+    ///   - combineTop: how many of the best candidates may be combined (1: never combine).
+    ///   - perHorizon: whether each horizon may get its own choice.
     ///   - candidates: the candidates for a window, simplest first.
-    public init(backtest: Backtest, minimumWindow: Int = 2,
+    public init(backtest: Backtest, minimumWindow: Int = 2, combineTop: Int = 1, perHorizon: Bool = false,
                 candidates: @escaping @Sendable ([Double]) -> [any Forecaster]) {
         self.backtest = backtest
+        self.combineTop = combineTop
+        self.perHorizon = perHorizon
         self.minimumWindow = minimumWindow
         self.candidates = candidates
     }
@@ -34,15 +46,32 @@ public struct AutoForecaster: Forecaster {
     public func fit(_ y: [Double]) throws(ModelError) -> Fitted {
         let options = candidates(y)
         guard !options.isEmpty else { throw .invalidParameter("auto has no candidates") }
-        var scored: [(index: Int, mase: Double)] = []
+        var scored: [Candidate] = []
         var scores: [String: Double] = [:]
         for (i, candidate) in options.enumerated() {
-            guard let s = backtest.score(candidate, on: y), s.meanMASE.isFinite else { continue }
-            scored.append((i, s.meanMASE))
+            guard let trace = backtest.trace(candidate, on: y),
+                  let s = backtest.score(trace, on: y), s.meanMASE.isFinite else { continue }
+            scored.append(Candidate(index: i, score: s, trace: trace))
             scores[candidate.name] = min(scores[candidate.name] ?? .infinity, s.meanMASE)
         }
-        // Best first; ties keep the earlier (simpler) candidate.
-        scored.sort { $0.mase < $1.mase || ($0.mase == $1.mase && $0.index < $1.index) }
+
+        if let overall = choose(from: scored, on: y, by: { $0.meanMASE }) {
+            if overall.indices.count > 1 { scores["combination"] = overall.mase }
+            var choices = [overall.indices]
+            if perHorizon {
+                choices = backtest.horizons.indices.map { k in
+                    choose(from: scored, on: y, by: { $0.mase[k] })?.indices ?? overall.indices
+                }
+            }
+            if let fitted = try? model(for: choices, options: options).fitAny(y) {
+                return Fitted(model: fitted, scores: scores)
+            }
+        }
+
+        // Nothing could be backtested (a short window), or the chosen model failed on the whole
+        // window: the best-scoring single candidate that fits, else the simplest.
+        scored.sort { $0.score.meanMASE < $1.score.meanMASE
+            || ($0.score.meanMASE == $1.score.meanMASE && $0.index < $1.index) }
         var order = scored.map(\.index)
         order += options.indices.filter { !order.contains($0) }
         var lastError = ModelError.tooShort(needed: minimumWindow, got: y.count)
@@ -54,6 +83,43 @@ public struct AutoForecaster: Forecaster {
             }
         }
         throw lastError
+    }
+
+    /// One backtested candidate.
+    private struct Candidate {
+        let index: Int
+        let score: Backtest.Score
+        let trace: Backtest.Trace
+    }
+
+    /// The best candidate by `key` (ties keep the earlier, simpler one), or the median of the
+    /// best `combineTop` when that scores lower still on the same origins. Nil when no
+    /// candidate has a finite score.
+    private func choose(from scored: [Candidate], on y: [Double],
+                        by key: (Backtest.Score) -> Double) -> (indices: [Int], mase: Double)? {
+        let ranked = scored.filter { key($0.score).isFinite }.sorted {
+            key($0.score) < key($1.score) || (key($0.score) == key($1.score) && $0.index < $1.index)
+        }
+        guard let best = ranked.first else { return nil }
+        let top = Array(ranked.prefix(combineTop))
+        if top.count >= 2, let combined = backtest.scoreCombination(top.map(\.trace), on: y),
+           key(combined) < key(best.score) {
+            return (top.map(\.index).sorted(), key(combined))
+        }
+        return ([best.index], key(best.score))
+    }
+
+    /// The forecaster for per-horizon choices (each a candidate index, or several to combine):
+    /// one model when every horizon chose the same, else a `PerHorizonForecaster`.
+    private func model(for choices: [[Int]], options: [any Forecaster]) -> any Forecaster {
+        func build(_ indices: [Int]) -> any Forecaster {
+            indices.count == 1 ? options[indices[0]] : ForecastCombination(members: indices.map { options[$0] })
+        }
+        var distinct: [[Int]] = []
+        for c in choices where !distinct.contains(c) { distinct.append(c) }
+        guard distinct.count > 1 else { return build(distinct[0]) }
+        return PerHorizonForecaster(horizons: backtest.horizons, members: distinct.map(build),
+                                    assignment: choices.map { distinct.firstIndex(of: $0)! })
     }
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {

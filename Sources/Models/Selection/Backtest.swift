@@ -34,38 +34,86 @@ public struct Backtest: Sendable {
         public var origins: Int
     }
 
+    /// What one candidate forecast at each scored origin: enough to score it, or any
+    /// combination of candidates, on exactly the same targets without running them again.
+    public struct Trace: Sendable {
+        /// The origins `t` (observations seen) that were scored, ascending.
+        public var origins: [Int]
+        /// `points[i][k]`: the forecast made at `origins[i]` for `horizons[k]` steps ahead.
+        public var points: [[Double]]
+        /// The MASE scale: in-sample naive MAE of the training part.
+        public var scale: Double
+    }
+
     /// Backtests `forecaster` on `y`; nil when the window is too short to fit on its training
     /// part and still score a forecast, or when the fit fails.
     public func score<F: Forecaster>(_ forecaster: F, on y: [Double]) -> Score? {
+        trace(forecaster, on: y).flatMap { score($0, on: y) }
+    }
+
+    /// Runs the backtest and keeps the forecasts; nil as for `score`.
+    public func trace<F: Forecaster>(_ forecaster: F, on y: [Double]) -> Trace? {
         let n = y.count
         guard let maxH = horizons.max(), n >= 2 else { return nil }
         let train = max(forecaster.minimumWindow, Int(Double(n) * trainFraction))
         guard train < n else { return nil }
         guard var model = try? forecaster.fit(Array(y[0..<train])) else { return nil }
         let scale = Self.naiveScale(y[0..<train], lag: scaleLag)
-        let span = n - train  // origins T = train ... n - 1 have at least h = 1 scorable
+        // Origins on a grid fixed by the window alone (not by the candidate's training length),
+        // so every candidate is scored at the same origins and traces can be combined.
+        let start = Int(Double(n) * trainFraction)
+        let span = n - start
         let stride = max(1, (span + maxOrigins - 1) / maxOrigins)
-        var sums = [Double](repeating: 0, count: horizons.count)
-        var counts = [Int](repeating: 0, count: horizons.count)
-        var origins = 0
+        var origins: [Int] = []
+        var points: [[Double]] = []
         for t in train..<n {
-            if (t - train) % stride == 0 {
+            if (t - start) % stride == 0 {
                 let forecast = forecaster.predict(model, horizon: maxH, level: nil)
-                origins += 1
-                for (k, h) in horizons.enumerated() where t - 1 + h < n {
-                    let actual = y[t - 1 + h], predicted = forecast.point[h - 1]
-                    guard actual.isFinite else { continue }
-                    // A non-finite forecast is the worst possible candidate, not a skipped one.
-                    sums[k] += predicted.isFinite ? abs(actual - predicted) : .infinity
-                    counts[k] += 1
-                }
+                origins.append(t)
+                points.append(horizons.map { forecast.point[$0 - 1] })
             }
             forecaster.update(&model, with: y[t])
+        }
+        return Trace(origins: origins, points: points, scale: scale)
+    }
+
+    /// Scores a trace against `y`, the window it was made on.
+    public func score(_ trace: Trace, on y: [Double]) -> Score? {
+        score(origins: trace.origins, scale: trace.scale, on: y) { i, k in trace.points[i][k] }
+    }
+
+    /// Scores the per-step median of several traces' forecasts (the mean of the middle two for
+    /// an even count) at the origins they share: a combination of candidates, judged on the
+    /// same targets as each of them, so selection can prefer it only when it really is better.
+    public func scoreCombination(_ traces: [Trace], on y: [Double]) -> Score? {
+        guard let first = traces.first else { return nil }
+        var shared = Set(first.origins)
+        for t in traces.dropFirst() { shared.formIntersection(t.origins) }
+        let origins = first.origins.filter { shared.contains($0) }
+        let rows = traces.map { t in Dictionary(uniqueKeysWithValues: zip(t.origins, t.points)) }
+        return score(origins: origins, scale: first.scale, on: y) { i, k in
+            ForecastCombination.median(rows.map { $0[origins[i]]![k] })
+        }
+    }
+
+    private func score(origins: [Int], scale: Double, on y: [Double],
+                       point: (_ origin: Int, _ horizon: Int) -> Double) -> Score? {
+        let n = y.count
+        var sums = [Double](repeating: 0, count: horizons.count)
+        var counts = [Int](repeating: 0, count: horizons.count)
+        for (i, t) in origins.enumerated() {
+            for (k, h) in horizons.enumerated() where t - 1 + h < n {
+                let actual = y[t - 1 + h], predicted = point(i, k)
+                guard actual.isFinite else { continue }
+                // A non-finite forecast is the worst possible candidate, not a skipped one.
+                sums[k] += predicted.isFinite ? abs(actual - predicted) : .infinity
+                counts[k] += 1
+            }
         }
         let mase = horizons.indices.map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) / scale : .nan }
         let finite = mase.filter { !$0.isNaN }
         guard !finite.isEmpty else { return nil }
-        return Score(mase: mase, meanMASE: finite.reduce(0, +) / Double(finite.count), origins: origins)
+        return Score(mase: mase, meanMASE: finite.reduce(0, +) / Double(finite.count), origins: origins.count)
     }
 
     /// In-sample MAE of the lag-`lag` naive forecast over the finite pairs; falls back to lag 1,

@@ -33,7 +33,7 @@ public struct ModelContext: Sendable {
 /// The user-facing model names (`--model`, the config's `model:`) and how each is built.
 public enum ModelCatalog {
     /// Every accepted name, `auto` first.
-    public static let names = ["auto", "naive", "snaive", "matrend", "ets", "arima", "trend_seasonal"]
+    public static let names = ["auto", "naive", "snaive", "matrend", "median", "ets", "arima", "trend_seasonal"]
 
     /// The spec for `name`, or nil when the name is unknown.
     public static func spec(named name: String, context: ModelContext) -> ModelSpec? {
@@ -42,6 +42,7 @@ public enum ModelCatalog {
         case "naive": ModelSpec(SeasonalNaive(season: 1))
         case "snaive": seasonal(context) { m in SeasonalNaive(season: m) }
         case "matrend": ModelSpec(MovingAverageTrend())
+        case "median": ModelSpec(MovingMedian())
         case "ets": seasonal(context) { m in AutoETS(season: m) }
         case "arima": seasonal(context) { m in AutoARIMA(season: m > 1 ? m : nil) }
         case "trend_seasonal": seasonal(context) { m in TrendSeasonal(seasons: m > 1 ? [m] : []) }
@@ -49,13 +50,24 @@ public enum ModelCatalog {
         }
     }
 
+    /// How many of `auto`'s best candidates it may combine (their median), see `AutoForecaster`.
+    static let combineTop = 3
+
+    /// The `MovingMedian` windows `auto` backtests.
+    static let medianWindows = [12, 48]
+
     /// `auto`: backtests the simple candidates and every family that can fit, and keeps the
-    /// lowest MASE.
+    /// lowest MASE, or the median of the best three when that backtests lower still, separately
+    /// for each configured horizon.
     public static func auto(context: ModelContext) -> AutoForecaster {
         let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 48,
                                 scaleLag: 1)
-        return AutoForecaster(backtest: backtest, minimumWindow: 3) { y in
+        return AutoForecaster(backtest: backtest, minimumWindow: 3, combineTop: combineTop,
+                              perHorizon: true) { y in
             var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
+            // Robust levels over a short and a longer span: often the best multi-step forecast
+            // of a spiky series (see `MovingMedian`).
+            candidates += medianWindows.map { MovingMedian(window: $0) }
             let seasons = context.periods(for: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }
             candidates.append(AutoETS(season: seasons.first ?? 1))

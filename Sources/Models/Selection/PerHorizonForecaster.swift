@@ -1,0 +1,76 @@
+/// Different models for different horizons: `auto`'s answer when the model that backtests best
+/// one step ahead is not the one that backtests best an hour ahead (typically a responsive
+/// model for the next step and a robust level, e.g. a rolling median, further out).
+///
+/// Step `s` of a forecast comes from the member assigned to the smallest configured horizon
+/// at or beyond `s` (the largest horizon's member beyond the last one). Model-based intervals
+/// are symmetric around that point, as wide as the assigned member's interval but never
+/// narrower than at the step before (so they widen with the horizon, as every forecaster's
+/// do); the streaming layer calibrates them anyway. `update` advances every member, O(1) each.
+public struct PerHorizonForecaster: Forecaster {
+    /// Configured horizons, ascending.
+    public let horizons: [Int]
+    /// Distinct members.
+    public let members: [any Forecaster]
+    /// `assignment[k]`: the index in `members` forecasting `horizons[k]`.
+    public let assignment: [Int]
+
+    public init(horizons: [Int], members: [any Forecaster], assignment: [Int]) {
+        precondition(!horizons.isEmpty && horizons.count == assignment.count
+                     && assignment.allSatisfy { members.indices.contains($0) }, "one member per horizon")
+        let order = horizons.indices.sorted { horizons[$0] < horizons[$1] }
+        self.horizons = order.map { horizons[$0] }
+        self.assignment = order.map { assignment[$0] }
+        self.members = members
+    }
+
+    public var name: String { "per_horizon" }
+
+    public var minimumWindow: Int { members.map(\.minimumWindow).max() ?? 2 }
+
+    public struct Fitted: Sendable {
+        public var members: [AnyFittedForecaster]
+    }
+
+    public func fit(_ y: [Double]) throws(ModelError) -> Fitted {
+        var fitted: [AnyFittedForecaster] = []
+        for member in members { fitted.append(try member.fitAny(y)) }
+        return Fitted(members: fitted)
+    }
+
+    /// The member forecasting step `s` (1-based).
+    func member(forStep s: Int) -> Int {
+        assignment[horizons.firstIndex { $0 >= s } ?? horizons.count - 1]
+    }
+
+    public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
+        let forecasts = model.members.map { $0.predict(horizon: horizon, level: level) }
+        var point = [Double](), lower = [Double](), upper = [Double]()
+        var width = 0.0
+        for s in stride(from: 1, through: horizon, by: 1) {
+            let f = forecasts[member(forStep: s)]
+            point.append(f.point[s - 1])
+            guard level != nil, f.lower.count >= s, f.upper.count >= s else { continue }
+            width = max(width, f.upper[s - 1] - f.lower[s - 1])
+            lower.append(point[s - 1] - width / 2)
+            upper.append(point[s - 1] + width / 2)
+        }
+        guard level != nil, lower.count == horizon else { return Forecast(point: point) }
+        return Forecast(point: point, lower: lower, upper: upper, level: level)
+    }
+
+    public func update(_ model: inout Fitted, with y: Double) {
+        for i in model.members.indices { model.members[i].update(with: y) }
+    }
+
+    /// Each horizon's member name (`h6_model` = index in the member list) and the members'
+    /// parameters prefixed with their index and name.
+    public func parameters(_ model: Fitted) -> [String: Double] {
+        var p: [String: Double] = [:]
+        for (k, h) in horizons.enumerated() { p["h\(h)_member"] = Double(assignment[k]) }
+        for (i, m) in model.members.enumerated() {
+            for (key, value) in m.parameters { p["\(i)_\(m.name)_\(key)"] = value }
+        }
+        return p
+    }
+}

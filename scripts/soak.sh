@@ -8,7 +8,7 @@
 #   SOAK_SECONDS=120 WARMUP_SECONDS=30 scripts/soak.sh   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=.build/release/prescient
+bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 soak=${SOAK_SECONDS:-1800}
 warmup=${WARMUP_SECONDS:-300}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak benchmark (issue 7): measures the maximum ingest rate of a release Prescient pinned to
 # CPU 0 (load generator on CPU 1, as scripts/bench-ingest.sh), then sends at 80% of it for
-# SOAK_SECONDS (default 1800) with the WAL on, sampling Prescient's RSS every 10 s.
+# SOAK_SECONDS (default 1800) with the WAL on (fsync: always), sampling Prescient's RSS every
+# 10 s. STREAMS (default 16) concurrent senders, as a Prometheus with several shards: with the
+# WAL each request waits for an fdatasync, which concurrent requests share (group commit).
 # Pass: zero failed requests and RSS within ±10% of its median once the windows are full
 # (the first WARMUP_SECONDS, default 300, are excluded: the windows fill then).
 #   scripts/soak.sh            # 30 minutes
@@ -12,6 +14,7 @@ bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 soak=${SOAK_SECONDS:-1800}
 warmup=${WARMUP_SECONDS:-300}
+streams=${STREAMS:-16}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -22,8 +25,8 @@ url=http://127.0.0.1:19301
 taskset -c 0 "$bin" serve --listen 127.0.0.1:19301 --log-level warning --data-dir "$work/data" & pids+=($!); p=$!
 wait_up "$url/-/ready"
 # Maximum rate: the bench's burst on the same server (this also creates the 20k series).
-taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --requests 20 --offset 0 >/dev/null
-max=$(taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --requests 200 --offset 20 | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 20 --offset 0 >/dev/null
+max=$(taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 100 --offset 20 | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
 rate=$((max * 8 / 10))
 echo "max ingest rate ${max} samples/s; soaking at ${rate} samples/s (80%) for ${soak} s"
 
@@ -32,7 +35,7 @@ echo "max ingest rate ${max} samples/s; soaking at ${rate} samples/s (80%) for $
   done ) > "$work/rss" & pids+=($!)
 start=$(date +%s)
 status=0
-taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --duration "$soak" --rate "$rate" --offset 220 --timeout 30 | tee "$work/load" || status=$?
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --duration "$soak" --rate "$rate" --offset 120 --timeout 30 | tee "$work/load" || status=$?
 curl -fs "$url/metrics" > "$work/metrics"
 kill "$p"; wait "$p" 2>/dev/null || true
 

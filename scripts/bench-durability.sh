@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 requests=${REQUESTS:-400}
+base=${PORT_BASE:-19510}
 work=$(mktemp -d "${DATA_PARENT:-/tmp}/prescient-bench-durability.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -30,33 +31,33 @@ printf 'modeling:\n  rules: []\n' > "$work/memory.yml"
 printf 'modeling:\n  rules: []\ndurability:\n  fsync: always\n' > "$work/always.yml"
 printf 'modeling:\n  rules: []\ndurability:\n  fsync: 100ms\n' > "$work/interval.yml"
 
-run memory 19301 --config "$work/memory.yml"; memory=$rate
+run memory $((base + 1)) --config "$work/memory.yml"; memory=$rate
 kill "$p"; wait "$p" 2>/dev/null || true
-run interval 19302 --config "$work/interval.yml" --data-dir "$work/interval"; interval=$rate
+run interval $((base + 2)) --config "$work/interval.yml" --data-dir "$work/interval"; interval=$rate
 kill "$p"; wait "$p" 2>/dev/null || true
-run always 19303 --config "$work/always.yml" --data-dir "$work/always"; always=$rate
-fsyncs=$(metric 19303 prescient_wal_fsync_duration_seconds_count)
-records=$(metric 19303 prescient_wal_records_written_total)
-walbytes=$(metric 19303 prescient_wal_bytes_written_total)
-samples=$(metric 19303 prescient_samples_appended_total)
-series=$(metric 19303 prescient_series_active)
+run always $((base + 3)) --config "$work/always.yml" --data-dir "$work/always"; always=$rate
+fsyncs=$(metric $((base + 3)) prescient_wal_fsync_duration_seconds_count)
+records=$(metric $((base + 3)) prescient_wal_records_written_total)
+walbytes=$(metric $((base + 3)) prescient_wal_bytes_written_total)
+samples=$(metric $((base + 3)) prescient_samples_appended_total)
+series=$(metric $((base + 3)) prescient_series_active)
 kill -9 "$p"; wait "$p" 2>/dev/null || true
 du_wal=$(du -sb "$work/always/wal" | cut -f1)
 
 start=$(date +%s.%N)
-taskset -c 0 "$bin" serve --listen 127.0.0.1:19304 --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
-wait_up http://127.0.0.1:19304/-/ready
+taskset -c 0 "$bin" serve --listen 127.0.0.1:$((base + 4)) --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
+wait_up http://127.0.0.1:$((base + 4))/-/ready
 ready=$(date +%s.%N)
-replayed=$(metric 19304 prescient_wal_replayed_samples_total)
-recovery=$(metric 19304 prescient_wal_recovery_duration_seconds)
+replayed=$(metric $((base + 4)) prescient_wal_replayed_samples_total)
+recovery=$(metric $((base + 4)) prescient_wal_recovery_duration_seconds)
 kill "$p"; wait "$p" 2>/dev/null || true   # SIGTERM: final snapshot
 snapshot=$(stat -c %s "$work/always/snapshot")
 start2=$(date +%s.%N)
-taskset -c 0 "$bin" serve --listen 127.0.0.1:19305 --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
-wait_up http://127.0.0.1:19305/-/ready
+taskset -c 0 "$bin" serve --listen 127.0.0.1:$((base + 5)) --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
+wait_up http://127.0.0.1:$((base + 5))/-/ready
 ready2=$(date +%s.%N)
-restored=$(metric 19305 prescient_snapshot_restored_series)
-recovery2=$(metric 19305 prescient_wal_recovery_duration_seconds)
+restored=$(metric $((base + 5)) prescient_snapshot_restored_series)
+recovery2=$(metric $((base + 5)) prescient_wal_recovery_duration_seconds)
 kill "$p"; wait "$p" 2>/dev/null || true
 
 echo "in memory only:           ${memory} samples/s"

@@ -12,7 +12,7 @@ import Testing
     /// What the exposition must say, written line by line with `ExpositionWriter.sample`.
     static func reference(_ entries: [ExportEntry], level: Double) -> String {
         var w = ExpositionWriter()
-        let exported = entries.filter(\.exported).sorted { $0.sortKey < $1.sortKey }
+        let exported = entries.filter(\.exported).sorted { $0.sortKey.utf8.lexicographicallyPrecedes($1.sortKey.utf8) }
         guard !exported.isEmpty else { return "" }
         let percent = ExportBook.percent(level)
         for name in exported.map(\.exportName).uniqued() {

@@ -88,7 +88,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
             legacy.write(to: &w, level: 0.95)
             legacyOutput = w.bytes
         }
-        print("render (\(label) values): series=\(renderSeries) horizons=4 lines=\(renderSeries * 18) bytes=\(output.count) flat=\(Self.f(flat.wall)) s (cpu \(Self.f(flat.cpu))) baseline per-entry=\(Self.f(old.wall)) s (cpu \(Self.f(old.cpu))) ratio=\(Self.f(old.cpu / flat.cpu, 2))x identical=\(output == legacyOutput) (target < 1 s); first write incl. sort and table build \(Self.f(first.wall)) s")
+        print("render (\(label) values): series=\(renderSeries) horizons=4 lines=\(renderSeries * 18) bytes=\(output.count) flat=\(Self.f(flat.wall)) s (cpu \(Self.f(flat.cpu))) baseline per-entry=\(Self.f(old.wall)) s (cpu \(Self.f(old.cpu))) ratio=\(Self.f(old.cpu / flat.cpu, 2))x identical=\(output == legacyOutput) (target < 1 s); first write incl. sort and table build \(Self.f(first.wall)) s (cpu \(Self.f(first.cpu)))")
     }
 
     /// The fastest of three runs, wall and CPU.

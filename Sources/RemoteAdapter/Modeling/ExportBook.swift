@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The newest results of every modelled series, shared between the modelling loop (writer) and
@@ -56,7 +57,24 @@ public final class ExportBook: Sendable {
 
     private static func sortIfNeeded(_ s: inout State) {
         guard s.orderIsStale else { return }
-        s.order = s.entries.map { (key: $0.value.sortKey, id: $0.key) }.sorted { $0.key < $1.key }.map(\.id)
+        // The keys' bytes in one arena, compared with memcmp: sorting 100k Strings spent most
+        // of its time retaining and releasing them. (UTF-8 byte order is code point order.)
+        var keys = [UInt8]()
+        var spans = [(start: Int, count: Int, id: UInt32)]()
+        spans.reserveCapacity(s.entries.count)
+        for (id, e) in s.entries {
+            let start = keys.count
+            keys += e.sortKey.utf8
+            spans.append((start, keys.count - start, id))
+        }
+        keys.withUnsafeBufferPointer { k in
+            guard let base = k.baseAddress else { return }
+            spans.sort { a, b in
+                let c = memcmp(base + a.start, base + b.start, min(a.count, b.count))
+                return c != 0 ? c < 0 : a.count < b.count
+            }
+        }
+        s.order = spans.map(\.id)
         s.table = ExportTable(s.order.map { s.entries[$0]! })
         s.orderIsStale = false
     }

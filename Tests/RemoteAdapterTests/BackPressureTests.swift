@@ -121,7 +121,7 @@ import Testing
 
     @Test func memoryBudgetWithBothActions() async throws {
         // A new series is counted as a full grid (16 points here) plus 512 bytes until measured;
-        // the budget holds two of them and a little, whatever a walk measures in between.
+        // the budget holds two of them and a little.
         let perSeries = 16 * 8 + 512
         let budget = 2 * perSeries + 100
         for action in LimitAction.allCases {
@@ -142,8 +142,11 @@ import Testing
                 let again = try await post(client, two)
                 switch action {
                 case .drop:
+                    // At least one is refused; whether the other fits depends on whether a walk
+                    // has measured the two held series (smaller than a full grid) meanwhile.
                     #expect(again.status == .badRequest)
-                    #expect(state.metrics.rejectedSamples == 4)
+                    #expect((2...3).contains(state.store.count))
+                    #expect((3...4).contains(state.metrics.rejectedSamples))
                 case .reject:
                     #expect(again.status == .tooManyRequests)
                     #expect(again.headers[.retryAfter] == "30")
@@ -151,8 +154,8 @@ import Testing
                     let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                     #expect(metrics.contains(#"prescient_requests_rejected_total{handler="/api/v1/write",reason="memory_limit"} 1"#))
                     #expect(metrics.contains("prescient_window_memory_limit_bytes \(budget)"))
+                    #expect(state.store.count == 2)
                 }
-                #expect(state.store.count == 2)
                 // Series already held keep flowing over the budget.
                 #expect(try await post(client, [series("m0", [:], [(2_000, 1)])]).status == .noContent)
             }

@@ -44,21 +44,45 @@ import Testing
     }
 
     /// A sample within the raw retention of Int64.min trapped computing where the retention
-    /// starts; it is stored like any other, and read back exactly.
-    @Test func timestampNearInt64MinIsStored() async throws {
+    /// starts, and one near either end of int64 trapped the modelling loop. Such samples are now
+    /// refused as out of bounds (400, counted), and the rest of the request is stored.
+    @Test func timestampNearInt64MinIsRefusedNotFatal() async throws {
         let (state, app) = try app()
         try await app.test(.router) { client in
             let found = try await client.execute(
                 uri: "/api/v1/write", method: .post, headers: WriteEndpointTests.v1Headers,
                 body: ByteBuffer(bytes: Self.bytes("FuzzRemoteWriteV1", "timestamp-near-int64-min")))
-            #expect(found.status == .noContent, "\(String(buffer: found.body))")
+            #expect(found.status == .badRequest)
+            #expect(String(buffer: found.body).contains("out of bounds"))
+            let mixed = [series("edge", ["end": "low"], [(.min + 1, 1), (-(1 << 60), 2)]),
+                         series("edge", ["end": "high"], [(1 << 60, 3), (.max, 4)])]
+            let partly = try await client.execute(
+                uri: "/api/v1/write", method: .post, headers: WriteEndpointTests.v1Headers,
+                body: ByteBuffer(bytes: Snappy.compress(RemoteWriteEncoder.v1(mixed))))
+            #expect(partly.status == .badRequest)
             let read = try await ReadEndpointTests.post(
-                client, ReadEndpointTests.request([(.min, .max, [LabelMatcher("__name__", .equal, "x")])]))
-            #expect(read.status == .ok)
+                client, ReadEndpointTests.request([(.min, .max, [LabelMatcher("__name__", .equal, "edge")])]))
             let series = try ReadClientCodec.decodeSamples(Array(buffer: read.body))
-            #expect(series.first?.first?.samples == [WireSample(timestamp: .min + 1, value: 1)])
+            #expect(series.first?.map { $0.samples.map(\.timestamp) } == [[1 << 60], [-(1 << 60)]])
         }
-        #expect(state.store.count == ReadEndpointTests.written.count + 1)
+        #expect(state.store.count == ReadEndpointTests.written.count + 2)
+        var w = ExpositionWriter()
+        state.metrics.write(to: &w, store: state.store)
+        #expect(String(decoding: w.bytes, as: UTF8.self).contains(#"prescient_samples_rejected_total{reason="out_of_bounds"} 3"#))
+    }
+
+    /// The modelling loop over series whose newest samples sit at the edges of the bounds: the
+    /// idle time, step and forecast-time arithmetic must not overflow.
+    @Test(arguments: [SeriesStore.timestampBounds.lowerBound, SeriesStore.timestampBounds.upperBound])
+    func modellingAtTheTimestampBounds(_ t: Int64) throws {
+        let modelling = ModelingServiceTests()
+        let (store, service) = modelling.makeService()
+        let first = t < 0 ? t : t - 2 * ModelingServiceTests.step
+        let report = try ingest(store, [series("edge", ["job": "x"], [(first, 1), (first + 2 * ModelingServiceTests.step, 2)])])
+        #expect(report.samplesAccepted == 2)
+        modelling.tick(service, at: 1_700_000_000_000)
+        modelling.tick(service, at: 1_700_000_900_000)
+        #expect(store.count <= 1)
     }
 
     /// Durations and sizes too large for 64 bits, and a window check that doubled the step,

@@ -3,7 +3,7 @@ SWIFT ?= swift
 LISTEN ?= 0.0.0.0:9201
 ARGS ?=
 
-.PHONY: deps build release run test unit-test e2e-test bench bench-ingest bench-durability clean proto
+.PHONY: deps build release run test unit-test e2e-test bench bench-ingest bench-durability clean proto fuzz fuzz-seeds
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +36,17 @@ bench: deps
 bench-durability: deps
 	$(SWIFT) build -c release --product prescient
 	scripts/bench-durability.sh
+
+# libFuzzer targets (Fuzz/) with AddressSanitizer and LeakSanitizer, FUZZ_RUNS executions each,
+# one target after another; not part of `make test`. The full run: make fuzz FUZZ_RUNS=10000000
+FUZZ_RUNS ?= 200000
+fuzz: deps
+	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh
+
+# Rewrites the committed seed corpus Fuzz/corpus/ from Tests/RemoteAdapterTests/FuzzSeedCorpus.swift.
+fuzz-seeds: deps
+	$(SWIFT) build --build-tests
+	PRESCIENT_WRITE_FUZZ_SEEDS=1 $(SWIFT) test --skip-build --filter FuzzSeedCorpusTests
 
 proto:
 	scripts/generate-proto.sh

@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "prescient", targets: ["prescient"]),
         .library(name: "Models", targets: ["Models"]),
+        // For the fuzz targets in Fuzz/, a separate package built with sanitizers.
+        .library(name: "RemoteAdapter", targets: ["RemoteAdapter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),

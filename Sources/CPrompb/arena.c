@@ -2,6 +2,28 @@
 #include <stdlib.h>
 #include <stdint.h>
 
+// Under AddressSanitizer (the fuzz build) free block space is poisoned and every allocation is
+// followed by a poisoned red zone, so a read or write past one protobuf-c object into the next is
+// reported as it would be with malloc. Without ASan these are no-ops and REDZONE is 0.
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define PRESCIENT_ASAN 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#  define PRESCIENT_ASAN 1
+#endif
+#ifdef PRESCIENT_ASAN
+#  include <sanitizer/asan_interface.h>
+#  define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#  define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+enum { REDZONE = 16 };
+#else
+#  define POISON(p, n) ((void)(p), (void)(n))
+#  define UNPOISON(p, n) ((void)(p), (void)(n))
+enum { REDZONE = 0 };
+#endif
+
 typedef struct Block {
     struct Block *next;
     size_t size;
@@ -29,6 +51,7 @@ static Block *new_block(PrescientArena *a, size_t at_least) {
     if (!b) return NULL;
     b->size = size;
     b->used = 0;
+    POISON(b->data, size);
     b->next = a->head;
     a->head = b;
     a->reserved += size;
@@ -37,7 +60,11 @@ static Block *new_block(PrescientArena *a, size_t at_least) {
 
 static void *arena_alloc(void *data, size_t size) {
     PrescientArena *a = data;
-    size = (size + 15) & ~(size_t)15;
+    // protobuf-c sizes come from counts in the message, bounded by its length; refuse anything
+    // whose rounding would wrap rather than hand out a short block.
+    if (size > a->limit) return NULL;
+    size_t requested = size;
+    size = ((size + 15) & ~(size_t)15) + REDZONE;
     Block *b = a->head;
     if (!b || b->size - b->used < size) {
         b = new_block(a, size);
@@ -45,6 +72,7 @@ static void *arena_alloc(void *data, size_t size) {
     }
     void *p = b->data + b->used;
     b->used += size;
+    UNPOISON(p, requested);
     return p;
 }
 
@@ -71,11 +99,13 @@ void prescient_arena_reset(PrescientArena *a) {
     while (b) {
         Block *next = b->next;
         a->reserved -= b->size;
+        UNPOISON(b->data, b->size);
         free(b);
         b = next;
     }
     keep->next = NULL;
     keep->used = 0;
+    POISON(keep->data, keep->size);
 }
 
 void prescient_arena_destroy(PrescientArena *a) {
@@ -83,6 +113,7 @@ void prescient_arena_destroy(PrescientArena *a) {
     Block *b = a->head;
     while (b) {
         Block *next = b->next;
+        UNPOISON(b->data, b->size);
         free(b);
         b = next;
     }

@@ -65,7 +65,7 @@ public enum ConfigLoader {
             }
         }
         if let windowMs {
-            guard windowMs >= s.stepMs * 2 else {
+            guard windowMs / 2 >= s.stepMs else {  // not step * 2, which can overflow
                 throw ConfigError(key: "storage.window", line: windowNode?.mark?.line, "must hold at least two steps (step is \(Units.formatDuration(s.stepMs)))")
             }
             s.gridLength = Int(windowMs / s.stepMs)

@@ -16,9 +16,12 @@ enum Units {
                 return nil
             }
             rest = rest.dropFirst(suffix.count)
+            // A duration too long for Int64 is refused, not trapped on (found by FuzzConfig).
             let (product, overflow) = n.multipliedReportingOverflow(by: scale)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         return total
     }
@@ -28,7 +31,8 @@ enum Units {
                                       ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             guard let n = Int(text.dropLast(suffix.count)), n >= 0 else { return nil }
-            return n * scale
+            let (product, overflow) = n.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : product
         }
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }

@@ -66,7 +66,11 @@ public struct ReadRequestDecoder: Sendable {
                 }
                 queries.append(.init(start: q.start_timestamp_ms, end: q.end_timestamp_ms, matchers: matchers))
             }
-            let accepted = (0..<request.n_accepted_response_types).map { Int32(request.accepted_response_types[$0].rawValue) }
+            // protobuf-c keeps the wire's int32 in a C enum that Swift imports as UInt32: a negative
+            // type (any client can send -1) must be reinterpreted, not converted, or it traps.
+            let accepted = (0..<request.n_accepted_response_types).map {
+                Int32(truncatingIfNeeded: request.accepted_response_types[$0].rawValue)
+            }
             return ReadRequest(queries: queries, acceptedResponseTypes: accepted)
         }
     }

@@ -15,6 +15,8 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case memoryLimit = "memory_limit"
     /// A remote write 2.0 series whose symbol references cannot be resolved.
     case malformedSeries = "malformed_series"
+    /// A timestamp outside `SeriesStore.timestampBounds`.
+    case outOfBounds = "out_of_bounds"
 }
 
 /// What one write request did to the store: the basis of the response and the self-metrics.

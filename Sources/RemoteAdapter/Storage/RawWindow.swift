@@ -16,7 +16,10 @@ struct RawWindow: Sendable {
     mutating func append(timestamp: Int64, value: Double, retentionMs: Int64) {
         timestamps.append(timestamp)
         values.append(value)
-        let oldestKept = timestamp - retentionMs
+        // Saturating: a sender may write any int64 timestamp, and one within the retention of
+        // Int64.min would overflow (a trap, found by the FuzzRemoteWriteV1 harness).
+        let (difference, overflow) = timestamp.subtractingReportingOverflow(retentionMs)
+        let oldestKept = overflow ? Int64.min : difference
         while start < timestamps.count - 1, timestamps[start] < oldestKept { start += 1 }
         if start >= 256, start * 2 >= timestamps.count {
             timestamps.removeFirst(start)

@@ -70,6 +70,9 @@ public final class SeriesStore: Sendable {
             report.reject(.malformedSeries, count: n, problem)
             return
         }
+        if view.samples.contains(where: { !Self.timestampBounds.contains($0.timestamp) }) {
+            return ingestInBounds(&view, report: &report)
+        }
         let labelCount: Int
         switch LabelCanonicalizer.canonicalize(&view.labels) {
         case .success(let count): labelCount = count
@@ -119,6 +122,27 @@ public final class SeriesStore: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Sample timestamps the store takes: ±2^60 ms (36 million years) around the epoch. Any
+    /// int64 arrives on the wire, and retention, step and forecast arithmetic on timestamps near
+    /// Int64.min or Int64.max overflowed (one such sample stopped the server; found with the
+    /// fuzz harness). Prometheus calls such samples out of bounds.
+    public static let timestampBounds: ClosedRange<Int64> = -(1 << 60)...(1 << 60)
+
+    /// Refuses the samples outside `timestampBounds` and stores the rest (rare, so a copy).
+    private func ingestInBounds(_ view: inout WriteSeriesView, report: inout IngestReport) {
+        let kept = view.samples.filter { Self.timestampBounds.contains($0.timestamp) }
+        let outside = view.samples.first { !Self.timestampBounds.contains($0.timestamp) }!
+        report.reject(.outOfBounds, count: view.samples.count - kept.count,
+            "sample timestamp \(outside.timestamp) out of bounds (\(Self.timestampBounds.lowerBound)...\(Self.timestampBounds.upperBound) ms)")
+        kept.withUnsafeBufferPointer { samples in
+            var inBounds = view
+            inBounds.samples = samples
+            inBounds.histogramCount = 0  // counted once, above
+            inBounds.exemplarCount = 0
+            ingest(&inBounds, report: &report)
         }
     }
 

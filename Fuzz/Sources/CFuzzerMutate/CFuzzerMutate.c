@@ -1,0 +1,2 @@
+// Declaration only: libFuzzer (linked by --sanitize fuzzer) defines LLVMFuzzerMutate.
+#include "CFuzzerMutate.h"

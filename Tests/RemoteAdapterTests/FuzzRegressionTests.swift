@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import RemoteAdapter
+
+/// Inputs the fuzz targets (Fuzz/, README "Fuzzing") found crashing the process, each sent the
+/// way a client would send it, through the real router: the answer must be a clean error, and
+/// the server must still answer afterwards. The same bytes are in Fuzz/regressions/, which
+/// scripts/fuzz.sh replays before fuzzing.
+@Suite struct FuzzRegressionTests {
+    static let regressions = repositoryRoot.appendingPathComponent("Fuzz/regressions")
+
+    static func bytes(_ target: String, _ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: regressions.appendingPathComponent(target).appendingPathComponent(name)))
+    }
+
+    func app() throws -> (AppState, some ApplicationProtocol) {
+        let state = AppState(config: PrescientConfig())
+        try ingest(state.store, ReadEndpointTests.written)
+        return (state, Application(router: buildRouter(state: state)))
+    }
+
+    /// A negative `accepted_response_types` entry (the fuzzer's `-1`) trapped converting
+    /// protobuf-c's enum to Int32; it is now an unknown type like any other.
+    @Test func negativeResponseTypeIsRefusedNotFatal() async throws {
+        let (_, app) = try app()
+        try await app.test(.router) { client in
+            // The fuzzer's input lists 16, 10000, 22, 0 (SAMPLES) and -1: SAMPLES is chosen.
+            let found = try await ReadEndpointTests.post(client, Self.bytes("FuzzRemoteRead", "negative-response-type"))
+            #expect(found.status == .ok, "\(String(buffer: found.body))")
+            #expect(found.headers[.contentType] == "application/x-protobuf")
+            let up = ReadEndpointTests.up
+            let onlyNegative = try await ReadEndpointTests.post(client, ReadEndpointTests.request([(0, 10_000, [up])], accepted: [-1]))
+            #expect(onlyNegative.status == .badRequest)
+            #expect(String(buffer: onlyNegative.body).contains("[-1]"))
+            // An unknown type before a known one is skipped, as in Prometheus.
+            let thenStreamed = try await ReadEndpointTests.post(client, ReadEndpointTests.request([(0, 10_000, [up])], accepted: [-1, 1]))
+            #expect(thenStreamed.status == .ok)
+            #expect(thenStreamed.headers[.contentType] == ReadHandler.streamedContentType)
+        }
+    }
+
+    /// A sample within the raw retention of Int64.min trapped computing where the retention
+    /// starts, and one near either end of int64 trapped the modelling loop. Such samples are now
+    /// refused as out of bounds (400, counted), and the rest of the request is stored.
+    @Test func timestampNearInt64MinIsRefusedNotFatal() async throws {
+        let (state, app) = try app()
+        try await app.test(.router) { client in
+            let found = try await client.execute(
+                uri: "/api/v1/write", method: .post, headers: WriteEndpointTests.v1Headers,
+                body: ByteBuffer(bytes: Self.bytes("FuzzRemoteWriteV1", "timestamp-near-int64-min")))
+            #expect(found.status == .badRequest)
+            #expect(String(buffer: found.body).contains("out of bounds"))
+            let mixed = [series("edge", ["end": "low"], [(.min + 1, 1), (-(1 << 60), 2)]),
+                         series("edge", ["end": "high"], [(1 << 60, 3), (.max, 4)])]
+            let partly = try await client.execute(
+                uri: "/api/v1/write", method: .post, headers: WriteEndpointTests.v1Headers,
+                body: ByteBuffer(bytes: Snappy.compress(RemoteWriteEncoder.v1(mixed))))
+            #expect(partly.status == .badRequest)
+            let read = try await ReadEndpointTests.post(
+                client, ReadEndpointTests.request([(.min, .max, [LabelMatcher("__name__", .equal, "edge")])]))
+            let series = try ReadClientCodec.decodeSamples(Array(buffer: read.body))
+            #expect(series.first?.map { $0.samples.map(\.timestamp) } == [[1 << 60], [-(1 << 60)]])
+        }
+        #expect(state.store.count == ReadEndpointTests.written.count + 2)
+        var w = ExpositionWriter()
+        state.metrics.write(to: &w, store: state.store)
+        #expect(String(decoding: w.bytes, as: UTF8.self).contains(#"prescient_samples_rejected_total{reason="out_of_bounds"} 3"#))
+    }
+
+    /// The modelling loop over series whose newest samples sit at the edges of the bounds: the
+    /// idle time, step and forecast-time arithmetic must not overflow.
+    @Test(arguments: [SeriesStore.timestampBounds.lowerBound, SeriesStore.timestampBounds.upperBound])
+    func modellingAtTheTimestampBounds(_ t: Int64) throws {
+        let modelling = ModelingServiceTests()
+        let (store, service) = modelling.makeService()
+        let first = t < 0 ? t : t - 2 * ModelingServiceTests.step
+        let report = try ingest(store, [series("edge", ["job": "x"], [(first, 1), (first + 2 * ModelingServiceTests.step, 2)])])
+        #expect(report.samplesAccepted == 2)
+        modelling.tick(service, at: 1_700_000_000_000)
+        modelling.tick(service, at: 1_700_000_900_000)
+        #expect(store.count <= 1)
+    }
+
+    /// Durations and sizes too large for 64 bits, and a window check that doubled the step,
+    /// trapped; each is now a config error naming the key.
+    @Test(arguments: [
+        ("duration-sum-overflow", "storage.step"),
+        ("size-overflow", "limits.max_body_bytes"),
+        ("window-step-overflow", "storage.window"),
+    ])
+    func configOverflowIsAnError(_ name: String, _ key: String) throws {
+        let path = Self.regressions.appendingPathComponent("FuzzConfig").appendingPathComponent(name).path
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: path) }
+        #expect(error?.key == key, "\(String(describing: error))")
+    }
+}

@@ -118,6 +118,13 @@ import FoundationNetworking
         return out
     }
 
+    static func waitForAcknowledged(_ load: Load, atLeast n: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while load.requests.load(ordering: .relaxed) < n, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     static let loadConfig = """
         modeling:
           rules: []
@@ -136,7 +143,9 @@ import FoundationNetworking
         defer { server.kill() }  // whatever is running when the test ends, also on failure
         let port1 = server.port
         let task1 = Task { await load.run(port: port1, round: 1) }
-        try await Task.sleep(for: .milliseconds(2_500))
+        // Killed mid-stream once enough requests are acknowledged: a fixed sleep acknowledged
+        // only a handful on a busy 2-core machine.
+        try await Self.waitForAcknowledged(load, atLeast: 25)
         server.kill()
         load.stopped.store(true, ordering: .relaxed)
         await task1.value
@@ -158,7 +167,7 @@ import FoundationNetworking
         load.stopped.store(false, ordering: .relaxed)
         let port2 = server.port
         let task2 = Task { await load.run(port: port2, round: 2) }
-        try await Task.sleep(for: .milliseconds(1_500))
+        try await Self.waitForAcknowledged(load, atLeast: firstRound + 10)
         server.kill()
         load.stopped.store(true, ordering: .relaxed)
         await task2.value

@@ -38,6 +38,7 @@ status=0
 taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --duration "$soak" --rate "$rate" --offset 120 --timeout 30 | tee "$work/load" || status=$?
 curl -fs "$url/metrics" > "$work/metrics"
 kill "$p"; wait "$p" 2>/dev/null || true
+cp "$work/rss" "${RSS_LOG:-/tmp/prescient-soak-rss.txt}"   # kept: the temporary folder goes
 
 echo "== prescient's own counters at the end =="
 grep -E '^prescient_(samples_received_total|samples_rejected_total|write_request_errors_total|series_active|wal_|http_requests_total\{[^}]*code="[45])' "$work/metrics" | head -40 || true
@@ -48,6 +49,6 @@ awk -v n="$n" '{ v[NR] = $1 } END {
   med = v[int((n + 1) / 2)]; lo = v[1]; hi = v[n]
   printf "rss after warm-up: samples=%d min=%.1fMiB median=%.1fMiB max=%.1fMiB spread=%+.1f%%/%+.1f%% of median\n",
     n, lo/1024, med/1024, hi/1024, (lo-med)*100/med, (hi-med)*100/med
-  if ((hi-med)/med > 0.10 || (med-lo)/med > 0.10) { print "RSS NOT flat within 10%"; exit 1 } }'
+  if ((hi-med)/med > 0.10 || (med-lo)/med > 0.10) { print "RSS NOT flat within 10%"; exit 1 } }' "$work/rss-steady"
 [ "$status" -eq 0 ] || { echo "load generator saw failed requests" >&2; exit 1; }
 echo "soak passed: 0 failed requests, RSS flat within 10%"

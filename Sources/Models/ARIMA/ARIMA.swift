@@ -11,9 +11,11 @@ import Foundation
 /// let fitted = try model.fit(window)
 /// let forecast = model.predict(fitted, horizon: 12, level: 0.95)
 /// ```
-public struct ARIMA: Forecaster {
+public struct ARIMA: PersistableForecaster {
+    public static var persistenceTag: String { "arima" }
+
     /// How the coefficients are estimated.
-    public enum Method: Sendable, Hashable {
+    public enum Method: String, Sendable, Hashable, Codable {
         /// Conditional sum of squares only: O(n · terms), used by the order search and for long
         /// seasonal lags.
         case conditionalSumOfSquares

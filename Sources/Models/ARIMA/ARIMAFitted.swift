@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fitted ARIMA model: its coefficients, fit statistics and running state.
-public struct ARIMAFitted: Sendable {
+public struct ARIMAFitted: Sendable, Codable {
     public let order: ARIMAOrder
     public let seasonal: SeasonalARIMAOrder
     /// Non-seasonal AR coefficients φ_1...φ_p (R's signs).

@@ -1,5 +1,5 @@
 /// The non-seasonal order of an ARIMA(p, d, q) model.
-public struct ARIMAOrder: Sendable, Hashable, CustomStringConvertible {
+public struct ARIMAOrder: Sendable, Hashable, CustomStringConvertible, Codable {
     /// Autoregressive order.
     public var p: Int
     /// Number of regular differences.
@@ -18,7 +18,7 @@ public struct ARIMAOrder: Sendable, Hashable, CustomStringConvertible {
 
 /// The seasonal part (P, D, Q)m of a seasonal ARIMA model: its polynomials act on lags that are
 /// multiples of `period`.
-public struct SeasonalARIMAOrder: Sendable, Hashable, CustomStringConvertible {
+public struct SeasonalARIMAOrder: Sendable, Hashable, CustomStringConvertible, Codable {
     /// Seasonal autoregressive order (lags m, 2m, ...).
     public var p: Int
     /// Number of seasonal differences (y_t - y_{t-m}).

@@ -1,6 +1,6 @@
 /// The last `capacity` values of a stream, most recent first by `back(k)`; a fixed ring so an
 /// update costs O(1) whatever the season length.
-struct LagHistory: Sendable, Equatable {
+struct LagHistory: Sendable, Equatable, Codable {
     private var storage: [Double]
     private var head = 0  // where the next value goes
 
@@ -29,7 +29,7 @@ struct LagHistory: Sendable, Equatable {
 /// It applies the conditional-sum-of-squares recursion from the start of the window (residuals
 /// zero until the AR lags are filled), so the state after a fit equals the state after feeding
 /// the same window through `step` point by point: what makes `update` equal `forward`.
-struct ARIMAState: Sendable, Equatable {
+struct ARIMAState: Sendable, Equatable, Codable {
     let differencing: LagPolynomial
     let autoregressive: LagPolynomial
     let movingAverage: LagPolynomial

@@ -16,7 +16,9 @@ import Foundation
 /// let fitted = try auto.fit(window)
 /// print(fitted.model.order, fitted.model.seasonal)
 /// ```
-public struct AutoARIMA: Forecaster {
+public struct AutoARIMA: PersistableForecaster {
+    public static var persistenceTag: String { "autoarima" }
+
     /// Season length m; nil or 1 for none.
     public var season: Int?
     public var maxP: Int
@@ -30,6 +32,11 @@ public struct AutoARIMA: Forecaster {
     public var allowConstant: Bool
     /// Cap on candidate fits.
     public var maxModels: Int
+    /// Search by conditional sum of squares on windows longer than 150 points and refit only the
+    /// chosen order by the exact likelihood (R's `approximation`, whose default is this rule):
+    /// the search then costs a fraction, at the price of ranking orders by an approximate AICc.
+    /// Off by default, as statsforecast's `AutoARIMA`.
+    public var approximation: Bool
 
     /// - Parameters:
     ///   - season: season length m in steps, nil for a non-seasonal search.
@@ -39,8 +46,10 @@ public struct AutoARIMA: Forecaster {
     ///   - maxD: cap on d (R: 2).
     ///   - allowConstant: consider a mean or drift.
     ///   - maxModels: cap on the number of fits (R: 94).
+    ///   - approximation: search by CSS on windows longer than 150 points.
     public init(season: Int? = nil, maxP: Int = 5, maxQ: Int = 5, maxSeasonalOrder: Int? = nil, maxOrder: Int = 5,
-                maxD: Int = 2, allowConstant: Bool = true, maxModels: Int = 94) {
+                maxD: Int = 2, allowConstant: Bool = true, maxModels: Int = 94, approximation: Bool = false) {
+        self.approximation = approximation
         self.season = season
         self.maxP = maxP
         self.maxQ = maxQ
@@ -81,7 +90,7 @@ public struct AutoARIMA: Forecaster {
         // P·m), search every candidate by CSS so their AICc values compare (R's `approximation`),
         // and refit only the chosen one by the exact likelihood where that is affordable.
         let widest = max(maxP + maxSeasonal * m, maxQ + maxSeasonal * m + 1)
-        let searchMethod: ARIMA.Method = seasonal && widest > Self.exactSearchStateLimit
+        let searchMethod: ARIMA.Method = (seasonal && widest > Self.exactSearchStateLimit) || (approximation && x.count > 150)
             ? .conditionalSumOfSquares : .exact
         func model(_ c: Candidate, method: ARIMA.Method) -> ARIMA {
             ARIMA(order: ARIMAOrder(p: c.p, d: d, q: c.q),
@@ -209,7 +218,7 @@ public struct AutoARIMA: Forecaster {
 }
 
 /// What `AutoARIMA` chose and fitted.
-public struct AutoARIMAFitted: Sendable {
+public struct AutoARIMAFitted: Sendable, Codable {
     /// The chosen configuration.
     public let model: ARIMA
     /// Its fit and running state.

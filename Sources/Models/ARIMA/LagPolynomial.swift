@@ -2,7 +2,7 @@
 /// models multiply short polynomials in B by polynomials in B^m, and with m = 288 the product has
 /// a handful of non-zero terms spread over hundreds of lags. Storing only those keeps every
 /// recursion O(number of terms) per step instead of O(m).
-struct LagPolynomial: Sendable, Equatable {
+struct LagPolynomial: Sendable, Equatable, Codable {
     /// Lags with a non-zero coefficient, increasing, all >= 1 (the constant term is always 1).
     private(set) var lags: [Int]
     /// Coefficient of each lag in `lags`.

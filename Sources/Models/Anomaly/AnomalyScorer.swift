@@ -13,7 +13,7 @@
 ///   for a model that cannot follow it. In the streaming layer the model's own update and the
 ///   calibrator's errors adapt as well, and `SeriesModeler` refits when `shiftDetected` fires,
 ///   which usually ends the run sooner.
-public struct AnomalyScorer: Sendable {
+public struct AnomalyScorer: Sendable, Codable {
     public var direction: AnomalyDirection
     /// Floor of the half-width relative to the series' typical magnitude.
     public var relativeFloor: Double

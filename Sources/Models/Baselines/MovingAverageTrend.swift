@@ -5,7 +5,9 @@
 /// Intervals come from the root mean square in-sample one-step error, widened as `sqrt(h)`
 /// (a random-walk approximation: the forecast error grows roughly like a sum of independent
 /// one-step errors). `update` is O(1): running sums over a ring buffer.
-public struct MovingAverageTrend: Forecaster {
+public struct MovingAverageTrend: PersistableForecaster {
+    public static var persistenceTag: String { "matrend" }
+
     public let window: Int
     public let trendWindow: Int
 
@@ -22,7 +24,7 @@ public struct MovingAverageTrend: Forecaster {
     /// One trend window to start from plus two one-step errors to measure the spread.
     public var minimumWindow: Int { trendWindow + 2 }
 
-    public struct Fitted: Sendable, Equatable {
+    public struct Fitted: Sendable, Equatable, Codable {
         var state: MovingAverageTrendState
         /// Root mean square one-step in-sample error.
         public let sigma: Double
@@ -87,7 +89,7 @@ public struct MovingAverageTrend: Forecaster {
 
 /// Running sums over the last `trendWindow` values: the level mean, the plain sum and the
 /// index-weighted sum the least-squares slope needs, each updated in O(1) per point.
-struct MovingAverageTrendState: Sendable, Equatable {
+struct MovingAverageTrendState: Sendable, Equatable, Codable {
     private var values: RingBuffer
     private let window: Int
     private var windowSum = 0.0   // sum of the last `window` values

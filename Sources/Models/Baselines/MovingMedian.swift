@@ -10,7 +10,9 @@
 /// come from the root mean square in-sample one-step error widened as `sqrt(h)`, as for
 /// `MovingAverageTrend`; the streaming layer replaces them with calibrated ones. `update` is a
 /// binary search plus one `memmove` of at most `window` doubles.
-public struct MovingMedian: Forecaster {
+public struct MovingMedian: PersistableForecaster {
+    public static var persistenceTag: String { "median" }
+
     public let window: Int
 
     /// - Parameter window: values the median is taken over (at least 1).
@@ -23,7 +25,7 @@ public struct MovingMedian: Forecaster {
     /// A full window to start from plus two one-step errors to measure the spread.
     public var minimumWindow: Int { window + 2 }
 
-    public struct Fitted: Sendable, Equatable {
+    public struct Fitted: Sendable, Equatable, Codable {
         var recent: RollingSortedSample
         /// Root mean square one-step in-sample error.
         public let sigma: Double

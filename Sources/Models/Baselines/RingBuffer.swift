@@ -1,5 +1,5 @@
 /// A fixed-capacity window of the most recent values, oldest first, for O(1) streaming updates.
-struct RingBuffer: Sendable, Equatable {
+struct RingBuffer: Sendable, Equatable, Codable {
     private(set) var storage: [Double]
     /// Index of the oldest element once full.
     private var head = 0

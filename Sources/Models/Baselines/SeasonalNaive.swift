@@ -4,7 +4,9 @@
 /// Intervals come from the root mean square of the in-sample one-step errors `y[t] - y[t-m]`,
 /// widened as `sqrt(k)` where `k` is the number of seasons ahead (the random-walk-per-phase
 /// variance of Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, §5.5).
-public struct SeasonalNaive: Forecaster {
+public struct SeasonalNaive: PersistableForecaster {
+    public static var persistenceTag: String { "snaive" }
+
     /// The season length in steps; 1 means naive.
     public let season: Int
 
@@ -19,7 +21,7 @@ public struct SeasonalNaive: Forecaster {
     public var minimumWindow: Int { season + 2 }
 
     /// The last season of values and the error scale; fixed parameters are only `sigma`.
-    public struct Fitted: Sendable, Equatable {
+    public struct Fitted: Sendable, Equatable, Codable {
         /// The last `season` observations, oldest first (missing steps hold the forecast).
         var lastSeason: RingBuffer
         /// Root mean square one-step in-sample error.

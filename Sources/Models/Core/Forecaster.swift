@@ -45,7 +45,7 @@ extension Forecaster {
 
 /// A fitted model of any family: what the streaming layer and automatic selection hold.
 public struct AnyFittedForecaster: Sendable {
-    private var box: any FittedBox
+    var box: any FittedBox
 
     public init<F: Forecaster>(_ forecaster: F, fitted: F.Fitted) {
         box = ConcreteFittedBox(forecaster: forecaster, fitted: fitted)
@@ -63,14 +63,16 @@ public struct AnyFittedForecaster: Sendable {
     }
 }
 
-private protocol FittedBox: Sendable {
+protocol FittedBox: Sendable {
     var name: String { get }
     var parameters: [String: Double] { get }
     func predict(horizon: Int, level: Double?) -> Forecast
     mutating func update(with y: Double)
+    /// Writes the family's tag, configuration and fitted state (`PersistableForecaster`).
+    func save(into c: inout any UnkeyedEncodingContainer) throws
 }
 
-private struct ConcreteFittedBox<F: Forecaster>: FittedBox {
+struct ConcreteFittedBox<F: Forecaster>: FittedBox {
     let forecaster: F
     var fitted: F.Fitted
 

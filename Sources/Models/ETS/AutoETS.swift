@@ -2,7 +2,9 @@
 /// AICc, like R's `ets` and statsforecast's `AutoETS` restricted to additive errors.
 /// Seasonal forms are tried only when `season > 1` and the window holds enough full seasons;
 /// otherwise AutoETS silently falls back to the non-seasonal forms.
-public struct AutoETS: Forecaster {
+public struct AutoETS: PersistableForecaster {
+    public static var persistenceTag: String { "autoets" }
+
     public let season: Int
     public let trends: [ETSTrend]
     public var optimizer: NelderMead

@@ -13,7 +13,9 @@ import Foundation
 ///
 /// Missing steps (NaN) count as zero-error steps in the filter: the level and trend carry on,
 /// exactly what `update` does with a NaN, so `fit`, `forward` and `update` agree.
-public struct ETS: Forecaster {
+public struct ETS: PersistableForecaster {
+    public static var persistenceTag: String { "ets" }
+
     public let form: ETSForm
     /// The optimiser; `maxEvaluations` bounds the fit time.
     public var optimizer: NelderMead
@@ -34,7 +36,7 @@ public struct ETS: Forecaster {
     public var minimumWindow: Int { form.minimumWindow }
 
     /// Fitted parameters, initial states, fit statistics and the current state.
-    public struct Fitted: Sendable, Equatable {
+    public struct Fitted: Sendable, Equatable, Codable {
         public let form: ETSForm
         public let smoothing: ETSSmoothing
         /// The state before the first observation of the fit window (what `forward` replays from).

@@ -1,5 +1,5 @@
 /// The trend component of an additive-error ETS model.
-public enum ETSTrend: String, Sendable, CaseIterable, Hashable {
+public enum ETSTrend: String, Sendable, CaseIterable, Hashable, Codable {
     /// No trend: ETS(A,N,·).
     case none = "N"
     /// Linear trend: ETS(A,A,·).
@@ -9,7 +9,7 @@ public enum ETSTrend: String, Sendable, CaseIterable, Hashable {
 }
 
 /// Which additive-error ETS model: its trend and its season length (1 means no season).
-public struct ETSForm: Sendable, Hashable, CustomStringConvertible {
+public struct ETSForm: Sendable, Hashable, CustomStringConvertible, Codable {
     public var trend: ETSTrend
     /// Season length in steps; 1 for no seasonal component.
     public var period: Int

@@ -2,7 +2,7 @@
 /// `yhat = l + phi b + s[t-m]`, `e = y - yhat`, `l' = l + phi b + alpha e`,
 /// `b' = phi b + beta e`, `s' = s[t-m] + gamma e`.
 /// Components a form does not have use `beta = 0`, `gamma = 0`, `phi = 1`.
-public struct ETSSmoothing: Sendable, Equatable {
+public struct ETSSmoothing: Sendable, Equatable, Codable {
     public var alpha: Double
     public var beta: Double
     public var gamma: Double
@@ -18,7 +18,7 @@ public struct ETSSmoothing: Sendable, Equatable {
 
 /// The ETS state vector: level, slope and the last `m` seasonal states in a ring whose `head`
 /// holds the seasonal state of the next observation. One `step` is O(1).
-public struct ETSState: Sendable, Equatable {
+public struct ETSState: Sendable, Equatable, Codable {
     public var level: Double
     public var slope: Double
     /// Seasonal states; empty without a season.

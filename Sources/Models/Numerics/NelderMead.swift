@@ -1,7 +1,7 @@
 /// Derivative-free minimisation by the Nelder–Mead simplex, the optimiser statsforecast and R's
 /// `ets`/`arima` use for likelihoods over a handful of parameters. Written here because the
 /// Models library is pure Swift with no numerical dependency.
-public struct NelderMead: Sendable {
+public struct NelderMead: Sendable, Codable {
     public var maxEvaluations: Int
     /// Stop when the simplex's function values span less than this (relative to their size).
     public var tolerance: Double

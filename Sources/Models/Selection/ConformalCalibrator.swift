@@ -8,9 +8,9 @@
 ///
 /// Usage, once per observation `y`: `observe(y)`, then `record(forecast)` with the forecast made
 /// after seeing `y`, then `calibrate(forecast, level:)`.
-public struct ConformalCalibrator: Sendable {
+public struct ConformalCalibrator: Sendable, Codable {
     /// How errors become bounds.
-    public enum Mode: Sendable, Equatable {
+    public enum Mode: String, Sendable, Equatable, Codable {
         /// `point ± q_L(|error|)`: one quantile, robust with few errors.
         case symmetric
         /// `[point + q_{α/2}(error), point + q_{1-α/2}(error)]` on signed errors: follows skewed
@@ -41,6 +41,16 @@ public struct ConformalCalibrator: Sendable {
         self.minimumErrors = max(1, minimumErrors)
         errors = horizons.map { _ in RollingSortedSample(capacity: max(1, capacity)) }
         pending = horizons.map { [Double](repeating: .nan, count: $0) }
+    }
+
+    /// Errors kept per horizon.
+    var capacity: Int { errors.first?.capacity ?? 0 }
+
+    /// Whether a decoded calibrator keeps its invariants (a saved one could be from another build).
+    var isConsistent: Bool {
+        errors.count == horizons.count && pending.count == horizons.count && observed >= 0
+            && zip(horizons, pending).allSatisfy { $0 >= 1 && $1.count == $0 }
+            && errors.allSatisfy { $0.capacity == capacity }
     }
 
     /// The number of errors held for the horizon at `index` in `horizons`.

@@ -7,7 +7,9 @@
 /// same origins.
 ///
 /// `update` advances every member (each O(1)), so the combination is O(1) per point too.
-public struct ForecastCombination: Forecaster {
+public struct ForecastCombination: PersistableForecaster {
+    public static var persistenceTag: String { "combination" }
+
     /// The members, fitted on the same window.
     public let members: [any Forecaster]
 
@@ -20,7 +22,7 @@ public struct ForecastCombination: Forecaster {
 
     public var minimumWindow: Int { members.map(\.minimumWindow).max() ?? 2 }
 
-    public struct Fitted: Sendable {
+    public struct Fitted: Sendable, Codable {
         public var members: [AnyFittedForecaster]
     }
 
@@ -63,5 +65,19 @@ public struct ForecastCombination: Forecaster {
         guard !v.isEmpty else { return .nan }
         let mid = v.count / 2
         return v.count % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+    }
+}
+
+extension ForecastCombination {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(members.map(PersistedForecaster.init))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        let members = try c.decode([PersistedForecaster].self).map(\.forecaster)
+        guard !members.isEmpty else { throw ModelPersistenceError(description: "a saved combination has no members") }
+        self.init(members: members)
     }
 }

@@ -1,5 +1,5 @@
 /// One horizon's forecast with its interval: what the streaming layer exports per horizon.
-public struct HorizonInterval: Sendable, Equatable {
+public struct HorizonInterval: Sendable, Equatable, Codable {
     /// Steps ahead of the latest observation.
     public var horizon: Int
     public var point: Double

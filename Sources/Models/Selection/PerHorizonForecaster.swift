@@ -7,7 +7,9 @@
 /// are symmetric around that point, as wide as the assigned member's interval but never
 /// narrower than at the step before (so they widen with the horizon, as every forecaster's
 /// do); the streaming layer calibrates them anyway. `update` advances every member, O(1) each.
-public struct PerHorizonForecaster: Forecaster {
+public struct PerHorizonForecaster: PersistableForecaster {
+    public static var persistenceTag: String { "per_horizon" }
+
     /// Configured horizons, ascending.
     public let horizons: [Int]
     /// Distinct members.
@@ -28,7 +30,7 @@ public struct PerHorizonForecaster: Forecaster {
 
     public var minimumWindow: Int { members.map(\.minimumWindow).max() ?? 2 }
 
-    public struct Fitted: Sendable {
+    public struct Fitted: Sendable, Codable {
         public var members: [AnyFittedForecaster]
     }
 
@@ -72,5 +74,27 @@ public struct PerHorizonForecaster: Forecaster {
             for (key, value) in m.parameters { p["\(i)_\(m.name)_\(key)"] = value }
         }
         return p
+    }
+}
+
+extension PerHorizonForecaster {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(horizons)
+        try c.encode(members.map(PersistedForecaster.init))
+        try c.encode(assignment)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        let horizons = try c.decode([Int].self)
+        let members = try c.decode([PersistedForecaster].self).map(\.forecaster)
+        let assignment = try c.decode([Int].self)
+        // The initialiser's checks, as errors: a saved state must not trap.
+        guard !horizons.isEmpty, horizons.count == assignment.count,
+              assignment.allSatisfy({ members.indices.contains($0) }) else {
+            throw ModelPersistenceError(description: "a saved per-horizon model does not assign one member per horizon")
+        }
+        self.init(horizons: horizons, members: members, assignment: assignment)
     }
 }

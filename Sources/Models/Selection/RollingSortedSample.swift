@@ -52,3 +52,24 @@ public struct RollingSortedSample: Sendable, Equatable {
         return lo
     }
 }
+
+extension RollingSortedSample: Codable {
+    /// Saved as the capacity and the values oldest first; the sorted copy is rebuilt on load
+    /// (half the bytes, and a saved sample cannot be inconsistent with itself).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(capacity)
+        try c.encode(Array(arrival[oldest...] + arrival[..<oldest]))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        let capacity = try c.decode(Int.self)
+        let values = try c.decode([Double].self)
+        guard capacity > 0, values.count <= capacity, values.allSatisfy(\.isFinite) else {
+            throw ModelPersistenceError(description: "a saved sample of \(values.count) values does not fit capacity \(capacity)")
+        }
+        self.init(capacity: capacity)
+        for v in values { append(v) }
+    }
+}

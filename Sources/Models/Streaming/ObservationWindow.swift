@@ -1,7 +1,7 @@
 /// The most recent `capacity` observations of a series, oldest evicted first, in O(1) per
 /// append. Copies out (for a refit snapshot) cost O(capacity), which is why they happen only
 /// at refits.
-public struct ObservationWindow: Sendable, Equatable {
+public struct ObservationWindow: Sendable, Equatable, Codable {
     public let capacity: Int
     private var storage: [Double] = []
     private var start = 0
@@ -13,6 +13,11 @@ public struct ObservationWindow: Sendable, Equatable {
     }
 
     public var count: Int { storage.count }
+
+    /// Whether a decoded window keeps its invariants (a saved one could be from another build).
+    var isConsistent: Bool {
+        capacity > 0 && storage.count <= capacity && (start == 0 || (storage.count == capacity && start < capacity))
+    }
 
     public mutating func append(_ y: Double) {
         if storage.count < capacity {

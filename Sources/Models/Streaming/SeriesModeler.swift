@@ -72,20 +72,20 @@ public struct SeriesModeler: Sendable {
     }
 
     public let configuration: Configuration
-    private var window: ObservationWindow
-    private var model: AnyFittedForecaster?
-    private var calibrator: ConformalCalibrator
-    private var scorer: AnomalyScorer
+    var window: ObservationWindow
+    var model: AnyFittedForecaster?
+    var calibrator: ConformalCalibrator
+    var scorer: AnomalyScorer
     /// Calibrator horizons: 1 first (the anomaly score needs it), then the configured ones.
     private let trackedHorizons: [Int]
-    private var oneStep: HorizonInterval?
+    var oneStep: HorizonInterval?
     /// Absolute one-step errors for `.recentErrors` anomaly references.
-    private var anomalyErrors: RollingSortedSample
+    var anomalyErrors: RollingSortedSample
     /// Observations seen, and the count the current model had seen when fitted.
-    public private(set) var observed = 0
-    private var fittedAt = 0
-    private var usingWarmup = true
-    private var shiftPending = false
+    public internal(set) var observed = 0
+    var fittedAt = 0
+    var usingWarmup = true
+    var shiftPending = false
 
     public init(configuration: Configuration) {
         precondition(!configuration.horizons.isEmpty && configuration.horizons.allSatisfy { $0 >= 1 },

@@ -3,11 +3,13 @@ import Foundation
 /// The simplest model that fits from one point: the last finite value, with a Gaussian interval
 /// from the spread of one-step differences (or of the values, or 10% of the level, when there
 /// are too few differences). `SeriesModeler` uses it until the configured model can fit.
-struct WarmupForecaster: Forecaster {
+struct WarmupForecaster: PersistableForecaster {
+    static var persistenceTag: String { "warmup" }
+
     var name: String { "warmup" }
     var minimumWindow: Int { 1 }
 
-    struct Fitted: Sendable, Equatable {
+    struct Fitted: Sendable, Equatable, Codable {
         var last: Double
         var sigma: Double
     }

@@ -2,7 +2,7 @@
 /// the model follows level shifts that happen between refits (the regression itself only
 /// changes at a refit). It is simple exponential smoothing of the residuals,
 /// `c ← c + α (r − c)`, so its h-step error variance is the SES one, σ²(1 + (h − 1)α²).
-struct LevelCorrection: Sendable, Equatable {
+struct LevelCorrection: Sendable, Equatable, Codable {
     /// Smoothing weight α in (0, 1]: near 0 keeps the regression as fitted, 1 follows the last
     /// residual.
     var smoothing: Double

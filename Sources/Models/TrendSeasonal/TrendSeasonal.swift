@@ -22,7 +22,9 @@
 /// Values are scaled by the window's mean and standard deviation before fitting, so the prior
 /// scales are in standard deviations of the series and time runs over [0, 1] across the window.
 /// Missing steps (NaN) are left out of the regression; the time index stays regular.
-public struct TrendSeasonal: Forecaster {
+public struct TrendSeasonal: PersistableForecaster {
+    public static var persistenceTag: String { "trend_seasonal" }
+
     /// Season periods in steps.
     public var seasons: [Int]
     /// Fourier order K for each season in `seasons`.

@@ -74,3 +74,26 @@ struct TrendSeasonalFeatures: Sendable {
         return v
     }
 }
+
+extension TrendSeasonalFeatures: Codable {
+    // Written by hand: `seasons` is an array of tuples, which `Codable` cannot synthesise.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(timeStep)
+        try c.encode(changepoints)
+        try c.encode(seasons.map(\.period))
+        try c.encode(seasons.map(\.order))
+    }
+
+    init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        timeStep = try c.decode(Double.self)
+        changepoints = try c.decode([Int].self)
+        let periods = try c.decode([Int].self)
+        let orders = try c.decode([Int].self)
+        guard periods.count == orders.count, periods.allSatisfy({ $0 >= 1 }), orders.allSatisfy({ $0 >= 0 }) else {
+            throw ModelPersistenceError(description: "saved trend_seasonal features have mismatched seasons")
+        }
+        seasons = Array(zip(periods, orders)).map { (period: $0.0, order: $0.1) }
+    }
+}

@@ -1,7 +1,7 @@
 extension TrendSeasonal {
     /// A fitted trend + seasonality model and its streaming state. Coefficients are kept in
     /// the scaled units the regression was solved in (`(y − center) / scale`, time in windows).
-    public struct Fitted: Sendable {
+    public struct Fitted: Sendable, Codable {
         let features: TrendSeasonalFeatures
         let coefficients: [Double]
         let center: Double

@@ -44,6 +44,7 @@ public final class Durability: Service, Sendable {
         public var replayedSamples = 0
         public var truncations = 0
         public var restoredForecasts = 0
+        public var restoredModels = 0
         public var seconds = 0.0
     }
 
@@ -57,12 +58,17 @@ public final class Durability: Service, Sendable {
         var recovery = Recovery()
         var covered = 0
         var saved = [UInt32: SavedForecast]()
+        var models = [UInt32: SavedModel]()
         unlink(directory.snapshotTempPath)  // an interrupted snapshot write
         if FileManager.default.fileExists(atPath: directory.snapshotPath) {
             do {
                 let loaded = try SnapshotFile.load(path: directory.snapshotPath, into: store)
                 covered = loaded.header.walCovered
                 saved = loaded.forecasts
+                models = loaded.models
+                if loaded.unreadableModels > 0 {
+                    logger.warning("some saved models could not be read; those series refit", metadata: ["models": "\(loaded.unreadableModels)"])
+                }
                 recovery.snapshotSeries = loaded.series
                 logger.info("snapshot loaded", metadata: [
                     "series": "\(loaded.series)", "bytes": "\(loaded.bytes)", "covers_wal_through": "\(covered)",
@@ -90,7 +96,8 @@ public final class Durability: Service, Sendable {
         if outcome.refusedSamples > 0 {
             logger.warning("replayed samples of series over storage.max_series were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])
         }
-        recovery.restoredForecasts = modeling.restore(saved, nowMs: nowMs())
+        (recovery.restoredForecasts, recovery.restoredModels) = modeling.restore(saved, models: models, nowMs: nowMs())
+        metrics.restoredModels.store(recovery.restoredModels, ordering: .relaxed)
         recountSegments()
         writer.withLock {
             $0 = WALWriter(directory: directory, settings: settings, lastSegment: max(covered, outcome.lastSegment),
@@ -103,6 +110,7 @@ public final class Durability: Service, Sendable {
             "data_dir": "\(directory.root)", "snapshot_series": "\(recovery.snapshotSeries)",
             "wal_records": "\(outcome.records)", "wal_samples": "\(outcome.samples)",
             "truncated_tails": "\(outcome.truncations)", "forecasts_restored": "\(recovery.restoredForecasts)",
+            "models_restored": "\(recovery.restoredModels)",
             "seconds": "\(recovery.seconds)",
         ])
         return recovery
@@ -137,9 +145,11 @@ public final class Durability: Service, Sendable {
             let covered = try await writer.cut()
             let header = SnapshotFile.Header(createdMs: nowMs(), walCovered: covered, stepMs: store.settings.stepMs)
             let (directory, store, book) = (self.directory, self.store, modeling.book)
+            let models = modeling.modeledSeries()
             // File I/O of a snapshot takes a while: off the cooperative pool.
             let written = try await Self.onThread {
-                let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book)
+                let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book,
+                                                 models: models)
                 guard rename(directory.snapshotTempPath, directory.snapshotPath) == 0 else {
                     throw FileIOError("rename", directory.snapshotTempPath)
                 }

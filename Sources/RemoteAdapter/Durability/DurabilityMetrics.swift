@@ -20,6 +20,7 @@ public final class DurabilityMetrics: Sendable {
     public let snapshotFailures = Atomic<Int>(0)
     public let snapshotsCorrupt = Atomic<Int>(0)
     public let restoredSeries = Atomic<Int>(0)
+    public let restoredModels = Atomic<Int>(0)
     public let recoveryDurationUs = Atomic<Int>(0)
     private let fsyncs = Mutex(Histogram())
 
@@ -75,5 +76,6 @@ public final class DurabilityMetrics: Sendable {
         counter("prescient_snapshot_failures_total", "Snapshots that could not be written (the log is kept until one succeeds).", snapshotFailures)
         counter("prescient_snapshot_corrupt_total", "Snapshots found corrupt at start-up and skipped.", snapshotsCorrupt)
         gauge("prescient_snapshot_restored_series", "Series restored from the snapshot at start-up.", Double(restoredSeries.load(ordering: .relaxed)))
+        gauge("prescient_snapshot_restored_models", "Fitted models restored from the snapshot at start-up (each carries on without a refit).", Double(restoredModels.load(ordering: .relaxed)))
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 
-/// A snapshot: every series' windows (label set, step grid, raw samples, metric type) and the
-/// exported forecast state of the modelled ones, as a sequence of `WALFrame`s: a header, one
+/// A snapshot: every series' windows (label set, step grid, raw samples, metric type) and, for
+/// the modelled ones, the exported forecasts and the whole model state (`SavedModel`), as a sequence of `WALFrame`s: a header, one
 /// frame per series, the metadata types, and a trailer with the series count. A file without
 /// its trailer, or with any bad frame, is corrupt as a whole.
 enum SnapshotFile {
     static let magic = "prescient-snapshot"
-    static let version: UInt8 = 1
+    /// 2 added the model state after each series' forecasts; files of version 1 are still read.
+    static let version: UInt8 = 2
 
     enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
 
@@ -25,7 +26,8 @@ enum SnapshotFile {
 
     /// Writes the snapshot to `path` (the caller renames it into place) and fsyncs it.
     /// - Returns: bytes written and series saved.
-    static func write(to path: String, header: Header, store: SeriesStore, book: ExportBook?) throws -> (bytes: Int, series: Int) {
+    static func write(to path: String, header: Header, store: SeriesStore, book: ExportBook?,
+                      models: [UInt32: ModeledSeries] = [:]) throws -> (bytes: Int, series: Int) {
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { close(fd) }
         var out = ByteWriter(capacity: 2 << 20)
@@ -52,10 +54,14 @@ enum SnapshotFile {
             w.i64(header.stepMs)
         }
         var count = 0
+        var state = ByteWriter()
         for id in store.allSeriesIDs() {
             guard let s = store.snapshot(id: id) else { continue }
             let forecast = book?.entry(id).map(SavedForecast.init)
-            frame(.series) { w in encodeSeries(s, forecast: forecast, into: &w) }
+            // A model whose state cannot be encoded is saved without it (it refits after a restart).
+            state.bytes.removeAll(keepingCapacity: true)
+            let model = models[id].flatMap { m in (try? ModelStateCoder.encode(SavedModel(m), into: &state)).map { state.bytes } }
+            frame(.series) { w in encodeSeries(s, forecast: forecast, model: model, into: &w) }
             count += 1
             try flush(force: false)
         }
@@ -73,7 +79,8 @@ enum SnapshotFile {
         return (total, count)
     }
 
-    private static func encodeSeries(_ s: SeriesStore.SeriesSnapshot, forecast: SavedForecast?, into w: inout ByteWriter) {
+    private static func encodeSeries(_ s: SeriesStore.SeriesSnapshot, forecast: SavedForecast?, model: [UInt8]?,
+                                     into w: inout ByteWriter) {
         w.uvarint(s.labels.count / 2)
         for l in s.labels { w.string(l) }
         w.u8(s.metricType.map { UInt8($0.rawValue) + 1 } ?? 0)
@@ -90,6 +97,12 @@ enum SnapshotFile {
         } else {
             w.u8(0)
         }
+        if let model {
+            w.u8(1)
+            model.withUnsafeBufferPointer { w.bytes($0) }
+        } else {
+            w.u8(0)
+        }
     }
 
     // MARK: Reading
@@ -99,6 +112,10 @@ enum SnapshotFile {
         var series = 0
         /// Saved forecast state by the series' id in the store it was loaded into.
         var forecasts: [UInt32: SavedForecast] = [:]
+        /// Saved model state by the series' id in the store it was loaded into.
+        var models: [UInt32: SavedModel] = [:]
+        /// Model states that could not be decoded (those series refit after the restart).
+        var unreadableModels = 0
         var bytes = 0
     }
 
@@ -125,7 +142,7 @@ enum SnapshotFile {
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[first]))
         guard try r.u8() == Kind.header.rawValue, try r.string() == magic else { throw Corrupt(description: "\(path): not a Prescient snapshot") }
         let v = try r.u8()
-        guard v == version else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads \(version)") }
+        guard v == 1 || v == version else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads \(version)") }
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
         guard header.stepMs > 0 else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
         var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
@@ -152,6 +169,15 @@ enum SnapshotFile {
                 var raw = [WireSample]()
                 for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
                 let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
+                var model: SavedModel?
+                if v >= 2, try r.u8() == 1 {
+                    let bytes = try r.bytes()
+                    do {
+                        model = try ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes))
+                    } catch {
+                        loaded.unreadableModels += 1
+                    }
+                }
                 let restored = labels.withUnsafeBufferPointer { labels in
                     store.withSeries(labels: labels) { s in
                         s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
@@ -162,6 +188,7 @@ enum SnapshotFile {
                 guard let restored else { continue }  // over the series limit
                 loaded.series += 1
                 if let forecast { loaded.forecasts[restored.id] = forecast }
+                if let model { loaded.models[restored.id] = model }
             case .metricTypes:
                 for _ in 0..<(try r.count(minimumBytesEach: 2)) {
                     let family = try r.string()

@@ -1,6 +1,6 @@
 /// Turns successive counter values into a per-second rate, treating a decrease as a reset to 0
 /// (as PromQL's `rate` does), so a restarted process does not produce a huge negative rate.
-struct CounterRate: Sendable {
+struct CounterRate: Sendable, Codable {
     private var previous = Double.nan
 
     /// The rate over `seconds` ending at `value`; NaN when either end is missing.

@@ -1,14 +1,36 @@
+import Models
+
 extension ModelingService {
-    /// Installs forecasts saved by a snapshot, once the store holds the restored series: each
-    /// restored series is modelled at once (as the first tick would), its exported entry takes
-    /// the saved forecasts, and those are held until the model refitted on the restored window
-    /// replaces the warm-up one. So `/metrics` serves the last forecasts from the first scrape.
-    /// - Returns: how many series got their forecasts back.
+    /// The loop's series for a snapshot: a copy-on-write copy taken under the lock, so encoding
+    /// them does not hold modelling up (a series the loop changes meanwhile is copied then).
+    func modeledSeries() -> [UInt32: ModeledSeries] {
+        loop.withLock { $0.series }
+    }
+
+    /// Installs what a snapshot saved, once the store holds the restored series: each restored
+    /// series is modelled at once (as the first tick would). A series whose model state was
+    /// saved under the same configuration carries on from it: same fitted model, calibration and
+    /// refit schedule, fed next the steps the log replayed. Its exported entry takes the saved
+    /// forecasts, so `/metrics` serves them from the first scrape. A series without a usable
+    /// model state keeps its saved forecasts until the model refitted on the restored window
+    /// replaces the warm-up one.
+    /// - Returns: how many series got their forecasts back, and how many their fitted model.
     @discardableResult
-    func restore(_ saved: [UInt32: SavedForecast], nowMs: Int64) -> Int {
-        guard !saved.isEmpty else { return 0 }
+    func restore(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel] = [:], nowMs: Int64) -> (forecasts: Int, models: Int) {
+        guard !saved.isEmpty || !models.isEmpty else { return (0, 0) }
         return loop.withLock { state in
             discover(&state)
+            var restoredModels = 0
+            for (id, model) in models {
+                guard let s = state.series[id], let carried = model.restored(onto: s) else { continue }
+                state.series[id] = carried
+                restoredModels += 1
+                let (name, parameters) = (carried.modeler.modelName, carried.modeler.parameters)
+                book.update(id) { e in
+                    e.setModel(name)
+                    e.parameters = parameters
+                }
+            }
             var restored = 0
             for (id, forecast) in saved {
                 guard let s = state.series[id], let entry = book.entry(id), entry.horizonNames == forecast.horizonNames else { continue }
@@ -16,10 +38,13 @@ extension ModelingService {
                 let longest = Int64(entry.horizonSteps.max() ?? 1) * entry.stepMs
                 guard nowMs - forecast.originMs <= longest else { continue }
                 book.update(id) { forecast.apply(to: &$0) }
-                state.series[id]!.holdRestoredUntilMs = nowMs + 2 * max(s.stepMs, 60_000)
+                // A carried-on model is no warm-up: nothing to hold the saved forecasts against.
+                if models[id] == nil || s.modeler.modelName == "warmup" || s.modeler.modelName == "none" {
+                    state.series[id]!.holdRestoredUntilMs = nowMs + 2 * max(s.stepMs, 60_000)
+                }
                 restored += 1
             }
-            return restored
+            return (restored, restoredModels)
         }
     }
 

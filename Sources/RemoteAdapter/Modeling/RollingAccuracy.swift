@@ -2,7 +2,7 @@
 /// the forecast made h steps ago against what arrived, scaled by the mean absolute one-step
 /// change of the series (the in-sample naive error), so 1 means "as good as repeating the last
 /// value" and below 1 better.
-struct RollingAccuracy: Sendable {
+struct RollingAccuracy: Sendable, Codable {
     let horizons: [Int]
     private let alpha: Double
     /// Past point forecasts per horizon, newest last: pending[i][k] targets k+1 steps from now.
@@ -16,6 +16,12 @@ struct RollingAccuracy: Sendable {
         alpha = 2 / (Double(span) + 1)
         pending = horizons.map { [Double](repeating: .nan, count: $0) }
         meanAbsError = horizons.map { _ in .nan }
+    }
+
+    /// Whether a decoded state keeps its invariants (one pending forecast per step ahead).
+    var isConsistent: Bool {
+        pending.count == horizons.count && meanAbsError.count == horizons.count
+            && zip(horizons, pending).allSatisfy { $0 >= 1 && $1.count == $0 }
     }
 
     /// Scores the forecasts that targeted this observation, then records the new ones.

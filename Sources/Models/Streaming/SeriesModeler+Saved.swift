@@ -1,0 +1,53 @@
+extension SeriesModeler {
+    /// Everything a modeler has learnt, apart from its configuration: the window, the fitted
+    /// model (family, parameters and state), the calibrator's errors and pending forecasts, the
+    /// anomaly scorer and the refit schedule. A service saves it in snapshots; a modeler made
+    /// from it (`init(configuration:restoring:)`) continues exactly as the saved one would have.
+    public struct SavedState: Codable, Sendable {
+        var window: ObservationWindow
+        var model: AnyFittedForecaster?
+        var calibrator: ConformalCalibrator
+        var scorer: AnomalyScorer
+        var oneStep: HorizonInterval?
+        var anomalyErrors: RollingSortedSample
+        var observed: Int
+        var fittedAt: Int
+        var usingWarmup: Bool
+        var shiftPending: Bool
+    }
+
+    public var savedState: SavedState {
+        SavedState(window: window, model: model, calibrator: calibrator, scorer: scorer, oneStep: oneStep,
+                   anomalyErrors: anomalyErrors, observed: observed, fittedAt: fittedAt,
+                   usingWarmup: usingWarmup, shiftPending: shiftPending)
+    }
+
+    /// A modeler that continues from `saved`, or nil when `saved` was made under a different
+    /// configuration (other horizons, window, calibration or anomaly settings): the caller then
+    /// starts afresh rather than mixing incompatible state.
+    public init?(configuration: Configuration, restoring saved: SavedState) {
+        self.init(configuration: configuration)
+        let fresh = savedState
+        guard saved.window.isConsistent, saved.calibrator.isConsistent,
+              saved.window.capacity == fresh.window.capacity,
+              saved.calibrator.horizons == fresh.calibrator.horizons,
+              saved.calibrator.mode == fresh.calibrator.mode,
+              saved.calibrator.minimumErrors == fresh.calibrator.minimumErrors,
+              saved.calibrator.capacity == fresh.calibrator.capacity,
+              saved.anomalyErrors.capacity == fresh.anomalyErrors.capacity,
+              saved.scorer.direction == fresh.scorer.direction,
+              saved.scorer.persistence == fresh.scorer.persistence,
+              saved.observed >= 0, saved.fittedAt >= 0, saved.fittedAt <= saved.observed,
+              saved.oneStep == nil || saved.model != nil else { return nil }
+        window = saved.window
+        model = saved.model
+        calibrator = saved.calibrator
+        scorer = saved.scorer
+        oneStep = saved.oneStep
+        anomalyErrors = saved.anomalyErrors
+        observed = saved.observed
+        fittedAt = saved.fittedAt
+        usingWarmup = saved.usingWarmup
+        shiftPending = saved.shiftPending
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Models
+import Testing
+@testable import RemoteAdapter
+
+/// Fitted models in snapshots (`SavedModel`, `ModelStateCoder`): a service restored from a
+/// snapshot carries on with the same models, bit for bit, without refitting.
+@Suite struct ModelSnapshotTests {
+    static let step: Int64 = 900_000
+
+    static func configuration() -> PrescientConfig {
+        var config = PrescientConfig()
+        config.storage.stepMs = step
+        config.storage.gridLength = 1_000
+        config.modeling.stepDelayMs = 0
+        config.modeling.rules[0].horizonsMs = [5 * step, 15 * step]
+        config.modeling.refitIntervalMs = 200 * step
+        return config
+    }
+
+    static func makeService() -> (SeriesStore, ModelingService) {
+        let config = configuration()
+        let store = SeriesStore(settings: config.storage)
+        return (store, ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 }))
+    }
+
+    static func tick(_ service: ModelingService, at nowMs: Int64) {
+        service.tick(nowMs: nowMs) { id, job in service.complete(id: id, result: job.run(), seconds: 0) }
+    }
+
+    /// A gauge with a daily cycle and noise, and a counter whose rate has the same shape.
+    static func feed(_ store: SeriesStore, steps: Range<Int>) throws {
+        for k in steps {
+            let noise = sin(Double(k) * 12.9898).truncatingRemainder(dividingBy: 1) * 2
+            let load = 100 + 10 * sin(2 * Double.pi * Double(k) / 96) + noise
+            let total = Double(k * (k + 1) / 2) * 3 + Double(k) * 900 * 5
+            try ingest(store, [series("load", ["host": "a"], [(Int64(k) * step, load)]),
+                               series("jobs_total", ["host": "a"], [(Int64(k) * step, total)])])
+        }
+    }
+
+    /// Every modelled series' saved state, encoded, by its label set.
+    static func encodedStates(_ service: ModelingService, _ store: SeriesStore) throws -> [String: [UInt8]] {
+        var out = [String: [UInt8]]()
+        for (id, s) in service.modeledSeries() {
+            var w = ByteWriter()
+            try ModelStateCoder.encode(SavedModel(s), into: &w)
+            out[SeriesStore.describe(store.snapshot(id: id)!.labels)] = w.bytes
+        }
+        return out
+    }
+
+    static func exported(_ service: ModelingService) -> [String: [UInt64]] {
+        var out = [String: [UInt64]]()
+        for e in service.book.entries() {
+            out[e.exportName] = (e.point + e.lower + e.upper + [e.score]).map(\.bitPattern)
+        }
+        return out
+    }
+
+    @Test func aRestoredServiceCarriesOnWithTheSameModels() throws {
+        let (store, service) = Self.makeService()
+        for chunk in stride(from: 0, to: 500, by: 50) {
+            try Self.feed(store, steps: chunk..<chunk + 50)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+        }
+        let models = service.modeledSeries()
+        #expect(models.count == 2)
+        #expect(models.values.allSatisfy { !["warmup", "none"].contains($0.modeler.modelName) })
+
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/snapshot"
+        _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
+                                   store: store, book: service.book, models: models)
+
+        let (restoredStore, restored) = Self.makeService()
+        let loaded = try SnapshotFile.load(path: path, into: restoredStore)
+        #expect(loaded.models.count == 2 && loaded.unreadableModels == 0)
+        let counts = restored.restore(loaded.forecasts, models: loaded.models, nowMs: 499 * Self.step)
+        #expect(counts.forecasts == 2 && counts.models == 2)
+        #expect(try Self.encodedStates(restored, restoredStore) == Self.encodedStates(service, store))
+        #expect(Self.exported(restored) == Self.exported(service))
+
+        // Both go on through a scheduled refit (at 600): the same forecasts, scores and models.
+        for k in 500..<640 {
+            try Self.feed(store, steps: k..<k + 1)
+            try Self.feed(restoredStore, steps: k..<k + 1)
+            for s in [service, restored] {
+                Self.tick(s, at: Int64(k) * Self.step)
+                Self.tick(s, at: Int64(k) * Self.step)
+            }
+            #expect(Self.exported(restored) == Self.exported(service), "step \(k)")
+            #expect(restored.book.entries().map(\.model).sorted() == service.book.entries().map(\.model).sorted())
+            if Self.exported(restored) != Self.exported(service) { break }
+        }
+    }
+
+    @Test func aStateCutShortIsAnErrorNotATrap() throws {
+        let (store, service) = Self.makeService()
+        try Self.feed(store, steps: 0..<300)
+        Self.tick(service, at: 299 * Self.step)
+        Self.tick(service, at: 299 * Self.step)
+        let saved = try #require(service.modeledSeries().values.first.map(SavedModel.init))
+        var w = ByteWriter()
+        try ModelStateCoder.encode(saved, into: &w)
+        // Decoding what was encoded gives the same bytes again.
+        let again = try w.bytes.withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) }
+        var w2 = ByteWriter()
+        try ModelStateCoder.encode(again, into: &w2)
+        #expect(w2.bytes == w.bytes)
+        // Every proper prefix fails to decode (checked at a spread of lengths).
+        let bytes = w.bytes
+        for n in Set(stride(from: 0, to: bytes.count, by: max(1, bytes.count / 400)).map { $0 } + [bytes.count - 1]) {
+            #expect(throws: (any Error).self, "prefix of \(n) bytes") {
+                try Array(bytes.prefix(n)).withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) }
+            }
+        }
+        // Trailing garbage is refused too.
+        #expect(throws: (any Error).self) {
+            try (bytes + [0]).withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) }
+        }
+    }
+}

@@ -92,6 +92,9 @@ struct ARMALikelihood: Sendable {
         var a1 = [Double](repeating: 0, count: r)
         var sww = 0.0, sw1 = 0.0, s11 = 0.0, sumLogF = 0.0
         var steady = false
+        // Once steady, F no longer changes: the sums are kept unscaled and divided (and log F
+        // added) once at the end, which takes a division and a log out of every step.
+        var steadySteps = 0, steadyF = 1.0, steadySww = 0.0, steadySw1 = 0.0, steadyS11 = 0.0
         var K = [Double](repeating: 0, count: r)
         var column = [Double](repeating: 0, count: r)
         var M = [Double](repeating: 0, count: r * r)
@@ -101,11 +104,18 @@ struct ARMALikelihood: Sendable {
                 return Evaluation(logLikelihood: -.infinity, sigma2: .nan, constant: 0, used: n)
             }
             let vw = w[t] - aw[0], v1 = 1 - a1[0]
-            sww += vw * vw / F
-            sw1 += vw * v1 / F
-            s11 += v1 * v1 / F
-            sumLogF += log(F)
-            if !steady { for i in 0..<r { K[i] = P[i * r] / F } }
+            if steady {
+                steadySww += vw * vw
+                steadySw1 += vw * v1
+                steadyS11 += v1 * v1
+                steadySteps += 1
+            } else {
+                sww += vw * vw / F
+                sw1 += vw * v1 / F
+                s11 += v1 * v1 / F
+                sumLogF += log(F)
+                for i in 0..<r { K[i] = P[i * r] / F }
+            }
             // Filter then predict: a <- T (a + K v).
             for i in 0..<r { aw[i] += K[i] * vw; a1[i] += K[i] * v1 }
             let aw0 = aw[0], a10 = a1[0]
@@ -135,7 +145,16 @@ struct ARMALikelihood: Sendable {
                     }
                 }
             }
-            if abs(P[0] - 1) < 1e-9 { steady = true }
+            if abs(P[0] - 1) < 1e-9 {
+                steady = true
+                steadyF = P[0]
+            }
+        }
+        if steadySteps > 0 {
+            sww += steadySww / steadyF
+            sw1 += steadySw1 / steadyF
+            s11 += steadyS11 / steadyF
+            sumLogF += Double(steadySteps) * log(steadyF)
         }
         let constant = includeConstant && s11 > 0 ? sw1 / s11 : 0
         let ssq = max(sww - 2 * constant * sw1 + constant * constant * s11, 0)

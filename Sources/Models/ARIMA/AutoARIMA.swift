@@ -32,11 +32,6 @@ public struct AutoARIMA: PersistableForecaster {
     public var allowConstant: Bool
     /// Cap on candidate fits.
     public var maxModels: Int
-    /// Search by conditional sum of squares on windows longer than 150 points and refit only the
-    /// chosen order by the exact likelihood (R's `approximation`, whose default is this rule):
-    /// the search then costs a fraction, at the price of ranking orders by an approximate AICc.
-    /// Off by default, as statsforecast's `AutoARIMA`.
-    public var approximation: Bool
 
     /// - Parameters:
     ///   - season: season length m in steps, nil for a non-seasonal search.
@@ -46,10 +41,8 @@ public struct AutoARIMA: PersistableForecaster {
     ///   - maxD: cap on d (R: 2).
     ///   - allowConstant: consider a mean or drift.
     ///   - maxModels: cap on the number of fits (R: 94).
-    ///   - approximation: search by CSS on windows longer than 150 points.
     public init(season: Int? = nil, maxP: Int = 5, maxQ: Int = 5, maxSeasonalOrder: Int? = nil, maxOrder: Int = 5,
-                maxD: Int = 2, allowConstant: Bool = true, maxModels: Int = 94, approximation: Bool = false) {
-        self.approximation = approximation
+                maxD: Int = 2, allowConstant: Bool = true, maxModels: Int = 94) {
         self.season = season
         self.maxP = maxP
         self.maxQ = maxQ
@@ -90,7 +83,7 @@ public struct AutoARIMA: PersistableForecaster {
         // P·m), search every candidate by CSS so their AICc values compare (R's `approximation`),
         // and refit only the chosen one by the exact likelihood where that is affordable.
         let widest = max(maxP + maxSeasonal * m, maxQ + maxSeasonal * m + 1)
-        let searchMethod: ARIMA.Method = (seasonal && widest > Self.exactSearchStateLimit) || (approximation && x.count > 150)
+        let searchMethod: ARIMA.Method = seasonal && widest > Self.exactSearchStateLimit
             ? .conditionalSumOfSquares : .exact
         func model(_ c: Candidate, method: ARIMA.Method) -> ARIMA {
             ARIMA(order: ARIMAOrder(p: c.p, d: d, q: c.q),

@@ -29,6 +29,9 @@ struct LagPolynomial: Sendable, Equatable, Codable {
     var degree: Int { lags.last ?? 0 }
 
     static func * (a: LagPolynomial, b: LagPolynomial) -> LagPolynomial {
+        // Non-seasonal models multiply by 1 on every likelihood evaluation: skip the dictionary.
+        if b.lags.isEmpty { return a }
+        if a.lags.isEmpty { return b }
         var terms = [Int: Double]()
         let aTerms = [(0, 1.0)] + Array(zip(a.lags, a.coefficients))
         let bTerms = [(0, 1.0)] + Array(zip(b.lags, b.coefficients))

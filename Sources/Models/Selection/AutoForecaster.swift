@@ -63,7 +63,7 @@ public struct AutoForecaster: Forecaster {
                     choose(from: scored, on: y, by: { $0.mase[k] })?.indices ?? overall.indices
                 }
             }
-            if let fitted = try? model(for: choices, options: options).fitAny(y) {
+            if let fitted = try? fitted(for: choices, options: options, on: y) {
                 return Fitted(model: fitted, scores: scores)
             }
         }
@@ -109,17 +109,37 @@ public struct AutoForecaster: Forecaster {
         return ([best.index], key(best.score))
     }
 
-    /// The forecaster for per-horizon choices (each a candidate index, or several to combine):
-    /// one model when every horizon chose the same, else a `PerHorizonForecaster`.
-    private func model(for choices: [[Int]], options: [any Forecaster]) -> any Forecaster {
-        func build(_ indices: [Int]) -> any Forecaster {
-            indices.count == 1 ? options[indices[0]] : ForecastCombination(members: indices.map { options[$0] })
+    /// The fitted model for per-horizon choices (each a candidate index, or several to combine):
+    /// one model when every horizon chose the same, else a `PerHorizonForecaster`. Each
+    /// candidate is fitted once on the whole window, however many horizons or combinations
+    /// share it (fitting the composite would fit a shared candidate again for each).
+    private func fitted(for choices: [[Int]], options: [any Forecaster], on y: [Double]) throws(ModelError) -> AnyFittedForecaster {
+        var fits = [Int: AnyFittedForecaster]()
+        func fit(_ i: Int) throws(ModelError) -> AnyFittedForecaster {
+            if let done = fits[i] { return done }
+            let f = try options[i].fitAny(y)
+            fits[i] = f
+            return f
+        }
+        func build(_ indices: [Int]) throws(ModelError) -> (model: any Forecaster, fitted: AnyFittedForecaster) {
+            guard indices.count > 1 else { return (options[indices[0]], try fit(indices[0])) }
+            let combination = ForecastCombination(members: indices.map { options[$0] })
+            var members = [AnyFittedForecaster]()
+            for i in indices { members.append(try fit(i)) }
+            return (combination, AnyFittedForecaster(combination, fitted: .init(members: members)))
         }
         var distinct: [[Int]] = []
         for c in choices where !distinct.contains(c) { distinct.append(c) }
-        guard distinct.count > 1 else { return build(distinct[0]) }
-        return PerHorizonForecaster(horizons: backtest.horizons, members: distinct.map(build),
-                                    assignment: choices.map { distinct.firstIndex(of: $0)! })
+        guard distinct.count > 1 else { return try build(distinct[0]).fitted }
+        var members = [any Forecaster](), fitted = [AnyFittedForecaster]()
+        for d in distinct {
+            let built = try build(d)
+            members.append(built.model)
+            fitted.append(built.fitted)
+        }
+        let perHorizon = PerHorizonForecaster(horizons: backtest.horizons, members: members,
+                                              assignment: choices.map { distinct.firstIndex(of: $0)! })
+        return AnyFittedForecaster(perHorizon, fitted: .init(members: fitted))
     }
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {

@@ -71,10 +71,8 @@ public enum ModelCatalog {
             let seasons = context.periods(for: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }
             candidates.append(AutoETS(season: seasons.first ?? 1))
-            // Non-seasonal: a seasonal search at m = 288 costs seconds per refit. On long windows
-            // the order search runs by CSS and only the chosen order by the exact likelihood
-            // (R's approximation): the exact search was a third of an `auto` refit.
-            candidates.append(AutoARIMA(approximation: true))
+            // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
+            candidates.append(AutoARIMA())
             if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }
             return candidates
         }

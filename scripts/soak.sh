@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Soak benchmark (issue 7): measures the maximum ingest rate of a release Prescient pinned to
-# CPU 0 (load generator on CPU 1, as scripts/bench-ingest.sh), then sends at 80% of it for
+# Soak benchmark (issue 7): fills every series' windows first (7 days at 5m, then the last hour
+# at 15s, as scripts/bench-ingest.sh does for its memory figure), so the soak measures a steady
+# state rather than windows growing; then measures the maximum ingest rate of a release
+# Prescient pinned to CPU 0 (load generator on CPU 1), then sends at 80% of it for
 # SOAK_SECONDS (default 1800) with the WAL on (fsync: always), sampling Prescient's RSS every
 # 10 s. STREAMS (default 16) concurrent senders, as a Prometheus with several shards: with the
 # WAL each request waits for an fdatasync, which concurrent requests share (group commit).
@@ -24,9 +26,13 @@ url=http://127.0.0.1:19301
 
 taskset -c 0 "$bin" serve --listen 127.0.0.1:19301 --log-level warning --data-dir "$work/data" & pids+=($!); p=$!
 wait_up "$url/-/ready"
-# Maximum rate: the bench's burst on the same server (this also creates the 20k series).
-taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 20 --offset 0 >/dev/null
-max=$(taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 100 --offset 20 | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
+# Full windows for the 20k series, ending now; every later sample is newer.
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --timeout 600 --fill --points 2100 --step-seconds 300 \
+  --recent-points 240 --recent-step-seconds 15 >/dev/null
+start_ms=$(( ($(date +%s) + 15) * 1000 ))
+# Maximum rate: the bench's burst on the same server.
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 20 --offset 0 --start-ms "$start_ms" >/dev/null
+max=$(taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --requests 100 --offset 20 --start-ms "$start_ms" | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
 rate=$((max * 8 / 10))
 echo "max ingest rate ${max} samples/s; soaking at ${rate} samples/s (80%) for ${soak} s"
 
@@ -35,7 +41,7 @@ echo "max ingest rate ${max} samples/s; soaking at ${rate} samples/s (80%) for $
   done ) > "$work/rss" & pids+=($!)
 start=$(date +%s)
 status=0
-taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --duration "$soak" --rate "$rate" --offset 120 --timeout 30 | tee "$work/load" || status=$?
+taskset -c 1 "$bin" bench-ingest --url "$url/api/v1/write" --streams "$streams" --duration "$soak" --rate "$rate" --offset 120 --start-ms "$start_ms" --timeout 30 | tee "$work/load" || status=$?
 curl -fs "$url/metrics" > "$work/metrics"
 kill "$p"; wait "$p" 2>/dev/null || true
 cp "$work/rss" "${RSS_LOG:-/tmp/prescient-soak-rss.txt}"   # kept: the temporary folder goes

@@ -32,6 +32,9 @@ public final class ModelingService: Service, Sendable {
     }
 
     let loop = Mutex(LoopState())
+    /// Set on graceful shutdown: queued refits are dropped rather than run (after a backfill
+    /// thousands may be waiting, and shutdown must not wait for them); running ones finish.
+    private let stopping = Atomic<Bool>(false)
     /// Refit results waiting to be installed by the next tick.
     private let finished = Mutex([(id: UInt32, result: RefitResult, seconds: Double)]())
 
@@ -59,6 +62,7 @@ public final class ModelingService: Service, Sendable {
             for _ in 0..<settings.refitWorkers {
                 group.addTask {
                     for await (id, job) in jobs {
+                        if self.stopping.load(ordering: .relaxed) { break }
                         let start = ContinuousClock.now
                         let result = job.run()
                         let d = ContinuousClock.now - start
@@ -74,6 +78,7 @@ public final class ModelingService: Service, Sendable {
                         try? await self.clock.sleep(for: self.tickInterval)
                     }
                 }
+                self.stopping.store(true, ordering: .relaxed)
                 queue.finish()
             }
             try await group.waitForAll()

@@ -19,7 +19,8 @@ mode="${1:-all}"
 if [ "$mode" = build ] || [ "$mode" = all ]; then
   # Release build: optimised as the server runs, instrumented for coverage (fuzzer) and checked
   # by ASan. SwiftPM's --sanitize applies to C targets too (protoc-c output, Yams' libyaml).
-  swift build -c release --package-path Fuzz --scratch-path "$scratch" --sanitize fuzzer --sanitize address
+  swift build -c release --package-path Fuzz --scratch-path "$scratch" --sanitize fuzzer --sanitize address \
+    -Xswiftc -sanitize=fuzzer,address
 fi
 [ "$mode" = build ] && exit 0
 

@@ -112,7 +112,7 @@ import Testing
         #expect(w2.bytes == w.bytes)
         // Every proper prefix fails to decode (checked at a spread of lengths).
         let bytes = w.bytes
-        for n in Set(stride(from: 0, to: bytes.count, by: max(1, bytes.count / 400)).map { $0 } + [bytes.count - 1]) {
+        for n in Set(Array(stride(from: 0, to: bytes.count, by: max(1, bytes.count / 400))) + [bytes.count - 1]) {
             #expect(throws: (any Error).self, "prefix of \(n) bytes") {
                 try Array(bytes.prefix(n)).withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) }
             }

@@ -117,4 +117,18 @@ struct OverconfidentNaive: Forecaster {
         }
         #expect(sample.orderStatistic(0) == nil && sample.orderStatistic(51) == nil)
     }
+
+    /// A trend makes every new value the largest (or smallest) and every evicted one the
+    /// smallest (or largest): the slide spans the whole sample, in both directions.
+    @Test(arguments: [1.0, -1.0])
+    func rollingSampleFollowsATrend(slope: Double) {
+        var sample = RollingSortedSample(capacity: 40)
+        var all: [Double] = []
+        for t in 0..<200 {
+            let x = slope * Double(t) + (t % 7 == 0 ? 100 * slope : 0)
+            sample.append(x)
+            all.append(x)
+            #expect(sample.sorted == Array(all.suffix(40)).sorted())
+        }
+    }
 }

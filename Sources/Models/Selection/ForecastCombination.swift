@@ -34,13 +34,17 @@ public struct ForecastCombination: PersistableForecaster {
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
         let forecasts = model.members.map { $0.predict(horizon: horizon, level: level) }
-        let point = (0..<horizon).map { h in Self.median(forecasts.map { $0.point[h] }) }
+        // One scratch array for every step's members (this runs on every observation of
+        // every series, so three small arrays per step would be most of its cost).
+        var scratch = [Double]()
+        scratch.reserveCapacity(forecasts.count)
+        let point = (0..<horizon).map { h in Self.median(of: forecasts, using: &scratch) { $0.point[h] } }
         guard level != nil, forecasts.allSatisfy({ $0.lower.count == horizon && $0.upper.count == horizon }) else {
             return Forecast(point: point)
         }
         // A symmetric interval as wide as the median member's: order statistics of
         // non-shrinking widths do not shrink either, and it always contains the point.
-        let width = (0..<horizon).map { h in Self.median(forecasts.map { $0.upper[h] - $0.lower[h] }) }
+        let width = (0..<horizon).map { h in Self.median(of: forecasts, using: &scratch) { $0.upper[h] - $0.lower[h] } }
         return Forecast(point: point, lower: zip(point, width).map { $0 - $1 / 2 },
                         upper: zip(point, width).map { $0 + $1 / 2 }, level: level)
     }
@@ -61,10 +65,21 @@ public struct ForecastCombination: PersistableForecaster {
     /// The median of `values` ignoring non-finite ones (NaN when none is finite); for an even
     /// count, the mean of the middle two.
     static func median(_ values: [Double]) -> Double {
-        let v = values.filter(\.isFinite).sorted()
-        guard !v.isEmpty else { return .nan }
-        let mid = v.count / 2
-        return v.count % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+        var scratch = [Double]()
+        return median(of: values, using: &scratch) { $0 }
+    }
+
+    /// `median(_:)` of `value` over `items`, sorting in `scratch` (its contents are replaced).
+    static func median<T>(of items: [T], using scratch: inout [Double], _ value: (T) -> Double) -> Double {
+        scratch.removeAll(keepingCapacity: true)
+        for item in items {
+            let v = value(item)
+            if v.isFinite { scratch.append(v) }
+        }
+        guard !scratch.isEmpty else { return .nan }
+        scratch.sort()
+        let mid = scratch.count / 2
+        return scratch.count % 2 == 1 ? scratch[mid] : (scratch[mid - 1] + scratch[mid]) / 2
     }
 }
 

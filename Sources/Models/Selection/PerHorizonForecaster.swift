@@ -48,6 +48,9 @@ public struct PerHorizonForecaster: PersistableForecaster {
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
         let forecasts = model.members.map { $0.predict(horizon: horizon, level: level) }
         var point = [Double](), lower = [Double](), upper = [Double]()
+        point.reserveCapacity(horizon)
+        lower.reserveCapacity(horizon)
+        upper.reserveCapacity(horizon)
         var width = 0.0
         for s in stride(from: 1, through: horizon, by: 1) {
             let f = forecasts[member(forStep: s)]

@@ -1,7 +1,8 @@
 /// The last `capacity` values of a stream, kept both in arrival order (to know which one to drop)
-/// and sorted (so any empirical quantile is one index away). Insert and evict are a binary search
-/// plus one `memmove` of at most `capacity` doubles: for the few hundred errors a calibrator keeps
-/// that is cheaper than any tree, and the quantile read is O(1).
+/// and sorted (so any empirical quantile is one index away). Once full, an append overwrites the
+/// evicted value's slot and slides the values between it and the new value's place by one: a
+/// binary search plus one `memmove` of the values in between. For the few thousand errors a
+/// calibrator keeps that is cheaper than any tree, and the quantile read is O(1).
 public struct RollingSortedSample: Sendable, Equatable {
     public let capacity: Int
     private var arrival: [Double] = []
@@ -20,15 +21,28 @@ public struct RollingSortedSample: Sendable, Equatable {
     /// Adds `x` (finite values only; others are ignored), evicting the oldest value when full.
     public mutating func append(_ x: Double) {
         guard x.isFinite else { return }
-        if arrival.count < capacity {
+        guard arrival.count == capacity else {
             arrival.append(x)
-        } else {
-            let evicted = arrival[oldest]
-            arrival[oldest] = x
-            oldest = (oldest + 1) % capacity
-            sorted.remove(at: Self.firstIndex(notBelow: evicted, in: sorted))
+            sorted.insert(x, at: Self.firstIndex(notBelow: x, in: sorted))
+            return
         }
-        sorted.insert(x, at: Self.firstIndex(notBelow: x, in: sorted))
+        let evicted = arrival[oldest]
+        arrival[oldest] = x
+        oldest = (oldest + 1) % capacity
+        let from = Self.firstIndex(notBelow: evicted, in: sorted)
+        let to = Self.firstIndex(notBelow: x, in: sorted)
+        sorted.withUnsafeMutableBufferPointer { a in
+            let base = a.baseAddress!
+            if to > from {
+                // x goes above the evicted value: the values in between move down one.
+                (base + from).update(from: base + from + 1, count: to - 1 - from)
+                base[to - 1] = x
+            } else {
+                // x goes at or below it: the values from x's place up to it move up one.
+                (base + to + 1).update(from: base + to, count: from - to)
+                base[to] = x
+            }
+        }
     }
 
     /// The `k`-th smallest value, 1-based; nil when `k` is outside `1...count`.

@@ -69,6 +69,10 @@ public struct SeriesModeler: Sendable {
         public var modelName: String
         /// Whether a refit was installed during this observation.
         public var refitted: Bool
+        /// The model's own forecast for every step up to the longest configured horizon
+        /// (uncalibrated intervals), as `forecastPath(steps:)` would give it; nil without a model.
+        /// Handed out so a caller that needs the path does not predict twice.
+        public var path: Forecast?
     }
 
     public let configuration: Configuration
@@ -145,7 +149,8 @@ public struct SeriesModeler: Sendable {
         if model == nil || (configuration.refitsInline && refitDue) {
             refitted = install(makeRefitJob().run())
         }
-        return Step(anomalyScore: score, forecasts: forecast(), modelName: modelName, refitted: refitted)
+        let (forecasts, path) = forecast()
+        return Step(anomalyScore: score, forecasts: forecasts, modelName: modelName, refitted: refitted, path: path)
     }
 
     /// The interval the anomaly score measures against: the forecast interval itself, or the
@@ -192,17 +197,19 @@ public struct SeriesModeler: Sendable {
         return true
     }
 
-    /// The forecasts for the configured horizons from the current state, and (internally) the
-    /// one-step interval the next observation will be scored against.
-    private mutating func forecast() -> [HorizonInterval] {
+    /// The forecasts for the configured horizons from the current state with the model's own
+    /// forecast they came from, and (internally) the one-step interval the next observation will
+    /// be scored against.
+    private mutating func forecast() -> (intervals: [HorizonInterval], path: Forecast?) {
         guard let model else {
             oneStep = nil
-            return configuration.horizons.map {
+            return (configuration.horizons.map {
                 HorizonInterval(horizon: $0, point: .nan, lower: .nan, upper: .nan, calibrated: false)
-            }
+            }, nil)
         }
         let maxH = trackedHorizons.max() ?? 1
-        var raw = model.predict(horizon: maxH, level: configuration.level)
+        let predicted = model.predict(horizon: maxH, level: configuration.level)
+        var raw = predicted
         // A model that produced non-finite values would poison the calibrator and the score.
         if raw.point.contains(where: { !$0.isFinite }) {
             let last = window.suffix(window.count).last(where: \.isFinite) ?? 0
@@ -211,7 +218,7 @@ public struct SeriesModeler: Sendable {
         calibrator.record(raw)
         let intervals = calibrator.calibrate(raw, level: configuration.level)
         oneStep = intervals[0]
-        return configuration.horizons.map { h in intervals[trackedHorizons.firstIndex(of: h)!] }
+        return (configuration.horizons.map { h in intervals[trackedHorizons.firstIndex(of: h)!] }, predicted)
     }
 }
 
@@ -223,7 +230,7 @@ extension SeriesModeler {
     /// shown. Nil before the first observation or any model.
     public mutating func reforecast() -> [HorizonInterval]? {
         guard observed > 0, model != nil else { return nil }
-        return forecast()
+        return forecast().intervals
     }
 
     /// The current model's forecast for every step up to `steps` ahead (model-based intervals

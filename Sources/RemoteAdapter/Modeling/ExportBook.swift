@@ -32,10 +32,11 @@ public final class ExportBook: Sendable {
 
     func update(_ id: UInt32, _ body: (inout ExportEntry) -> Void) {
         state.withLock { s in
-            guard s.entries[id] != nil else { return }
-            let model = s.entries[id]!.model
-            body(&s.entries[id]!)
-            if !s.orderIsStale { s.table.update(s.entries[id]!, modelChanged: s.entries[id]!.model != model) }
+            // Through the index, so the entry is changed and read in place, never copied.
+            guard let index = s.entries.index(forKey: id) else { return }
+            let model = s.entries.values[index].model
+            body(&s.entries.values[index])
+            if !s.orderIsStale { s.table.update(s.entries.values[index], modelChanged: s.entries.values[index].model != model) }
         }
     }
 

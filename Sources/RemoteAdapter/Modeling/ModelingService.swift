@@ -196,8 +196,11 @@ public final class ModelingService: Service, Sendable {
 
     /// Feeds the completed steps of one series, publishes the result, handles staleness.
     private func advance(_ id: UInt32, _ state: inout LoopState, nowMs: Int64) {
-        guard var s = state.series[id] else { return }
-        guard let update = store.gridUpdate(id: id, afterStep: s.lastStep) else {
+        // The series is changed where it lives in the dictionary: a `var` copy would share its
+        // buffers with the stored one, so the first write to each (window, calibration errors,
+        // anomaly errors: ~10,000 doubles) would copy it whole, every step of every series.
+        guard let index = state.series.index(forKey: id) else { return }
+        guard let update = store.gridUpdate(id: id, afterStep: state.series.values[index].lastStep) else {
             forget(id, &state)
             return
         }
@@ -213,32 +216,21 @@ public final class ModelingService: Service, Sendable {
         // The newest step is complete once its end plus the delay has passed (or a later step
         // has started, which `newestStep` already reflects for the steps before it).
         let complete = newest * storage.stepMs + settings.stepDelayMs <= nowMs ? newest : newest - 1
-        var observed = 0
-        var last: SeriesModeler.Step?
-        var step = update.firstStep
-        for value in update.values {
-            if step > complete { break }
-            if step % s.stepMultiple == 0 {
-                let y = s.isCounter ? s.rate.rate(value, seconds: Double(s.stepMs) / 1000) : value
-                let result = s.modeler.observe(y)
-                s.accuracy.observe(y, newForecasts: result.forecasts.map(\.point))
-                last = result
-                observed += 1
-            }
-            step += 1
-        }
-        if complete > s.lastStep { s.lastStep = complete }
-        state.series[id] = s
+        let (observed, last) = Self.observe(update, through: complete, into: &state.series.values[index])
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
         if holdsRestoredForecasts(id, &state, nowMs: nowMs) {
             book.update(id) { $0.exported = exported }
             return
         }
         let origin = complete * storage.stepMs
-        let longest = s.modeler.configuration.horizons.max() ?? 1
-        let path = last != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
-        let mase = s.accuracy.mase
-        let modelName = s.modeler.modelName
+        let (pathSteps, stepMs) = (state.series.values[index].pathSteps, state.series.values[index].stepMs)
+        let longest = state.series.values[index].modeler.configuration.horizons.max() ?? 1
+        // The step's own path reaches the longest horizon; only capacity rules that look
+        // further need a second prediction.
+        var path = last?.path
+        if last != nil, pathSteps > longest { path = state.series.values[index].modeler.forecastPath(steps: pathSteps) }
+        let mase = state.series.values[index].accuracy.mase
+        let modelName = last?.modelName ?? state.series.values[index].modeler.modelName
         book.update(id) { e in
             e.exported = exported
             guard let last else { return }
@@ -252,18 +244,41 @@ public final class ModelingService: Service, Sendable {
             if let path { e.path = Array(path.point.prefix(longest)) }
             if e.model != modelName { e.setModel(modelName) }
         }
-        if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
+        if let path, pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: stepMs) }
+    }
+
+    /// Feeds `series` the storage steps of `update` up to `complete` that fall on its model step,
+    /// and moves `lastStep` on; returns how many steps the model saw and the last result.
+    private static func observe(_ update: SeriesStore.GridUpdate, through complete: Int64,
+                                into series: inout ModeledSeries) -> (observed: Int, last: SeriesModeler.Step?) {
+        var observed = 0
+        var last: SeriesModeler.Step?
+        var step = update.firstStep
+        for value in update.values {
+            if step > complete { break }
+            if step % series.stepMultiple == 0 {
+                let y = series.isCounter ? series.rate.rate(value, seconds: Double(series.stepMs) / 1000) : value
+                let result = series.modeler.observe(y)
+                series.accuracy.observe(y, newForecasts: result.forecasts.map(\.point))
+                last = result
+                observed += 1
+            }
+            step += 1
+        }
+        if complete > series.lastStep { series.lastStep = complete }
+        return (observed, last)
     }
 
     /// Publishes a just-installed model at once: its forecasts from the newest observation
     /// (replacing the previous model's, for the same origin), path, name and parameters.
     private func reforecast(_ id: UInt32, _ state: inout LoopState, nowMs: Int64) {
-        guard var s = state.series[id] else { return }
+        guard let index = state.series.index(forKey: id) else { return }
         // A warm-up model only stands in until the next step; it must not replace forecasts
-        // already shown that may be better (e.g. restored from a snapshot).
-        let fresh = s.modeler.modelName == "warmup" ? nil : s.modeler.reforecast()
-        if let fresh { s.accuracy.replaceNewest(fresh.map(\.point)) }
-        state.series[id] = s
+        // already shown that may be better (e.g. restored from a snapshot). Changed in place,
+        // as in `advance`.
+        let fresh = state.series.values[index].modeler.modelName == "warmup" ? nil : state.series.values[index].modeler.reforecast()
+        if let fresh { state.series.values[index].accuracy.replaceNewest(fresh.map(\.point)) }
+        let s = state.series.values[index]
         let longest = s.modeler.configuration.horizons.max() ?? 1
         let path = fresh != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
         let (name, parameters) = (s.modeler.modelName, s.modeler.parameters)

@@ -18,6 +18,11 @@ public struct BenchExporterCommand: AsyncParsableCommand {
     @Option(help: "History points per series before measuring (1-minute steps).") var history = 360
     @Option(help: "Steps measured.") var steps = 5
     @Option(help: """
+        Model window in 1-minute steps (0: as long as the grid, twice the history). With a long \
+        history and a shorter window the calibration and anomaly error samples are full, as in \
+        a service that has run for days, while refits stay on the window.
+        """) var window = 0
+    @Option(help: """
         Fit only this many series in the warm-up and give every other series a copy of the \
         fitted state of the one with the same shape (series i has shape i mod N), so 100k \
         series with `auto` start without 100k refits; 0 fits every series.
@@ -109,6 +114,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         config.modeling.stepDelayMs = 0
         config.modeling.rules[0].model = model
         config.modeling.rules[0].horizonsMs = [300_000, 900_000, 1_800_000, 3_600_000]
+        if window > 0 { config.modeling.rules[0].windowMs = Int64(window) * 60_000 }
         config.modeling.maxSeries = modelSeries
         let store = SeriesStore(settings: config.storage)
         let service = ModelingService(store: store, settings: config.modeling, storage: config.storage)
@@ -151,7 +157,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
             service.tick(nowMs: Int64(history) * 60_000) { _, _ in }
         }
         let perSecond = Double(refits) / max(refitCPU, 1e-9)
-        print("refits: \(refits) fits in \(Self.f(refitCPU, 2)) s CPU = \(Self.f(perSecond, 1)) refits/s on one core (model \(model), \(history)-point windows)\(fitDistinct > 0 ? "; the other \(modelSeries - refits) series got a copy of a fitted state of the same shape" : ""); warm pass \(Self.f(warm.wall, 2)) s")
+        print("refits: \(refits) fits in \(Self.f(refitCPU, 2)) s CPU = \(Self.f(perSecond, 1)) refits/s on one core (model \(model), \(window > 0 ? min(window, history) : history)-point windows)\(fitDistinct > 0 ? "; the other \(modelSeries - refits) series got a copy of a fitted state of the same shape" : ""); warm pass \(Self.f(warm.wall, 2)) s")
         var models = [String: Int]()
         for e in service.book.entries() { models[e.model, default: 0] += 1 }
         print("models in use: \(models.sorted { $0.value > $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")

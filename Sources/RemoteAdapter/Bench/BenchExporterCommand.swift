@@ -172,7 +172,9 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         }
         let wall = passes.map(\.wall).sorted()[passes.count / 2]
         let cpu = passes.map(\.cpu).sorted()[passes.count / 2]
-        let refitShare = Double(modelSeries) / 21_600 / max(perSecond, 1e-9) * 100
-        print("steady state: series=\(modelSeries) model=\(model) pass=\(Self.f(wall)) s wall, \(Self.f(cpu)) s CPU per 1-minute step = \(Self.f(cpu / 60 * 100, 1))% of one core (refits excluded: \(due) came due while measuring; at refit_interval 6h they add \(Self.f(refitShare, 1))% of one core)")
+        let interval = Double(config.modeling.refitIntervalMs) / 1000
+        let refitShare = Double(modelSeries) / interval / max(perSecond, 1e-9) * 100
+        let refitShare6h = Double(modelSeries) / 21_600 / max(perSecond, 1e-9) * 100
+        print("steady state: series=\(modelSeries) model=\(model) pass=\(Self.f(wall)) s wall, \(Self.f(cpu)) s CPU per 1-minute step = \(Self.f(cpu / 60 * 100, 1))% of one core (refits excluded: \(due) came due while measuring; at the default refit_interval of \(Units.formatDuration(config.modeling.refitIntervalMs)) they add \(Self.f(refitShare, 1))% of one core, at 6h \(Self.f(refitShare6h, 1))%)")
     }
 }

@@ -72,8 +72,12 @@ public struct ModelingSettings: Sendable {
     public var rules: [ModelingRule]
     /// Series modelled at most; beyond it new series are stored but not modelled (counted).
     public var maxSeries = 100_000
-    /// Time between full refits of one series.
-    public var refitIntervalMs: Int64 = 6 * 3_600_000
+    /// Time between full refits of one series (sooner while a series is young or after a level
+    /// shift). A day: what the model library's accuracy figures were measured with (`replay`
+    /// refits every 288 five-minute steps); between refits the model is updated online, and
+    /// refits are most of the modelling CPU (at 6 h, 100k series with day-long windows needed
+    /// about half a core for refits alone).
+    public var refitIntervalMs: Int64 = 24 * 3_600_000
     /// Background refit workers.
     public var refitWorkers = 1
     /// A refit taking longer than this is counted (`prescient_refit_budget_exceeded_total`)

@@ -172,9 +172,8 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         }
         let wall = passes.map(\.wall).sorted()[passes.count / 2]
         let cpu = passes.map(\.cpu).sorted()[passes.count / 2]
-        let interval = Double(config.modeling.refitIntervalMs) / 1000
-        let refitShare = Double(modelSeries) / interval / max(perSecond, 1e-9) * 100
-        let refitShare6h = Double(modelSeries) / 21_600 / max(perSecond, 1e-9) * 100
-        print("steady state: series=\(modelSeries) model=\(model) pass=\(Self.f(wall)) s wall, \(Self.f(cpu)) s CPU per 1-minute step = \(Self.f(cpu / 60 * 100, 1))% of one core (refits excluded: \(due) came due while measuring; at the default refit_interval of \(Units.formatDuration(config.modeling.refitIntervalMs)) they add \(Self.f(refitShare, 1))% of one core, at 6h \(Self.f(refitShare6h, 1))%)")
+        // Percent of one core the refits take when every series refits once per `seconds`.
+        func refitShare(every seconds: Double) -> Double { Double(modelSeries) / seconds / max(perSecond, 1e-9) * 100 }
+        print("steady state: series=\(modelSeries) model=\(model) pass=\(Self.f(wall)) s wall, \(Self.f(cpu)) s CPU per 1-minute step = \(Self.f(cpu / 60 * 100, 1))% of one core (refits excluded: \(due) came due while measuring; at the default refit_interval of \(Units.formatDuration(config.modeling.refitIntervalMs)) they add \(Self.f(refitShare(every: Double(config.modeling.refitIntervalMs) / 1000), 1))% of one core, at 6h \(Self.f(refitShare(every: 21_600), 1))%)")
     }
 }

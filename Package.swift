@@ -40,12 +40,14 @@ let package = Package(
             name: "CPrompb",
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
+        // A prefetch hint for the ingest path (a compiler builtin, so no library).
+        .target(name: "CPrefetch"),
         // Forecasters and detectors: pure Swift, no I/O, no server code.
         .target(name: "Models", swiftSettings: swiftSettings),
         .target(
             name: "RemoteAdapter",
             dependencies: [
-                "CSnappy", "CPrompb", "CZlib", "Models",
+                "CSnappy", "CPrompb", "CZlib", "CPrefetch", "Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

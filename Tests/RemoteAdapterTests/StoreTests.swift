@@ -157,4 +157,46 @@ import Testing
         #expect(store.seriesIDs(name: "i", valueMatching: { $0.hasPrefix("1") }).count == 11)
         #expect(store.allSeriesIDs().count == 50)
     }
+
+    /// A request is stored shard by shard; within a series the request's order still decides
+    /// what is in order, even when the series appears more than once.
+    @Test func aSeriesRepeatedInOneRequestKeepsTheRequestOrder() throws {
+        let store = SeriesStore()
+        let others = (0..<40).map { series("other", ["i": String($0)], [(1000, 0)]) }
+        let report = try ingest(store, [series("m", [:], [(1000, 1)])] + others
+            + [series("m", [:], [(2000, 2)]), series("m", [:], [(1500, 3)])])
+        #expect(report.samplesAccepted == 42)
+        #expect(report.rejected[.outOfOrder] == 1)
+        let id = try #require(store.seriesIDs(name: "__name__", value: "m").first)
+        #expect(store.snapshot(id: id)?.rawTimestamps == [1000, 2000])
+        #expect(store.snapshot(id: id)?.rawValues == [1, 2])
+    }
+
+    /// Thousands of series per request across every shard, again after some were removed and
+    /// their slots reused: each sample lands in its own series (the prefetching path of commit).
+    @Test func largeRequestsLandEverySampleInItsSeries() throws {
+        let store = SeriesStore()
+        let n = 5_000
+        func request(_ t: Int64, _ range: Range<Int>) -> [EncodableSeries] {
+            range.map { series("m", ["i": String($0)], [(t, Double($0) + Double(t))]) }
+        }
+        #expect(try ingest(store, request(1000, 0..<n)).samplesAccepted == n)
+        for i in stride(from: 0, to: n, by: 7) {
+            store.remove(id: try #require(store.seriesIDs(name: "i", value: String(i)).first))
+        }
+        let removed = (n + 6) / 7
+        #expect(store.count == n - removed)
+        let second = try ingest(store, request(2000, 0..<n))
+        #expect(second.samplesAccepted == n)
+        #expect(second.seriesCreated == removed)
+        #expect(store.count == n)
+        for i in [0, 1, 7, 2_500, n - 1] {
+            let id = try #require(store.seriesIDs(name: "i", value: String(i)).first)
+            let s = try #require(store.snapshot(id: id))
+            #expect(s.labels == ["__name__", "m", "i", String(i)])
+            let expected: [Int64] = i % 7 == 0 ? [2000] : [1000, 2000]
+            #expect(s.rawTimestamps == expected)
+            #expect(s.rawValues == expected.map { Double(i) + Double($0) })
+        }
+    }
 }

@@ -7,14 +7,19 @@ func series(_ name: String, _ labels: [String: String] = [:], _ samples: [(Int64
     return EncodableSeries(labels: sorted, samples: samples.map { WireSample(timestamp: $0.0, value: $0.1) })
 }
 
-/// Runs series through the real encoder, protobuf-c decoder and store, as a request would.
+/// Runs series through the real encoder, decoder and store, as a request would: every series
+/// staged, then the request committed shard by shard.
 @discardableResult
 func ingest(_ store: SeriesStore, _ batch: [EncodableSeries], version: RemoteWriteVersion = .v1) throws -> IngestReport {
     let body = version == .v1 ? RemoteWriteEncoder.v1(batch) : RemoteWriteEncoder.v2(batch)
     var report = IngestReport()
+    var staged = IngestBatch()
     try body.withUnsafeBytes { raw in
-        Result { () throws(WireError) in try RemoteWriteDecoder().decode(raw, version: version, series: { store.ingest(&$0, report: &report) }) }
+        Result { () throws(WireError) in
+            try RemoteWriteDecoder().decode(raw, version: version, series: { store.stage(&$0, into: &staged, report: &report) })
+        }
     }.get()
+    store.commit(&staged, report: &report)
     return report
 }
 

@@ -86,9 +86,12 @@ public struct BenchIngestCommand: AsyncParsableCommand {
             for body in bodies.joined() {
                 let decoded = try Snappy.decompress([UInt8](body), limit: 1 << 30)
                 var report = IngestReport()
+                var batch = store.batches.take()
+                defer { store.batches.give(batch) }
                 try decoded.withUnsafeBytes { raw in
-                    try decoder.decode(raw, version: .v1, series: { store.ingest(&$0, report: &report) })
+                    try decoder.decode(raw, version: .v1, series: { store.stage(&$0, into: &batch, report: &report) })
                 }
+                store.commit(&batch, report: &report)
             }
             let d = ContinuousClock.now - start
             let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18

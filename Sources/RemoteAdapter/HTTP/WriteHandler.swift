@@ -37,11 +37,15 @@ struct WriteHandler: Sendable {
                 try decoded.withUnsafeBytes { raw in
                     Result { () throws(WireError) in
                         // Store limits: with `limit_action: reject` a 429 before anything is stored.
+                        // Series are checked and staged as they are decoded, then stored shard by shard.
+                        var batch = state.store.batches.take()
+                        defer { state.store.batches.give(batch) }
                         let admission = try state.writeDecoder.decode(
                             raw, version: version,
                             check: { count, walk throws(WireError) in try state.store.admit(seriesCount: count, walk: walk) },
-                            series: { admission, view in state.store.ingest(&view, report: &report, journal: journal, admission: admission) },
+                            series: { _, view in state.store.stage(&view, into: &batch, report: &report) },
                             metadata: { name, type in state.store.recordMetricType(type, for: name) })
+                        state.store.commit(&batch, report: &report, journal: journal, admission: admission)
                         state.store.finish(admission)
                     }
                 }.get()

@@ -1,29 +1,28 @@
 /// The recent raw samples of one series, exactly as received (stale markers included, so remote
 /// read gives back what was written), kept for a retention measured from the newest sample.
 struct RawWindow: Sendable {
-    private(set) var timestamps: [Int64] = []
-    private(set) var values: [Double] = []
+    /// Timestamp and value side by side: an append touches one buffer (one uniqueness check,
+    /// one cache line at the tail) rather than two, which ingest measured.
+    private var held: [WireSample] = []
     /// Index of the oldest retained sample; the prefix before it is dead and compacted lazily,
     /// which keeps appends amortised O(1) without a fixed-capacity ring.
     private var start = 0
 
-    var count: Int { timestamps.count - start }
+    var count: Int { held.count - start }
     var isEmpty: Bool { count == 0 }
-    var newestTimestamp: Int64? { timestamps.last }
-    var newestValue: Double? { values.last }
-    var capacityBytes: Int { (timestamps.capacity + values.capacity) * 8 }
+    var newestTimestamp: Int64? { held.last?.timestamp }
+    var newestValue: Double? { held.last?.value }
+    var capacityBytes: Int { held.capacity * MemoryLayout<WireSample>.stride }
 
     mutating func append(timestamp: Int64, value: Double, retentionMs: Int64) {
-        timestamps.append(timestamp)
-        values.append(value)
+        held.append(WireSample(timestamp: timestamp, value: value))
         // Saturating: a sender may write any int64 timestamp, and one within the retention of
         // Int64.min would overflow (a trap, found by the FuzzRemoteWriteV1 harness).
         let (difference, overflow) = timestamp.subtractingReportingOverflow(retentionMs)
         let oldestKept = overflow ? Int64.min : difference
-        while start < timestamps.count - 1, timestamps[start] < oldestKept { start += 1 }
-        if start >= 256, start * 2 >= timestamps.count {
-            timestamps.removeFirst(start)
-            values.removeFirst(start)
+        while start < held.count - 1, held[start].timestamp < oldestKept { start += 1 }
+        if start >= 256, start * 2 >= held.count {
+            held.removeFirst(start)
             start = 0
         }
     }
@@ -32,25 +31,35 @@ struct RawWindow: Sendable {
     /// may have been logged in the other order than they were stored). Returns false when a
     /// sample with that timestamp is already held.
     mutating func insert(timestamp: Int64, value: Double) -> Bool {
-        let at = timestamps[start...].partitioningIndex { $0 >= timestamp }
-        if at < timestamps.count, timestamps[at] == timestamp { return false }
-        timestamps.insert(timestamp, at: at)
-        values.insert(value, at: at)
+        let at = firstIndex(atOrAfter: timestamp)
+        if at < held.count, held[at].timestamp == timestamp { return false }
+        held.insert(WireSample(timestamp: timestamp, value: value), at: at)
         return true
+    }
+
+    /// The array's header and the place of the next append (see PrefetchHints).
+    func appendAddresses() -> (header: UnsafeRawPointer?, tail: UnsafeRawPointer?) {
+        held.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return (nil, nil) }
+            return (UnsafeRawPointer(base) - PrefetchHints.arrayHeaderBytes, UnsafeRawPointer(base + buffer.count))
+        }
     }
 
     /// Whether this exact sample (timestamp and value bits) is held.
     func holds(timestamp: Int64, valueBits: UInt64) -> Bool {
-        let at = timestamps[start...].partitioningIndex { $0 >= timestamp }
-        return at < timestamps.count && timestamps[at] == timestamp && values[at].bitPattern == valueBits
+        let at = firstIndex(atOrAfter: timestamp)
+        return at < held.count && held[at].timestamp == timestamp && held[at].value.bitPattern == valueBits
     }
 
     /// Samples with `from <= t <= to`, oldest first.
-    func samples(from: Int64, to: Int64) -> (timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
-        let live = timestamps[start...]
-        let lo = live.partitioningIndex { $0 >= from }
-        let hi = live[lo...].partitioningIndex { $0 > to }
-        return (timestamps[lo..<hi], values[lo..<hi])
+    func samples(from: Int64, to: Int64) -> ArraySlice<WireSample> {
+        let lo = firstIndex(atOrAfter: from)
+        let hi = held[lo...].partitioningIndex { $0.timestamp > to }
+        return held[lo..<hi]
+    }
+
+    private func firstIndex(atOrAfter timestamp: Int64) -> Int {
+        held[start...].partitioningIndex { $0.timestamp >= timestamp }
     }
 }
 

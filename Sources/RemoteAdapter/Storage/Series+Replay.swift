@@ -20,7 +20,7 @@ extension Series {
         // real one in the same step may set it.
         let stepEnd = StepGrid.stepIndex(of: sample.timestamp, stepMs: grid.stepMs) * grid.stepMs
         let later = raw.samples(from: sample.timestamp + 1, to: stepEnd)
-        if !later.values.contains(where: { !$0.isStaleMarker }) {
+        if !later.contains(where: { !$0.value.isStaleMarker }) {
             grid.record(timestamp: sample.timestamp, value: sample.value)
         }
         return .stored

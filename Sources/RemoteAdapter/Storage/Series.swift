@@ -13,13 +13,23 @@ struct Series: Sendable {
     /// Set by a stale marker, cleared by the next real sample.
     var isStale = false
     var metricType: MetricType?
-
     init(id: UInt32, hash: Int, labels: [String], key: [UInt8], grid: StepGrid) {
         self.id = id
         self.hash = hash
         self.labels = labels
         self.key = key
         self.grid = grid
+    }
+
+    /// Where the next store will touch memory (taken after a store, when it is all cached).
+    /// Mutating only so that it runs on the series in place: a read through the store's array
+    /// of optionals copied the whole series, retains included.
+    mutating func prefetchHints() -> PrefetchHints {
+        var hints = PrefetchHints()
+        hints.key = key.withUnsafeBytes { $0.baseAddress }
+        (hints.rawHeader, hints.rawTail) = raw.appendAddresses()
+        (hints.gridHeader, hints.gridNext) = grid.recordAddresses()
+        return hints
     }
 
     enum AppendResult { case appended, duplicate, outOfOrder, conflictingDuplicate }

@@ -19,6 +19,46 @@ enum SeriesKey {
         }
     }
 
+    /// Appends the key of `labels` (canonical already) to `bytes`.
+    static func append(_ labels: UnsafeBufferPointer<RawLabel>, to bytes: inout [UInt8]) {
+        var bound = 0
+        for label in labels { bound += label.name.count + label.value.count + 20 }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: bound))
+        let written = bytes.withUnsafeMutableBytes { buffer in
+            var at = start
+            for label in labels {
+                write(label.name, to: buffer, at: &at)
+                write(label.value, to: buffer, at: &at)
+            }
+            return at
+        }
+        bytes.removeLast(bytes.count - written)
+    }
+
+    /// The labels a key was built from, borrowed from `key` (valid while it is).
+    static func labels(of key: UnsafeRawBufferPointer) -> [RawLabel] {
+        var labels = [RawLabel]()
+        var at = 0
+        func field() -> UnsafeBufferPointer<UInt8> {
+            var length = 0, shift = 0
+            while true {
+                let byte = key[at]
+                at += 1
+                length |= Int(byte & 0x7f) << shift
+                if byte < 0x80 { break }
+                shift += 7
+            }
+            defer { at += length }
+            return UnsafeBufferPointer(start: key.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, count: length)
+        }
+        while at < key.count {
+            let name = field()
+            labels.append(RawLabel(name: name, value: field()))
+        }
+        return labels
+    }
+
     private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
         var length = UInt64(bytes.count)
         while length >= 0x80 {

@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import Synchronization
 
@@ -31,10 +32,10 @@ public final class SeriesStore: Sendable {
 
     final class Shard: Sendable {
         struct State: Sendable {
-            /// Slot of the series with each label hash; a second series with the same hash (a
-            /// collision, which needs ~2^32 series to be likely) goes to `sharedHash`.
-            var byHash: [Int: Int] = [:]
-            var sharedHash: [Int: [Int]] = [:]
+            /// Slots of the series by label hash.
+            var table = SlotTable()
+            /// Per slot, where the next store into its series will touch memory (PrefetchHints).
+            var hints: [PrefetchHints] = []
             var series: [Series?] = []
             var freeSlots: [Int] = []
         }
@@ -46,6 +47,8 @@ public final class SeriesStore: Sendable {
     let seriesCount = Atomic<Int>(0)
     let memoryMeter = WindowMemoryMeter()
     let metricTypes = Mutex([String: MetricType]())
+    /// Batches for `stage` and `commit`, reused across requests.
+    public let batches = IngestBatchPool()
 
     public init(settings: StoreSettings = StoreSettings()) {
         self.settings = settings
@@ -62,6 +65,15 @@ public final class SeriesStore: Sendable {
     /// - Parameter admission: the places `admit` reserved for this request (`limit_action: reject`).
     public func ingest(_ view: inout WriteSeriesView, report: inout IngestReport, journal: WALRecordBuilder? = nil,
                        admission: SeriesAdmission? = nil) {
+        var batch = IngestBatch()
+        stage(&view, into: &batch, report: &report)
+        commit(&batch, report: &report, journal: journal, admission: admission)
+    }
+
+    /// Checks one decoded series and adds it to `batch` (copying its key and samples, so the
+    /// view's buffers may be reused at once); what cannot be stored is rejected in `report`.
+    /// Nothing is stored until `commit`.
+    public func stage(_ view: inout WriteSeriesView, into batch: inout IngestBatch, report: inout IngestReport) {
         report.histogramsIgnored += view.histogramCount
         report.exemplarsIgnored += view.exemplarCount
         let n = view.samples.count
@@ -71,7 +83,7 @@ public final class SeriesStore: Sendable {
             return
         }
         if view.samples.contains(where: { !Self.timestampBounds.contains($0.timestamp) }) {
-            return ingestInBounds(&view, report: &report)
+            return stageInBounds(&view, into: &batch, report: &report)
         }
         let labelCount: Int
         switch LabelCanonicalizer.canonicalize(&view.labels) {
@@ -85,44 +97,127 @@ public final class SeriesStore: Sendable {
             report.samplesOwnOutput += n
             return
         }
-        // The key lives on the stack for this series only: built once, hashed and compared.
-        SeriesKey.withKey(labels) { key in
-            let hash = SeriesKey.hash(key)
-            let shard = shards[hash & (Self.shardCount - 1)]
-            shard.state.withLock { state in
-                var slot = Self.find(key, hash: hash, in: &state)
-                if slot == nil {
-                    switch createSeries(labels: labels, key: key, hash: hash, shardIndex: hash & (Self.shardCount - 1), state: &state, admission: admission) {
-                    case .success(let created):
-                        slot = created
-                        report.seriesCreated += 1
-                    case .failure(let problem):
-                        report.reject(problem.reason, count: n, problem.message)
-                        return
-                    }
-                }
-                let s = slot!
-                if let type = view.metricType { state.series[s]!.metricType = type }
-                journal?.beginSeries(labels, metricType: state.series[s]!.metricType)
-                defer { journal?.endSeries() }
-                for sample in view.samples {
-                    switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
-                    case .appended:
-                        report.samplesAccepted += 1
-                        journal?.add(sample)
-                    case .duplicate:
-                        report.samplesDuplicate += 1
-                        journal?.add(sample)
-                    case .outOfOrder:
-                        report.reject(.outOfOrder, count: 1,
-                            "out of order sample: \(Self.describe(labels)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
-                    case .conflictingDuplicate:
-                        report.reject(.duplicateTimestamp, count: 1,
-                            "duplicate sample for timestamp: \(Self.describe(labels)) at \(sample.timestamp) with a different value")
+        let keyStart = batch.keys.count
+        SeriesKey.append(labels, to: &batch.keys)
+        let hash = batch.keys.withUnsafeBytes { SeriesKey.hash(UnsafeRawBufferPointer(rebasing: $0[keyStart...])) }
+        let sampleStart = batch.samples.count
+        batch.samples.append(contentsOf: view.samples)
+        batch.pending.append(IngestBatch.Pending(
+            hash: hash, key: keyStart..<batch.keys.count, samples: sampleStart..<batch.samples.count, metricType: view.metricType))
+    }
+
+    /// How many series ahead of the one being stored `commit` asks for table entries (two
+    /// thirds of that for series records, a third for the buffers they point to): enough to cover a memory wait with the work of the series
+    /// between, few enough that the lines are still cached when their turn comes.
+    static let prefetchDistance = 12
+
+    /// Stores every series of `batch`, one shard at a time, and empties it.
+    public func commit(_ batch: inout IngestBatch, report: inout IngestReport, journal: WALRecordBuilder? = nil,
+                       admission: SeriesAdmission? = nil) {
+        defer { batch.removeAll() }
+        guard !batch.isEmpty else { return }
+        // Counting sort of the series by shard, keeping the request's order within a shard.
+        var starts = [Int](repeating: 0, count: Self.shardCount + 1)
+        for p in batch.pending { starts[(p.hash & (Self.shardCount - 1)) + 1] += 1 }
+        for i in 0..<Self.shardCount { starts[i + 1] += starts[i] }
+        var order = [Int](repeating: 0, count: batch.pending.count)
+        var next = starts
+        for (i, p) in batch.pending.enumerated() {
+            let shard = p.hash & (Self.shardCount - 1)
+            order[next[shard]] = i
+            next[shard] += 1
+        }
+        let pending = batch.pending
+        batch.keys.withUnsafeBytes { keys in
+            batch.samples.withUnsafeBufferPointer { samples in
+                order.withUnsafeBufferPointer { order in
+                    for shardIndex in 0..<Self.shardCount where starts[shardIndex] < starts[shardIndex + 1] {
+                        let group = UnsafeBufferPointer(rebasing: order[starts[shardIndex]..<starts[shardIndex + 1]])
+                        shards[shardIndex].state.withLock { state in
+                            let distance = Self.prefetchDistance
+                            for position in 0..<group.count + distance {
+                                // Two stages ahead: the table entry, then (once it is cached) the
+                                // record of the series it names.
+                                if position < group.count {
+                                    state.table.prefetch(hash: pending[group[position]].hash)
+                                }
+                                let ahead = position - distance * 2 / 3
+                                if ahead >= 0, ahead < group.count,
+                                   let slot = state.table.firstSlot(hash: pending[group[ahead]].hash) {
+                                    state.series.withUnsafeBufferPointer { series in
+                                        guard slot < series.count else { return }
+                                        prescient_prefetch(series.baseAddress! + slot)
+                                        prescient_prefetch(UnsafeRawPointer(series.baseAddress! + slot) + 64)
+                                    }
+                                    state.hints.withUnsafeBufferPointer { hints in
+                                        if slot < hints.count { prescient_prefetch(hints.baseAddress! + slot) }
+                                    }
+                                }
+                                let near = position - distance / 3
+                                if near >= 0, near < group.count,
+                                   let slot = state.table.firstSlot(hash: pending[group[near]].hash) {
+                                    state.hints.withUnsafeBufferPointer { hints in
+                                        if slot < hints.count { hints[slot].prefetch() }
+                                    }
+                                }
+                                let current = position - distance
+                                guard current >= 0 else { continue }
+                                let p = pending[group[current]]
+                                store(key: UnsafeRawBufferPointer(rebasing: keys[p.key]), hash: p.hash, shardIndex: shardIndex,
+                                      samples: UnsafeBufferPointer(rebasing: samples[p.samples]), metricType: p.metricType,
+                                      state: &state, report: &report, journal: journal, admission: admission)
+                            }
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Stores one staged series under its shard's lock.
+    private func store(
+        key: UnsafeRawBufferPointer, hash: Int, shardIndex: Int, samples: UnsafeBufferPointer<WireSample>,
+        metricType: MetricType?, state: inout Shard.State, report: inout IngestReport,
+        journal: WALRecordBuilder?, admission: SeriesAdmission?
+    ) {
+        var slot = Self.find(key, hash: hash, in: &state)
+        if slot == nil {
+            let labels = SeriesKey.labels(of: key)
+            let created = labels.withUnsafeBufferPointer { labels in
+                createSeries(labels: labels, key: key, hash: hash, shardIndex: shardIndex, state: &state, admission: admission)
+            }
+            switch created {
+            case .success(let created):
+                slot = created
+                report.seriesCreated += 1
+            case .failure(let problem):
+                report.reject(problem.reason, count: samples.count, problem.message)
+                return
+            }
+        }
+        let s = slot!
+        if let metricType { state.series[s]!.metricType = metricType }
+        if let journal {
+            SeriesKey.labels(of: key).withUnsafeBufferPointer { journal.beginSeries($0, metricType: state.series[s]!.metricType) }
+        }
+        defer { journal?.endSeries() }
+        for sample in samples {
+            switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
+            case .appended:
+                report.samplesAccepted += 1
+                journal?.add(sample)
+            case .duplicate:
+                report.samplesDuplicate += 1
+                journal?.add(sample)
+            case .outOfOrder:
+                report.reject(.outOfOrder, count: 1,
+                    "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
+            case .conflictingDuplicate:
+                report.reject(.duplicateTimestamp, count: 1,
+                    "duplicate sample for timestamp: \(Self.describe(key)) at \(sample.timestamp) with a different value")
+            }
+        }
+        state.hints[s] = state.series[s]!.prefetchHints()
     }
 
     /// Sample timestamps the store takes: ±2^60 ms (36 million years) around the epoch. Any
@@ -131,8 +226,8 @@ public final class SeriesStore: Sendable {
     /// fuzz harness). Prometheus calls such samples out of bounds.
     public static let timestampBounds: ClosedRange<Int64> = -(1 << 60)...(1 << 60)
 
-    /// Refuses the samples outside `timestampBounds` and stores the rest (rare, so a copy).
-    private func ingestInBounds(_ view: inout WriteSeriesView, report: inout IngestReport) {
+    /// Refuses the samples outside `timestampBounds` and stages the rest (rare, so a copy).
+    private func stageInBounds(_ view: inout WriteSeriesView, into batch: inout IngestBatch, report: inout IngestReport) {
         let kept = view.samples.filter { Self.timestampBounds.contains($0.timestamp) }
         let outside = view.samples.first { !Self.timestampBounds.contains($0.timestamp) }!
         report.reject(.outOfBounds, count: view.samples.count - kept.count,
@@ -142,7 +237,7 @@ public final class SeriesStore: Sendable {
             inBounds.samples = samples
             inBounds.histogramCount = 0  // counted once, above
             inBounds.exemplarCount = 0
-            ingest(&inBounds, report: &report)
+            stage(&inBounds, into: &batch, report: &report)
         }
     }
 
@@ -181,21 +276,29 @@ public final class SeriesStore: Sendable {
         let series = Series(id: id, hash: hash, labels: interned,
                             key: key.map { Array($0) } ?? SeriesKey.withKey(labels) { Array($0) },
                             grid: StepGrid(stepMs: settings.stepMs, length: settings.gridLength))
-        if slot == state.series.count { state.series.append(series) } else { state.series[slot] = series }
-        if state.byHash[hash] == nil { state.byHash[hash] = slot } else { state.sharedHash[hash, default: []].append(slot) }
+        if slot == state.series.count {
+            state.series.append(series)
+            state.hints.append(PrefetchHints())
+        } else {
+            state.series[slot] = series
+            state.hints[slot] = PrefetchHints()
+        }
+        state.table.insert(hash: hash, slot: slot)
         return .success(slot)
     }
 
     /// The slot holding exactly these labels, looked at in place (copying a Series out of the
     /// array to compare would retain and release every one of its buffers).
     static func find(_ key: UnsafeRawBufferPointer, hash: Int, in state: inout Shard.State) -> Int? {
-        guard let first = state.byHash[hash] else { return nil }
-        if state.series[first]?.hasKey(key) == true { return first }
-        return state.sharedHash[hash]?.first { state.series[$0]?.hasKey(key) == true }
+        state.table.first(hash: hash) { state.series[$0]?.hasKey(key) == true }
     }
 
     static func find(_ labels: UnsafeBufferPointer<RawLabel>, hash: Int, in state: inout Shard.State) -> Int? {
         SeriesKey.withKey(labels) { find($0, hash: hash, in: &state) }
+    }
+
+    static func describe(_ key: UnsafeRawBufferPointer) -> String {
+        SeriesKey.labels(of: key).withUnsafeBufferPointer { describe($0) }
     }
 
     static func describe(_ labels: UnsafeBufferPointer<RawLabel>) -> String {
@@ -238,7 +341,7 @@ public final class SeriesStore: Sendable {
             return SeriesSnapshot(
                 id: s.id, labels: s.labels, metricType: s.metricType, isStale: s.isStale,
                 newestTimestamp: s.newestTimestamp, gridFirstStep: grid.0, grid: grid.1,
-                rawTimestamps: Array(raw.timestamps), rawValues: Array(raw.values))
+                rawTimestamps: raw.map(\.timestamp), rawValues: raw.map(\.value))
         }
     }
 
@@ -288,12 +391,7 @@ public final class SeriesStore: Sendable {
         shard.state.withLock { state in
             guard slot < state.series.count, let s = state.series[slot] else { return }
             state.series[slot] = nil
-            if state.byHash[s.hash] == slot {
-                state.byHash[s.hash] = state.sharedHash[s.hash]?.popLast()
-            } else {
-                state.sharedHash[s.hash]?.removeAll { $0 == slot }
-            }
-            if state.sharedHash[s.hash]?.isEmpty == true { state.sharedHash[s.hash] = nil }
+            state.table.remove(hash: s.hash, slot: slot)
             // Under the shard lock (shard then index, the order creation uses), so the slot
             // cannot be reused before the index forgets the old series.
             index.withLock { $0.remove(series: id, labels: s.labels) }

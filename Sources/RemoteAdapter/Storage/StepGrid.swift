@@ -23,12 +23,14 @@ struct StepGrid: Sendable {
         return timestamp % stepMs > 0 ? q + 1 : q
     }
 
-    /// Step of `ring[0]` when the ring last started; slots are counted from it.
-    private var originStep: Int64 = 0
+    /// Ring slot of the newest point. Slots follow steps in order, wrapping at `length`; kept
+    /// rather than derived with two modulo operations per sample, which ingest measured.
+    private var newestSlot = 0
 
+    /// Slot of a held step (`newest - count < step <= newest`).
     private func slot(_ step: Int64) -> Int {
-        let n = Int64(length)
-        return Int(((step - originStep) % n + n) % n)
+        let s = newestSlot - Int(newestStep! - step)
+        return s < 0 ? s + length : s
     }
 
     /// Records `value` at `timestamp`; samples must arrive in time order (the store rejects
@@ -38,8 +40,8 @@ struct StepGrid: Sendable {
         guard let newest = newestStep, step - newest <= Int64(length) else {
             // First sample, or a gap longer than the grid: nothing held is recent enough to keep.
             ring.removeAll(keepingCapacity: true)
-            originStep = step
             newestStep = step
+            newestSlot = 0
             ring.append(value)
             return
         }
@@ -49,18 +51,29 @@ struct StepGrid: Sendable {
         }
         var s = newest + 1
         while s < step {
-            appendOrWrite(s, .nan)  // a missing step
+            appendNewest(.nan)  // a missing step
             s += 1
         }
+        appendNewest(value)
         newestStep = step
-        appendOrWrite(step, value)
     }
 
-    private mutating func appendOrWrite(_ step: Int64, _ value: Double) {
+    private mutating func appendNewest(_ value: Double) {
         if ring.count < length {
             ring.append(value)
+            newestSlot = ring.count - 1
         } else {
-            ring[slot(step)] = value
+            newestSlot = newestSlot + 1 == length ? 0 : newestSlot + 1
+            ring[newestSlot] = value
+        }
+    }
+
+    /// The ring's header and the slot the next step goes to (see PrefetchHints).
+    func recordAddresses() -> (header: UnsafeRawPointer?, next: UnsafeRawPointer?) {
+        ring.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return (nil, nil) }
+            let next = ring.count < length ? buffer.count : (newestSlot + 1 == length ? 0 : newestSlot + 1)
+            return (UnsafeRawPointer(base) - PrefetchHints.arrayHeaderBytes, UnsafeRawPointer(base + min(next, buffer.count)))
         }
     }
 

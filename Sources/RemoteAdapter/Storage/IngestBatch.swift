@@ -13,8 +13,10 @@ public struct IngestBatch {
         var metricType: MetricType?
     }
 
-    /// Keys of the pending series, back to back (SeriesKey encoding).
+    /// Keys of the pending series, back to back (SeriesKey encoding) in `keys[..<keysEnd]`;
+    /// the rest is room, so a key is written in place without growing the array per series.
     var keys: [UInt8] = []
+    var keysEnd = 0
     /// Their samples, back to back.
     var samples: [WireSample] = []
     var pending: [Pending] = []
@@ -23,9 +25,20 @@ public struct IngestBatch {
 
     public var isEmpty: Bool { pending.isEmpty }
 
+    /// Writes the key of `labels` after the others and returns where it is.
+    mutating func appendKey(_ labels: UnsafeBufferPointer<RawLabel>) -> Range<Int> {
+        let bound = SeriesKey.bound(labels)
+        if keys.count - keysEnd < bound {
+            keys.append(contentsOf: repeatElement(0, count: max(bound, keys.count, 4096)))
+        }
+        let start = keysEnd
+        keys.withUnsafeMutableBytes { SeriesKey.write(labels, to: $0, at: &keysEnd) }
+        return start..<keysEnd
+    }
+
     /// Empties the batch, keeping its capacity for the next request.
     public mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
+        keysEnd = 0
         samples.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
     }
@@ -48,7 +61,7 @@ public final class IngestBatchPool: Sendable {
     public func give(_ batch: IngestBatch) {
         var batch = batch
         batch.removeAll()
-        guard batch.keys.capacity <= 64 << 20 else { return }
+        guard batch.keys.count <= 64 << 20 else { return }
         free.withLock { [batch] state in
             if state.batches.count < maxPooled { state.batches.append(batch) }
         }

@@ -1,6 +1,6 @@
 import CPrefetch
 
-/// The cache lines the next store into a series will touch (its key, the ends of its raw
+/// The cache lines the next store into a series will touch (its key, both ends of its raw
 /// window and the next grid slot), noted after each store so `SeriesStore.commit` can ask for
 /// them a few series ahead without reading the series' buffers first, which would wait for the
 /// very lines it wants. An address may be stale once a buffer moves: a prefetch only hints and
@@ -8,6 +8,7 @@ import CPrefetch
 struct PrefetchHints: @unchecked Sendable {
     var key: UnsafeRawPointer?
     var rawHeader: UnsafeRawPointer?
+    var rawOldest: UnsafeRawPointer?
     var rawTail: UnsafeRawPointer?
     var gridHeader: UnsafeRawPointer?
     var gridNext: UnsafeRawPointer?
@@ -23,6 +24,7 @@ struct PrefetchHints: @unchecked Sendable {
             prescient_prefetch(key + 128)
         }
         if let rawHeader { prescient_prefetch(rawHeader) }
+        if let rawOldest { prescient_prefetch(rawOldest) }
         if let rawTail { prescient_prefetch(rawTail) }
         if let gridHeader { prescient_prefetch(gridHeader) }
         if let gridNext { prescient_prefetch(gridNext) }

@@ -37,11 +37,13 @@ struct RawWindow: Sendable {
         return true
     }
 
-    /// The array's header and the place of the next append (see PrefetchHints).
-    func appendAddresses() -> (header: UnsafeRawPointer?, tail: UnsafeRawPointer?) {
+    /// The array's header, the oldest sample (which the append compares with the retention)
+    /// and the place of the next append (see PrefetchHints).
+    func appendAddresses() -> (header: UnsafeRawPointer?, oldest: UnsafeRawPointer?, tail: UnsafeRawPointer?) {
         held.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return (nil, nil) }
-            return (UnsafeRawPointer(base) - PrefetchHints.arrayHeaderBytes, UnsafeRawPointer(base + buffer.count))
+            guard let base = buffer.baseAddress else { return (nil, nil, nil) }
+            return (UnsafeRawPointer(base) - PrefetchHints.arrayHeaderBytes, UnsafeRawPointer(base + min(start, buffer.count)),
+                    UnsafeRawPointer(base + buffer.count))
         }
     }
 

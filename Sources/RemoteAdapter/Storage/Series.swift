@@ -27,7 +27,7 @@ struct Series: Sendable {
     mutating func prefetchHints() -> PrefetchHints {
         var hints = PrefetchHints()
         hints.key = key.withUnsafeBytes { $0.baseAddress }
-        (hints.rawHeader, hints.rawTail) = raw.appendAddresses()
+        (hints.rawHeader, hints.rawOldest, hints.rawTail) = raw.appendAddresses()
         (hints.gridHeader, hints.gridNext) = grid.recordAddresses()
         return hints
     }

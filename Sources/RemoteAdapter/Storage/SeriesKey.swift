@@ -7,33 +7,27 @@ import Foundation
 enum SeriesKey {
     /// Builds the key of `labels` (canonical already) in a stack buffer and passes it to `body`.
     static func withKey<R>(_ labels: UnsafeBufferPointer<RawLabel>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var bound = 0
-        for label in labels { bound += label.name.count + label.value.count + 20 }
-        return withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { buffer in
+        withUnsafeTemporaryAllocation(byteCount: bound(labels), alignment: 1) { buffer in
             var at = 0
-            for label in labels {
-                write(label.name, to: buffer, at: &at)
-                write(label.value, to: buffer, at: &at)
-            }
+            write(labels, to: buffer, at: &at)
             return body(UnsafeRawBufferPointer(rebasing: buffer[..<at]))
         }
     }
 
-    /// Appends the key of `labels` (canonical already) to `bytes`.
-    static func append(_ labels: UnsafeBufferPointer<RawLabel>, to bytes: inout [UInt8]) {
+    /// An upper bound on the key length of `labels`.
+    static func bound(_ labels: UnsafeBufferPointer<RawLabel>) -> Int {
         var bound = 0
         for label in labels { bound += label.name.count + label.value.count + 20 }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: bound))
-        let written = bytes.withUnsafeMutableBytes { buffer in
-            var at = start
-            for label in labels {
-                write(label.name, to: buffer, at: &at)
-                write(label.value, to: buffer, at: &at)
-            }
-            return at
+        return bound
+    }
+
+    /// Writes the key of `labels` (canonical already) at `at`, which it advances; the buffer
+    /// must hold `bound(labels)` bytes from there.
+    static func write(_ labels: UnsafeBufferPointer<RawLabel>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
+        for label in labels {
+            write(label.name, to: buffer, at: &at)
+            write(label.value, to: buffer, at: &at)
         }
-        bytes.removeLast(bytes.count - written)
     }
 
     /// The labels a key was built from, borrowed from `key` (valid while it is).

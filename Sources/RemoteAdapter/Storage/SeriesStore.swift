@@ -97,13 +97,12 @@ public final class SeriesStore: Sendable {
             report.samplesOwnOutput += n
             return
         }
-        let keyStart = batch.keys.count
-        SeriesKey.append(labels, to: &batch.keys)
-        let hash = batch.keys.withUnsafeBytes { SeriesKey.hash(UnsafeRawBufferPointer(rebasing: $0[keyStart...])) }
+        let key = batch.appendKey(labels)
+        let hash = batch.keys.withUnsafeBytes { SeriesKey.hash(UnsafeRawBufferPointer(rebasing: $0[key])) }
         let sampleStart = batch.samples.count
-        batch.samples.append(contentsOf: view.samples)
+        if n == 1 { batch.samples.append(view.samples[0]) } else { batch.samples.append(contentsOf: view.samples) }
         batch.pending.append(IngestBatch.Pending(
-            hash: hash, key: keyStart..<batch.keys.count, samples: sampleStart..<batch.samples.count, metricType: view.metricType))
+            hash: hash, key: key, samples: sampleStart..<batch.samples.count, metricType: view.metricType))
     }
 
     /// How many series ahead of the one being stored `commit` asks for table entries (two
@@ -128,36 +127,36 @@ public final class SeriesStore: Sendable {
             next[shard] += 1
         }
         let pending = batch.pending
+        let distance = Self.prefetchDistance
         batch.keys.withUnsafeBytes { keys in
             batch.samples.withUnsafeBufferPointer { samples in
                 order.withUnsafeBufferPointer { order in
                     for shardIndex in 0..<Self.shardCount where starts[shardIndex] < starts[shardIndex + 1] {
                         let group = UnsafeBufferPointer(rebasing: order[starts[shardIndex]..<starts[shardIndex + 1]])
                         shards[shardIndex].state.withLock { state in
-                            let distance = Self.prefetchDistance
                             for position in 0..<group.count + distance {
-                                // Two stages ahead: the table entry, then (once it is cached) the
-                                // record of the series it names.
+                                // Three stages ahead: the table entry; then (once it is cached)
+                                // the record and hints of the series it names; then the lines
+                                // the hints name.
                                 if position < group.count {
                                     state.table.prefetch(hash: pending[group[position]].hash)
                                 }
                                 let ahead = position - distance * 2 / 3
-                                if ahead >= 0, ahead < group.count,
-                                   let slot = state.table.firstSlot(hash: pending[group[ahead]].hash) {
-                                    state.series.withUnsafeBufferPointer { series in
-                                        guard slot < series.count else { return }
-                                        prescient_prefetch(series.baseAddress! + slot)
-                                        prescient_prefetch(UnsafeRawPointer(series.baseAddress! + slot) + 64)
-                                    }
-                                    state.hints.withUnsafeBufferPointer { hints in
-                                        if slot < hints.count { prescient_prefetch(hints.baseAddress! + slot) }
+                                if ahead >= 0, ahead < group.count {
+                                    let slot = state.table.firstSlot(hash: pending[group[ahead]].hash) ?? -1
+                                    if slot >= 0, slot < state.series.count {
+                                        state.series.withUnsafeBufferPointer { series in
+                                            prescient_prefetch(series.baseAddress! + slot)
+                                            prescient_prefetch(UnsafeRawPointer(series.baseAddress! + slot) + 64)
+                                        }
+                                        state.hints.withUnsafeBufferPointer { prescient_prefetch($0.baseAddress! + slot) }
                                     }
                                 }
                                 let near = position - distance / 3
-                                if near >= 0, near < group.count,
-                                   let slot = state.table.firstSlot(hash: pending[group[near]].hash) {
-                                    state.hints.withUnsafeBufferPointer { hints in
-                                        if slot < hints.count { hints[slot].prefetch() }
+                                if near >= 0, near < group.count {
+                                    let slot = state.table.firstSlot(hash: pending[group[near]].hash) ?? -1
+                                    if slot >= 0, slot < state.hints.count {
+                                        state.hints.withUnsafeBufferPointer { $0[slot].prefetch() }
                                     }
                                 }
                                 let current = position - distance

@@ -90,6 +90,23 @@ struct ProtobufReader {
         return inner
     }
 
+    /// A two-field message in the shape encoders write for a label, `0x0a n <n bytes> 0x12 v
+    /// <v bytes>` with one-byte lengths, read in one step after its tag: the fields' bytes, or
+    /// nil with nothing consumed for any other shape (then read it field by field). Nine labels
+    /// per series make this the scan's most frequent message.
+    mutating func shortNameValueMessage() -> (name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)? {
+        let p = offset
+        guard end - p >= 5 else { return nil }
+        let length = Int(base[p])
+        guard length < 0x80, length <= end - p - 1, length >= 4, base[p + 1] == 0x0a else { return nil }
+        let n = Int(base[p + 2])
+        guard n < 0x80, 4 + n <= length, base[p + 3 + n] == 0x12 else { return nil }
+        let v = Int(base[p + 4 + n])
+        guard v < 0x80, 4 + n + v == length else { return nil }
+        offset = p + 1 + length
+        return (UnsafeBufferPointer(start: base + p + 3, count: n), UnsafeBufferPointer(start: base + p + 5 + n, count: v))
+    }
+
     /// Skips a field this reader does not use, as protobuf requires of unknown fields.
     mutating func skip(_ type: WireType) throws(WireError) {
         switch type {

@@ -57,8 +57,12 @@ struct WriteRequestV1Scanner {
             switch field {
             case Field.labels:
                 try Self.expect(type, .lengthDelimited, "label")
-                var label = try ts.message()
-                labels.append(try Self.label(&label))
+                if let (name, value) = ts.shortNameValueMessage() {
+                    labels.append(RawLabel(name: name, value: value))
+                } else {
+                    var label = try ts.message()
+                    labels.append(try Self.label(&label))
+                }
                 extent.labelCount += 1
             case Field.samples:
                 try Self.expect(type, .lengthDelimited, "sample")

@@ -48,10 +48,12 @@ enum LabelCanonicalizer {
         return .success(kept)
     }
 
-    private static let metricNameBytes = Array("__name__".utf8)
+    /// "__name__" as one little-endian word: the check runs for every label of every series,
+    /// and one 8-byte compare is several times cheaper than a generic element-wise one.
+    private static let metricNameWord = UInt64(littleEndian: Array("__name__".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
 
     static func isMetricName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        name.count == metricNameBytes.count && name.elementsEqual(metricNameBytes)
+        name.count == 8 && UInt64(littleEndian: UnsafeRawPointer(name.baseAddress!).loadUnaligned(as: UInt64.self)) == metricNameWord
     }
 
     static func metricName(_ labels: UnsafeBufferPointer<RawLabel>) -> UnsafeBufferPointer<UInt8> {
@@ -61,6 +63,8 @@ enum LabelCanonicalizer {
     /// Byte-wise order, which is Go's string order that Prometheus sorts labels by.
     static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         let n = min(a.count, b.count)
+        // Neighbouring label names mostly differ in their first byte; decide those without a call.
+        if n > 0, a[0] != b[0] { return Int(a[0]) - Int(b[0]) }
         if n > 0 {
             let c = memcmp(a.baseAddress!, b.baseAddress!, n)
             if c != 0 { return Int(c) }

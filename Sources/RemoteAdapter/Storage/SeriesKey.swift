@@ -63,7 +63,13 @@ enum SeriesKey {
         buffer[at] = UInt8(length)
         at += 1
         if let base = bytes.baseAddress, bytes.count > 0 {
-            (buffer.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count)
+            if bytes.count <= 16 {
+                // Most label names and values are this short; a loop beats a call to memmove.
+                let out = buffer.baseAddress! + at
+                for i in 0..<bytes.count { out.storeBytes(of: base[i], toByteOffset: i, as: UInt8.self) }
+            } else {
+                (buffer.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count)
+            }
             at += bytes.count
         }
     }

@@ -36,6 +36,17 @@ public struct IngestBatch {
         return start..<keysEnd
     }
 
+    /// Copies a key already in `SeriesKey`'s form after the others and returns where it is.
+    mutating func appendKey(copying key: UnsafeRawBufferPointer) -> Range<Int> {
+        if keys.count - keysEnd < key.count {
+            keys.append(contentsOf: repeatElement(0, count: max(key.count, keys.count, 4096)))
+        }
+        let start = keysEnd
+        keys.withUnsafeMutableBytes { ($0.baseAddress! + start).copyMemory(from: key.baseAddress!, byteCount: key.count) }
+        keysEnd += key.count
+        return start..<keysEnd
+    }
+
     /// Empties the batch, keeping its capacity for the next request.
     public mutating func removeAll() {
         keysEnd = 0

@@ -16,6 +16,12 @@ struct LabelProblem: Error {
 enum LabelCanonicalizer {
     /// Returns the number of labels kept at the front of `labels`.
     static func canonicalize(_ labels: inout UnsafeMutableBufferPointer<RawLabel>) -> Result<Int, LabelProblem> {
+        canonicalize(&labels, asGiven: nil)
+    }
+
+    /// The same, and sets `asGiven` to whether the labels were canonical as given (none
+    /// dropped, none moved).
+    static func canonicalize(_ labels: inout UnsafeMutableBufferPointer<RawLabel>, asGiven: UnsafeMutablePointer<Bool>?) -> Result<Int, LabelProblem> {
         var kept = 0
         for i in labels.indices where labels[i].value.count > 0 {
             labels[kept] = labels[i]
@@ -27,6 +33,7 @@ enum LabelCanonicalizer {
             if compare(labels[i - 1].name, labels[i].name) > 0 { sorted = false; break }
             i += 1
         }
+        asGiven?.pointee = sorted && kept == labels.count
         if !sorted {
             var prefix = UnsafeMutableBufferPointer(rebasing: labels[..<kept])
             prefix.sort { compare($0.name, $1.name) < 0 }

@@ -1,9 +1,12 @@
 import Foundation
 
-/// The one byte string a label set is keyed by: for each canonical label, the varint length and
-/// bytes of its name, then of its value. Hashing it in one call and comparing it with one
-/// memcmp is several times cheaper than feeding and comparing sixteen separate strings, and the
-/// lengths make it unambiguous for any bytes.
+/// The one byte string a label set is keyed by: the canonical labels as remote write 1.0 puts
+/// them on the wire, each `0x0a L 0x0a n <name> 0x12 v <value>` with minimal varint lengths.
+/// Hashing it in one call and comparing it with one memcmp is several times cheaper than
+/// feeding and comparing sixteen separate strings, and the lengths make it unambiguous for any
+/// bytes. Being the wire form, a series whose labels arrive canonical already (sorted, none
+/// empty, each label in that exact shape: what Prometheus sends) has its key copied from the
+/// body in one piece (`WriteSeriesView.wireLabels`) rather than written label by label.
 enum SeriesKey {
     /// Builds the key of `labels` (canonical already) in a stack buffer and passes it to `body`.
     static func withKey<R>(_ labels: UnsafeBufferPointer<RawLabel>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
@@ -17,15 +20,25 @@ enum SeriesKey {
     /// An upper bound on the key length of `labels`.
     static func bound(_ labels: UnsafeBufferPointer<RawLabel>) -> Int {
         var bound = 0
-        for label in labels { bound += label.name.count + label.value.count + 20 }
+        for label in labels { bound += label.name.count + label.value.count + 32 }
         return bound
     }
+
+    private static let labelTag: UInt8 = 0x0a, nameTag: UInt8 = 0x0a, valueTag: UInt8 = 0x12
 
     /// Writes the key of `labels` (canonical already) at `at`, which it advances; the buffer
     /// must hold `bound(labels)` bytes from there.
     static func write(_ labels: UnsafeBufferPointer<RawLabel>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
         for label in labels {
+            let n = label.name.count, v = label.value.count
+            buffer[at] = labelTag
+            at += 1
+            writeVarint(1 + varintLength(n) + n + 1 + varintLength(v) + v, to: buffer, at: &at)
+            buffer[at] = nameTag
+            at += 1
             write(label.name, to: buffer, at: &at)
+            buffer[at] = valueTag
+            at += 1
             write(label.value, to: buffer, at: &at)
         }
     }
@@ -34,34 +47,54 @@ enum SeriesKey {
     static func labels(of key: UnsafeRawBufferPointer) -> [RawLabel] {
         var labels = [RawLabel]()
         var at = 0
-        func field() -> UnsafeBufferPointer<UInt8> {
-            var length = 0, shift = 0
+        func varint() -> Int {
+            var value = 0, shift = 0
             while true {
                 let byte = key[at]
                 at += 1
-                length |= Int(byte & 0x7f) << shift
-                if byte < 0x80 { break }
+                value |= Int(byte & 0x7f) << shift
+                if byte < 0x80 { return value }
                 shift += 7
             }
+        }
+        func field() -> UnsafeBufferPointer<UInt8> {
+            at += 1  // the field's tag
+            let length = varint()
             defer { at += length }
             return UnsafeBufferPointer(start: key.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, count: length)
         }
         while at < key.count {
+            at += 1  // the label's tag
+            _ = varint()  // and its length
             let name = field()
             labels.append(RawLabel(name: name, value: field()))
         }
         return labels
     }
 
-    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
-        var length = UInt64(bytes.count)
-        while length >= 0x80 {
-            buffer[at] = UInt8(truncatingIfNeeded: length) | 0x80
-            at += 1
-            length >>= 7
+    private static func varintLength(_ value: Int) -> Int {
+        var length = 1, rest = value >> 7
+        while rest > 0 {
+            length += 1
+            rest >>= 7
         }
-        buffer[at] = UInt8(length)
+        return length
+    }
+
+    private static func writeVarint(_ value: Int, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
+        var rest = UInt64(value)
+        while rest >= 0x80 {
+            buffer[at] = UInt8(truncatingIfNeeded: rest) | 0x80
+            at += 1
+            rest >>= 7
+        }
+        buffer[at] = UInt8(rest)
         at += 1
+    }
+
+    /// Writes a length-prefixed byte string.
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: UnsafeMutableRawBufferPointer, at: inout Int) {
+        writeVarint(bytes.count, to: buffer, at: &at)
         if let base = bytes.baseAddress, bytes.count > 0 {
             if bytes.count <= 16 {
                 // Most label names and values are this short; a loop beats a call to memmove.

@@ -86,7 +86,8 @@ public final class SeriesStore: Sendable {
             return stageInBounds(&view, into: &batch, report: &report)
         }
         let labelCount: Int
-        switch LabelCanonicalizer.canonicalize(&view.labels) {
+        var asGiven = false
+        switch LabelCanonicalizer.canonicalize(&view.labels, asGiven: &asGiven) {
         case .success(let count): labelCount = count
         case .failure(let problem):
             report.reject(problem.reason, count: n, problem.message)
@@ -97,7 +98,12 @@ public final class SeriesStore: Sendable {
             report.samplesOwnOutput += n
             return
         }
-        let key = batch.appendKey(labels)
+        let key: Range<Int>
+        if asGiven, let wire = view.wireLabels {
+            key = batch.appendKey(copying: wire)  // canonical on the wire: the key as it came
+        } else {
+            key = batch.appendKey(labels)
+        }
         let hash = batch.keys.withUnsafeBytes { SeriesKey.hash(UnsafeRawBufferPointer(rebasing: $0[key])) }
         let sampleStart = batch.samples.count
         if n == 1 { batch.samples.append(view.samples[0]) } else { batch.samples.append(contentsOf: view.samples) }

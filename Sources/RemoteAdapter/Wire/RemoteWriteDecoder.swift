@@ -38,6 +38,10 @@ public struct WriteSeriesView {
     public var metricType: MetricType?
     /// Set by the decoder when the series cannot be read (a 2.0 symbol reference out of range).
     public var malformed: String?
+    /// The labels' bytes as they came on the wire, when they are one run of labels each in the
+    /// shape `SeriesKey` uses (remote write 1.0 as Prometheus writes it): if they are also
+    /// canonical as given, they are the series' key.
+    public var wireLabels: UnsafeRawBufferPointer? = nil
 }
 
 /// Decodes remote write bodies (already snappy-decoded) with protobuf-c into an arena and walks

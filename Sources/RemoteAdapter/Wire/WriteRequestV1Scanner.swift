@@ -12,7 +12,13 @@ struct WriteRequestV1Scanner {
         var labelCount: Int
         var firstSample: Int
         var sampleCount: Int
+        /// Offsets in the body of the labels' bytes, when they are one run of short labels
+        /// (`WriteSeriesView.wireLabels`); `wireStart == -1` otherwise.
+        var wireStart = -1
+        var wireEnd = -1
     }
+
+    private var body = UnsafeRawBufferPointer(start: nil, count: 0)
 
     private(set) var labels: [RawLabel] = []
     private(set) var samples: [WireSample] = []
@@ -33,6 +39,7 @@ struct WriteRequestV1Scanner {
         labels.removeAll(keepingCapacity: true)
         samples.removeAll(keepingCapacity: true)
         series.removeAll(keepingCapacity: true)
+        self.body = body
         var request = ProtobufReader(body)
         while !request.isAtEnd {
             let (field, type) = try request.tag()
@@ -52,16 +59,26 @@ struct WriteRequestV1Scanner {
 
     private mutating func scanSeries(_ ts: inout ProtobufReader) throws(WireError) -> Bool {
         var extent = SeriesExtent(firstLabel: labels.count, labelCount: 0, firstSample: samples.count, sampleCount: 0)
+        // Whether the labels so far are one run of short labels, and where that run ends.
+        var wireRun = true
         while !ts.isAtEnd {
+            let tagAt = ts.offset
             let (field, type) = try ts.tag()
             switch field {
             case Field.labels:
                 try Self.expect(type, .lengthDelimited, "label")
                 if let (name, value) = ts.shortNameValueMessage() {
                     labels.append(RawLabel(name: name, value: value))
+                    if extent.labelCount == 0 {
+                        extent.wireStart = tagAt
+                    } else if tagAt != extent.wireEnd {
+                        wireRun = false
+                    }
+                    extent.wireEnd = ts.offset
                 } else {
                     var label = try ts.message()
                     labels.append(try Self.label(&label))
+                    wireRun = false
                 }
                 extent.labelCount += 1
             case Field.samples:
@@ -75,6 +92,7 @@ struct WriteRequestV1Scanner {
                 try ts.skip(type)
             }
         }
+        if !wireRun || extent.labelCount == 0 { (extent.wireStart, extent.wireEnd) = (-1, -1) }
         series.append(extent)
         return true
     }
@@ -129,7 +147,8 @@ struct WriteRequestV1Scanner {
                     var view = WriteSeriesView(
                         labels: UnsafeMutableBufferPointer(rebasing: allLabels[extent.firstLabel..<extent.firstLabel + extent.labelCount]),
                         samples: UnsafeBufferPointer(rebasing: allSamples[extent.firstSample..<extent.firstSample + extent.sampleCount]),
-                        histogramCount: 0, exemplarCount: 0, metricType: nil, malformed: nil)
+                        histogramCount: 0, exemplarCount: 0, metricType: nil, malformed: nil,
+                        wireLabels: extent.wireStart < 0 ? nil : UnsafeRawBufferPointer(rebasing: body[extent.wireStart..<extent.wireEnd]))
                     visit(&view)
                 }
             }
@@ -138,6 +157,7 @@ struct WriteRequestV1Scanner {
 
     /// Forgets the borrowed label ranges before the scanner goes back to its pool.
     mutating func reset() {
+        body = UnsafeRawBufferPointer(start: nil, count: 0)
         labels.removeAll(keepingCapacity: true)
         samples.removeAll(keepingCapacity: true)
         series.removeAll(keepingCapacity: true)

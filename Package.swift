@@ -33,6 +33,8 @@ let package = Package(
             pkgConfig: "snappy",
             providers: [.apt(["libsnappy-dev"])]
         ),
+        // xxHash from Debian's libxxhash-dev: the series key hash at ingest (XXH3, seeded).
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         // zlib, for gzip-compressed scrapes.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protoc-c output for proto/*.proto (scripts/generate-proto.sh), linked to libprotobuf-c.
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "RemoteAdapter",
             dependencies: [
-                "CSnappy", "CPrompb", "CZlib", "CPrefetch", "Models",
+                "CSnappy", "CPrompb", "CZlib", "CXXHash", "CPrefetch", "Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,7 +3,7 @@
 # Runs as root (CI, fresh machines) or through sudo.
 set -euo pipefail
 packages=(
-  libsnappy-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev  # wire libraries, gzip
+  libsnappy-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev libxxhash-dev  # wire libraries, gzip, key hash
   prometheus prometheus-alertmanager victoria-metrics                    # real peers for tests and benchmarks
   curl python3 util-linux openssl                                        # test and benchmark helpers (taskset; test CA)
 )

@@ -94,6 +94,7 @@ struct ProtobufReader {
     /// <v bytes>` with one-byte lengths, read in one step after its tag: the fields' bytes, or
     /// nil with nothing consumed for any other shape (then read it field by field). Nine labels
     /// per series make this the scan's most frequent message.
+    @inline(__always)
     mutating func shortNameValueMessage() -> (name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)? {
         let p = offset
         guard end - p >= 5 else { return nil }

@@ -15,7 +15,7 @@ public enum FuzzEntry {
     static let fuzzMaxSeries = 64
 
     /// `POST /api/v1/write` once the body is collected (WriteHandler.handle): snappy, protobuf,
-    /// then every series into a fresh store, and 1.0 metadata recorded.
+    /// then every series staged and committed into a fresh store, and 1.0 metadata recorded.
     public static func remoteWrite(_ body: UnsafeRawBufferPointer, version: RemoteWriteVersion) -> Bool {
         var settings = StoreSettings()
         settings.maxSeries = fuzzMaxSeries
@@ -23,12 +23,14 @@ public enum FuzzEntry {
         do {
             let decoded = try Snappy.decompress(body, limit: limits.maxDecodedBytes)
             var report = IngestReport()
+            var batch = IngestBatch()
             try decoded.withUnsafeBytes { raw in
                 Result { () throws(WireError) in
                     try writeDecoder.decode(
                         raw, version: version,
-                        series: { view in store.ingest(&view, report: &report) },
+                        series: { view in store.stage(&view, into: &batch, report: &report) },
                         metadata: { name, type in store.recordMetricType(type, for: name) })
+                    store.commit(&batch, report: &report)
                 }
             }.get()
             return report.samplesRejected == 0

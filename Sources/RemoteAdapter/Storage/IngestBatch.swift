@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The series of one write request, checked, canonical, keyed and hashed, waiting to be stored
 /// shard by shard (`SeriesStore.stage`, then `commit`). Storing a request in one pass per shard
 /// takes each shard lock once rather than once per series, and lets the store ask for the next
@@ -52,29 +50,5 @@ public struct IngestBatch {
         keysEnd = 0
         samples.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
-    }
-}
-
-/// Emptied batches kept for the next requests, so their buffers keep their capacity: a fresh
-/// batch per request paid for its growth and for page faults on every request.
-public final class IngestBatchPool: Sendable {
-    private struct Free: @unchecked Sendable { var batches: [IngestBatch] = [] }
-    private let free = Mutex(Free())
-    private let maxPooled: Int
-
-    public init(maxPooled: Int = 8) { self.maxPooled = maxPooled }
-
-    public func take() -> IngestBatch {
-        free.withLock { $0.batches.popLast() } ?? IngestBatch()
-    }
-
-    /// Takes back a batch; one much larger than usual (a huge request) is let go instead.
-    public func give(_ batch: IngestBatch) {
-        var batch = batch
-        batch.removeAll()
-        guard batch.keys.count <= 64 << 20 else { return }
-        free.withLock { [batch] state in
-            if state.batches.count < maxPooled { state.batches.append(batch) }
-        }
     }
 }

@@ -47,8 +47,12 @@ public final class SeriesStore: Sendable {
     let seriesCount = Atomic<Int>(0)
     let memoryMeter = WindowMemoryMeter()
     let metricTypes = Mutex([String: MetricType]())
-    /// Batches for `stage` and `commit`, reused across requests.
-    public let batches = IngestBatchPool()
+    /// Batches for `stage` and `commit`, reused across requests; one grown past 64 MiB of keys
+    /// by a huge request is let go.
+    let batches = ReusePool(make: { IngestBatch() }, empty: { (batch: inout IngestBatch) in
+        batch.removeAll()
+        return batch.keys.count <= 64 << 20
+    })
 
     public init(settings: StoreSettings = StoreSettings()) {
         self.settings = settings
@@ -112,8 +116,9 @@ public final class SeriesStore: Sendable {
     }
 
     /// How many series ahead of the one being stored `commit` asks for table entries (two
-    /// thirds of that for series records, a third for the buffers they point to): enough to cover a memory wait with the work of the series
-    /// between, few enough that the lines are still cached when their turn comes.
+    /// thirds of that for series records, a third for the buffers they point to): enough to
+    /// cover a memory wait with the work of the series between, few enough that the lines are
+    /// still cached when their turn comes.
     static let prefetchDistance = 12
 
     /// Stores every series of `batch`, one shard at a time, and empties it.
@@ -133,49 +138,55 @@ public final class SeriesStore: Sendable {
             next[shard] += 1
         }
         let pending = batch.pending
-        let distance = Self.prefetchDistance
         batch.keys.withUnsafeBytes { keys in
             batch.samples.withUnsafeBufferPointer { samples in
-                order.withUnsafeBufferPointer { order in
-                    for shardIndex in 0..<Self.shardCount where starts[shardIndex] < starts[shardIndex + 1] {
-                        let group = UnsafeBufferPointer(rebasing: order[starts[shardIndex]..<starts[shardIndex + 1]])
-                        shards[shardIndex].state.withLock { state in
-                            for position in 0..<group.count + distance {
-                                // Three stages ahead: the table entry; then (once it is cached)
-                                // the record and hints of the series it names; then the lines
-                                // the hints name.
-                                if position < group.count {
-                                    state.table.prefetch(hash: pending[group[position]].hash)
-                                }
-                                let ahead = position - distance * 2 / 3
-                                if ahead >= 0, ahead < group.count {
-                                    let slot = state.table.firstSlot(hash: pending[group[ahead]].hash) ?? -1
-                                    if slot >= 0, slot < state.series.count {
-                                        state.series.withUnsafeBufferPointer { series in
-                                            prescient_prefetch(series.baseAddress! + slot)
-                                            prescient_prefetch(UnsafeRawPointer(series.baseAddress! + slot) + 64)
-                                        }
-                                        state.hints.withUnsafeBufferPointer { prescient_prefetch($0.baseAddress! + slot) }
-                                    }
-                                }
-                                let near = position - distance / 3
-                                if near >= 0, near < group.count {
-                                    let slot = state.table.firstSlot(hash: pending[group[near]].hash) ?? -1
-                                    if slot >= 0, slot < state.hints.count {
-                                        state.hints.withUnsafeBufferPointer { $0[slot].prefetch() }
-                                    }
-                                }
-                                let current = position - distance
-                                guard current >= 0 else { continue }
-                                let p = pending[group[current]]
-                                store(key: UnsafeRawBufferPointer(rebasing: keys[p.key]), hash: p.hash, shardIndex: shardIndex,
-                                      samples: UnsafeBufferPointer(rebasing: samples[p.samples]), metricType: p.metricType,
-                                      state: &state, report: &report, journal: journal, admission: admission)
-                            }
-                        }
+                for shardIndex in 0..<Self.shardCount where starts[shardIndex] < starts[shardIndex + 1] {
+                    let group = order[starts[shardIndex]..<starts[shardIndex + 1]]
+                    shards[shardIndex].state.withLock { state in
+                        storeGroup(group, of: pending, keys: keys, samples: samples, shardIndex: shardIndex,
+                                   state: &state, report: &report, journal: journal, admission: admission)
                     }
                 }
             }
+        }
+    }
+
+    /// Stores the series of one shard (`group`: indices into `pending`), asking for each one's
+    /// memory a few series before its turn.
+    private func storeGroup(
+        _ group: ArraySlice<Int>, of pending: [IngestBatch.Pending], keys: UnsafeRawBufferPointer,
+        samples: UnsafeBufferPointer<WireSample>, shardIndex: Int, state: inout Shard.State,
+        report: inout IngestReport, journal: WALRecordBuilder?, admission: SeriesAdmission?
+    ) {
+        let distance = Self.prefetchDistance
+        let first = group.startIndex
+        for position in 0..<group.count + distance {
+            // Three stages ahead: the table entry; then (once it is cached) the record and hints
+            // of the series it names; then the lines the hints name. The table is probed again
+            // at each stage: keeping the slots found in a small ring measured slower.
+            if position < group.count {
+                state.table.prefetch(hash: pending[group[first + position]].hash)
+            }
+            let ahead = position - distance * 2 / 3
+            if ahead >= 0, ahead < group.count,
+               let slot = state.table.firstSlot(hash: pending[group[first + ahead]].hash), slot < state.series.count {
+                state.series.withUnsafeBufferPointer { series in
+                    prescient_prefetch(series.baseAddress! + slot)
+                    prescient_prefetch(UnsafeRawPointer(series.baseAddress! + slot) + 64)
+                }
+                state.hints.withUnsafeBufferPointer { prescient_prefetch($0.baseAddress! + slot) }
+            }
+            let near = position - distance / 3
+            if near >= 0, near < group.count,
+               let slot = state.table.firstSlot(hash: pending[group[first + near]].hash), slot < state.hints.count {
+                state.hints.withUnsafeBufferPointer { $0[slot].prefetch() }
+            }
+            let current = position - distance
+            guard current >= 0 else { continue }
+            let p = pending[group[first + current]]
+            store(key: UnsafeRawBufferPointer(rebasing: keys[p.key]), hash: p.hash, shardIndex: shardIndex,
+                  samples: UnsafeBufferPointer(rebasing: samples[p.samples]), metricType: p.metricType,
+                  state: &state, report: &report, journal: journal, admission: admission)
         }
     }
 

@@ -48,7 +48,10 @@ public struct WriteSeriesView {
 /// them series by series. Pure apart from the arena pool; errors carry their HTTP status.
 public struct RemoteWriteDecoder: Sendable {
     private let arenas = ArenaPool()
-    private let scanners = WriteRequestV1ScannerPool()
+    private let scanners = ReusePool(make: { WriteRequestV1Scanner() }, empty: { (scanner: inout WriteRequestV1Scanner) in
+        scanner.reset()
+        return true
+    })
 
     public init() {}
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Remote write 1.0's `WriteRequest`, read in place: labels as byte ranges of the decoded body,
 /// samples copied into one flat array, nothing allocated per series in the steady state. This
 /// is the hot path of every Prometheus that writes to Prescient, and the reason it exists is
@@ -164,25 +162,12 @@ struct WriteRequestV1Scanner {
     }
 }
 
-/// Scanners reused across requests, so their arrays keep their capacity. A scanner is a value
-/// taken out of the pool for one request: as a local it needs no runtime exclusivity checks,
-/// which on a class's arrays cost more than the scan itself.
-final class WriteRequestV1ScannerPool: Sendable {
-    // A scanner is used by one request at a time and emptied before it is pooled again.
-    private struct Free: @unchecked Sendable { var scanners: [WriteRequestV1Scanner] = [] }
-    private let free = Mutex(Free())
-    private let maxPooled: Int
-
-    init(maxPooled: Int = 8) { self.maxPooled = maxPooled }
-
+extension ReusePool where Value == WriteRequestV1Scanner {
+    /// A scanner is a value taken out of the pool for one request: as a local it needs no
+    /// runtime exclusivity checks, which on a class's arrays cost more than the scan itself.
     func withScanner<R>(_ body: (inout WriteRequestV1Scanner) throws(WireError) -> R) throws(WireError) -> R {
-        var scanner = free.withLock { $0.scanners.popLast() } ?? WriteRequestV1Scanner()
-        defer {
-            scanner.reset()
-            free.withLock { [scanner] state in
-                if state.scanners.count < maxPooled { state.scanners.append(scanner) }
-            }
-        }
+        var scanner = take()
+        defer { give(scanner) }
         return try body(&scanner)
     }
 }

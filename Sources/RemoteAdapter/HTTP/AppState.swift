@@ -7,6 +7,10 @@ public final class AppState: Sendable {
     public let store: SeriesStore
     public let metrics: SelfMetrics
     public let writeDecoder = RemoteWriteDecoder()
+    /// Buffers remote write bodies are decompressed into, reused (a fresh one per request was
+    /// a large allocation and page faults each time); one grown past 16 MiB by a rare huge
+    /// request is let go rather than held.
+    let decodeBuffers = ReusePool(make: { [UInt8]() }, empty: { (buffer: inout [UInt8]) in buffer.count <= 16 << 20 })
     public let logger: Logger
     public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.

@@ -32,10 +32,13 @@ struct WriteHandler: Sendable {
         let journal = state.durability == nil ? nil : WALRecordBuilder()
         let outcome = body.withUnsafeReadableBytes { compressed in
             Result { () throws(WireError) -> IngestReport in
-                let decoded = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
+                var decoded = state.decodeBuffers.take()
+                defer { state.decodeBuffers.give(decoded) }
+                let length = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes, into: &decoded)
                 var report = IngestReport()
-                try decoded.withUnsafeBytes { raw in
-                    Result { () throws(WireError) in
+                try decoded.withUnsafeBytes { buffer in
+                    let raw = UnsafeRawBufferPointer(rebasing: buffer[..<length])
+                    return Result { () throws(WireError) in
                         // Store limits: with `limit_action: reject` a 429 before anything is stored.
                         // Series are checked and staged as they are decoded, then stored shard by shard.
                         var batch = state.store.batches.take()

@@ -47,11 +47,11 @@ public final class SeriesStore: Sendable {
     let seriesCount = Atomic<Int>(0)
     let memoryMeter = WindowMemoryMeter()
     let metricTypes = Mutex([String: MetricType]())
-    /// Batches for `stage` and `commit`, reused across requests; one grown past 64 MiB of keys
-    /// by a huge request is let go.
+    /// Batches for `stage` and `commit`, reused across requests; one grown past 16 MiB of keys
+    /// by a rare huge request is let go rather than held.
     let batches = ReusePool(make: { IngestBatch() }, empty: { (batch: inout IngestBatch) in
         batch.removeAll()
-        return batch.keys.count <= 64 << 20
+        return batch.keys.count <= 16 << 20
     })
 
     public init(settings: StoreSettings = StoreSettings()) {

@@ -39,6 +39,26 @@ public enum Snappy {
         return out
     }
 
+    /// Decompresses into `buffer`, which is grown when it is too short and never shrunk (so a
+    /// pooled buffer is allocated once, not per request); returns the decoded length, the bytes
+    /// being `buffer[..<length]`.
+    static func decompress(_ compressed: UnsafeRawBufferPointer, limit: Int, into buffer: inout [UInt8]) throws(WireError) -> Int {
+        let length = try decodedLength(of: compressed)
+        guard length <= limit else {
+            throw WireError(.tooLarge, "snappy: decoded length \(length) bytes exceeds the limit of \(limit)")
+        }
+        if buffer.count < length { buffer.append(contentsOf: repeatElement(0, count: length - buffer.count)) }
+        let status = buffer.withUnsafeMutableBytes { output in
+            compressed.withMemoryRebound(to: CChar.self) { input in
+                var produced = length
+                let status = snappy_uncompress(input.baseAddress, input.count, output.baseAddress?.assumingMemoryBound(to: CChar.self), &produced)
+                return status == SNAPPY_OK && produced == length
+            }
+        }
+        guard status else { throw WireError(.corruptSnappy, "snappy: corrupt input") }
+        return length
+    }
+
     public static func decompress(_ compressed: [UInt8], limit: Int) throws(WireError) -> [UInt8] {
         // Array.withUnsafeBytes only rethrows untyped errors; carry the typed one out in a Result.
         try compressed.withUnsafeBytes { raw in Result { () throws(WireError) in try decompress(raw, limit: limit) } }.get()

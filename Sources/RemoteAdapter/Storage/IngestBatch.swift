@@ -23,12 +23,16 @@ public struct IngestBatch {
 
     public var isEmpty: Bool { pending.isEmpty }
 
+    /// Makes room for `count` more key bytes, doubling at least.
+    private mutating func reserveKeyRoom(_ count: Int) {
+        if keys.count - keysEnd < count {
+            keys.append(contentsOf: repeatElement(0, count: max(count, keys.count, 4096)))
+        }
+    }
+
     /// Writes the key of `labels` after the others and returns where it is.
     mutating func appendKey(_ labels: UnsafeBufferPointer<RawLabel>) -> Range<Int> {
-        let bound = SeriesKey.bound(labels)
-        if keys.count - keysEnd < bound {
-            keys.append(contentsOf: repeatElement(0, count: max(bound, keys.count, 4096)))
-        }
+        reserveKeyRoom(SeriesKey.bound(labels))
         let start = keysEnd
         keys.withUnsafeMutableBytes { SeriesKey.write(labels, to: $0, at: &keysEnd) }
         return start..<keysEnd
@@ -36,9 +40,7 @@ public struct IngestBatch {
 
     /// Copies a key already in `SeriesKey`'s form after the others and returns where it is.
     mutating func appendKey(copying key: UnsafeRawBufferPointer) -> Range<Int> {
-        if keys.count - keysEnd < key.count {
-            keys.append(contentsOf: repeatElement(0, count: max(key.count, keys.count, 4096)))
-        }
+        reserveKeyRoom(key.count)
         let start = keysEnd
         keys.withUnsafeMutableBytes { ($0.baseAddress! + start).copyMemory(from: key.baseAddress!, byteCount: key.count) }
         keysEnd += key.count

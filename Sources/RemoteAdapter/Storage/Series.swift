@@ -13,6 +13,7 @@ struct Series: Sendable {
     /// Set by a stale marker, cleared by the next real sample.
     var isStale = false
     var metricType: MetricType?
+
     init(id: UInt32, hash: Int, labels: [String], key: [UInt8], grid: StepGrid) {
         self.id = id
         self.hash = hash

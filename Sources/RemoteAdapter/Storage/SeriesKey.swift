@@ -47,6 +47,26 @@ enum SeriesKey {
     /// The labels a key was built from, borrowed from `key` (valid while it is).
     static func labels(of key: UnsafeRawBufferPointer) -> [RawLabel] {
         var labels = [RawLabel]()
+        forEachLabel(of: key) { labels.append($0) }
+        return labels
+    }
+
+    /// The labels of `key` in a stack buffer for `body`: the write path needs them per series
+    /// for the write-ahead log, where an array per series would be a heap allocation each.
+    static func withLabels<R>(of key: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<RawLabel>) -> R) -> R {
+        // Each label takes at least six bytes (two tags, three lengths, a non-empty name).
+        withUnsafeTemporaryAllocation(of: RawLabel.self, capacity: key.count / 6 + 1) { buffer in
+            var count = 0
+            forEachLabel(of: key) { label in
+                buffer.initializeElement(at: count, to: label)
+                count += 1
+            }
+            defer { buffer.baseAddress!.deinitialize(count: count) }
+            return body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    private static func forEachLabel(of key: UnsafeRawBufferPointer, _ body: (RawLabel) -> Void) {
         var at = 0
         func varint() -> Int {
             var value = 0, shift = 0
@@ -68,9 +88,8 @@ enum SeriesKey {
             at += 1  // the label's tag
             _ = varint()  // and its length
             let name = field()
-            labels.append(RawLabel(name: name, value: field()))
+            body(RawLabel(name: name, value: field()))
         }
-        return labels
     }
 
     private static func varintLength(_ value: Int) -> Int {

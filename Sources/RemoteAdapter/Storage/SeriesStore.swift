@@ -198,8 +198,7 @@ public final class SeriesStore: Sendable {
     ) {
         var slot = Self.find(key, hash: hash, in: &state)
         if slot == nil {
-            let labels = SeriesKey.labels(of: key)
-            let created = labels.withUnsafeBufferPointer { labels in
+            let created = SeriesKey.withLabels(of: key) { labels in
                 createSeries(labels: labels, key: key, hash: hash, shardIndex: shardIndex, state: &state, admission: admission)
             }
             switch created {
@@ -214,7 +213,7 @@ public final class SeriesStore: Sendable {
         let s = slot!
         if let metricType { state.series[s]!.metricType = metricType }
         if let journal {
-            SeriesKey.labels(of: key).withUnsafeBufferPointer { journal.beginSeries($0, metricType: state.series[s]!.metricType) }
+            SeriesKey.withLabels(of: key) { journal.beginSeries($0, metricType: state.series[s]!.metricType) }
         }
         defer { journal?.endSeries() }
         for sample in samples {
@@ -314,7 +313,7 @@ public final class SeriesStore: Sendable {
     }
 
     static func describe(_ key: UnsafeRawBufferPointer) -> String {
-        SeriesKey.labels(of: key).withUnsafeBufferPointer { describe($0) }
+        SeriesKey.withLabels(of: key) { describe($0) }
     }
 
     static func describe(_ labels: UnsafeBufferPointer<RawLabel>) -> String {

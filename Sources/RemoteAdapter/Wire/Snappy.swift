@@ -16,26 +16,13 @@ public enum Snappy {
 
     /// Decompresses a block whose declared length is at most `limit` bytes.
     public static func decompress(_ compressed: UnsafeRawBufferPointer, limit: Int) throws(WireError) -> [UInt8] {
-        let length = try decodedLength(of: compressed)
-        guard length <= limit else {
-            throw WireError(.tooLarge, "snappy: decoded length \(length) bytes exceeds the limit of \(limit)")
-        }
-        var failure: WireError?
+        let length = try decodedLength(of: compressed, limit: limit)
+        var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            var produced = length
-            let status = compressed.withMemoryRebound(to: CChar.self) { input in
-                buffer.withMemoryRebound(to: CChar.self) { output in
-                    snappy_uncompress(input.baseAddress, input.count, output.baseAddress, &produced)
-                }
-            }
-            if status != SNAPPY_OK || produced != length {
-                failure = WireError(.corruptSnappy, "snappy: corrupt input")
-                count = 0
-            } else {
-                count = produced
-            }
+            ok = uncompress(compressed, into: UnsafeMutableRawBufferPointer(buffer), length: length)
+            count = ok ? length : 0
         }
-        if let failure { throw failure }
+        guard ok else { throw WireError(.corruptSnappy, "snappy: corrupt input") }
         return out
     }
 
@@ -43,20 +30,31 @@ public enum Snappy {
     /// pooled buffer is allocated once, not per request); returns the decoded length, the bytes
     /// being `buffer[..<length]`.
     static func decompress(_ compressed: UnsafeRawBufferPointer, limit: Int, into buffer: inout [UInt8]) throws(WireError) -> Int {
+        let length = try decodedLength(of: compressed, limit: limit)
+        if buffer.count < length { buffer.append(contentsOf: repeatElement(0, count: length - buffer.count)) }
+        guard buffer.withUnsafeMutableBytes({ uncompress(compressed, into: $0, length: length) }) else {
+            throw WireError(.corruptSnappy, "snappy: corrupt input")
+        }
+        return length
+    }
+
+    /// The declared decoded length, refused past `limit` before any memory is spent.
+    private static func decodedLength(of compressed: UnsafeRawBufferPointer, limit: Int) throws(WireError) -> Int {
         let length = try decodedLength(of: compressed)
         guard length <= limit else {
             throw WireError(.tooLarge, "snappy: decoded length \(length) bytes exceeds the limit of \(limit)")
         }
-        if buffer.count < length { buffer.append(contentsOf: repeatElement(0, count: length - buffer.count)) }
-        let status = buffer.withUnsafeMutableBytes { output in
-            compressed.withMemoryRebound(to: CChar.self) { input in
-                var produced = length
-                let status = snappy_uncompress(input.baseAddress, input.count, output.baseAddress?.assumingMemoryBound(to: CChar.self), &produced)
-                return status == SNAPPY_OK && produced == length
-            }
-        }
-        guard status else { throw WireError(.corruptSnappy, "snappy: corrupt input") }
         return length
+    }
+
+    /// Decodes `compressed` into the first `length` bytes of `output`; false if it is corrupt
+    /// or does not decode to exactly `length` bytes.
+    private static func uncompress(_ compressed: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, length: Int) -> Bool {
+        var produced = length
+        let status = compressed.withMemoryRebound(to: CChar.self) { input in
+            snappy_uncompress(input.baseAddress, input.count, output.baseAddress?.assumingMemoryBound(to: CChar.self), &produced)
+        }
+        return status == SNAPPY_OK && produced == length
     }
 
     public static func decompress(_ compressed: [UInt8], limit: Int) throws(WireError) -> [UInt8] {

@@ -79,6 +79,33 @@ private struct Scripted: Forecaster {
         #expect(["a", "b", "c"].contains(single.model.name))
     }
 
+    /// Two decoys with a steady small error each beat every scripted member alone, so the best
+    /// three by single score are the decoys and one member, whose median is still off; drawn
+    /// from the best five, the three members that cancel out are found.
+    @Test func autoSearchesCombinationsAmongTheBestFew() throws {
+        let decoys = [Scripted(id: "d", evenError: 0.4, oddError: 0.4),
+                      Scripted(id: "e", evenError: -0.45, oddError: -0.45)]
+        let candidates = scripted + decoys
+        let backtest = Backtest(horizons: [1, 6, 12])
+        let fromFive = try AutoForecaster(backtest: backtest, combineTop: 3, combinePool: 5) { _ in candidates }
+            .fit(signal)
+        #expect(fitted(fromFive, beats: ["a", "b", "c", "d", "e"]))
+        #expect(try #require(fromFive.scores["combination"]) < 1e-9)
+        let topThree = try AutoForecaster(backtest: backtest, combineTop: 3) { _ in candidates }.fit(signal)
+        #expect(try #require(topThree.scores["combination"]) > 0.05)
+    }
+
+    private func fitted(_ f: AutoForecaster.Fitted, beats names: [String]) -> Bool {
+        f.model.name == "combination" && names.allSatisfy { f.scores[$0]! > f.scores["combination"]! }
+    }
+
+    @Test func subsetsAreEveryChoiceInOrder() {
+        #expect(AutoForecaster.subsets(of: 4, size: 2) == [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
+        #expect(AutoForecaster.subsets(of: 5, size: 3).count == 10)
+        #expect(AutoForecaster.subsets(of: 3, size: 3) == [[0, 1, 2]])
+        #expect(AutoForecaster.subsets(of: 2, size: 3).isEmpty)
+    }
+
     @Test func autoKeepsTheBestSingleModelWhenCombiningIsWorse() throws {
         // A clean repeating pattern: seasonal naive is near perfect, and the median with naive
         // and the moving average can only be worse.

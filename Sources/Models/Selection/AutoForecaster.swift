@@ -16,6 +16,9 @@ public struct AutoForecaster: Forecaster {
     /// How many of the best-scoring candidates may be combined (`ForecastCombination`, their
     /// median); 1 or less always picks a single model.
     public let combineTop: Int
+    /// How many of the best-scoring candidates the members of a combination are drawn from
+    /// (every `combineTop`-subset of them is backtested); at most `combineTop` means the best few only.
+    public let combinePool: Int
     /// Whether each configured horizon may get its own choice (`PerHorizonForecaster`).
     public let perHorizon: Bool
     private let candidates: @Sendable ([Double]) -> [any Forecaster]
@@ -26,10 +29,11 @@ public struct AutoForecaster: Forecaster {
     ///   - combineTop: how many of the best candidates may be combined (1: never combine).
     ///   - perHorizon: whether each horizon may get its own choice.
     ///   - candidates: the candidates for a window, simplest first.
-    public init(backtest: Backtest, minimumWindow: Int = 2, combineTop: Int = 1, perHorizon: Bool = false,
+    public init(backtest: Backtest, minimumWindow: Int = 2, combineTop: Int = 1, combinePool: Int = 0, perHorizon: Bool = false,
                 candidates: @escaping @Sendable ([Double]) -> [any Forecaster]) {
         self.backtest = backtest
         self.combineTop = combineTop
+        self.combinePool = combinePool
         self.perHorizon = perHorizon
         self.minimumWindow = minimumWindow
         self.candidates = candidates
@@ -101,12 +105,33 @@ public struct AutoForecaster: Forecaster {
             key($0.score) < key($1.score) || (key($0.score) == key($1.score) && $0.index < $1.index)
         }
         guard let best = ranked.first else { return nil }
-        let top = Array(ranked.prefix(combineTop))
-        if top.count >= 2, let combined = backtest.scoreCombination(top.map(\.trace), on: y),
-           key(combined) < key(best.score) {
-            return (top.map(\.index).sorted(), key(combined))
+        var choice = ([best.index], key(best.score))
+        guard combineTop >= 2, ranked.count >= 2 else { return choice }
+        let pool = Array(ranked.prefix(max(combinePool, combineTop)))
+        for members in Self.subsets(of: pool.count, size: min(combineTop, pool.count)) {
+            let picked = members.map { pool[$0] }
+            if let combined = backtest.scoreCombination(picked.map(\.trace), on: y), key(combined) < choice.1 {
+                choice = (picked.map(\.index).sorted(), key(combined))
+            }
         }
-        return ([best.index], key(best.score))
+        return choice
+    }
+
+    /// Every `size`-element subset of `0..<count`, in lexicographic order.
+    static func subsets(of count: Int, size: Int) -> [[Int]] {
+        guard size > 0, size <= count else { return size == 0 ? [[]] : [] }
+        var result: [[Int]] = []
+        var current: [Int] = []
+        func extend(from start: Int) {
+            if current.count == size { result.append(current); return }
+            for i in start..<count where count - i >= size - current.count {
+                current.append(i)
+                extend(from: i + 1)
+                current.removeLast()
+            }
+        }
+        extend(from: 0)
+        return result
     }
 
     /// The fitted model for per-horizon choices (each a candidate index, or several to combine):

@@ -54,15 +54,15 @@ public enum ModelCatalog {
     static let combineTop = 3
 
     /// The `MovingMedian` windows `auto` backtests.
-    static let medianWindows = [12, 48]
+    static let medianWindows = [12, 48, 288]
 
     /// `auto`: backtests the simple candidates and every family that can fit, and keeps the
     /// lowest MASE, or the median of the best three when that backtests lower still, separately
     /// for each configured horizon.
     public static func auto(context: ModelContext) -> AutoForecaster {
-        let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 48,
+        let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 400,
                                 scaleLag: 1)
-        return AutoForecaster(backtest: backtest, minimumWindow: 3, combineTop: combineTop,
+        return AutoForecaster(backtest: backtest, minimumWindow: 3, combineTop: combineTop, combinePool: 5,
                               perHorizon: true) { y in
             var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
             // Robust levels over a short and a longer span: often the best multi-step forecast

@@ -1,7 +1,9 @@
 /// Picks, per series and per fit, the candidate with the lowest backtest MASE (averaged over the
 /// configured horizons), then fits the winner on the whole window. With `combineTop` > 1 the
-/// median of the best few candidates (`ForecastCombination`) wins instead when its backtest, on
-/// the same origins, beats the best single one. With `perHorizon` the choice is made per
+/// median of `combineTop` candidates drawn from the best `combinePool` (`ForecastCombination`)
+/// wins instead when its backtest, on the same origins, beats the best single one: the members
+/// whose errors cancel best are not always the best alone, and scoring a combination reuses the
+/// traces, so trying every subset of a small pool costs no fit. With `perHorizon` the choice is made per
 /// configured horizon, and a `PerHorizonForecaster` serves them when they differ. Refitting re-runs the
 /// selection, so a series that changes character changes model.
 ///
@@ -27,6 +29,8 @@ public struct AutoForecaster: Forecaster {
     ///   - backtest: how candidates are compared.
     ///   - minimumWindow: the fewest points to attempt a fit (the simplest candidate's minimum).
     ///   - combineTop: how many of the best candidates may be combined (1: never combine).
+    ///   - combinePool: how many of the best candidates combinations are drawn from (at most
+    ///     `combineTop`: only the best `combineTop` themselves).
     ///   - perHorizon: whether each horizon may get its own choice.
     ///   - candidates: the candidates for a window, simplest first.
     public init(backtest: Backtest, minimumWindow: Int = 2, combineTop: Int = 1, combinePool: Int = 0, perHorizon: Bool = false,

@@ -57,16 +57,17 @@ public enum ModelCatalog {
     static let medianWindows = [12, 48, 288]
 
     /// `auto`: backtests the simple candidates and every family that can fit, and keeps the
-    /// lowest MASE, or the median of the best three when that backtests lower still, separately
-    /// for each configured horizon.
+    /// lowest MASE, or the median of three of the best five when that backtests lower still,
+    /// separately for each configured horizon. 400 origins: with 48 the choice followed the
+    /// noise of too few errors (see docs/models.md, "Forecast accuracy").
     public static func auto(context: ModelContext) -> AutoForecaster {
         let backtest = Backtest(horizons: context.horizons, trainFraction: 0.7, maxOrigins: 400,
                                 scaleLag: 1)
         return AutoForecaster(backtest: backtest, minimumWindow: 3, combineTop: combineTop, combinePool: 5,
                               perHorizon: true) { y in
             var candidates: [any Forecaster] = [SeasonalNaive(season: 1), MovingAverageTrend()]
-            // Robust levels over a short and a longer span: often the best multi-step forecast
-            // of a spiky series (see `MovingMedian`).
+            // Robust levels over a short span, a longer one and a day at 5-minute steps: often the
+            // best multi-step forecast of a spiky series (see `MovingMedian`).
             candidates += medianWindows.map { MovingMedian(window: $0) }
             let seasons = context.periods(for: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }

@@ -122,4 +122,33 @@ import Testing
             try (bytes + [0]).withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) }
         }
     }
+
+    @Test func modelStatesOfAnOlderFormatAreSkippedAndTheWindowsKept() throws {
+        let (store, service) = Self.makeService()
+        try Self.feed(store, steps: 0..<300)
+        Self.tick(service, at: 299 * Self.step)
+        Self.tick(service, at: 299 * Self.step)
+        let models = service.modeledSeries()
+        #expect(models.count == 2)
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/snapshot"
+        // Format 2 laid the model state out without the burst detector; read by position, its
+        // bytes would decode into the wrong fields, so a version-2 state must not be decoded.
+        _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
+                                   store: store, book: service.book, models: models, formatVersion: 2)
+        let (restoredStore, _) = Self.makeService()
+        let loaded = try SnapshotFile.load(path: path, into: restoredStore)
+        #expect(loaded.series == 2 && loaded.models.isEmpty && loaded.unreadableModels == 2)
+        for id in store.allSeriesIDs() {
+            let original = try #require(store.snapshot(id: id))
+            let restoredID = try #require(restoredStore.allSeriesIDs().first {
+                restoredStore.snapshot(id: $0)?.labels == original.labels })
+            #expect(restoredStore.snapshot(id: restoredID)?.grid.map(\.bitPattern) == original.grid.map(\.bitPattern))
+        }
+        // A format this build does not know is refused as a whole.
+        _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
+                                   store: store, book: service.book, models: models, formatVersion: SnapshotFile.version + 1)
+        #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: SeriesStore(settings: Self.configuration().storage)) }
+    }
 }

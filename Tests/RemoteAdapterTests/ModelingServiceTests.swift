@@ -56,6 +56,16 @@ import Testing
         }
     }
 
+    @Test func aRuleCanTurnTheBurstChannelOff() throws {
+        for on in [true, false] {
+            let (store, service) = makeService { $0.modeling.rules[0].anomalyBursts = on }
+            for k in 0..<60 { try ingest(store, [series("load", ["host": "a"], [(Int64(k) * Self.step, Self.truth(k))])]) }
+            tick(service, at: 59 * Self.step)
+            let modeled = try #require(service.modeledSeries().values.first)
+            #expect((modeled.modeler.configuration.errorBursts != nil) == on)
+        }
+    }
+
     @Test func countersAreModelledOnTheirRate() throws {
         let (store, service) = makeService()
         var total = 0.0

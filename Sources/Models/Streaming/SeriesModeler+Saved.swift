@@ -14,12 +14,14 @@ extension SeriesModeler {
         var fittedAt: Int
         var usingWarmup: Bool
         var shiftPending: Bool
+        /// Last, and nil when the channel is off (snapshot format 3 added it).
+        var errorBursts: ErrorBurstDetector?
     }
 
     public var savedState: SavedState {
         SavedState(window: window, model: model, calibrator: calibrator, scorer: scorer, oneStep: oneStep,
                    anomalyErrors: anomalyErrors, observed: observed, fittedAt: fittedAt,
-                   usingWarmup: usingWarmup, shiftPending: shiftPending)
+                   usingWarmup: usingWarmup, shiftPending: shiftPending, errorBursts: errorBursts)
     }
 
     /// A modeler that continues from `saved`, or nil when `saved` was made under a different
@@ -35,6 +37,8 @@ extension SeriesModeler {
               saved.calibrator.minimumErrors == fresh.calibrator.minimumErrors,
               saved.calibrator.capacity == fresh.calibrator.capacity,
               saved.anomalyErrors.capacity == fresh.anomalyErrors.capacity,
+              saved.errorBursts?.settings == fresh.errorBursts?.settings,
+              saved.errorBursts?.span == fresh.errorBursts?.span, saved.errorBursts?.isConsistent != false,
               saved.scorer.direction == fresh.scorer.direction,
               saved.scorer.persistence == fresh.scorer.persistence,
               saved.observed >= 0, saved.fittedAt >= 0, saved.fittedAt <= saved.observed,
@@ -45,6 +49,7 @@ extension SeriesModeler {
         scorer = saved.scorer
         oneStep = saved.oneStep
         anomalyErrors = saved.anomalyErrors
+        errorBursts = saved.errorBursts
         observed = saved.observed
         fittedAt = saved.fittedAt
         usingWarmup = saved.usingWarmup

@@ -32,6 +32,9 @@ public struct SeriesModeler: Sendable {
         public var anomalyReference: AnomalyReference
         /// Whether isolated exceedances are clamped before they reach the model's state.
         public var robustUpdates: Bool
+        /// The burst channel of the anomaly score (see `ErrorBurstDetector`); it needs a
+        /// `.recentErrors` reference, whose errors give its allowance. Nil turns it off.
+        public var errorBursts: ErrorBurstDetector.Settings?
         /// The model to fit.
         public var model: ModelSpec
 
@@ -41,8 +44,10 @@ public struct SeriesModeler: Sendable {
                     calibrationMode: ConformalCalibrator.Mode = .asymmetric,
                     direction: AnomalyDirection = .both, shiftPersistence: Int = 12,
                     robustUpdates: Bool = false,
-                    anomalyReference: AnomalyReference = .recentErrors(window: 2_000, quantile: 1)) {
+                    anomalyReference: AnomalyReference = .recentErrors(window: 2_000, quantile: 1),
+                    errorBursts: ErrorBurstDetector.Settings? = ErrorBurstDetector.Settings()) {
             self.anomalyReference = anomalyReference
+            self.errorBursts = errorBursts
             self.robustUpdates = robustUpdates
             self.model = model
             self.horizons = horizons
@@ -85,6 +90,8 @@ public struct SeriesModeler: Sendable {
     var oneStep: HorizonInterval?
     /// Absolute one-step errors for `.recentErrors` anomaly references.
     var anomalyErrors: RollingSortedSample
+    /// Runs of large one-step errors; nil when the channel is off.
+    var errorBursts: ErrorBurstDetector?
     /// Observations seen, and the count the current model had seen when fitted.
     public internal(set) var observed = 0
     var fittedAt = 0
@@ -103,8 +110,10 @@ public struct SeriesModeler: Sendable {
                                          mode: configuration.calibrationMode)
         if case .recentErrors(let n, _) = configuration.anomalyReference {
             anomalyErrors = RollingSortedSample(capacity: max(1, n))
+            errorBursts = configuration.errorBursts.map { ErrorBurstDetector(settings: $0, span: max(1, n)) }
         } else {
             anomalyErrors = RollingSortedSample(capacity: 1)
+            errorBursts = nil
         }
         scorer = AnomalyScorer(direction: configuration.direction, persistence: configuration.shiftPersistence)
     }
@@ -135,7 +144,7 @@ public struct SeriesModeler: Sendable {
         let y = value.isFinite ? value : .nan
         var score = 0.0
         if let oneStep {
-            score = scorer.score(y, against: anomalyInterval(around: oneStep))
+            score = scorer.score(y, against: anomalyInterval(around: oneStep), burst: burstScore(y, forecast: oneStep.point))
             if y.isFinite { anomalyErrors.append(abs(y - oneStep.point)) }
         }
         if scorer.shiftDetected { shiftPending = true }
@@ -164,6 +173,18 @@ public struct SeriesModeler: Sendable {
         let half = anomalyErrors.orderStatistic(k) ?? 0
         return HorizonInterval(horizon: 1, point: forecast.point, lower: forecast.point - half,
                                upper: forecast.point + half, calibrated: true)
+    }
+
+    /// The burst channel's score of `y` (0 while it is off, for missing values, and until the
+    /// reference has its 30 errors): its allowance is the configured quantile of the same recent
+    /// errors the main reference uses.
+    private mutating func burstScore(_ y: Double, forecast: Double) -> Double {
+        guard errorBursts != nil, let settings = configuration.errorBursts, y.isFinite, forecast.isFinite,
+              anomalyErrors.count >= 30 else { return 0 }
+        let n = anomalyErrors.count
+        let k = min(n, Int(Double(n) * settings.allowanceQuantile) + 1)
+        guard let allowance = anomalyErrors.orderStatistic(k) else { return 0 }
+        return errorBursts?.score(error: abs(y - forecast), allowance: allowance) ?? 0
     }
 
     /// The value the model's state is advanced with: `y` itself, except that an isolated

@@ -71,7 +71,8 @@ extension ConfigLoader {
                 case "recent_errors": r.anomalyReference = .recentErrors(window: 2_000, quantile: 1)
                 default: throw ConfigError(key: path, line: value.mark?.line, "expected recent_errors or interval, got \"\(text)\"")
                 }
-            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference"])
+            case "anomaly_bursts": r.anomalyBursts = try WebConfigLoader.boolean(value, key: path)
+            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference", "anomaly_bursts"])
             }
         }
         return r

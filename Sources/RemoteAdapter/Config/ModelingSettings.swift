@@ -20,6 +20,9 @@ public struct ModelingRule: Sendable {
     /// What an anomaly score of 1 means: by default, as far off as the largest one-step error of
     /// the last 2,000 steps (rare alarms); `interval` makes it the edge of the `level` interval.
     public var anomalyReference = AnomalyReference.recentErrors(window: 2_000, quantile: 1)
+    /// Whether the anomaly score also flags bursts of large errors (`ErrorBurstDetector`); only
+    /// with the `recent_errors` reference.
+    public var anomalyBursts = true
 
     public init(match: Selector) { self.match = match }
 }

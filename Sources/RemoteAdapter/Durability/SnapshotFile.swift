@@ -6,8 +6,10 @@ import Foundation
 /// its trailer, or with any bad frame, is corrupt as a whole.
 enum SnapshotFile {
     static let magic = "prescient-snapshot"
-    /// 2 added the model state after each series' forecasts; files of version 1 are still read.
-    static let version: UInt8 = 2
+    /// 2 added the model state after each series' forecasts; 3 added the anomaly burst detector
+    /// to it. Files of versions 1 and 2 are still read, without their model states (a state of
+    /// version 2 has another layout, and the positional coder cannot tell): those series refit.
+    static let version: UInt8 = 3
 
     enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
 
@@ -25,9 +27,10 @@ enum SnapshotFile {
     // MARK: Writing
 
     /// Writes the snapshot to `path` (the caller renames it into place) and fsyncs it.
+    /// `formatVersion` is for tests that need a file as an older build labelled it.
     /// - Returns: bytes written and series saved.
     static func write(to path: String, header: Header, store: SeriesStore, book: ExportBook?,
-                      models: [UInt32: ModeledSeries] = [:]) throws -> (bytes: Int, series: Int) {
+                      models: [UInt32: ModeledSeries] = [:], formatVersion: UInt8 = version) throws -> (bytes: Int, series: Int) {
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { close(fd) }
         var out = ByteWriter(capacity: 2 << 20)
@@ -48,7 +51,7 @@ enum SnapshotFile {
         }
         frame(.header) { w in
             w.string(magic)
-            w.u8(version)
+            w.u8(formatVersion)
             w.i64(header.createdMs)
             w.uvarint(header.walCovered)
             w.i64(header.stepMs)
@@ -142,7 +145,7 @@ enum SnapshotFile {
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[first]))
         guard try r.u8() == Kind.header.rawValue, try r.string() == magic else { throw Corrupt(description: "\(path): not a Prescient snapshot") }
         let v = try r.u8()
-        guard v == 1 || v == version else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads \(version)") }
+        guard (1...version).contains(v) else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads 1 to \(version)") }
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
         guard header.stepMs > 0 else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
         var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
@@ -172,11 +175,8 @@ enum SnapshotFile {
                 var model: SavedModel?
                 if v >= 2, try r.u8() == 1 {
                     let bytes = try r.bytes()
-                    do {
-                        model = try ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes))
-                    } catch {
-                        loaded.unreadableModels += 1
-                    }
+                    model = v == version ? try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes)) : nil
+                    if model == nil { loaded.unreadableModels += 1 }
                 }
                 let restored = labels.withUnsafeBufferPointer { labels in
                     store.withSeries(labels: labels) { s in

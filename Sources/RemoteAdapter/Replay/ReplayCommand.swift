@@ -55,6 +55,9 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Quantile of those errors at which the anomaly score is 1 (1: the largest).")
     var anomalyQuantile: Double = 1
 
+    @Option(help: "Quantile of the recent errors above which errors add up as a burst (0: no burst channel).")
+    var burstQuantile: Double = ErrorBurstDetector.Settings().allowanceQuantile
+
     @Flag(help: "Clamp isolated exceedances to the interval edge before they reach the model.")
     var robustUpdates = false
 
@@ -67,6 +70,7 @@ public struct ReplayCommand: AsyncParsableCommand {
         guard ModelCatalog.names.contains(model) else {
             throw ValidationError("unknown --model \(model); one of \(ModelCatalog.names.joined(separator: ", "))")
         }
+        guard burstQuantile >= 0, burstQuantile < 1 else { throw ValidationError("--burst-quantile must be in [0, 1), e.g. 0.85; 0 turns bursts off") }
         guard refitEvery >= 1, window >= 2 else { throw ValidationError("--refit-every must be >= 1 and --window >= 2") }
     }
 
@@ -97,7 +101,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             direction: AnomalyDirection(rawValue: direction) ?? .both, shiftPersistence: shiftPersistence,
             robustUpdates: robustUpdates,
             anomalyReference: anomalyWindow > 0
-                ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile) : .forecastInterval))
+                ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile) : .forecastInterval,
+            errorBursts: burstQuantile > 0 ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile) : nil))
 
         let out: FileHandle
         if let output {

@@ -1,0 +1,83 @@
+/// Notices a burst of larger-than-usual one-step errors that no single error explains: spikes
+/// coming more often, noise growing, a slow drift the model keeps missing. The single-point
+/// score cannot see these, since each error stays within what the series has done before.
+///
+/// A one-sided CUSUM on the absolute error: every error above the `allowance` (a high quantile
+/// of the series' recent errors, supplied by the caller) adds its excess, capped at
+/// `cap × allowance` so one spike cannot make a burst alone; every smaller error takes the
+/// allowance off; the sum never drops below 0. The score is the sum over the largest sum of the
+/// last `span` points, so 1 again means "as much as anything recently", and it is reported only
+/// on an error above the allowance (an observation that equals its forecast scores 0). A score
+/// above 1 restarts the sum: an alarm is followed by silence until a new burst as large as that
+/// one has built up, which bounds how often a lasting change in the noise can alarm.
+///
+/// The largest recent sum is kept per block of `blockLength` points (a fixed ring of maxima,
+/// not every sum), so the state is a few hundred bytes per series; the reference then reaches
+/// back between `span - blockLength` and `span` points.
+public struct ErrorBurstDetector: Sendable, Codable, Equatable {
+    /// The detector's two choices. The defaults (0.85, 3) were chosen on NAB's 42 development
+    /// files (docs/models.md); neighbouring values scored within a few points.
+    public struct Settings: Sendable, Codable, Equatable {
+        /// Quantile of the recent absolute errors an error must exceed to add to the sum.
+        public var allowanceQuantile: Double
+        /// Largest excess one error may add, in multiples of the allowance.
+        public var cap: Double
+
+        public init(allowanceQuantile: Double = 0.85, cap: Double = 3) {
+            self.allowanceQuantile = min(max(allowanceQuantile, 0), 1)
+            self.cap = max(cap, 1)
+        }
+    }
+
+    public let settings: Settings
+    let blockLength: Int
+    /// The running sum of excess errors.
+    public private(set) var sum = 0.0
+    /// Largest sum of each complete block, oldest overwritten first.
+    var blockMaxima: [Double]
+    var nextBlock = 0
+    /// Largest sum and point count of the block being filled.
+    var openBlockMaximum = 0.0
+    var openBlockCount = 0
+
+    /// - Parameters:
+    ///   - span: points the reference sum looks back over (the anomaly window).
+    ///   - blockLength: points per remembered maximum.
+    public init(settings: Settings = Settings(), span: Int = 2_000, blockLength: Int = 100) {
+        self.settings = settings
+        self.blockLength = max(1, min(blockLength, span))
+        blockMaxima = Array(repeating: 0, count: max(1, span / self.blockLength))
+    }
+
+    /// Points the reference currently reaches back over at most.
+    public var span: Int { blockMaxima.count * blockLength }
+
+    /// Adds one absolute one-step `error`, judged against `allowance`, and returns its burst
+    /// score. Non-finite inputs score 0 and leave the state alone.
+    public mutating func score(error: Double, allowance: Double) -> Double {
+        guard error.isFinite, allowance.isFinite, allowance >= 0 else { return 0 }
+        sum = max(0, sum + min(error, settings.cap * allowance) - allowance)
+        if !sum.isFinite { sum = 0 }
+        let reference = max(openBlockMaximum, blockMaxima.max() ?? 0)
+        let score = reference > 0 && error > allowance ? sum / reference : 0
+        remember(sum)
+        if score > 1 { sum = 0 }
+        return score.isFinite ? score : 0
+    }
+
+    private mutating func remember(_ value: Double) {
+        openBlockMaximum = max(openBlockMaximum, value)
+        openBlockCount += 1
+        guard openBlockCount == blockLength else { return }
+        blockMaxima[nextBlock] = openBlockMaximum
+        nextBlock = (nextBlock + 1) % blockMaxima.count
+        openBlockMaximum = 0
+        openBlockCount = 0
+    }
+
+    /// Whether decoded state has the shape `init` gives it.
+    var isConsistent: Bool {
+        !blockMaxima.isEmpty && blockLength >= 1 && nextBlock >= 0 && nextBlock < blockMaxima.count
+            && openBlockCount >= 0 && openBlockCount < blockLength && sum.isFinite && sum >= 0
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import Models
+
+/// The burst channel of the anomaly score (`ErrorBurstDetector`) alone and inside `SeriesModeler`.
+@Suite struct ErrorBurstTests {
+    @Test func errorsAtOrBelowTheAllowanceScoreZero() {
+        var detector = ErrorBurstDetector(span: 300)
+        for i in 0..<1_000 {
+            let error = Double(i % 7) / 7  // all below the allowance of 1
+            #expect(detector.score(error: error, allowance: 1) == 0)
+        }
+        #expect(detector.sum == 0)
+        #expect(detector.score(error: .nan, allowance: 1) == 0 && detector.score(error: 5, allowance: .infinity) == 0)
+        // A zero allowance (most errors exactly 0, e.g. a flat series) never builds a sum.
+        var flat = ErrorBurstDetector(span: 300)
+        for _ in 0..<500 { #expect(flat.score(error: 3, allowance: 0) == 0) }
+    }
+
+    @Test func aBurstOfLargeButUnremarkableErrorsScoresAboveOneAndRestarts() {
+        var rng = SeededGenerator(seed: 5)
+        var detector = ErrorBurstDetector(span: 2_000)
+        // Steady: errors uniform on [0, 1], allowance at their 85% quantile.
+        var steadyAlarms = 0
+        for _ in 0..<4_000 where detector.score(error: rng.uniform(), allowance: 0.85) > 1 { steadyAlarms += 1 }
+        // Then a burst: every error in [0.9, 1], none larger than the steady ones reached.
+        var firstAlarm: Int?
+        for i in 0..<200 {
+            let score = detector.score(error: 0.9 + 0.1 * rng.uniform(), allowance: 0.85)
+            if score > 1 {
+                firstAlarm = i
+                #expect(detector.sum == 0, "an alarm restarts the sum")
+                break
+            }
+        }
+        #expect(steadyAlarms <= 12, "steady errors alarmed \(steadyAlarms) times in 4,000 points")
+        #expect(firstAlarm.map { $0 < 60 } == true, "first alarm at \(String(describing: firstAlarm))")
+    }
+
+    @Test func oneSpikeIsNotABurst() {
+        var rng = SeededGenerator(seed: 9)
+        var detector = ErrorBurstDetector(span: 2_000)
+        for _ in 0..<3_000 { _ = detector.score(error: rng.uniform(), allowance: 0.85) }
+        // The cap: a huge error adds at most 3 × allowance, less than the steady record sum.
+        let before = detector.sum
+        _ = detector.score(error: 1e9, allowance: 0.85)
+        #expect(detector.sum <= before + 2 * 0.85 + 1e-9)
+    }
+
+    @Test func savedStateContinuesIdentically() throws {
+        var rng = SeededGenerator(seed: 3)
+        var detector = ErrorBurstDetector(span: 500, blockLength: 50)
+        for _ in 0..<777 { _ = detector.score(error: rng.uniform(), allowance: 0.8) }
+        var restored = try JSONDecoder().decode(ErrorBurstDetector.self, from: JSONEncoder().encode(detector))
+        #expect(restored == detector && restored.isConsistent)
+        for _ in 0..<1_000 {
+            let e = rng.uniform() * 1.2
+            #expect(restored.score(error: e, allowance: 0.8).bitPattern == detector.score(error: e, allowance: 0.8).bitPattern)
+        }
+    }
+
+    /// Naive model on a series whose values swing between ±1 at random, then settle into a
+    /// steady alternation between ±0.8 to ±0.9: every new one-step error (1.6 to 1.8) stays within
+    /// the largest of the random phase (about 1.95), so only the burst channel can see the change.
+    func noiseThatTurnsToAlternation(bursts: Bool) -> [Double] {
+        var rng = SeededGenerator(seed: 21)
+        var modeler = SeriesModeler(configuration: .init(
+            model: ModelSpec(SeasonalNaive(season: 1)), refitInterval: 100_000,
+            errorBursts: bursts ? ErrorBurstDetector.Settings() : nil))
+        var scores: [Double] = []
+        for t in 0..<6_000 {
+            let y = t < 3_000 ? 2 * rng.uniform() - 1 : (t % 2 == 0 ? 1 : -1) * (0.8 + 0.1 * rng.uniform())
+            scores.append(modeler.observe(y).anomalyScore)
+        }
+        return scores
+    }
+
+    @Test func theModelerFlagsABurstTheSinglePointScoreMisses() {
+        let with = noiseThatTurnsToAlternation(bursts: true)
+        let without = noiseThatTurnsToAlternation(bursts: false)
+        let change = with[3_000..<3_100], changeWithout = without[3_000..<3_100]
+        #expect(changeWithout.allSatisfy { $0 <= 1 }, "the single-point score alone flagged it")
+        #expect(change.contains { $0 > 1 }, "the burst was not flagged")
+        // A lasting change alarms ever more rarely (each alarm raises the bar for the next), and
+        // not at all once the allowance has caught up with the new errors.
+        let later = with[3_100..<3_400].filter { $0 > 1 }.count
+        #expect(later <= 12, "the new normal kept alarming: \(later) times")
+        #expect(with[3_400...].allSatisfy { $0 <= 1 }, "still alarming \(with[3_400...].filter { $0 > 1 }.count) times after 400 points")
+    }
+
+    @Test func aValueEqualToItsForecastScoresZeroInTheMiddleOfABurst() {
+        var modeler = SeriesModeler(configuration: .init(model: ModelSpec(SeasonalNaive(season: 1)), refitInterval: 100_000))
+        var rng = SeededGenerator(seed: 2)
+        for _ in 0..<2_000 { _ = modeler.observe(2 * rng.uniform() - 1) }
+        var last = 0.0, alarmed = false
+        for t in 0..<40 {
+            last = (t % 2 == 0 ? 1 : -1) * (0.9 + 0.1 * rng.uniform())
+            let score = modeler.observe(last).anomalyScore
+            alarmed = alarmed || score > 1
+        }
+        #expect(alarmed)
+        #expect(modeler.observe(last).anomalyScore == 0)
+    }
+}

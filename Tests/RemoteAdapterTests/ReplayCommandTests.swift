@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import RemoteAdapter
+
+/// `prescient replay` as a user runs it: the built binary on a CSV file.
+@Suite struct ReplayCommandTests {
+    /// 3,000 five-minute rows: values at random in [-1, 1], then a steady alternation between
+    /// ±0.8 and ±0.9 whose one-step errors (1.6 to 1.8) stay within the largest random ones.
+    static func csv() -> String {
+        var state: UInt64 = 42
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var lines = ["timestamp,value"]
+        for t in 0..<3_000 {
+            let y = t < 2_000 ? 2 * uniform() - 1 : (t % 2 == 0 ? 1 : -1) * (0.8 + 0.1 * uniform())
+            lines.append("\(1_700_000_000 + 300 * t),\(y)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func replay(_ extra: [String]) throws -> (status: Int32, scores: [Double], stderr: String) {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.csv().write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
+        let result = try run(PrescientServer.binary, ["replay", dir + "/in.csv", "--model", "naive", "--output", dir + "/out.csv"] + extra)
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        guard result.status == 0 else { return (result.status, [], stderr) }
+        let rows = try String(contentsOfFile: dir + "/out.csv", encoding: .utf8).split(separator: "\n")
+        let column = try #require(rows.first?.split(separator: ",").firstIndex(of: "anomaly_score"))
+        return (0, rows.dropFirst().map { Double($0.split(separator: ",")[column]) ?? .nan }, stderr)
+    }
+
+    @Test func theBurstChannelIsOnByDefaultAndCanBeTurnedOff() throws {
+        let on = try replay([]), off = try replay(["--burst-quantile", "0"])
+        #expect(on.status == 0 && off.status == 0, "\(on.stderr)\(off.stderr)")
+        #expect(on.scores.count == 3_000 && off.scores.count == 3_000)
+        #expect(on.scores[2_000..<2_100].contains { $0 > 1 }, "the default missed the burst")
+        #expect(off.scores[2_000..<2_100].allSatisfy { $0 <= 1 }, "without bursts the single-point score flagged it")
+        // Off, the burst channel changes nothing else: every score is at most the default's.
+        #expect(zip(on.scores, off.scores).allSatisfy { $0 >= $1 })
+    }
+
+    @Test func aBadBurstQuantileIsRefused() throws {
+        let result = try replay(["--burst-quantile", "1.5"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--burst-quantile"), "\(result.stderr)")
+    }
+}

@@ -101,4 +101,19 @@ import Testing
         #expect(alarmed)
         #expect(modeler.observe(last).anomalyScore == 0)
     }
+
+    @Test func aYoungSeriesGetsNoBurstScoreUntilTheReferenceHasSettled() {
+        func scores(_ bursts: ErrorBurstDetector.Settings?) -> [Double] {
+            var rng = SeededGenerator(seed: 13)
+            var modeler = SeriesModeler(configuration: .init(model: ModelSpec(SeasonalNaive(season: 1)),
+                                                             refitInterval: 100_000, errorBursts: bursts))
+            // Noise that grows: the sum keeps making new records while the reference is young.
+            return (0..<1_000).map { t in modeler.observe((1 + Double(t) / 100) * (2 * rng.uniform() - 1)).anomalyScore }
+        }
+        let off = scores(nil), on = scores(ErrorBurstDetector.Settings()), early = scores(.init(settlingErrors: 30))
+        // 300 errors exist from the 302nd observation (the first has no forecast to miss).
+        #expect(on[..<301] == off[..<301], "a burst score before 300 errors")
+        #expect(zip(early[..<301], off[..<301]).contains { $0 > 1 && $1 <= 1 }, "the young channel would have alarmed")
+        #expect(zip(on[301...], off[301...]).contains { $0 > $1 }, "the channel never reported once settled")
+    }
 }

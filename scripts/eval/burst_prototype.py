@@ -29,7 +29,7 @@ import numpy as np
 
 DATA = os.environ.get("DATA", "/work/shared/data/nab-dev")
 TOOLS = os.environ.get("TOOLS", "/work/shared/tools")
-SPAN, BLOCK, MINIMUM = 2000, 100, 30
+SPAN, BLOCK, MINIMUM, SETTLING = 2000, 100, 30, 300
 
 
 def load(src, name):
@@ -55,7 +55,7 @@ def burst_scores(errors, quantile, cap):
             total = max(0.0, total + min(e, cap * allowance) - allowance)
             reference = max(max(blocks, default=0.0), open_max)
             score = total / reference if reference > 0 and e > allowance else 0.0
-            out[t] = score
+            out[t] = score if n >= SETTLING else 0.0
             open_max, open_count = max(open_max, total), open_count + 1
             if open_count == BLOCK:
                 blocks.append(open_max)

@@ -22,10 +22,15 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
         public var allowanceQuantile: Double
         /// Largest excess one error may add, in multiples of the allowance.
         public var cap: Double
+        /// Recent errors needed before a burst score is reported (the sum and its reference run
+        /// from the 30th): until then the largest recent sum is too young a yardstick, and a new
+        /// series would alarm on ordinary noise.
+        public var settlingErrors: Int
 
-        public init(allowanceQuantile: Double = 0.85, cap: Double = 3) {
+        public init(allowanceQuantile: Double = 0.85, cap: Double = 3, settlingErrors: Int = 300) {
             self.allowanceQuantile = min(max(allowanceQuantile, 0), 1)
             self.cap = max(cap, 1)
+            self.settlingErrors = max(0, settlingErrors)
         }
     }
 

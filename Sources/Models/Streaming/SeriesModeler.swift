@@ -175,16 +175,18 @@ public struct SeriesModeler: Sendable {
                                upper: forecast.point + half, calibrated: true)
     }
 
-    /// The burst channel's score of `y` (0 while it is off, for missing values, and until the
-    /// reference has its 30 errors): its allowance is the configured quantile of the same recent
-    /// errors the main reference uses.
+    /// The burst channel's score of `y`: 0 while it is off, for missing values, before the
+    /// reference has its 30 errors, and (though the detector runs) until `settlingErrors` errors
+    /// exist or the error sample is full. Its allowance is the configured quantile of the same
+    /// recent errors the main reference uses.
     private mutating func burstScore(_ y: Double, forecast: Double) -> Double {
         guard errorBursts != nil, let settings = configuration.errorBursts, y.isFinite, forecast.isFinite,
               anomalyErrors.count >= 30 else { return 0 }
         let n = anomalyErrors.count
         let k = min(n, Int(Double(n) * settings.allowanceQuantile) + 1)
-        guard let allowance = anomalyErrors.orderStatistic(k) else { return 0 }
-        return errorBursts?.score(error: abs(y - forecast), allowance: allowance) ?? 0
+        guard let allowance = anomalyErrors.orderStatistic(k),
+              let score = errorBursts?.score(error: abs(y - forecast), allowance: allowance) else { return 0 }
+        return n >= min(settings.settlingErrors, anomalyErrors.capacity) ? score : 0
     }
 
     /// The value the model's state is advanced with: `y` itself, except that an isolated

@@ -90,6 +90,8 @@ public struct SeriesModeler: Sendable {
     var oneStep: HorizonInterval?
     /// Absolute one-step errors for `.recentErrors` anomaly references.
     var anomalyErrors: RollingSortedSample
+    /// Errors that reference needs before it (and the burst channel) replaces the forecast interval.
+    static let minimumAnomalyErrors = 30
     /// Runs of large one-step errors; nil when the channel is off.
     var errorBursts: ErrorBurstDetector?
     /// Observations seen, and the count the current model had seen when fitted.
@@ -167,7 +169,7 @@ public struct SeriesModeler: Sendable {
     /// the forecast interval while fewer than 30 errors exist).
     private func anomalyInterval(around forecast: HorizonInterval) -> HorizonInterval {
         guard case .recentErrors(_, let quantile) = configuration.anomalyReference,
-              anomalyErrors.count >= 30 else { return forecast }
+              anomalyErrors.count >= Self.minimumAnomalyErrors else { return forecast }
         let n = anomalyErrors.count
         let k = min(n, max(1, Int((Double(n + 1) * quantile).rounded(.up))))
         let half = anomalyErrors.orderStatistic(k) ?? 0
@@ -180,8 +182,8 @@ public struct SeriesModeler: Sendable {
     /// exist or the error sample is full. Its allowance is the configured quantile of the same
     /// recent errors the main reference uses.
     private mutating func burstScore(_ y: Double, forecast: Double) -> Double {
-        guard errorBursts != nil, let settings = configuration.errorBursts, y.isFinite, forecast.isFinite,
-              anomalyErrors.count >= 30 else { return 0 }
+        guard let settings = errorBursts?.settings, y.isFinite, forecast.isFinite,
+              anomalyErrors.count >= Self.minimumAnomalyErrors else { return 0 }
         let n = anomalyErrors.count
         let k = min(n, Int(Double(n) * settings.allowanceQuantile) + 1)
         guard let allowance = anomalyErrors.orderStatistic(k),

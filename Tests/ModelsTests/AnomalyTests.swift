@@ -97,4 +97,30 @@ import Testing
         let spike = modeler.observe(values.last! + 1.5 * largest)
         #expect(spike.anomalyScore > 1.3)
     }
+
+    @Test func aLongerLookBackRemembersALargeErrorBeyondTheSample() {
+        // Naive model on white noise, a 300-error sample; one modeler also remembers the largest
+        // error of 3,000 points. A spike of 30 at step 1,000, one of 15 at 2,000, one of 28 at 4,500.
+        func scores(largestOver: Int) -> [Int: Double] {
+            var rng = SeededGenerator(seed: 23)
+            var modeler = SeriesModeler(configuration: .init(
+                model: ModelSpec(SeasonalNaive(season: 1)), refitInterval: 10_000,
+                anomalyReference: .recentErrors(window: 300, quantile: 1, largestOver: largestOver),
+                errorBursts: nil))
+            var out: [Int: Double] = [:]
+            for t in 0..<4_600 {
+                let spikes: [Int: Double] = [1_000: 30, 2_000: 15, 4_500: 28]
+                let spike = spikes[t] ?? 0
+                out[t] = modeler.observe(rng.normal() + spike).anomalyScore
+            }
+            return out
+        }
+        let short = scores(largestOver: 0), long = scores(largestOver: 3_000)
+        #expect(short[1_000]! > 3 && long[1_000]! > 3)
+        // 1,000 points on, the 300-point sample has forgotten the spike; the look-back has not.
+        #expect(short[2_000]! > 2, "\(short[2_000]!)")
+        #expect(long[2_000]! < 1, "\(long[2_000]!)")
+        // 3,500 points on, the look-back has let the 30 go (the 15 is its reference now).
+        #expect(long[4_500]! > 1.4, "\(long[4_500]!)")
+    }
 }

@@ -83,6 +83,9 @@ import Testing
         var smaller = configuration("naive")
         smaller.windowCapacity = 200
         #expect(SeriesModeler(configuration: smaller, restoring: saved) == nil)
+        var shorterMemory = configuration("naive")
+        shorterMemory.anomalyReference = .recentErrors(window: 2_000, quantile: 1, largestOver: 4_000)
+        #expect(SeriesModeler(configuration: shorterMemory, restoring: saved) == nil)
         #expect(SeriesModeler(configuration: configuration("naive"), restoring: saved) != nil)
     }
 

@@ -133,10 +133,11 @@ import Testing
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/snapshot"
-        // Format 2 laid the model state out without the burst detector; read by position, its
-        // bytes would decode into the wrong fields, so a version-2 state must not be decoded.
+        // Format 3 laid the model state out without the anomaly reference's longer look-back
+        // (format 2 also without the burst detector); read by position, its bytes would decode
+        // into the wrong fields, so an older state must not be decoded.
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
-                                   store: store, book: service.book, models: models, formatVersion: 2)
+                                   store: store, book: service.book, models: models, formatVersion: 3)
         let (restoredStore, _) = Self.makeService()
         let loaded = try SnapshotFile.load(path: path, into: restoredStore)
         #expect(loaded.series == 2 && loaded.models.isEmpty && loaded.unreadableModels == 2)

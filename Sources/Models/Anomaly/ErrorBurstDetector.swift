@@ -11,9 +11,9 @@
 /// above 1 restarts the sum: an alarm is followed by silence until a new burst as large as that
 /// one has built up, which bounds how often a lasting change in the noise can alarm.
 ///
-/// The largest recent sum is kept per block of `blockLength` points (a fixed ring of maxima,
-/// not every sum), so the state is a few hundred bytes per series; the reference then reaches
-/// back between `span - blockLength` and `span` points.
+/// The largest recent sum is kept per block of `blockLength` points (`RollingBlockMaximum`, not
+/// every sum), so the state is a few hundred bytes per series; the reference then reaches back
+/// `span` points plus up to `blockLength - 1` more.
 public struct ErrorBurstDetector: Sendable, Codable, Equatable {
     /// The detector's choices. The defaults (0.85, 3, 300) were chosen on NAB's 42 development
     /// files (docs/models.md); neighbouring quantiles and caps scored within a few points.
@@ -35,27 +35,21 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
     }
 
     public let settings: Settings
-    let blockLength: Int
     /// The running sum of excess errors.
     public private(set) var sum = 0.0
-    /// Largest sum of each complete block, oldest overwritten first.
-    var blockMaxima: [Double]
-    var nextBlock = 0
-    /// Largest sum and point count of the block being filled.
-    var openBlockMaximum = 0.0
-    var openBlockCount = 0
+    /// The largest sums of the last `span` points: the score's reference.
+    var recentSums: RollingBlockMaximum
 
     /// - Parameters:
     ///   - span: points the reference sum looks back over (the anomaly window).
     ///   - blockLength: points per remembered maximum.
     public init(settings: Settings = Settings(), span: Int = 2_000, blockLength: Int = 100) {
         self.settings = settings
-        self.blockLength = max(1, min(blockLength, span))
-        blockMaxima = Array(repeating: 0, count: max(1, span / self.blockLength))
+        recentSums = RollingBlockMaximum(span: span, blockLength: blockLength)
     }
 
     /// Points the reference currently reaches back over at most.
-    public var span: Int { blockMaxima.count * blockLength }
+    public var span: Int { recentSums.span }
 
     /// Adds one absolute one-step `error`, judged against `allowance`, and returns its burst
     /// score. Non-finite inputs score 0 and leave the state alone.
@@ -63,26 +57,15 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
         guard error.isFinite, allowance.isFinite, allowance >= 0 else { return 0 }
         sum = max(0, sum + min(error, settings.cap * allowance) - allowance)
         if !sum.isFinite { sum = 0 }
-        let reference = max(openBlockMaximum, blockMaxima.max() ?? 0)
+        let reference = recentSums.maximum
         let score = reference > 0 && error > allowance ? sum / reference : 0
-        remember(sum)
+        recentSums.add(sum)
         if score > 1 { sum = 0 }
         return score.isFinite ? score : 0
     }
 
-    private mutating func remember(_ value: Double) {
-        openBlockMaximum = max(openBlockMaximum, value)
-        openBlockCount += 1
-        guard openBlockCount == blockLength else { return }
-        blockMaxima[nextBlock] = openBlockMaximum
-        nextBlock = (nextBlock + 1) % blockMaxima.count
-        openBlockMaximum = 0
-        openBlockCount = 0
-    }
-
     /// Whether decoded state has the shape `init` gives it.
     var isConsistent: Bool {
-        !blockMaxima.isEmpty && blockLength >= 1 && nextBlock >= 0 && nextBlock < blockMaxima.count
-            && openBlockCount >= 0 && openBlockCount < blockLength && sum.isFinite && sum >= 0
+        recentSums.isConsistent && sum.isFinite && sum >= 0
     }
 }

@@ -14,14 +14,17 @@ extension SeriesModeler {
         var fittedAt: Int
         var usingWarmup: Bool
         var shiftPending: Bool
-        /// Last, and nil when the channel is off (snapshot format 3 added it).
+        /// Nil when the channel is off (snapshot format 3 added it).
         var errorBursts: ErrorBurstDetector?
+        /// Last, and nil without the longer look-back (snapshot format 4 added it).
+        var largestErrors: RollingBlockMaximum?
     }
 
     public var savedState: SavedState {
         SavedState(window: window, model: model, calibrator: calibrator, scorer: scorer, oneStep: oneStep,
                    anomalyErrors: anomalyErrors, observed: observed, fittedAt: fittedAt,
-                   usingWarmup: usingWarmup, shiftPending: shiftPending, errorBursts: errorBursts)
+                   usingWarmup: usingWarmup, shiftPending: shiftPending, errorBursts: errorBursts,
+                   largestErrors: largestErrors)
     }
 
     /// A modeler that continues from `saved`, or nil when `saved` was made under a different
@@ -39,6 +42,7 @@ extension SeriesModeler {
               saved.anomalyErrors.capacity == fresh.anomalyErrors.capacity,
               saved.errorBursts?.settings == fresh.errorBursts?.settings,
               saved.errorBursts?.span == fresh.errorBursts?.span, saved.errorBursts?.isConsistent != false,
+              saved.largestErrors?.span == fresh.largestErrors?.span, saved.largestErrors?.isConsistent != false,
               saved.scorer.direction == fresh.scorer.direction,
               saved.scorer.persistence == fresh.scorer.persistence,
               saved.observed >= 0, saved.fittedAt >= 0, saved.fittedAt <= saved.observed,
@@ -50,6 +54,7 @@ extension SeriesModeler {
         oneStep = saved.oneStep
         anomalyErrors = saved.anomalyErrors
         errorBursts = saved.errorBursts
+        largestErrors = saved.largestErrors
         observed = saved.observed
         fittedAt = saved.fittedAt
         usingWarmup = saved.usingWarmup

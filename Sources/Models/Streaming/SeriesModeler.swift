@@ -44,7 +44,7 @@ public struct SeriesModeler: Sendable {
                     calibrationMode: ConformalCalibrator.Mode = .asymmetric,
                     direction: AnomalyDirection = .both, shiftPersistence: Int = 12,
                     robustUpdates: Bool = false,
-                    anomalyReference: AnomalyReference = .recentErrors(window: 2_000, quantile: 1),
+                    anomalyReference: AnomalyReference = .standard,
                     errorBursts: ErrorBurstDetector.Settings? = ErrorBurstDetector.Settings()) {
             self.anomalyReference = anomalyReference
             self.errorBursts = errorBursts
@@ -92,6 +92,9 @@ public struct SeriesModeler: Sendable {
     var anomalyErrors: RollingSortedSample
     /// Errors that reference needs before it (and the burst channel) replaces the forecast interval.
     static let minimumAnomalyErrors = 30
+    /// The largest one-step error over `largestOver` points, for a `.recentErrors` reference
+    /// with quantile 1 that looks back further than its sample; nil otherwise.
+    var largestErrors: RollingBlockMaximum?
     /// Runs of large one-step errors; nil when the channel is off.
     var errorBursts: ErrorBurstDetector?
     /// Observations seen, and the count the current model had seen when fitted.
@@ -110,11 +113,13 @@ public struct SeriesModeler: Sendable {
         calibrator = ConformalCalibrator(horizons: trackedHorizons, capacity: configuration.calibrationCapacity,
                                          minimumErrors: configuration.minimumCalibrationErrors,
                                          mode: configuration.calibrationMode)
-        if case .recentErrors(let n, _) = configuration.anomalyReference {
+        if case .recentErrors(let n, let quantile, let largestOver) = configuration.anomalyReference {
             anomalyErrors = RollingSortedSample(capacity: max(1, n))
+            largestErrors = quantile >= 1 && largestOver > n ? RollingBlockMaximum(span: largestOver) : nil
             errorBursts = configuration.errorBursts.map { ErrorBurstDetector(settings: $0, span: max(1, n)) }
         } else {
             anomalyErrors = RollingSortedSample(capacity: 1)
+            largestErrors = nil
             errorBursts = nil
         }
         scorer = AnomalyScorer(direction: configuration.direction, persistence: configuration.shiftPersistence)
@@ -147,7 +152,10 @@ public struct SeriesModeler: Sendable {
         var score = 0.0
         if let oneStep {
             score = scorer.score(y, against: anomalyInterval(around: oneStep), burst: burstScore(y, forecast: oneStep.point))
-            if y.isFinite { anomalyErrors.append(abs(y - oneStep.point)) }
+            if y.isFinite {
+                anomalyErrors.append(abs(y - oneStep.point))
+                largestErrors?.add(abs(y - oneStep.point))
+            }
         }
         if scorer.shiftDetected { shiftPending = true }
         calibrator.observe(y)
@@ -165,14 +173,15 @@ public struct SeriesModeler: Sendable {
     }
 
     /// The interval the anomaly score measures against: the forecast interval itself, or the
-    /// one-step point ± the chosen quantile of recent absolute one-step errors (falling back to
-    /// the forecast interval while fewer than 30 errors exist).
+    /// one-step point ± the chosen quantile of recent absolute one-step errors, or the largest
+    /// error of the longer look-back if that is larger (falling back to the forecast interval
+    /// while fewer than 30 errors exist).
     private func anomalyInterval(around forecast: HorizonInterval) -> HorizonInterval {
-        guard case .recentErrors(_, let quantile) = configuration.anomalyReference,
+        guard case .recentErrors(_, let quantile, _) = configuration.anomalyReference,
               anomalyErrors.count >= Self.minimumAnomalyErrors else { return forecast }
         let n = anomalyErrors.count
         let k = min(n, max(1, Int((Double(n + 1) * quantile).rounded(.up))))
-        let half = anomalyErrors.orderStatistic(k) ?? 0
+        let half = max(anomalyErrors.orderStatistic(k) ?? 0, largestErrors?.maximum ?? 0)
         return HorizonInterval(horizon: 1, point: forecast.point, lower: forecast.point - half,
                                upper: forecast.point + half, calibrated: true)
     }

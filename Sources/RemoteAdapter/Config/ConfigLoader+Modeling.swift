@@ -68,7 +68,7 @@ extension ConfigLoader {
                 let text = try scalar(value, key: path)
                 switch text {
                 case "interval": r.anomalyReference = .forecastInterval
-                case "recent_errors": r.anomalyReference = .recentErrors(window: 2_000, quantile: 1)
+                case "recent_errors": r.anomalyReference = .standard
                 default: throw ConfigError(key: path, line: value.mark?.line, "expected recent_errors or interval, got \"\(text)\"")
                 }
             case "anomaly_bursts": r.anomalyBursts = try WebConfigLoader.boolean(value, key: path)

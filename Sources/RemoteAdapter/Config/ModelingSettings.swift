@@ -19,7 +19,7 @@ public struct ModelingRule: Sendable {
     public var direction = AnomalyDirection.both
     /// What an anomaly score of 1 means: by default, as far off as the largest one-step error of
     /// the last 2,000 steps (rare alarms); `interval` makes it the edge of the `level` interval.
-    public var anomalyReference = AnomalyReference.recentErrors(window: 2_000, quantile: 1)
+    public var anomalyReference = AnomalyReference.standard
     /// Whether the anomaly score also flags bursts of large errors (`ErrorBurstDetector`); only
     /// with the `recent_errors` reference.
     public var anomalyBursts = true

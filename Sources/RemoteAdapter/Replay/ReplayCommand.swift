@@ -55,6 +55,9 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Quantile of those errors at which the anomaly score is 1 (1: the largest).")
     var anomalyQuantile: Double = 1
 
+    @Option(help: "With --anomaly-quantile 1: points over which the largest one-step error is remembered (at most --anomaly-window: no longer look-back).")
+    var anomalyLargestOver: Int = 8000
+
     @Option(help: "Quantile of the recent errors above which errors add up as a burst (0: no burst channel).")
     var burstQuantile: Double = ErrorBurstDetector.Settings().allowanceQuantile
 
@@ -71,6 +74,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("unknown --model \(model); one of \(ModelCatalog.names.joined(separator: ", "))")
         }
         guard burstQuantile >= 0, burstQuantile < 1 else { throw ValidationError("--burst-quantile must be in [0, 1), e.g. 0.85; 0 turns bursts off") }
+        guard anomalyQuantile > 0, anomalyQuantile <= 1 else { throw ValidationError("--anomaly-quantile must be in (0, 1], e.g. 0.99 or 1") }
+        guard anomalyWindow >= 0, anomalyLargestOver >= 0 else { throw ValidationError("--anomaly-window and --anomaly-largest-over must be >= 0") }
         guard refitEvery >= 1, window >= 2 else { throw ValidationError("--refit-every must be >= 1 and --window >= 2") }
     }
 
@@ -101,7 +106,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             direction: AnomalyDirection(rawValue: direction) ?? .both, shiftPersistence: shiftPersistence,
             robustUpdates: robustUpdates,
             anomalyReference: anomalyWindow > 0
-                ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile) : .forecastInterval,
+                ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile, largestOver: anomalyLargestOver)
+                : .forecastInterval,
             errorBursts: burstQuantile > 0 ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile) : nil))
 
         let out: FileHandle

@@ -116,4 +116,27 @@ import Testing
         #expect(zip(early[..<301], off[..<301]).contains { $0 > 1 && $1 <= 1 }, "the young channel would have alarmed")
         #expect(zip(on[301...], off[301...]).contains { $0 > $1 }, "the channel never reported once settled")
     }
+
+    /// A series that is 0 except for spikes of 10 every 50 steps (a counter of rare failures),
+    /// whose spikes then come every 4 steps: at least 85% of its one-step errors are exactly 0.
+    func sparseSpikesThatTurnDense(meanFloor: Double) -> [Double] {
+        var modeler = SeriesModeler(configuration: .init(
+            model: ModelSpec(SeasonalNaive(season: 1)), refitInterval: 100_000,
+            errorBursts: ErrorBurstDetector.Settings(meanFloor: meanFloor)))
+        return (0..<3_100).map { t in
+            let spike = t < 3_000 ? t % 50 == 0 : t % 4 == 0
+            return modeler.observe(spike ? 10 : 0).anomalyScore
+        }
+    }
+
+    @Test func spikesComingMoreOftenAreABurstEvenWhereMostErrorsAreZero() {
+        let floored = sparseSpikesThatTurnDense(meanFloor: 1), bare = sparseSpikesThatTurnDense(meanFloor: 0)
+        // Once 30 errors exist, every spike is exactly as large as the largest error so far: the
+        // point score stays at 1.
+        #expect(bare[100...].allSatisfy { $0 <= 1 }, "without the floor the allowance is 0 and nothing adds up: \(bare[100...].filter { $0 > 1 })")
+        #expect(floored[3_000...].contains { $0 > 1.2 }, "the denser spikes were not flagged")
+        // While the mean error of an exactly periodic series still creeps up to its limit, each
+        // pair of spikes adds a hair more than the last: scores of 1.00x, never more.
+        #expect(floored[400..<3_000].allSatisfy { $0 <= 1.01 }, "the sparse spikes alarmed: \(floored[400..<3_000].filter { $0 > 1.01 })")
+    }
 }

@@ -3,7 +3,7 @@
 /// score cannot see these, since each error stays within what the series has done before.
 ///
 /// A one-sided CUSUM on the absolute error: every error above the `allowance` (a high quantile
-/// of the series' recent errors, supplied by the caller) adds its excess, capped at
+/// of the series' recent errors, supplied by the caller, but at least their mean) adds its excess, capped at
 /// `cap × allowance` so one spike cannot make a burst alone; every smaller error takes the
 /// allowance off; the sum never drops below 0. The score is the sum over the largest sum of the
 /// last `span` points, so 1 again means "as much as anything recently", and it is reported only
@@ -26,11 +26,19 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
         /// from the 30th): until then the largest recent sum is too young a yardstick, and a new
         /// series would alarm on ordinary noise.
         public var settlingErrors: Int
+        /// The allowance is at least this multiple of the mean absolute error (0: no floor).
+        /// Where most errors are exactly or nearly 0 (a counter of rare failures, a series of
+        /// sparse spikes) their 85% quantile is 0, and a zero allowance with its zero cap never
+        /// builds a sum: the channel would be blind to spikes coming more often on exactly the
+        /// series where that matters. The mean there is the spikes' share of the errors.
+        public var meanFloor: Double
 
-        public init(allowanceQuantile: Double = 0.85, cap: Double = 3, settlingErrors: Int = 300) {
+        public init(allowanceQuantile: Double = 0.85, cap: Double = 3, settlingErrors: Int = 300,
+                    meanFloor: Double = 1) {
             self.allowanceQuantile = min(max(allowanceQuantile, 0), 1)
             self.cap = max(cap, 1)
             self.settlingErrors = max(0, settlingErrors)
+            self.meanFloor = max(0, meanFloor.isFinite ? meanFloor : 0)
         }
     }
 
@@ -39,6 +47,12 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
     public private(set) var sum = 0.0
     /// The largest sums of the last `span` points: the score's reference.
     var recentSums: RollingBlockMaximum
+    /// Mean absolute error of the errors seen, weighted as a moving mean over `span` of them
+    /// (exponentially once `span` have been seen): O(1) and exact to save, unlike the mean of a
+    /// rolling window, whose running sum drifts when a huge error leaves it.
+    public private(set) var meanError = 0.0
+    /// Errors the mean has taken in, up to `span`.
+    var meanCount = 0
 
     /// - Parameters:
     ///   - span: points the reference sum looks back over (the anomaly window).
@@ -55,6 +69,10 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
     /// score. Non-finite inputs score 0 and leave the state alone.
     public mutating func score(error: Double, allowance: Double) -> Double {
         guard error.isFinite, allowance.isFinite, allowance >= 0 else { return 0 }
+        let allowance = max(allowance, settings.meanFloor * meanError)
+        meanCount = min(meanCount + 1, span)
+        meanError += (error - meanError) / Double(meanCount)
+        if !meanError.isFinite { meanError = 0 }
         sum = max(0, sum + min(error, settings.cap * allowance) - allowance)
         if !sum.isFinite { sum = 0 }
         let reference = recentSums.maximum
@@ -66,6 +84,7 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
 
     /// Whether decoded state has the shape `init` gives it.
     var isConsistent: Bool {
-        recentSums.isConsistent && sum.isFinite && sum >= 0
+        recentSums.isConsistent && sum.isFinite && sum >= 0 && meanError.isFinite && meanError >= 0
+            && meanCount >= 0 && meanCount <= span
     }
 }

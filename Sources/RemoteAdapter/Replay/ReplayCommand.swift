@@ -61,6 +61,9 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Quantile of the recent errors above which errors add up as a burst (0: no burst channel).")
     var burstQuantile: Double = ErrorBurstDetector.Settings().allowanceQuantile
 
+    @Option(help: "The burst allowance is at least this multiple of the mean error (0: no floor).")
+    var burstMeanFloor: Double = ErrorBurstDetector.Settings().meanFloor
+
     @Flag(help: "Clamp isolated exceedances to the interval edge before they reach the model.")
     var robustUpdates = false
 
@@ -74,6 +77,7 @@ public struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("unknown --model \(model); one of \(ModelCatalog.names.joined(separator: ", "))")
         }
         guard burstQuantile >= 0, burstQuantile < 1 else { throw ValidationError("--burst-quantile must be in [0, 1), e.g. 0.85; 0 turns bursts off") }
+        guard burstMeanFloor >= 0, burstMeanFloor.isFinite else { throw ValidationError("--burst-mean-floor must be a number >= 0, e.g. 1; 0 turns the floor off") }
         guard anomalyQuantile > 0, anomalyQuantile <= 1 else { throw ValidationError("--anomaly-quantile must be in (0, 1], e.g. 0.99 or 1") }
         guard anomalyWindow >= 0, anomalyLargestOver >= 0 else { throw ValidationError("--anomaly-window and --anomaly-largest-over must be >= 0") }
         guard refitEvery >= 1, window >= 2 else { throw ValidationError("--refit-every must be >= 1 and --window >= 2") }
@@ -108,7 +112,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             anomalyReference: anomalyWindow > 0
                 ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile, largestOver: anomalyLargestOver)
                 : .forecastInterval,
-            errorBursts: burstQuantile > 0 ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile) : nil))
+            errorBursts: burstQuantile > 0
+                ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile, meanFloor: burstMeanFloor) : nil))
 
         let out: FileHandle
         if let output {

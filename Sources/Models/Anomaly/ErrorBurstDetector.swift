@@ -15,8 +15,8 @@
 /// every sum), so the state is a few hundred bytes per series; the reference then reaches back
 /// `span` points plus up to `blockLength - 1` more.
 public struct ErrorBurstDetector: Sendable, Codable, Equatable {
-    /// The detector's choices. The defaults (0.85, 3, 300) were chosen on NAB's 42 development
-    /// files (docs/models.md); neighbouring quantiles and caps scored within a few points.
+    /// The detector's choices. The defaults (0.85, 3, 300, 1) were chosen on NAB's 42 development
+    /// files (docs/models.md); neighbouring quantiles, caps and floors scored within a few points.
     public struct Settings: Sendable, Codable, Equatable {
         /// Quantile of the recent absolute errors an error must exceed to add to the sum.
         public var allowanceQuantile: Double

@@ -14,7 +14,7 @@ public enum AnomalyReference: Sendable, Equatable {
     /// The default: "further off than any one-step error of the last 8,000 points", which keeps
     /// alarms rare and comparable across series with any error distribution, heavy tails
     /// included. Of i.i.d. errors one in 8,000 sets a new record; with the 2,000-point look-back
-    /// alone, four times as many did, and on NAB's series the longer memory scored 75.6 against
-    /// 73.2 (docs/models.md). The price: one huge error hides smaller ones for 8,000 points.
+    /// alone, four times as many did, and on NAB's series the longer memory scored 75.1 against
+    /// 72.7 (docs/models.md). The price: one huge error hides smaller ones for 8,000 points.
     public static let standard = recentErrors(window: 2_000, quantile: 1, largestOver: 8_000)
 }

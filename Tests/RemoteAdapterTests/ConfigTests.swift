@@ -34,6 +34,7 @@ import Testing
                   level: 0.9
                   direction: up
                   anomaly_bursts: false
+                  anomaly_memory: 7d
               capacity:
                 - name: memory
                   match: container_memory_working_set_bytes
@@ -49,6 +50,7 @@ import Testing
         #expect(rule.horizonsMs == [600_000, 7_200_000] && rule.model == "ets" && rule.level == 0.9 && rule.direction == .up)
         #expect(rule.seasonality == .weekly)
         #expect(!rule.anomalyBursts && ModelingRule(match: rule.match).anomalyBursts, "bursts are on unless turned off")
+        #expect(rule.anomalyMemoryMs == 7 * 86_400_000 && ModelingRule(match: rule.match).anomalyMemoryMs == nil)
         #expect(config.modeling.maxSeries == 500)
         #expect(config.modeling.capacity.first?.name == "memory")
         #expect(config.modeling.scalers.first?.maxReplicas == 30 && config.modeling.scalers.first?.capacityPerReplica == 100)
@@ -76,6 +78,7 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: 'up{job=}'\n", key: "modeling.rules[0].match", line: 3, mentions: "bad selector"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      level: 95\n", key: "modeling.rules[0].level", line: 4, mentions: "between 0 and 1"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_bursts: yes\n", key: "modeling.rules[0].anomaly_bursts", line: 4, mentions: "true or false"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: a month\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "duration"),
         Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 3, mentions: "above 0"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n", key: "modeling.capacity[0].limit", line: 3, mentions: "limit"),
     ]

@@ -66,6 +66,23 @@ import Testing
         }
     }
 
+    @Test func aRuleSetsHowLongTheLargestErrorIsRemembered() throws {
+        // nil: the default 8,000 steps; 3,000 steps; 50 steps, which also shortens the sample
+        // kept whole, to its floor of 100.
+        let expected: [(Int64?, AnomalyReference)] = [
+            (nil, .standard),
+            (3_000 * Self.step, .recentErrors(window: 2_000, quantile: 1, largestOver: 3_000)),
+            (50 * Self.step, .recentErrors(window: 100, quantile: 1, largestOver: 50)),
+        ]
+        for (memory, reference) in expected {
+            let (store, service) = makeService { $0.modeling.rules[0].anomalyMemoryMs = memory }
+            for k in 0..<60 { try ingest(store, [series("load", ["host": "a"], [(Int64(k) * Self.step, Self.truth(k))])]) }
+            tick(service, at: 59 * Self.step)
+            let modeled = try #require(service.modeledSeries().values.first)
+            #expect(modeled.modeler.configuration.anomalyReference == reference, "memory \(String(describing: memory))")
+        }
+    }
+
     @Test func countersAreModelledOnTheirRate() throws {
         let (store, service) = makeService()
         var total = 0.0

@@ -18,13 +18,26 @@ public struct ModelingRule: Sendable {
     public var level = 0.95
     public var direction = AnomalyDirection.both
     /// What an anomaly score of 1 means: by default, as far off as the largest one-step error of
-    /// the last 2,000 steps (rare alarms); `interval` makes it the edge of the `level` interval.
+    /// the last 8,000 steps (rare alarms); `interval` makes it the edge of the `level` interval.
     public var anomalyReference = AnomalyReference.standard
+    /// How long the largest one-step error is remembered (`anomaly_memory`; default 8,000 model
+    /// steps, at least 100): shorter alarms more often, longer lets one huge error hide smaller
+    /// ones for longer.
+    public var anomalyMemoryMs: Int64?
     /// Whether the anomaly score also flags bursts of large errors (`ErrorBurstDetector`); only
     /// with the `recent_errors` reference.
     public var anomalyBursts = true
 
     public init(match: Selector) { self.match = match }
+
+    /// The anomaly reference at model step `stepMs`, with `anomalyMemoryMs` applied: a memory
+    /// under the 2,000 errors kept whole shortens that sample too (to no fewer than 100).
+    func anomalyReference(stepMs: Int64) -> AnomalyReference {
+        guard let memoryMs = anomalyMemoryMs, stepMs > 0,
+              case .recentErrors(let window, let quantile, _) = anomalyReference else { return anomalyReference }
+        let steps = Int(clamping: memoryMs / stepMs)
+        return .recentErrors(window: max(100, min(window, steps)), quantile: quantile, largestOver: steps)
+    }
 }
 
 extension ModelingRule.Seasonality {

@@ -15,7 +15,7 @@ import FoundationNetworking
     static let user = "prometheus"
     static let password = "correct horse battery staple"
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func prometheusWritesAndReadsOverTLSWithBasicAuth() async throws {
         let prometheusBinary = try tool("prometheus")
         let certs = try TestCertificates()
@@ -38,6 +38,12 @@ import FoundationNetworking
             let port = try #require(client.port)
             let base = "https://127.0.0.1:\(port)"
 
+            // On a loaded 2-core CI machine the first TLS handshakes can take seconds: wait until
+            // the server answers at all, so a slow start is not mistaken for a refused request.
+            let ready = Date().addingTimeInterval(60)
+            while Date() < ready, try curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code != 200 {
+                try await Task.sleep(for: .milliseconds(200))
+            }
             // curl first: the door is shut without the right credentials, and TLS is the only way in.
             let anonymous = try curl(["-X", "POST", "--cacert", certs.caCert, "\(base)/api/v1/write"])
             #expect(anonymous.code == 401)
@@ -128,7 +134,7 @@ import FoundationNetworking
     func curl(_ arguments: [String]) throws -> (code: Int, headers: String, exit: Int32) {
         let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-curl-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: headerFile) }
-        let result = try run(try tool("curl"), ["-s", "-o", "/dev/null", "-D", headerFile, "-w", "%{http_code}", "--max-time", "10"] + arguments)
+        let result = try run(try tool("curl"), ["-s", "-o", "/dev/null", "-D", headerFile, "-w", "%{http_code}", "--max-time", "30"] + arguments)
         let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         return (Int(String(decoding: result.stdout, as: UTF8.self)) ?? -1, headers.lowercased(), result.status)
     }

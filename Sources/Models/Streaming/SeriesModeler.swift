@@ -153,8 +153,9 @@ public struct SeriesModeler: Sendable {
         if let oneStep {
             score = scorer.score(y, against: anomalyInterval(around: oneStep), burst: burstScore(y, forecast: oneStep.point))
             if y.isFinite {
-                anomalyErrors.append(abs(y - oneStep.point))
-                largestErrors?.add(abs(y - oneStep.point))
+                let error = abs(y - oneStep.point)
+                anomalyErrors.append(error)
+                largestErrors?.add(error)
             }
         }
         if scorer.shiftDetected { shiftPending = true }

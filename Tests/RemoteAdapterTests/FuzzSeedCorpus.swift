@@ -239,6 +239,8 @@ enum FuzzSeedCorpus {
                     - match: 'rate_total{code!~"5..",env!="dev"}'
                       seasonality: none
                       anomaly_reference: recent_errors
+                      anomaly_memory: 3d
+                      anomaly_bursts: false
                   capacity:
                     - name: memory
                       match: container_memory_working_set_bytes

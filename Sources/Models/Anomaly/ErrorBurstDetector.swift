@@ -3,9 +3,9 @@
 /// score cannot see these, since each error stays within what the series has done before.
 ///
 /// A one-sided CUSUM on the absolute error: every error above the `allowance` (a high quantile
-/// of the series' recent errors, supplied by the caller, but at least their mean) adds its excess, capped at
-/// `cap × allowance` so one spike cannot make a burst alone; every smaller error takes the
-/// allowance off; the sum never drops below 0. The score is the sum over the largest sum of the
+/// of the series' recent errors, supplied by the caller, but at least their mean) adds its
+/// excess, capped at `cap × allowance` so one spike cannot make a burst alone; every smaller
+/// error takes the allowance off; the sum never drops below 0. The score is the sum over the largest sum of the
 /// last `span` points, so 1 again means "as much as anything recently", and it is reported only
 /// on an error above the allowance (an observation that equals its forecast scores 0). A score
 /// above 1 restarts the sum: an alarm is followed by silence until a new burst as large as that

@@ -47,6 +47,29 @@ import Testing
         #expect(store.count == 1)
     }
 
+    /// Names outside Prometheus' character sets could not be written back on `/metrics` (the
+    /// whole scrape would fail) nor read by a Prometheus 2 over remote read.
+    @Test func metricAndLabelNamesOutsidePrometheusCharacterSetsAreRejected() throws {
+        let store = SeriesStore()
+        let one = [WireSample(timestamp: 1, value: 1)]
+        let batch = [
+            EncodableSeries(labels: [("__name__", "weird-dash")], samples: one),
+            EncodableSeries(labels: [("__name__", "weird.dot")], samples: one),
+            EncodableSeries(labels: [("__name__", "9starts_with_digit")], samples: one),
+            EncodableSeries(labels: [("__name__", "ok"), ("bad-name", "x")], samples: one),
+            EncodableSeries(labels: [("__name__", "ok"), ("ünï", "x")], samples: one),
+            EncodableSeries(labels: [("__name__", "ok"), ("1abc", "x")], samples: one),
+            EncodableSeries(labels: [("__name__", "job:requests:rate5m"), ("_under", "ünïcødé values are fine")], samples: one),
+            series("good", ["Job_1": "x"], [(1, 1)]),
+        ]
+        let report = try ingest(store, batch)
+        #expect(report.rejected[.invalidLabels] == 6)
+        #expect(report.samplesAccepted == 2)
+        #expect(store.count == 2)
+        #expect(report.errors.contains { $0.contains("invalid metric name \"weird-dash\"") })
+        #expect(report.errors.contains { $0.contains("invalid label name \"bad-name\"") })
+    }
+
     @Test func invalidUTF8IsRejected() throws {
         // Encode by hand: protobuf strings carry bytes, and a sender can put anything there.
         var w = ProtobufWriter()

@@ -5,7 +5,8 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case outOfOrder = "out_of_order"
     /// Same timestamp as the newest sample but a different value.
     case duplicateTimestamp = "duplicate_timestamp"
-    /// Empty or duplicate label names, or labels that are not valid UTF-8.
+    /// Empty, duplicate or invalid label names, an invalid metric name, or labels that are not
+    /// valid UTF-8.
     case invalidLabels = "invalid_labels"
     /// No `__name__` label.
     case missingMetricName = "missing_metric_name"

@@ -55,6 +55,33 @@ enum LabelCanonicalizer {
         return .success(kept)
     }
 
+    /// A problem with the names of a new series' labels, checked once when the series is
+    /// created: label names must match `[a-zA-Z_][a-zA-Z0-9_]*` and the metric name
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`, as Prometheus 2 checks what it receives. A name outside them
+    /// cannot be written back in the text exposition, and a Prometheus 2 reading it over remote
+    /// read drops the whole answer it came in.
+    static func nameProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
+        for label in labels {
+            if !isValidName(label.name, colons: false) {
+                return LabelProblem(.invalidLabels, "invalid label name \"\(String(decoding: label.name, as: UTF8.self))\" (must match [a-zA-Z_][a-zA-Z0-9_]*) in series \(SeriesStore.describe(labels))")
+            }
+            if isMetricName(label.name), !isValidName(label.value, colons: true) {
+                return LabelProblem(.invalidLabels, "invalid metric name \"\(String(decoding: label.value, as: UTF8.self))\" (must match [a-zA-Z_:][a-zA-Z0-9_:]*)")
+            }
+        }
+        return nil
+    }
+
+    private static func isValidName(_ name: UnsafeBufferPointer<UInt8>, colons: Bool) -> Bool {
+        guard !name.isEmpty else { return false }
+        for (i, c) in name.enumerated() {
+            let letter = (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_")
+            let digit = c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")
+            guard letter || (i > 0 && digit) || (colons && c == UInt8(ascii: ":")) else { return false }
+        }
+        return true
+    }
+
     /// "__name__" as one little-endian word: the check runs for every label of every series,
     /// and one 8-byte compare is several times cheaper than a generic element-wise one.
     private static let metricNameWord = UInt64(littleEndian: Array("__name__".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })

@@ -280,6 +280,7 @@ public final class SeriesStore: Sendable {
             strings.append(name)
             strings.append(value)
         }
+        if let problem = LabelCanonicalizer.nameProblem(labels) { return .failure(problem) }
         if let problem = admitNewSeries(admission, labels: strings) { return .failure(problem) }
         let slot = state.freeSlots.popLast() ?? state.series.count
         let id = UInt32(slot << Self.shardBits | shardIndex)

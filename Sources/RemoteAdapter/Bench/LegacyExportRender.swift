@@ -46,7 +46,7 @@ struct LegacyExportRender {
             Self.family(&w, "predicted_\(name)_upper", help: "Upper bound of the \(percent) forecast interval of \(name).", group) { $0.upper }
             start = end
         }
-        w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
+        w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 8000 steps), above 1 anomalous.")
         let scoreName = Array("anomaly_score".utf8), infoName = Array("prescient_model_info".utf8)
         let maseName = Array("prescient_forecast_mase".utf8)
         for e in exported { Self.sample(&w, scoreName, e.scoreLabels, e.score) }

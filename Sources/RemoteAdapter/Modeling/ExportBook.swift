@@ -50,7 +50,13 @@ public final class ExportBook: Sendable {
     func entries(where include: (ExportEntry) -> Bool = { _ in true }) -> [ExportEntry] {
         state.withLock { s in
             Self.sortIfNeeded(&s)
-            return s.order.compactMap { s.entries[$0] }.filter(include)
+            var out = [ExportEntry]()
+            for id in s.order {
+                // Through the index, so an entry left out is looked at in place, never copied.
+                guard let i = s.entries.index(forKey: id), include(s.entries.values[i]) else { continue }
+                out.append(s.entries.values[i])
+            }
+            return out
         }
     }
 
@@ -89,6 +95,14 @@ public final class ExportBook: Sendable {
             let start = w.bytes.count
             s.table.write(to: &w, percent: Self.percent(level))
             s.lastWrittenBytes = w.bytes.count - start
+        }
+    }
+
+    /// Series with some output left out of `/metrics` by a name clash (`ExportTable.conflicts`).
+    var conflicts: Int {
+        state.withLock { s in
+            Self.sortIfNeeded(&s)
+            return s.table.conflicts
         }
     }
 

@@ -6,9 +6,10 @@ struct ExportEntry: Sendable {
     let id: UInt32
     /// `name`, or `name_rate` for a counter modelled on its rate.
     let exportName: String
-    /// The source labels without `__name__`, with `horizon`/`metric_name` renamed
-    /// `exported_*` so Prescient's own labels never clash with them, and `le`/`quantile` too:
-    /// on a gauge they would make the exposition invalid for promtool and Prometheus' linters.
+    /// The source labels without `__name__`, with the names of Prescient's own labels
+    /// (`horizon`, `metric_name`, `model`, `limit`) renamed `exported_*` so they never clash,
+    /// and `le`/`quantile` too: on a gauge they would make the exposition invalid for promtool
+    /// and Prometheus' linters.
     let baseLabels: [(String, String)]
     /// `baseLabels` rendered as `a="x",b="y"` (escaped, no braces): every exported line of the
     /// series starts with these bytes, and `/metrics` copies them rather than re-rendering.
@@ -37,7 +38,37 @@ struct ExportEntry: Sendable {
     var pastForecasts: [[WireSample]]
     static let pastForecastsKept = 120
 
-    static let renamed: Set<String> = ["horizon", "metric_name", "le", "quantile"]
+    /// Source label names that are renamed: the labels Prescient adds to some exported line
+    /// (`horizon` to forecasts, `metric_name` to scores, `model` to `prescient_model_info`,
+    /// `limit` to `predicted_exhaustion_seconds`), and the two promtool refuses on a gauge.
+    static let renamed: Set<String> = ["horizon", "metric_name", "model", "limit", "le", "quantile"]
+
+    /// The source labels as exported: without `__name__`, sorted, each name in `renamed` given
+    /// the prefix `exported_`, again until it is unused (`exported_exported_horizon` when the
+    /// source has `exported_horizon` too), as Prometheus renames a clashing target label.
+    static func exportedLabels(_ sourceLabels: [String]) -> [(String, String)] {
+        var taken = Set<String>()
+        var i = 0
+        while i + 1 < sourceLabels.count {
+            taken.insert(sourceLabels[i])
+            i += 2
+        }
+        var base = [(String, String)]()
+        i = 0
+        while i + 1 < sourceLabels.count {
+            var name = sourceLabels[i]
+            if name != "__name__" {
+                if renamed.contains(name) {
+                    repeat { name = "exported_" + name } while taken.contains(name)
+                    taken.insert(name)
+                }
+                base.append((name, sourceLabels[i + 1]))
+            }
+            i += 2
+        }
+        base.sort { $0.0 < $1.0 }
+        return base
+    }
 
     init(id: UInt32, exportName: String, sourceLabels: [String], horizonNames: [String], horizonSteps: [Int], stepMs: Int64) {
         self.id = id
@@ -45,16 +76,7 @@ struct ExportEntry: Sendable {
         self.horizonNames = horizonNames
         self.horizonSteps = horizonSteps
         self.stepMs = stepMs
-        var base = [(String, String)]()
-        var i = 0
-        while i + 1 < sourceLabels.count {
-            let name = sourceLabels[i]
-            if name != "__name__" {
-                base.append((Self.renamed.contains(name) ? "exported_" + name : name, sourceLabels[i + 1]))
-            }
-            i += 2
-        }
-        base.sort { $0.0 < $1.0 }
+        let base = Self.exportedLabels(sourceLabels)
         baseLabels = base
         let rendered = ExpositionWriter.renderLabels(base)
         baseLabelBytes = Array(rendered.dropFirst().dropLast())

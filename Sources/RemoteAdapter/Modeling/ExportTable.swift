@@ -29,6 +29,10 @@ struct ExportTable: Sendable {
         /// each), then the anomaly score.
         var values: Int32
         var exported: Bool
+        /// Another series of the same family has the same labels (a counter `x` modelled as
+        /// `x_rate` beside a gauge `x_rate`): only the first is written, or the scrape would
+        /// hold one series twice.
+        var duplicate: Bool
     }
 
     /// Consecutive rows with the same exported name, written as one block per family.
@@ -37,6 +41,10 @@ struct ExportTable: Sendable {
         var rows: Range<Int>
         /// `predicted_name`, `predicted_name_lower`, `predicted_name_upper`.
         var predicted: Span, lower: Span, upper: Span
+        /// Whether the bounds' names are another family's forecasts (`predicted_x_lower` is the
+        /// lower bound of `x` and the forecast of `x_lower`): the forecast is written, the
+        /// bound left out, so no name has two families.
+        var lowerTaken = false, upperTaken = false
     }
 
     private(set) var rows: [Row] = []
@@ -47,6 +55,9 @@ struct ExportTable: Sendable {
     private var rowOf: [UInt32: Int32] = [:]
     private var interned: [String: Span] = [:]
     private var anomalyScore = Span.empty, modelInfo = Span.empty, forecastMASE = Span.empty
+    /// Series with some output left out by a name clash (`Row.duplicate`, `Family.lowerTaken`):
+    /// `prescient_export_conflicts`.
+    private(set) var conflicts = 0
 
     init() {
         anomalyScore = intern("anomaly_score")
@@ -64,15 +75,23 @@ struct ExportTable: Sendable {
         var metricName = Span.empty
         var horizons: Int32 = 0, lastHorizons: [String]? = nil
         var model = Span.empty, lastModel: String? = nil
+        let forecastNames = Set(entries.map(\.exportName))
+        var lastSortKey: String? = nil
         for e in entries {
             if families.last?.name != e.exportName {
                 families.append(Family(
                     name: e.exportName, rows: rows.count..<rows.count,
                     predicted: intern("predicted_" + e.exportName),
                     lower: intern("predicted_" + e.exportName + "_lower"),
-                    upper: intern("predicted_" + e.exportName + "_upper")))
+                    upper: intern("predicted_" + e.exportName + "_upper"),
+                    lowerTaken: forecastNames.contains(e.exportName + "_lower"),
+                    upperTaken: forecastNames.contains(e.exportName + "_upper")))
                 metricName = intern(ExpositionWriter.renderLabelList([("metric_name", e.exportName)]))
             }
+            // Entries come sorted by this key, so series with the same name and labels are neighbours.
+            let duplicate = e.sortKey == lastSortKey
+            lastSortKey = e.sortKey
+            if duplicate || families[families.count - 1].lowerTaken || families[families.count - 1].upperTaken { conflicts += 1 }
             let labels = append(e.baseLabelBytes)
             if e.horizonNames != lastHorizons {
                 horizons = Int32(horizonSpans.count)
@@ -85,7 +104,7 @@ struct ExportTable: Sendable {
             }
             let row = Row(labels: labels, metricName: metricName, model: model,
                           horizons: horizons, horizonCount: Int32(e.horizonNames.count),
-                          values: Int32(values.count), exported: e.exported)
+                          values: Int32(values.count), exported: e.exported && !duplicate, duplicate: duplicate)
             values += e.point
             values += e.lower
             values += e.upper
@@ -100,7 +119,7 @@ struct ExportTable: Sendable {
     /// Copies an updated entry's numbers, export flag and (when `modelChanged`) model.
     mutating func update(_ e: ExportEntry, modelChanged: Bool) {
         guard let r = rowOf[e.id].map(Int.init) else { return }
-        rows[r].exported = e.exported
+        rows[r].exported = e.exported && !rows[r].duplicate
         if modelChanged { rows[r].model = modelSpan(e.model) }
         let h = Int(rows[r].horizonCount)
         let v = Int(rows[r].values)
@@ -153,6 +172,7 @@ struct ExportTable: Sendable {
                              (f.lower, "predicted_\(name)_lower", "Lower bound of the \(percent) forecast interval of \(name)."),
                              (f.upper, "predicted_\(name)_upper", "Upper bound of the \(percent) forecast interval of \(name).")]
                 for (k, (span, family, help)) in kinds.enumerated() {
+                    if (k == 1 && f.lowerTaken) || (k == 2 && f.upperTaken) { continue }
                     out.flush(into: &w)
                     w.family(family, .gauge, help: help)
                     for row in members where row.exported {
@@ -165,7 +185,7 @@ struct ExportTable: Sendable {
                 }
             }
             out.flush(into: &w)
-            w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 2000 steps), above 1 anomalous.")
+            w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 8000 steps), above 1 anomalous.")
             for row in rows where row.exported {
                 out.line(anomalyScore, row.labels, row.metricName, .empty, values[Int(row.values) + 4 * Int(row.horizonCount)], into: &w)
             }

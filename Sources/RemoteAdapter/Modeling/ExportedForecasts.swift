@@ -8,7 +8,19 @@ struct ExportedForecasts: ForecastSeriesSource {
 
     func forecastSeries(matching matchers: [LabelMatcher], start: Int64, end: Int64) -> [ForecastSeries] {
         var out = [ForecastSeries]()
-        for e in book.entries(where: \.exported) {
+        // The metric name decides most selectors: test it on each family's name once, before
+        // any entry is copied out of the book (copying every entry cost ~6 µs a series per query).
+        let nameMatchers = matchers.filter { $0.name == "__name__" }
+        var nameMatches = [String: Bool]()
+        let selected = book.entries { e in
+            guard e.exported else { return false }
+            if let known = nameMatches[e.exportName] { return known }
+            let name = "predicted_" + e.exportName
+            let matches = nameMatchers.allSatisfy { $0.matches(name) }
+            nameMatches[e.exportName] = matches
+            return matches
+        }
+        for e in selected {
             let name = "predicted_" + e.exportName
             func labels(_ horizon: String) -> [String] {
                 let pairs = (e.baseLabels + [("__name__", name), ("horizon", horizon)])

@@ -319,6 +319,8 @@ public final class ModelingService: Service, Sendable {
     /// Writes the exported series and the loop's self-metrics.
     public func write(to w: inout ExpositionWriter) {
         book.write(to: &w, level: settings.rules.first?.level ?? 0.95)
+        w.family("prescient_export_conflicts", .gauge, help: "Modelled series with some output left out of /metrics because another series exports the same name and labels (the lower bound of x and the forecast of x_lower, or a counter x modelled as x_rate beside a gauge x_rate).")
+        w.sample("prescient_export_conflicts", [], Double(book.conflicts))
         capacity.write(to: &w)
         metrics.write(to: &w, nowMs: nowMs())
     }

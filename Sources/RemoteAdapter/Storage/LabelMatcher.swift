@@ -7,14 +7,10 @@ import Foundation
 /// `{env=""}` selects series lacking `env`, and `{env!~"prod"}` also selects them.
 ///
 /// Regular expressions are fully anchored (`^(?s:pattern)$`, so `.` also matches a newline, as in
-/// Prometheus 3) and compiled once, when the matcher is made. They run on Swift's `Regex` engine
-/// with Unicode-scalar semantics, which is close to, but not the same as, Go's RE2:
-/// - accepted here but refused by RE2: backreferences (`\1`), lookaround (`(?=...)`), possessive
-///   quantifiers and atomic groups; a pattern using them would be a 400 from Prometheus;
-/// - RE2 matches in linear time; Swift's engine backtracks, so a pathological pattern can be slow
-///   (the values of one label are few, which bounds the cost per request);
-/// - character-class details differ at the edges (`\w` and `\d` are Unicode-aware in Swift,
-///   ASCII-only in RE2; POSIX classes `[[:alpha:]]` work in both).
+/// Prometheus 3) and compiled once, when the matcher is made. They run on `LinearRegex`, in RE2's
+/// syntax and, like RE2, in time linear in the value (`\w`, `\d`, `\s` and `\b` are ASCII, as in
+/// RE2); what RE2 refuses (backreferences, lookaround, possessive quantifiers) is refused. Only a
+/// pattern naming a Unicode script (`\p{Greek}`) runs on Swift's `Regex`, which backtracks.
 /// Literal patterns, `.*` and `.+` skip the regex engine entirely.
 public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
     /// The four comparisons, numbered as remote read's `LabelMatcher.Type`.
@@ -143,6 +139,7 @@ private struct Pattern: @unchecked Sendable {
         case literal(String)
         case anything
         case nonEmpty
+        case linear(LinearRegex)
         case regex(Regex<AnyRegexOutput>)
     }
 
@@ -157,7 +154,12 @@ private struct Pattern: @unchecked Sendable {
             form = .literal(text)
         } else {
             // The group keeps a top-level alternation (`a|b`) inside the anchors.
-            form = .regex(try Regex("(?s:" + text + ")").matchingSemantics(.unicodeScalar))
+            let anchored = "(?s:" + text + ")"
+            switch Result(catching: { () throws(LinearRegex.ParseError) in try LinearRegex(anchored) }) {
+            case .success(let linear): form = .linear(linear)
+            case .failure(.unsupported): form = .regex(try Regex(anchored).matchingSemantics(.unicodeScalar))
+            case .failure(let error): throw error
+            }
         }
     }
 
@@ -166,6 +168,7 @@ private struct Pattern: @unchecked Sendable {
         case .literal(let l): LabelMatcher.sameBytes(s, l)
         case .anything: true
         case .nonEmpty: !s.isEmpty
+        case .linear(let r): r.wholeMatch(s)
         case .regex(let r): (try? r.wholeMatch(in: s)) != nil
         }
     }

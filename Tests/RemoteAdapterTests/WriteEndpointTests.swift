@@ -72,13 +72,66 @@ import Testing
         }
     }
 
-    @Test func bodyOverTheLimitIs413() async throws {
-        let (_, app) = app { $0.limits.maxBodyBytes = 64 }
+    @Test func bodyOverTheLimitIs413SaysWhyAndIsCounted() async throws {
+        let (state, app) = app { $0.limits.maxBodyBytes = 64 }
         let body = Snappy.compress(RemoteWriteEncoder.v1((0..<20).map { series("m", ["i": String($0)], [(1, 1)]) }))
         try await app.test(.router) { client in
             let response = try await post(client, body, headers: Self.v1Headers)
             #expect(response.status == .contentTooLarge)
+            #expect(String(buffer: response.body).contains("exceeds the limit of 64 bytes"))
         }
+        var w = ExpositionWriter()
+        state.metrics.write(to: &w, store: state.store)
+        #expect(String(decoding: w.bytes, as: UTF8.self).contains("prescient_requests_rejected_total{handler=\"/api/v1/write\",reason=\"too_large\"} 1"))
+    }
+
+    /// A client that sends headers and part of a body, then nothing, is disconnected once the
+    /// connection has been idle for the timeout (five minutes in `serve`; one second here), so
+    /// stalled clients cannot pile up connections. A healthy request still gets its answer.
+    /// A client that sends headers and part of a body, then nothing, is disconnected once the
+    /// connection has been idle for the timeout (five minutes in `serve`; one second here), so
+    /// stalled clients cannot pile up connections. A new connection is served as before.
+    @Test func aStalledRequestIsClosedAfterTheIdleTimeout() async throws {
+        let state = AppState(config: PrescientConfig())
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0, idleTimeout: .seconds(1)).test(.live) { client in
+            let port = try #require(client.port)
+            let stalled = try Self.rawConnection(port: port)
+            defer { close(stalled) }
+            let partial = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\nx"
+            #expect(send(stalled, partial, partial.utf8.count, 0) == partial.utf8.count)
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let started = Date()
+            let n = recv(stalled, &buffer, buffer.count, 0)
+            #expect(n == 0, "the server should close the stalled connection (recv gave \(n), errno \(errno))")
+            #expect(Date().timeIntervalSince(started) < 15)
+
+            let fresh = try Self.rawConnection(port: port)
+            defer { close(fresh) }
+            let ready = "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
+            #expect(send(fresh, ready, ready.utf8.count, 0) == ready.utf8.count)
+            let m = recv(fresh, &buffer, buffer.count, 0)
+            #expect(m > 0 && String(decoding: buffer[..<max(m, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    /// A TCP connection to the live test server, with a 20 s receive timeout as a guard (without
+    /// the idle timeout the stalled read would wait for ever).
+    static func rawConnection(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw CancellationError()
+        }
+        var guardTime = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guardTime, socklen_t(MemoryLayout<timeval>.size))
+        return fd
     }
 
     @Test func partialRejectKeepsValidSamplesAndSays400() async throws {

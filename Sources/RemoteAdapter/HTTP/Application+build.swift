@@ -21,11 +21,19 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     return router
 }
 
+/// How long a connection may go without a byte of a request it is sending, or between
+/// requests, before it is closed: a client that sends half a request and stops would otherwise
+/// hold its connection (and a file descriptor) for ever. Five minutes is Prometheus' own
+/// `--web.read-timeout`, and longer than its remote write client keeps an idle connection (90 s),
+/// so a sender's kept-alive connection is never closed under it.
+public let connectionIdleTimeout = TimeAmount.minutes(5)
+
 /// Builds the whole application for `serve` (and for live tests).
-public func buildApplication(state: AppState, host: String, port: Int) -> Application<RouterResponder<BasicRequestContext>> {
+public func buildApplication(state: AppState, host: String, port: Int,
+                             idleTimeout: TimeAmount = connectionIdleTimeout) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
-        server: serverBuilder(tls: state.web.tls),
+        server: serverBuilder(tls: state.web.tls, idleTimeout: idleTimeout),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient"),
         services: [state.modeling] + (state.durability.map { [$0] } ?? []),
         logger: state.logger)
@@ -52,10 +60,11 @@ func metricsResponse(_ request: Request, state: AppState) -> Response {
 
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
 /// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
-func serverBuilder(tls: WebConfig.TLS?) -> HTTPServerBuilder {
-    guard let tls else { return .http1() }
+func serverBuilder(tls: WebConfig.TLS?, idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
+    guard let tls else { return http1 }
     do {
-        return try .tls(.http1(), configuration: tls.channelConfiguration)
+        return try .tls(http1, configuration: tls.channelConfiguration)
     } catch {
         return HTTPServerBuilder { _ in throw error }
     }

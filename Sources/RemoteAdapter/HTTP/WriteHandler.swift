@@ -25,7 +25,9 @@ struct WriteHandler: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limits.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
+            // What `collect(upTo:)` throws past the limit; uncaught, Hummingbird would answer a
+            // bare 413 that no counter saw.
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
         // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.

@@ -22,7 +22,7 @@ struct ReadHandler: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limits.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
         let decoded = body.withUnsafeReadableBytes { compressed in

@@ -87,30 +87,67 @@ import Testing
 
     /// A client that sends headers and part of a body, then nothing, is disconnected once the
     /// connection has been idle for the timeout (five minutes in `serve`; one second here), so
-    /// stalled clients cannot pile up connections. A healthy request still gets its answer.
-    /// A client that sends headers and part of a body, then nothing, is disconnected once the
-    /// connection has been idle for the timeout (five minutes in `serve`; one second here), so
     /// stalled clients cannot pile up connections. A new connection is served as before.
     @Test func aStalledRequestIsClosedAfterTheIdleTimeout() async throws {
         let state = AppState(config: PrescientConfig())
         try await buildApplication(state: state, host: "127.0.0.1", port: 0, idleTimeout: .seconds(1)).test(.live) { client in
             let port = try #require(client.port)
-            let stalled = try Self.rawConnection(port: port)
-            defer { close(stalled) }
-            let partial = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\nx"
-            #expect(send(stalled, partial, partial.utf8.count, 0) == partial.utf8.count)
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let started = Date()
-            let n = recv(stalled, &buffer, buffer.count, 0)
-            #expect(n == 0, "the server should close the stalled connection (recv gave \(n), errno \(errno))")
-            #expect(Date().timeIntervalSince(started) < 15)
+            try await Self.onOwnThread {
+                let stalled = try Self.rawConnection(port: port)
+                defer { close(stalled) }
+                let partial = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\nx"
+                #expect(send(stalled, partial, partial.utf8.count, 0) == partial.utf8.count)
+                var buffer = [UInt8](repeating: 0, count: 256)
+                let started = Date()
+                let n = recv(stalled, &buffer, buffer.count, 0)
+                #expect(n == 0, "the server should close the stalled connection (recv gave \(n), errno \(errno))")
+                #expect(Date().timeIntervalSince(started) < 15)
 
-            let fresh = try Self.rawConnection(port: port)
-            defer { close(fresh) }
-            let ready = "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
-            #expect(send(fresh, ready, ready.utf8.count, 0) == ready.utf8.count)
-            let m = recv(fresh, &buffer, buffer.count, 0)
-            #expect(m > 0 && String(decoding: buffer[..<max(m, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+                // A new connection is served. (On a loaded machine the server may not read it
+                // within the one-second timeout and close it as idle: a second try is allowed.)
+                var answered = false
+                for _ in 0..<3 where !answered {
+                    let fresh = try Self.rawConnection(port: port)
+                    defer { close(fresh) }
+                    let ready = "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
+                    _ = send(fresh, ready, ready.utf8.count, 0)
+                    let m = recv(fresh, &buffer, buffer.count, 0)
+                    answered = m > 0 && String(decoding: buffer[..<m], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+                }
+                #expect(answered)
+            }
+        }
+    }
+
+    /// curl sends `Expect: 100-continue` before a larger body and waits a second for the
+    /// interim answer; Prescient gives it as soon as the head is read, as Go's server does.
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        let state = AppState(config: PrescientConfig())
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            try await Self.onOwnThread {
+                let fd = try Self.rawConnection(port: port)
+                defer { close(fd) }
+                let body = Snappy.compress(RemoteWriteEncoder.v1(Self.good))
+                let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
+                    + "Content-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n"
+                #expect(send(fd, head, head.utf8.count, 0) == head.utf8.count)
+                var buffer = [UInt8](repeating: 0, count: 512)
+                let n = recv(fd, &buffer, buffer.count, 0)
+                #expect(n > 0 && String(decoding: buffer[..<max(n, 0)], as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+                #expect(send(fd, body, body.count, 0) == body.count)
+                let m = recv(fd, &buffer, buffer.count, 0)
+                #expect(m > 0 && String(decoding: buffer[..<max(m, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 204"))
+            }
+        }
+        #expect(state.store.count == Self.good.count)
+    }
+
+    /// Runs blocking socket calls on a thread of their own: on Swift concurrency's pool (two
+    /// threads on two cores) they could take the threads the server's handlers need.
+    static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 

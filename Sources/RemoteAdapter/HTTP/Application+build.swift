@@ -61,7 +61,8 @@ func metricsResponse(_ request: Request, state: AppState) -> Response {
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
 /// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
 func serverBuilder(tls: WebConfig.TLS?, idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
-    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
+    let http1 = HTTPServerBuilder.http1(configuration: .init(
+        additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: idleTimeout))
     guard let tls else { return http1 }
     do {
         return try .tls(http1, configuration: tls.channelConfiguration)

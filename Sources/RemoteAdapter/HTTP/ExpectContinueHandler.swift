@@ -1,0 +1,22 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `Expect: 100-continue` with `100 Continue` as soon as the request's head is read, as
+/// Go's server (and so Prometheus) does. curl asks for it before sending a larger body and,
+/// unanswered, waits a second (`--expect100-timeout`) before every such request. Hummingbird
+/// and NIO leave the interim answer to the application; this sits in the channel, where the
+/// head is seen before the handler runs.
+final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let request) = unwrapInboundIn(data),
+           request.headerFields[.expect]?.lowercased() == "100-continue" {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        }
+        context.fireChannelRead(data)
+    }
+}

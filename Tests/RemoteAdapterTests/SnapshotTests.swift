@@ -170,6 +170,33 @@ import Testing
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
     }
 
+    /// With a window memory budget, every series acknowledged before a crash is back after it:
+    /// restoring charges no budget (the estimate counts a full grid for each series created
+    /// since the last measurement, which here would have let back about 60 of 200).
+    @Test func aMemoryBudgetDoesNotDropAcknowledgedSeriesOnRestore() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = PrescientConfig()
+        config.modeling.rules = []
+        config.storage.maxWindowBytes = 60 * (config.storage.gridLength * 8 + 512)
+        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
+        try first.durability!.recover()
+        try await Application(router: buildRouter(state: first)).test(.router) { client in
+            for r in 0..<5 {
+                // The budget is measured at most once a second: a pause lets each request's
+                // new series be counted at their real (small) size.
+                try await Task.sleep(for: .milliseconds(1_100))
+                #expect(try await Self.post(client, walBatch(series: (r * 40)..<(r * 40 + 40), start: 1_000, count: 1)).status == .noContent)
+            }
+        }
+        #expect(first.store.count == 200)
+        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
+        let recovery = try second.durability!.recover()
+        #expect(recovery.replayedSamples == 200)
+        #expect(second.store.count == 200)
+        #expect(storeContents(second.store) == storeContents(first.store))
+    }
+
     /// The log cannot be written (here: its directory replaced by a file, as a full or broken
     /// disk would fail): the request gets a 500 and is counted; the sender's retry, once the
     /// disk works again, is accepted and made durable although its samples are stored already.

@@ -150,6 +150,29 @@ import Testing
         #expect(a.newestTimestamp == b.newestTimestamp && a.isStale == b.isStale)
     }
 
+    /// Timestamps near the lower end of the accepted range with a retention as long as int64
+    /// allows: the live path saturates `newest - retention`, and so must replay, or the data
+    /// directory would trap on every start (found by an adversarial review).
+    @Test func replayNearInt64MinWithTheLongestRetentionDoesNotOverflow() throws {
+        var settings = StoreSettings()
+        settings.rawRetentionMs = .max
+        let source = SeriesStore(settings: settings)
+        let t0: Int64 = -1_152_921_504_606_846_000
+        let first = try journaled(source, [series("edge", [:], [(t0, 1), (t0 + 1_000, 2)])]).record
+        let again = try journaled(source, [series("edge", [:], [(t0, 1)])])  // an exact duplicate: accepted
+        #expect(again.report.samplesDuplicate == 1)
+        let store = SeriesStore(settings: settings)
+        var outcome = WALReplay.Outcome()
+        for r in [first, again.record] { r.withUnsafeBytes { _ = WALReplay.replaySegment($0, into: store, outcome: &outcome) } }
+        // Replayed in the other order too: the older sample comes after the newer one.
+        let reversed = SeriesStore(settings: settings)
+        let late = try journaled(SeriesStore(settings: settings), [series("edge", [:], [(t0 + 1_000, 2)])]).record
+        let early = try journaled(SeriesStore(settings: settings), [series("edge", [:], [(t0, 1)])]).record
+        for r in [late, early] { r.withUnsafeBytes { _ = WALReplay.replaySegment($0, into: reversed, outcome: &outcome) } }
+        #expect(storeContents(store) == storeContents(source))
+        #expect(storeContents(reversed) == storeContents(source))
+    }
+
     /// Concurrent appends share fdatasyncs and every acknowledged record is in the log.
     @Test func groupCommitAcknowledgesOnlyWhatIsWritten() async throws {
         let dir = try temporaryDataDirectory()

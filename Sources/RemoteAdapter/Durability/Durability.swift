@@ -94,7 +94,7 @@ public final class Durability: Service, Sendable {
         metrics.bytesTruncated.add(outcome.truncatedBytes, ordering: .relaxed)
         metrics.restoredSeries.store(recovery.snapshotSeries, ordering: .relaxed)
         if outcome.refusedSamples > 0 {
-            logger.warning("replayed samples of series over storage.max_series were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])
+            logger.warning("replayed samples of series whose labels are no longer valid were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])
         }
         (recovery.restoredForecasts, recovery.restoredModels) = modeling.restore(saved, models: models, nowMs: nowMs())
         metrics.restoredModels.store(recovery.restoredModels, ordering: .relaxed)

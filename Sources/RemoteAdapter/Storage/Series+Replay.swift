@@ -13,7 +13,9 @@ extension Series {
         }
         if sample.timestamp == newestTimestamp { return .alreadyHeld }
         // Older than the raw window keeps: it was trimmed (or would have been) already.
-        guard sample.timestamp >= newestTimestamp - retentionMs else { return .tooOld }
+        // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
+        let (difference, overflow) = newestTimestamp.subtractingReportingOverflow(retentionMs)
+        guard sample.timestamp >= (overflow ? Int64.min : difference) else { return .tooOld }
         guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return .alreadyHeld }
         guard !sample.value.isStaleMarker else { return .stored }
         // The grid point holds the last real sample of its step: only a sample with no later

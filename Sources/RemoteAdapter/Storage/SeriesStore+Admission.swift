@@ -20,6 +20,11 @@ public final class SeriesAdmission {
     fileprivate(set) var reserved: Int
 
     fileprivate init(reserved: Int) { self.reserved = reserved }
+
+    /// Admits every series it is given, counted but never refused: for series restored from
+    /// the data directory, which were acknowledged before (`SeriesStore.withSeries`). Nothing
+    /// is ever reserved in it, so sharing one is safe.
+    nonisolated(unsafe) static let restoring = SeriesAdmission(reserved: 0)
 }
 
 /// Window memory for the budget: a walk over the store (the figure `prescient_window_memory_bytes`

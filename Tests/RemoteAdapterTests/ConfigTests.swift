@@ -81,13 +81,26 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: a month\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "duration"),
         Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 3, mentions: "above 0"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n", key: "modeling.capacity[0].limit", line: 3, mentions: "limit"),
+        // Values that parsed but trapped or exhausted memory once a series arrived (found by an
+        // adversarial review): every one is now a config error naming its key and line.
+        Case(yaml: "storage:\n  retry_after: 9223372036854775807ms\n", key: "storage.retry_after", line: 2, mentions: "at most 3650d"),
+        Case(yaml: "modeling:\n  step_delay: 9223372036854775807ms\n", key: "modeling.step_delay", line: 2, mentions: "at most 3650d"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 9223372036854775807ms]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "at most 3650d"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [3000d]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "more than 100000 steps"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      window: 3650d\n      step: 5m\n", key: "modeling.rules[0].window", line: 4, mentions: "more than 1000000 steps"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: 3650d\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "more than 1000000 steps"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      step: 7m\n", key: "modeling.rules[0].step", line: 4, mentions: "whole number of storage.step (5m)"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      step: 2m\nstorage:\n  step: 1m\n  window: 1d\n", key: "", line: nil, mentions: "accepted"),
+        Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
+        Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]
 
     @Test(arguments: cases)
     func errorsNameKeyAndLine(_ c: Case) {
         do {
             _ = try ConfigLoader.parse(c.yaml)
-            Issue.record("accepted bad config for \(c.key)")
+            // One case is a good config written before its storage section, as a control.
+            if c.mentions != "accepted" { Issue.record("accepted bad config for \(c.key)") }
         } catch {
             #expect(error.key == c.key)
             #expect(error.line == c.line, "\(error)")

@@ -228,7 +228,7 @@ enum FuzzSeedCorpus {
                   drop_after: 2h
                   rules:
                     - match: '{__name__=~"node_.*", job="api"}'
-                      step: 1m
+                      step: 10m
                       window: 2d
                       horizons: [10m, 2h]
                       model: ets

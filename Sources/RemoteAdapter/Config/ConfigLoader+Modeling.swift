@@ -2,22 +2,31 @@ import Models
 import Yams
 
 extension ConfigLoader {
-    static func parseModeling(_ node: Node, into m: inout ModelingSettings) throws(ConfigError) {
+    /// Forecast steps a rule's horizons, or a capacity or scaler rule's horizon, may reach.
+    static let maximumHorizonSteps = 100_000
+    /// Refit workers at most: each is a task with its own fitting memory.
+    static let maximumRefitWorkers = 256
+
+    static func parseModeling(_ node: Node, into m: inout ModelingSettings, storageStepMs: Int64) throws(ConfigError) {
         let keys = ["rules", "max_series", "refit_interval", "refit_workers", "refit_budget", "step_delay",
                     "stale_after", "drop_after", "capacity", "scalers"]
         for (key, value) in try mapping(node, key: "modeling") {
             let path = "modeling.\(key)"
             switch key {
-            case "rules": m.rules = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try rule(n, key: "\(path)[\(i)]") }
+            case "rules": m.rules = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try rule(n, key: "\(path)[\(i)]", storageStepMs: storageStepMs) }
             case "max_series": m.maxSeries = try integer(value, key: path, minimum: 0)
             case "refit_interval": m.refitIntervalMs = try duration(value, key: path, minimum: 1_000)
-            case "refit_workers": m.refitWorkers = try integer(value, key: path, minimum: 1)
+            case "refit_workers":
+                m.refitWorkers = try integer(value, key: path, minimum: 1)
+                guard m.refitWorkers <= maximumRefitWorkers else {
+                    throw ConfigError(key: path, line: value.mark?.line, "must be at most \(maximumRefitWorkers), got \(m.refitWorkers)")
+                }
             case "refit_budget": m.refitBudgetMs = try duration(value, key: path, minimum: 1)
             case "step_delay": m.stepDelayMs = try duration(value, key: path, minimum: 0)
             case "stale_after": m.staleAfterMs = try duration(value, key: path, minimum: 1_000)
             case "drop_after": m.dropAfterMs = try duration(value, key: path, minimum: 1_000)
-            case "capacity": m.capacity = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try capacity(n, key: "\(path)[\(i)]") }
-            case "scalers": m.scalers = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try scaler(n, key: "\(path)[\(i)]") }
+            case "capacity": m.capacity = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try capacity(n, key: "\(path)[\(i)]", storageStepMs: storageStepMs) }
+            case "scalers": m.scalers = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try scaler(n, key: "\(path)[\(i)]", storageStepMs: storageStepMs) }
             default: throw unknown(path, at: value, allowed: keys)
             }
         }
@@ -27,7 +36,7 @@ extension ConfigLoader {
         }
     }
 
-    private static func rule(_ node: Node, key: String) throws(ConfigError) -> ModelingRule {
+    private static func rule(_ node: Node, key: String, storageStepMs: Int64) throws(ConfigError) -> ModelingRule {
         let fields = try mapping(node, key: key)
         guard let matchNode = fields.first(where: { $0.0 == "match" })?.1 else {
             throw ConfigError(key: "\(key).match", line: node.mark?.line, "every rule needs a match selector")
@@ -76,10 +85,23 @@ extension ConfigLoader {
             default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference", "anomaly_bursts", "anomaly_memory"])
             }
         }
+        // Against the storage step: the rule's model step is whole storage steps, and what a
+        // series allocates is counted in those steps.
+        func line(_ k: String) -> Node { fields.first(where: { $0.0 == k })?.1 ?? node }
+        if let step = r.stepMs, step % storageStepMs != 0 {
+            throw ConfigError(key: "\(key).step", line: line("step").mark?.line,
+                              "must be a whole number of storage.step (\(Units.formatDuration(storageStepMs))), got \(Units.formatDuration(step))")
+        }
+        let step = r.stepMs ?? storageStepMs
+        if let window = r.windowMs { try checkSteps(window, stepMs: step, maximum: 1_000_000, key: "\(key).window", node: line("window")) }
+        for h in r.horizonsMs { try checkSteps(h, stepMs: step, maximum: maximumHorizonSteps, key: "\(key).horizons", node: line("horizons")) }
+        if let memory = r.anomalyMemoryMs {
+            try checkSteps(memory, stepMs: step, maximum: 1_000_000, key: "\(key).anomaly_memory", node: line("anomaly_memory"))
+        }
         return r
     }
 
-    private static func capacity(_ node: Node, key: String) throws(ConfigError) -> CapacityRule {
+    private static func capacity(_ node: Node, key: String, storageStepMs: Int64) throws(ConfigError) -> CapacityRule {
         let fields = try mapping(node, key: key)
         func required(_ k: String) throws(ConfigError) -> Node {
             guard let n = fields.first(where: { $0.0 == k })?.1 else {
@@ -103,7 +125,9 @@ extension ConfigLoader {
                     throw ConfigError(key: path, line: value.mark?.line, "expected above or below, got \"\(text)\"")
                 }
                 r.crossesBelow = text == "below"
-            case "horizon": r.horizonMs = try duration(value, key: path, minimum: 1_000)
+            case "horizon":
+                r.horizonMs = try duration(value, key: path, minimum: 1_000)
+                try checkSteps(r.horizonMs, stepMs: storageStepMs, maximum: maximumHorizonSteps, key: path, node: value)
             default: throw unknown(path, at: value, allowed: ["name", "match", "limit", "limit_match", "direction", "horizon"])
             }
         }
@@ -113,7 +137,7 @@ extension ConfigLoader {
         return r
     }
 
-    private static func scaler(_ node: Node, key: String) throws(ConfigError) -> ScalerRule {
+    private static func scaler(_ node: Node, key: String, storageStepMs: Int64) throws(ConfigError) -> ScalerRule {
         let fields = try mapping(node, key: key)
         func required(_ k: String) throws(ConfigError) -> Node {
             guard let n = fields.first(where: { $0.0 == k })?.1 else {
@@ -140,7 +164,9 @@ extension ConfigLoader {
             case "min_replicas": r.minReplicas = try integer(value, key: path, minimum: 0)
             case "max_replicas": r.maxReplicas = try integer(value, key: path, minimum: 1)
             case "scale_down_cooldown": r.scaleDownCooldownMs = try duration(value, key: path, minimum: 0)
-            case "horizon": r.horizonMs = try duration(value, key: path, minimum: 1_000)
+            case "horizon":
+                r.horizonMs = try duration(value, key: path, minimum: 1_000)
+                try checkSteps(r.horizonMs, stepMs: storageStepMs, maximum: maximumHorizonSteps, key: path, node: value)
             case "current_replicas": r.currentReplicas = try selector(value, key: path)
             default: throw unknown(path, at: value, allowed: ["name", "demand", "capacity_per_replica", "target_utilization",
                                                              "min_replicas", "max_replicas", "scale_down_cooldown", "horizon", "current_replicas"])

@@ -27,11 +27,13 @@ public enum ConfigLoader {
         var config = PrescientConfig()
         guard let root else { return config }
         let top = try mapping(root, key: "")
+        // Storage first, wherever it stands: the modelling rules are checked against its step.
+        if let storage = top.first(where: { $0.0 == "storage" }) { try parseStorage(storage.1, into: &config.storage) }
         for (key, value) in top {
             switch key {
-            case "storage": try parseStorage(value, into: &config.storage)
+            case "storage": break
             case "limits": try parseLimits(value, into: &config.limits)
-            case "modeling": try parseModeling(value, into: &config.modeling)
+            case "modeling": try parseModeling(value, into: &config.modeling, storageStepMs: config.storage.stepMs)
             case "durability": try parseDurability(value, into: &config.durability)
             default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling", "durability"])
             }
@@ -110,6 +112,11 @@ public enum ConfigLoader {
         return s.string
     }
 
+    /// The longest duration any setting takes: ten years. Longer ones mean nothing here, and
+    /// sums and products of them (a step index times the step, a horizon plus a step) must stay
+    /// far from Int64's end.
+    static let maximumDurationMs: Int64 = 3_650 * 86_400_000
+
     static func duration(_ node: Node, key: String, minimum: Int64) throws(ConfigError) -> Int64 {
         let text = try scalar(node, key: key)
         guard let ms = Units.milliseconds(text) else {
@@ -118,7 +125,19 @@ public enum ConfigLoader {
         guard ms >= minimum else {
             throw ConfigError(key: key, line: node.mark?.line, "must be at least \(Units.formatDuration(minimum)), got \"\(text)\"")
         }
+        guard ms <= maximumDurationMs else {
+            throw ConfigError(key: key, line: node.mark?.line, "must be at most 3650d, got \"\(text)\"")
+        }
         return ms
+    }
+
+    /// `durationMs` in steps of `stepMs`, refused past `maximum`: a window, horizon or memory
+    /// of that many steps would be allocated per series.
+    static func checkSteps(_ durationMs: Int64, stepMs: Int64, maximum: Int, key: String, node: Node) throws(ConfigError) {
+        guard durationMs / stepMs <= Int64(maximum) else {
+            throw ConfigError(key: key, line: node.mark?.line,
+                              "more than \(maximum) steps of \(Units.formatDuration(stepMs)) per series (\(Units.formatDuration(durationMs))); use a longer step")
+        }
     }
 
     static func integer(_ node: Node, key: String, minimum: Int) throws(ConfigError) -> Int {

@@ -170,6 +170,34 @@ import Testing
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
     }
 
+    /// A deleted snapshot leaves a gap before the log's first segment: start-up goes on with
+    /// what is there, and says what is lost (log and `prescient_wal_segments_missing_total`).
+    /// A snapshot that fails half-way leaves no `snapshot.tmp` holding disk space.
+    @Test func aMissingSnapshotIsCountedAndAFailedOneLeavesNoTemporaryFile() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = PrescientConfig()
+        config.modeling.rules = []
+        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
+        try first.durability!.recover()
+        try await Application(router: buildRouter(state: first)).test(.router) { client in
+            #expect(try await Self.post(client, walBatch(series: 0..<10, start: 1_000, count: 3)).status == .noContent)
+            try await first.durability!.snapshot()
+            #expect(try await Self.post(client, walBatch(series: 10..<20, start: 1_000, count: 3)).status == .noContent)
+            // The rename into place fails (a directory stands there): the written file goes.
+            try FileManager.default.removeItem(atPath: dir + "/snapshot")
+            try FileManager.default.createDirectory(atPath: dir + "/snapshot/in-the-way", withIntermediateDirectories: true)
+            await #expect(throws: (any Error).self) { try await first.durability!.snapshot() }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/snapshot.tmp"))
+            #expect(first.metrics.durability.snapshotFailures.load(ordering: .relaxed) == 1)
+            try FileManager.default.removeItem(atPath: dir + "/snapshot")
+        }
+        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
+        _ = try second.durability!.recover()
+        #expect(second.metrics.durability.segmentsMissing.load(ordering: .relaxed) >= 1)
+        #expect(second.store.count == 10)  // series 10..<20, from the log after the lost snapshot
+    }
+
     /// With a window memory budget, every series acknowledged before a crash is back after it:
     /// restoring charges no budget (the estimate counts a full grid for each series created
     /// since the last measurement, which here would have let back about 60 of 200).

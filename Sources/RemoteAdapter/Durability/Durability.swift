@@ -84,6 +84,16 @@ public final class Durability: Service, Sendable {
                 ])
             }
         }
+        // The log continues where the snapshot stops: a first segment past `covered + 1` means
+        // segments were lost with no snapshot holding their samples (a deleted snapshot, or a
+        // corrupt one set aside). That cannot be repaired, but it must not pass unsaid.
+        if let first = directory.segments().first(where: { $0.index > covered }), first.index > covered + 1 {
+            let missing = first.index - covered - 1
+            metrics.segmentsMissing.add(missing, ordering: .relaxed)
+            logger.error("write-ahead log segments are missing and no snapshot covers them; the samples they held are lost", metadata: [
+                "missing_segments": "\(covered + 1)...\(first.index - 1)", "snapshot_covers_through": "\(covered)",
+            ])
+        }
         let outcome = WALReplay.replay(directory, after: covered, into: store, logger: logger)
         recovery.replayedRecords = outcome.records
         recovery.replayedSamples = outcome.samples
@@ -165,6 +175,9 @@ public final class Durability: Service, Sendable {
             metrics.snapshotSeries.store(written.series, ordering: .relaxed)
             logger.debug("snapshot written", metadata: ["series": "\(written.series)", "bytes": "\(written.bytes)", "seconds": "\(seconds)"])
         } catch {
+            // A half-written snapshot.tmp would hold the disk space the log needs until the
+            // next attempt (on a full disk, appends that fit were refused because of it).
+            unlink(directory.snapshotTempPath)
             metrics.snapshotFailures.add(1, ordering: .relaxed)
             logger.error("snapshot failed; the write-ahead log is kept until one succeeds", metadata: ["error": "\(error)"])
             throw error

@@ -19,6 +19,7 @@ public final class DurabilityMetrics: Sendable {
     public let snapshotSeries = Atomic<Int>(0)
     public let snapshotFailures = Atomic<Int>(0)
     public let snapshotsCorrupt = Atomic<Int>(0)
+    public let segmentsMissing = Atomic<Int>(0)
     public let restoredSeries = Atomic<Int>(0)
     public let restoredModels = Atomic<Int>(0)
     public let recoveryDurationUs = Atomic<Int>(0)
@@ -75,6 +76,7 @@ public final class DurabilityMetrics: Sendable {
         gauge("prescient_snapshot_series", "Series in the last snapshot written.", Double(snapshotSeries.load(ordering: .relaxed)))
         counter("prescient_snapshot_failures_total", "Snapshots that could not be written (the log is kept until one succeeds).", snapshotFailures)
         counter("prescient_snapshot_corrupt_total", "Snapshots found corrupt at start-up and skipped.", snapshotsCorrupt)
+        counter("prescient_wal_segments_missing_total", "Write-ahead log segments found missing at start-up with no snapshot covering them (their samples are lost).", segmentsMissing)
         gauge("prescient_snapshot_restored_series", "Series restored from the snapshot at start-up.", Double(restoredSeries.load(ordering: .relaxed)))
         gauge("prescient_snapshot_restored_models", "Fitted models restored from the snapshot at start-up (each carries on without a refit).", Double(restoredModels.load(ordering: .relaxed)))
     }

@@ -177,6 +177,14 @@ final class WALWriter: @unchecked Sendable {
                 if fd >= 0 {
                     close(fd)
                     fd = -1
+                    // A segment that holds nothing (opened for this attempt, its partial write
+                    // truncated away) is removed and its number used again: on a full disk every
+                    // failed request would otherwise leave one or two empty files behind, and a
+                    // skipped number would read as a lost segment at start-up.
+                    if segmentSize == 0 {
+                        unlink(directory.segmentPath(segmentIndex))
+                        segmentIndex -= 1
+                    }
                 }
             }
         }

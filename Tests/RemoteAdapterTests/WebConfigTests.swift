@@ -79,7 +79,9 @@ import Testing
         Bad(yaml: "basic_auth_users:\n  alice: secret\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),
         Bad(yaml: "basic_auth_users:\n  alice: $2y$99$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),
         Bad(yaml: "basic_auth_user:\n  alice: x\n", key: "basic_auth_user", line: 2, says: "unknown key"),
-        Bad(yaml: "tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n", key: "tls_server_config.cert_file", line: 2, says: "/nonexistent/server.crt"),
+        Bad(yaml: "tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n", key: "tls_server_config.cert_file", line: 2, says: "/nonexistent/server.crt: no such file"),
+        // Well-formed but for its characters: bcrypt's alphabet has no "!" or "#", so it could never match.
+        Bad(yaml: "basic_auth_users:\n  alice: $2y$10$!!!!!!!!!!!!!!!!!!!!!!###############################\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),
         Bad(yaml: "tls_server_config:\n  min_version: TLS9\n", key: "tls_server_config.min_version", line: 2, says: "TLS12"),
         Bad(yaml: "tls_server_config:\n  client_auth_type: Sometimes\n", key: "tls_server_config.client_auth_type", line: 2, says: "RequireAndVerifyClientCert"),
         Bad(yaml: "tls_server_config:\n  cipher_suites: [TLS_RC4_128]\n", key: "tls_server_config.cipher_suites", line: 2, says: "TLS_RC4_128"),

@@ -212,6 +212,11 @@ public enum WebConfigLoader {
         let wellFormed = bytes.count == 60 && text.hasPrefix("$2") && [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2])
             && bytes[3] == UInt8(ascii: "$") && bytes[6] == UInt8(ascii: "$")
             && Int(String(decoding: bytes[4..<6], as: UTF8.self)).map { (4...31).contains($0) } == true
+            // Salt and hash in bcrypt's base64 alphabet; anything else could never match.
+            && bytes[7...].allSatisfy { c in
+                (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                    || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: ".") || c == UInt8(ascii: "/")
+            }
         guard wellFormed else {
             throw ConfigError(key: key, line: node.mark?.line, "expected a bcrypt hash ($2y$10$ followed by 53 characters, as `htpasswd -nB user` prints)")
         }
@@ -231,6 +236,10 @@ public enum WebConfigLoader {
     }
 
     private static func read<T>(_ key: String, _ node: Node, _ what: String, _ body: () throws -> T) throws(ConfigError) -> T {
+        // NIOSSL reports a missing file as a bare failedToLoadCertificate: say which.
+        if !what.hasPrefix("the inline"), !FileManager.default.fileExists(atPath: what) {
+            throw ConfigError(key: key, line: node.mark?.line, "cannot load \(what): no such file")
+        }
         do {
             return try body()
         } catch {

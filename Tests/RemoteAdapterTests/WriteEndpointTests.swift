@@ -143,6 +143,38 @@ import Testing
         #expect(state.store.count == Self.good.count)
     }
 
+    /// A declared `Content-Length` over `max_body_bytes` is answered 413 before the body is
+    /// sent (nothing is read); a chunked body, which declares nothing, once it passes the limit.
+    @Test func anOversizeBodyIsRefusedBeforeItIsSentWhenItsLengthIsDeclared() async throws {
+        var config = PrescientConfig()
+        config.limits.maxBodyBytes = 1024
+        let state = AppState(config: config)
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            try await Self.onOwnThread {
+                var buffer = [UInt8](repeating: 0, count: 512)
+                let declared = try Self.rawConnection(port: port)
+                defer { close(declared) }
+                let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 5000\r\n\r\n"
+                #expect(send(declared, head, head.utf8.count, 0) == head.utf8.count)
+                let n = recv(declared, &buffer, buffer.count, 0)
+                #expect(n > 0 && String(decoding: buffer[..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 413"))
+
+                let chunked = try Self.rawConnection(port: port)
+                defer { close(chunked) }
+                let chunk = String(repeating: "x", count: 2048)
+                let request = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "800\r\n\(chunk)\r\n0\r\n\r\n"
+                #expect(send(chunked, request, request.utf8.count, 0) == request.utf8.count)
+                let m = recv(chunked, &buffer, buffer.count, 0)
+                #expect(m > 0 && String(decoding: buffer[..<max(m, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 413"))
+            }
+        }
+        var w = ExpositionWriter()
+        state.metrics.write(to: &w, store: state.store)
+        #expect(String(decoding: w.bytes, as: UTF8.self).contains("prescient_requests_rejected_total{handler=\"/api/v1/write\",reason=\"too_large\"} 2"))
+    }
+
     /// Runs blocking socket calls on a thread of their own: on Swift concurrency's pool (two
     /// threads on two cores) they could take the threads the server's handlers need.
     static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {

@@ -22,12 +22,7 @@ struct WriteHandler: Sendable {
         } catch {
             return refuse(error)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limits.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            // What `collect(upTo:)` throws past the limit; uncaught, Hummingbird would answer a
-            // bare 413 that no counter saw.
+        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
         // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.

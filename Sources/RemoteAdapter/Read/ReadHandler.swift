@@ -19,10 +19,7 @@ struct ReadHandler: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         let limits = state.config.limits
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limits.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
+        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
         let decoded = body.withUnsafeReadableBytes { compressed in

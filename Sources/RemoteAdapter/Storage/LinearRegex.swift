@@ -175,7 +175,6 @@ private struct ThreadList {
 // MARK: Parsing
 
 private indirect enum Node {
-    case empty
     case test(LinearRegex.ScalarTest)
     case assert(LinearRegex.Assertion)
     case concat([Node])
@@ -270,7 +269,6 @@ private struct Parser {
             if quantifiers > 1 { throw .invalid("invalid nested repetition operator") }
             if isChar("?") { i += 1 }  // lazy: the same yes/no answer
             else if isChar("+") { throw .invalid("possessive quantifiers are not supported (RE2)") }
-            if case .empty = node { throw .invalid("missing argument to repetition operator") }
             if case .assert = node { throw .invalid("missing argument to repetition operator") }
             node = .repeat(node, min: min, max: max)
         }
@@ -546,7 +544,6 @@ private struct Compiler {
     mutating func emit(_ node: Node) throws(LinearRegex.ParseError) {
         guard program.count < LinearRegex.maxProgram else { throw .invalid("expression too large") }
         switch node {
-        case .empty: break
         case .test(let t): program.append(.test(t))
         case .assert(let a): program.append(.assert(a))
         case .concat(let items): for item in items { try emit(item) }

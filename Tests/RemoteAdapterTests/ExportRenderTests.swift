@@ -160,6 +160,28 @@ import Testing
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 
+    /// Remote read serves the series /metrics writes: of two sources exported as `y_rate` with
+    /// one label set, only the first, whichever matchers select it.
+    @Test func remoteReadServesOneSeriesPerLabelSetAsMetricsDoes() throws {
+        let book = ExportBook()
+        for (id, labels, point) in [(UInt32(3), ["a", "1"], 30.0), (4, ["a", "1"], 40), (5, ["a", "2"], 50)] {
+            var e = Self.entry(id, "y_rate", labels, point: point)
+            e.recordForecasts(originMs: 0)
+            book.insert(e)
+        }
+        let onMetrics = Self.render(book).split(separator: "\n").filter { $0.hasPrefix("predicted_y_rate{a=\"1\"") }
+        let forecasts = ExportedForecasts(book: book)
+        for matchers in [[try LabelMatcher("__name__", .equal, "predicted_y_rate")],
+                         [try LabelMatcher("a", .equal, "1"), try LabelMatcher("horizon", .equal, "5m")]] {
+            let served = forecasts.forecastSeries(matching: matchers, start: 0, end: .max)
+            let a1 = served.filter { $0.labels.contains("a") && $0.labels[$0.labels.firstIndex(of: "a")! + 1] == "1" }
+            #expect(a1.count == 1, "\(a1.map(\.labels))")
+            #expect(Set(served.map(\.labels)).count == served.count)
+            // The one served is the one /metrics writes (their values tell the sources apart).
+            #expect(onMetrics.count == 1 && onMetrics.first.flatMap { Double($0.split(separator: " ")[1]) } == a1.first?.samples.last?.value)
+        }
+    }
+
     @Test func nothingExportedWritesNothing() {
         let book = ExportBook()
         var e = ExportEntry(id: 1, exportName: "x", sourceLabels: ["__name__", "x"], horizonNames: ["5m"], horizonSteps: [1], stepMs: 1)

@@ -12,8 +12,14 @@ struct ExportedForecasts: ForecastSeriesSource {
         // any entry is copied out of the book (copying every entry cost ~6 µs a series per query).
         let nameMatchers = matchers.filter { $0.name == "__name__" }
         var nameMatches = [String: Bool]()
+        // Two sources with one exported name and label set (a counter `y` modelled as `y_rate`
+        // beside a gauge `y_rate`) would be two series with one label set, which a remote-read
+        // client cannot tell apart: as on /metrics, only the first in export order is served.
+        var lastSortKey: String? = nil
         let selected = book.entries { e in
-            guard e.exported else { return false }
+            let duplicate = e.sortKey == lastSortKey
+            lastSortKey = e.sortKey
+            guard e.exported, !duplicate else { return false }
             if let known = nameMatches[e.exportName] { return known }
             let name = "predicted_" + e.exportName
             let matches = nameMatchers.allSatisfy { $0.matches(name) }

@@ -20,7 +20,7 @@ public enum ConfigLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw ConfigError(key: "", line: Self.line(of: error), "invalid YAML: \(error)")
+            throw Self.configError(error, yaml: yaml)
         } catch {
             throw ConfigError(key: "", line: nil, "invalid YAML: \(error)")
         }
@@ -160,6 +160,34 @@ public enum ConfigLoader {
     static func unknown(_ key: String, at node: Node, allowed: [String]) -> ConfigError {
         // The key's own mark is not kept by Yams' mapping pairs; the value's line is the key's line.
         ConfigError(key: key, line: node.mark?.line, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+    }
+
+    /// A YAML error as a config error. Yams' text for a duplicate key quotes the whole file and
+    /// no line of ours; it is given the usual form instead, naming the key and where it repeats.
+    static func configError(_ error: YamlError, yaml: String) -> ConfigError {
+        guard case let .duplicatedKeysInMapping(duplicates, context) = error, let key = duplicates.first else {
+            return ConfigError(key: "", line: line(of: error), "invalid YAML: \(error)")
+        }
+        let first = context.mark.line
+        let again = lineOfRepeat(key, after: context.mark, in: yaml)
+        return ConfigError(key: key, line: again ?? first,
+                           "duplicate key (first on line \(first)); a key may appear once in a mapping")
+    }
+
+    /// The line of the next `key:` at the first one's column (a block mapping's next entry),
+    /// or nil (a flow mapping, a quoted key) to fall back on the first occurrence.
+    private static func lineOfRepeat(_ key: String, after mark: Mark, in yaml: String) -> Int? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = mark.column - 1
+        guard mark.line >= 1, indent >= 0 else { return nil }
+        for i in mark.line..<lines.count {
+            let text = lines[i]
+            guard text.count > indent, text.prefix(indent).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            let rest = text.dropFirst(indent)
+            guard rest.hasPrefix(key) else { continue }
+            if rest.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" { return i + 1 }
+        }
+        return nil
     }
 
     static func line(of error: YamlError) -> Int? {

@@ -22,7 +22,7 @@ public enum WebConfigLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw ConfigError(key: "", line: ConfigLoader.line(of: error), "invalid YAML: \(error)")
+            throw ConfigLoader.configError(error, yaml: yaml)
         } catch {
             throw ConfigError(key: "", line: nil, "invalid YAML: \(error)")
         }

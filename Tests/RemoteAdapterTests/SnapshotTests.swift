@@ -134,16 +134,27 @@ import Testing
         ], body: ByteBuffer(bytes: Snappy.compress(RemoteWriteEncoder.v1(batch))))
     }
 
+    /// Modelling off: these tests are about what is stored and restored.
+    static let unmodelled: PrescientConfig = {
+        var config = PrescientConfig()
+        config.modeling.rules = []
+        return config
+    }()
+
+    /// A process starting on `dir` as `prescient serve` does: its state, then recovery.
+    @discardableResult
+    static func start(_ label: String, on dir: String, config: PrescientConfig = unmodelled) throws -> (AppState, Durability.Recovery) {
+        let state = AppState(config: config, logger: Logger(label: label), dataDir: dir)
+        return (state, try state.durability!.recover())
+    }
+
     /// Writes before and after a snapshot, then a "crash" (the process state is dropped without
     /// a final snapshot): a new process on the same directory has every acknowledged sample,
     /// and its counters of received samples start from zero (replay is counted on its own).
     @Test func recoveryFromSnapshotAndLogThroughTheWriteEndpoint() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = PrescientConfig()
-        config.modeling.rules = []
-        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
-        try first.durability!.recover()
+        let (first, _) = try Self.start("first", on: dir)
         // The router alone, without the services: no final snapshot when the test ends, as after SIGKILL.
         try await Application(router: buildRouter(state: first)).test(.router) { client in
             for r in 0..<3 { #expect(try await Self.post(client, walBatch(series: 0..<20, start: Int64(r) * 10_000, count: 5)).status == .noContent) }
@@ -152,8 +163,7 @@ import Testing
             #expect(first.durability!.directory.segments().isEmpty)
             for r in 3..<6 { #expect(try await Self.post(client, walBatch(series: 10..<30, start: Int64(r) * 10_000, count: 5)).status == .noContent) }
         }
-        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
-        let recovery = try second.durability!.recover()
+        let (second, recovery) = try Self.start("second", on: dir)
         #expect(recovery.snapshotSeries == 20)
         #expect(recovery.replayedSamples == 3 * 20 * 5)
         #expect(storeContents(second.store) == storeContents(first.store))
@@ -162,8 +172,7 @@ import Testing
 
         // A corrupt snapshot: logged, set aside, start-up continues from the log alone.
         try Data("not a snapshot".utf8).write(to: URL(fileURLWithPath: dir + "/snapshot"))
-        let third = AppState(config: config, logger: Logger(label: "third"), dataDir: dir)
-        let fromLog = try third.durability!.recover()
+        let (third, fromLog) = try Self.start("third", on: dir)
         #expect(fromLog.snapshotCorrupt && fromLog.snapshotSeries == 0)
         #expect(FileManager.default.fileExists(atPath: dir + "/snapshot.corrupt"))
         #expect(third.store.count == 20)  // series 10..<30 from the log after the snapshot
@@ -176,10 +185,7 @@ import Testing
     @Test func aMissingSnapshotIsCountedAndAFailedOneLeavesNoTemporaryFile() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = PrescientConfig()
-        config.modeling.rules = []
-        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
-        try first.durability!.recover()
+        let (first, _) = try Self.start("first", on: dir)
         try await Application(router: buildRouter(state: first)).test(.router) { client in
             #expect(try await Self.post(client, walBatch(series: 0..<10, start: 1_000, count: 3)).status == .noContent)
             try await first.durability!.snapshot()
@@ -192,8 +198,7 @@ import Testing
             #expect(first.metrics.durability.snapshotFailures.load(ordering: .relaxed) == 1)
             try FileManager.default.removeItem(atPath: dir + "/snapshot")
         }
-        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
-        _ = try second.durability!.recover()
+        let (second, _) = try Self.start("second", on: dir)
         #expect(second.metrics.durability.segmentsMissing.load(ordering: .relaxed) >= 1)
         #expect(second.store.count == 10)  // series 10..<20, from the log after the lost snapshot
     }
@@ -204,11 +209,9 @@ import Testing
     @Test func aMemoryBudgetDoesNotDropAcknowledgedSeriesOnRestore() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = PrescientConfig()
-        config.modeling.rules = []
+        var config = Self.unmodelled
         config.storage.maxWindowBytes = 60 * (config.storage.gridLength * 8 + 512)
-        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
-        try first.durability!.recover()
+        let (first, _) = try Self.start("first", on: dir, config: config)
         try await Application(router: buildRouter(state: first)).test(.router) { client in
             for r in 0..<5 {
                 // The budget is measured at most once a second: a pause lets each request's
@@ -218,8 +221,7 @@ import Testing
             }
         }
         #expect(first.store.count == 200)
-        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
-        let recovery = try second.durability!.recover()
+        let (second, recovery) = try Self.start("second", on: dir, config: config)
         #expect(recovery.replayedSamples == 200)
         #expect(second.store.count == 200)
         #expect(storeContents(second.store) == storeContents(first.store))
@@ -231,10 +233,7 @@ import Testing
     @Test func failedAppendAnswers500AndTheRetryIsDurable() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = PrescientConfig()
-        config.modeling.rules = []
-        let first = AppState(config: config, logger: Logger(label: "first"), dataDir: dir)
-        try first.durability!.recover()
+        let (first, _) = try Self.start("first", on: dir)
         let batch = walBatch(series: 0..<5, start: 1_000, count: 3)
         try await Application(router: buildRouter(state: first)).test(.router) { client in
             try FileManager.default.removeItem(atPath: dir + "/wal")
@@ -246,8 +245,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: dir + "/wal", withIntermediateDirectories: false)
             #expect(try await Self.post(client, batch).status == .noContent)
         }
-        let second = AppState(config: config, logger: Logger(label: "second"), dataDir: dir)
-        let recovery = try second.durability!.recover()
+        let (second, recovery) = try Self.start("second", on: dir)
         #expect(recovery.replayedSamples == 15)
         #expect(storeContents(second.store) == storeContents(first.store))
     }

@@ -69,6 +69,30 @@ import Testing
         }
     }
 
+    /// A header declaring more than its block could ever decode to is corrupt, found before the
+    /// declared length is allocated; the densest real block (zeros) still decodes.
+    @Test func aHeaderClaimingMoreThanTheBlockCanHoldIsCorrupt() throws {
+        var header = ProtobufWriter()
+        header.varint(100 << 20)
+        let claim = header.bytes + Array(repeating: 0x00, count: 64)
+        #expect(throws: WireError(.corruptSnappy, "snappy: header declares 104857600 bytes, more than 68 compressed bytes can hold")) {
+            try Snappy.decompress(claim, limit: 128 << 20)
+        }
+        var pooled = [UInt8]()
+        #expect(throws: WireError.self) {
+            try claim.withUnsafeBytes { raw in
+                Result { () throws(WireError) in try Snappy.decompress(raw, limit: 128 << 20, into: &pooled) }
+            }.get()
+        }
+        #expect(pooled.isEmpty)  // nothing allocated for the claim
+        for size in [1 << 20, 8 << 20] {
+            let zeros = [UInt8](repeating: 0, count: size)
+            let compressed = Snappy.compress(zeros)
+            #expect(compressed.count * Snappy.maximumExpansion >= size)
+            #expect(try Snappy.decompress(compressed, limit: 128 << 20) == zeros)
+        }
+    }
+
     @Test func corruptSnappyAndProtobufAreBadRequests() throws {
         let garbage: [UInt8] = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01]
         do {

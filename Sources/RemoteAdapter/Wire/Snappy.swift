@@ -38,11 +38,20 @@ public enum Snappy {
         return length
     }
 
-    /// The declared decoded length, refused past `limit` before any memory is spent.
+    /// The most a compressed byte can decode to: snappy's densest element is a 3-byte copy of
+    /// 64 bytes (libsnappy compresses zeros at 21.3 to 1).
+    static let maximumExpansion = 22
+
+    /// The declared decoded length, refused past `limit` before any memory is spent, and refused
+    /// as corrupt when more than the compressed bytes could hold: such a header (a few bytes
+    /// claiming 100 MiB) would otherwise cost the whole allocation before decoding fails.
     private static func decodedLength(of compressed: UnsafeRawBufferPointer, limit: Int) throws(WireError) -> Int {
         let length = try decodedLength(of: compressed)
         guard length <= limit else {
             throw WireError(.tooLarge, "snappy: decoded length \(length) bytes exceeds the limit of \(limit)")
+        }
+        guard length / maximumExpansion <= compressed.count else {
+            throw WireError(.corruptSnappy, "snappy: header declares \(length) bytes, more than \(compressed.count) compressed bytes can hold")
         }
         return length
     }

@@ -66,6 +66,25 @@ import Testing
         #expect(exceedances < 0.12, "exceedance rate \(exceedances)")
     }
 
+    /// With the default reference (the largest recent error), each error of a shift is about
+    /// the largest so far; the run that detects the shift is judged against the reference from
+    /// before it, so the shift alarms for `persistence` points, the model refits and follows,
+    /// and the alarm ends (it used to flicker around 1 for 60 points, the forecast stuck).
+    @Test func aLevelShiftUnderTheLargestErrorReferenceIsDetectedAndFollowed() {
+        var modeler = SeriesModeler(configuration: .init(model: ModelSpec(AutoETS())))
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<1_000 { _ = modeler.observe(100 + rng.normal()) }
+        var steps: [SeriesModeler.Step] = []
+        for _ in 0..<200 { steps.append(modeler.observe(110 + rng.normal())) }
+        let scores = steps.map(\.anomalyScore)
+        let persistence = modeler.configuration.shiftPersistence
+        #expect(scores[..<persistence].allSatisfy { $0 > 2 }, "\(scores[..<persistence])")
+        #expect(scores.filter { $0 > 1 }.count <= 2 * persistence)
+        #expect(scores[(2 * persistence)...].allSatisfy { $0 < 1 }, "\(scores[(2 * persistence)...].filter { $0 >= 1 })")
+        let caughtUp = steps[(2 * persistence)...].map { $0.forecasts[0].point }
+        #expect(caughtUp.allSatisfy { abs($0 - 110) < 2 }, "\(caughtUp.prefix(10))")
+    }
+
     @Test func nonFiniteValuesScoreZeroAndBreakRuns() {
         var scorer = AnomalyScorer(persistence: 3)
         _ = scorer.score(100, against: interval)

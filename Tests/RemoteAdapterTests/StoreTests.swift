@@ -114,9 +114,13 @@ import Testing
             series("anomaly_score", ["metric_name": "x"], [(1, 1)]),
             series("prescient_samples_received_total", [:], [(1, 1)]),
             series("anomaly_scores_other", [:], [(1, 1)]),
+            series("prescient:forecast_interval_relative_halfwidth:min", ["metric_name": "x"], [(1, 1)]),
+            series("ALERTS", ["alertname": "PrescientSeriesAnomalous", "alertstate": "pending"], [(1, 1)]),
+            series("ALERTS_FOR_STATE", ["alertname": "PrescientSeriesAnomalous"], [(1, 1)]),
+            series("job:prescient_like:rate5m", [:], [(1, 1)]),
         ])
-        #expect(report.samplesOwnOutput == 3)
-        #expect(store.count == 1)
+        #expect(report.samplesOwnOutput == 6)
+        #expect(store.count == 2)
     }
 
     @Test func v2SeriesLandInTheSameStore() throws {

@@ -16,15 +16,17 @@ extension SeriesModeler {
         var shiftPending: Bool
         /// Nil when the channel is off (snapshot format 3 added it).
         var errorBursts: ErrorBurstDetector?
-        /// Last, and nil without the longer look-back (snapshot format 4 added it).
+        /// Nil without the longer look-back (snapshot format 4 added it).
         var largestErrors: RollingBlockMaximum?
+        /// Last; nil outside a run of exceedances or before the reference exists (format 5).
+        var runReference: Double?
     }
 
     public var savedState: SavedState {
         SavedState(window: window, model: model, calibrator: calibrator, scorer: scorer, oneStep: oneStep,
                    anomalyErrors: anomalyErrors, observed: observed, fittedAt: fittedAt,
                    usingWarmup: usingWarmup, shiftPending: shiftPending, errorBursts: errorBursts,
-                   largestErrors: largestErrors)
+                   largestErrors: largestErrors, runReference: runReference)
     }
 
     /// A modeler that continues from `saved`, or nil when `saved` was made under a different
@@ -55,6 +57,7 @@ extension SeriesModeler {
         anomalyErrors = saved.anomalyErrors
         errorBursts = saved.errorBursts
         largestErrors = saved.largestErrors
+        runReference = saved.runReference
         observed = saved.observed
         fittedAt = saved.fittedAt
         usingWarmup = saved.usingWarmup

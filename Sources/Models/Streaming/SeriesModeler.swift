@@ -102,6 +102,12 @@ public struct SeriesModeler: Sendable {
     var fittedAt = 0
     var usingWarmup = true
     var shiftPending = false
+    /// The `.recentErrors` reference's half-width when the current run of exceedances began.
+    /// The run is judged against it, not against a reference its own errors keep raising:
+    /// otherwise each error of a level shift is about the largest so far, scores about 1, and
+    /// the run that should detect the shift keeps breaking (a +10σ shift alarmed on and off
+    /// for 120 steps while the clamped model stayed at the old level).
+    var runReference: Double?
 
     public init(configuration: Configuration) {
         precondition(!configuration.horizons.isEmpty && configuration.horizons.allSatisfy { $0 >= 1 },
@@ -176,13 +182,22 @@ public struct SeriesModeler: Sendable {
     /// The interval the anomaly score measures against: the forecast interval itself, or the
     /// one-step point ± the chosen quantile of recent absolute one-step errors, or the largest
     /// error of the longer look-back if that is larger (falling back to the forecast interval
-    /// while fewer than 30 errors exist).
-    private func anomalyInterval(around forecast: HorizonInterval) -> HorizonInterval {
+    /// while fewer than 30 errors exist). During a run of exceedances, the reference from
+    /// before the run (`runReference`).
+    private mutating func anomalyInterval(around forecast: HorizonInterval) -> HorizonInterval {
         guard case .recentErrors(_, let quantile, _) = configuration.anomalyReference,
-              anomalyErrors.count >= Self.minimumAnomalyErrors else { return forecast }
+              anomalyErrors.count >= Self.minimumAnomalyErrors else {
+            runReference = nil
+            return forecast
+        }
         let n = anomalyErrors.count
         let k = min(n, max(1, Int((Double(n + 1) * quantile).rounded(.up))))
-        let half = max(anomalyErrors.orderStatistic(k) ?? 0, largestErrors?.maximum ?? 0)
+        var half = max(anomalyErrors.orderStatistic(k) ?? 0, largestErrors?.maximum ?? 0)
+        if scorer.run == 0 {
+            runReference = half
+        } else if let before = runReference {
+            half = min(half, before)
+        }
         return HorizonInterval(horizon: 1, point: forecast.point, lower: forecast.point - half,
                                upper: forecast.point + half, calibrated: true)
     }

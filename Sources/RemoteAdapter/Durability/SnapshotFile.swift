@@ -7,10 +7,10 @@ import Foundation
 enum SnapshotFile {
     static let magic = "prescient-snapshot"
     /// 2 added the model state after each series' forecasts; 3 added the anomaly burst detector
-    /// to it, 4 the anomaly reference's longer look-back. Files of versions 1 to 3 are still
-    /// read, without their model states (an older state has another layout, and the positional
-    /// coder cannot tell): those series refit.
-    static let version: UInt8 = 4
+    /// to it, 4 the anomaly reference's longer look-back, 5 the reference an exceedance run is
+    /// judged against. Files of versions 1 to 4 are still read, without their model states (an
+    /// older state has another layout, and the positional coder cannot tell): those series refit.
+    static let version: UInt8 = 5
 
     enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
 

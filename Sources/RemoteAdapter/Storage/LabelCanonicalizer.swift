@@ -108,10 +108,14 @@ enum LabelCanonicalizer {
 }
 
 /// Prescient's own exported series. Prometheus scrapes them and may remote_write them back;
-/// they are accepted and never modelled, or Prescient would forecast its own forecasts.
+/// they are accepted and never modelled, or Prescient would forecast its own forecasts. So are
+/// recording rules over them (`prescient:…`, the level:metric:operation naming of the shipped
+/// rules), whose forecasts a rule selecting `predicted_.+_upper` would take in again, growing
+/// series and nested `exported_` labels without end; and Prometheus' alert state (`ALERTS`,
+/// `ALERTS_FOR_STATE`), whose alerts on anomalies would themselves be scored as anomalies.
 enum OwnOutputs {
-    private static let prefixes: [[UInt8]] = ["predicted_", "prescient_", "recommended_replicas"].map { Array($0.utf8) }
-    private static let exact: [[UInt8]] = ["anomaly_score"].map { Array($0.utf8) }
+    private static let prefixes: [[UInt8]] = ["predicted_", "prescient_", "prescient:", "recommended_replicas"].map { Array($0.utf8) }
+    private static let exact: [[UInt8]] = ["anomaly_score", "ALERTS", "ALERTS_FOR_STATE"].map { Array($0.utf8) }
 
     static func isOwnOutput(metricName name: UnsafeBufferPointer<UInt8>) -> Bool {
         for p in prefixes where name.count >= p.count && name.prefix(p.count).elementsEqual(p) { return true }

@@ -49,10 +49,21 @@ import Testing
     }
 
     @Test func rollingMASEComparesWithTheNaiveChange() {
-        var a = RollingAccuracy(horizons: [1], span: 10)
-        // A series rising by 1 each step; forecasts always 2 too high: MASE = 2 / 1.
-        for t in 0..<50 { a.observe(Double(t), newForecasts: [Double(t + 1) + 2]) }
+        var a = RollingAccuracy(horizons: [1, 4], span: 10)
+        // A series rising by 1 each step; forecasts always 2 too high. Naive is 1 off at one
+        // step ahead and 4 off at four: MASE 2 / 1 and 2 / 4.
+        for t in 0..<50 { a.observe(Double(t), newForecasts: [Double(t + 1) + 2, Double(t + 4) + 2]) }
         #expect(abs(a.mase[0] - 2) < 1e-9)
+        #expect(abs(a.mase[1] - 0.5) < 1e-9)
+        // Repeating the last value is MASE 1 at every horizon, on any series.
+        var naive = RollingAccuracy(horizons: [1, 3, 12], span: 50)
+        var rng = SystemRandomNumberGenerator()
+        var y = 0.0
+        for _ in 0..<400 {
+            y += Double.random(in: -1...1, using: &rng)
+            naive.observe(y, newForecasts: [y, y, y])
+        }
+        #expect(naive.mase.allSatisfy { abs($0 - 1) < 1e-9 }, "\(naive.mase)")
     }
 }
 

@@ -13,8 +13,9 @@ public struct ReplayCommand: AsyncParsableCommand {
         abstract: "Replay a timestamp,value CSV through the streaming models.",
         discussion: """
             Writes one row per input row: timestamp,value,anomaly_score, then yhat_<h>,lower_<h>,\
-            upper_<h> for each horizon. The anomaly score is 0 on the forecast, 1 on the interval's \
-            edge, above 1 outside it. A summary (MAE, MAPE, MASE and interval coverage per horizon, \
+            upper_<h> for each horizon. The anomaly score is 0 on the forecast, 1 as far off as the \
+            reference (by default the largest one-step error of the last 8000 steps; the \
+            interval's edge with --anomaly-window 0), above 1 anomalous. A summary (MAE, MAPE, MASE and interval coverage per horizon, \
             anomalies, throughput) is printed on stderr.
             """
     )
@@ -55,7 +56,7 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Quantile of those errors at which the anomaly score is 1 (1: the largest).")
     var anomalyQuantile: Double = 1
 
-    @Option(help: "With --anomaly-quantile 1: points over which the largest one-step error is remembered (at most --anomaly-window: no longer look-back).")
+    @Option(help: "With --anomaly-quantile 1: points over which the largest one-step error is remembered (a value not above --anomaly-window turns this longer look-back off).")
     var anomalyLargestOver: Int = 8000
 
     @Option(help: "Quantile of the recent errors above which errors add up as a burst (0: no burst channel).")

@@ -80,6 +80,8 @@ import Testing
                 (s.labels[s.labels.firstIndex(of: "horizon")! + 1], s)
             })
             #expect(Set(byHorizon.keys) == ["5m", "path"])
+            // Apart from the scraped forecasts, which are stamped when made.
+            #expect(series.allSatisfy { s in s.labels.firstIndex(of: "stamp").map { s.labels[$0 + 1] } == "target" })
             // The newest 5m forecast, at the time it targets: after the last observation.
             let newest = try #require(byHorizon["5m"]?.samples.last)
             #expect(newest.timestamp == entry.originMs + 5 * 60_000)

@@ -7,7 +7,7 @@ struct ExportEntry: Sendable {
     /// `name`, or `name_rate` for a counter modelled on its rate.
     let exportName: String
     /// The source labels without `__name__`, with the names of Prescient's own labels
-    /// (`horizon`, `metric_name`, `model`, `limit`) renamed `exported_*` so they never clash,
+    /// (`horizon`, `metric_name`, `model`, `limit`, `stamp`) renamed `exported_*` so they never clash,
     /// and `le`/`quantile` too: on a gauge they would make the exposition invalid for promtool
     /// and Prometheus' linters.
     let baseLabels: [(String, String)]
@@ -40,8 +40,9 @@ struct ExportEntry: Sendable {
 
     /// Source label names that are renamed: the labels Prescient adds to some exported line
     /// (`horizon` to forecasts, `metric_name` to scores, `model` to `prescient_model_info`,
-    /// `limit` to `predicted_exhaustion_seconds`), and the two promtool refuses on a gauge.
-    static let renamed: Set<String> = ["horizon", "metric_name", "model", "limit", "le", "quantile"]
+    /// `limit` to `predicted_exhaustion_seconds`, `stamp` to remote read's forecasts), and the
+    /// two promtool refuses on a gauge.
+    static let renamed: Set<String> = ["horizon", "metric_name", "model", "limit", "stamp", "le", "quantile"]
 
     /// The source labels as exported: without `__name__`, sorted, each name in `renamed` given
     /// the prefix `exported_`, again until it is unused (`exported_exported_horizon` when the

@@ -1,8 +1,11 @@
 /// Remote read's view of the forecasts: for each exported series, `predicted_name{labels,
-/// horizon="15m"}` with the recent forecasts at that horizon stamped with the time they target
-/// (the newest lies in the future), and `predicted_name{labels, horizon="path"}` with the newest
-/// forecast at every step up to the longest horizon. A Grafana panel on a plain Prometheus
-/// datasource can then draw the forecast running past "now".
+/// horizon="15m", stamp="target"}` with the recent forecasts at that horizon stamped with the
+/// time they target (the newest lies in the future), and `predicted_name{labels,
+/// horizon="path", stamp="target"}` with the newest forecast at every step up to the longest
+/// horizon. A Grafana panel on a plain Prometheus datasource can then draw the forecast running
+/// past "now". The `stamp` label keeps them apart from the same forecasts scraped from
+/// /metrics, which are stamped when they were made: with one label set, Prometheus would merge
+/// the two into one series that means neither.
 struct ExportedForecasts: ForecastSeriesSource {
     let book: ExportBook
 
@@ -29,7 +32,7 @@ struct ExportedForecasts: ForecastSeriesSource {
         for e in selected {
             let name = "predicted_" + e.exportName
             func labels(_ horizon: String) -> [String] {
-                let pairs = (e.baseLabels + [("__name__", name), ("horizon", horizon)])
+                let pairs = (e.baseLabels + [("__name__", name), ("horizon", horizon), ("stamp", "target")])
                     .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
                 return pairs.flatMap { [$0.0, $0.1] }
             }

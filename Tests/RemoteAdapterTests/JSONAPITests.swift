@@ -21,6 +21,32 @@ import Testing
         return (state, Application(router: buildRouter(state: state)))
     }
 
+    /// Capacity answers carry their labels as a `metric` object and the time to exhaustion as a
+    /// string like every sample value of the API, +Inf included; replica counts are numbers.
+    @Test func recommendationsUseTheAPIsValueAndLabelForms() async throws {
+        var config = PrescientConfig()
+        config.storage.stepMs = 60_000
+        config.modeling.stepDelayMs = 0
+        config.modeling.rules[0].horizonsMs = [300_000]
+        config.modeling.capacity = [CapacityRule(name: "ceiling", match: try Selector("load{host=\"h1\"}"), limit: .constant(1_000))]
+        config.modeling.scalers = [ScalerRule(name: "api", demand: try Selector("load"), capacityPerReplica: 5)]
+        let state = AppState(config: config, nowMs: { 200 * 60_000 })
+        try ingest(state.store, (0..<2).map { s in
+            series("load", ["host": "h\(s)"], (0..<200).map { (Int64($0) * 60_000, Double(10 * s) + sin(Double($0))) })
+        })
+        state.modeling.tick(nowMs: 200 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 200 * 60_000) { _, _ in }
+        try await Application(router: buildRouter(state: state)).test(.router) { client in
+            let body = try json(try await client.execute(uri: "/api/v1/recommendations", method: .get))
+            let data = try #require(body["data"] as? [[String: Any]])
+            let capacity = try #require(data.first { $0["type"] as? String == "capacity" })
+            #expect(capacity["metric"] as? [String: String] == ["host": "h1", "limit": "ceiling", "metric_name": "load"])
+            #expect(capacity["exhaustion_seconds"] as? String == "+Inf")
+            let scaler = try #require(data.first { $0["type"] as? String == "scaler" })
+            #expect(scaler["recommended_replicas"] is Int)
+        }
+    }
+
     func json(_ response: TestResponse) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }

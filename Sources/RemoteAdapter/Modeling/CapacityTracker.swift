@@ -28,7 +28,7 @@ final class CapacityTracker: Sendable {
         var paths: [UInt32: Path] = [:]
         /// Per capacity rule: limit series by their labels without `__name__`.
         var limitSeries: [[String: UInt32]] = []
-        var exhaustion: [(labels: [UInt8], seconds: Double)] = []
+        var exhaustion: [(labels: [UInt8], metric: [String: String], seconds: Double)] = []
         var scalers: [ScalerState] = []
     }
 
@@ -114,7 +114,7 @@ final class CapacityTracker: Sendable {
     func evaluate(book: ExportBook, store: SeriesStore, nowMs: Int64) {
         guard !settings.capacity.isEmpty || !settings.scalers.isEmpty else { return }
         state.withLock { s in
-            var exhaustion = [(labels: [UInt8], seconds: Double)]()
+            var exhaustion = [(labels: [UInt8], metric: [String: String], seconds: Double)]()
             for (r, rule) in settings.capacity.enumerated() {
                 for (id, info) in s.labels where rule.match.matches(labels: info.labels) {
                     guard let path = s.paths[id] else { continue }
@@ -129,8 +129,9 @@ final class CapacityTracker: Sendable {
                     let seconds = Self.secondsToExhaustion(path: path.point, current: current, limit: limit, below: rule.crossesBelow,
                                                            originMs: path.originMs, stepMs: path.stepMs, nowMs: nowMs)
                     guard let entry = book.entry(id) else { continue }
-                    let labels = ExpositionWriter.renderLabels(entry.baseLabels + [("limit", rule.name), ("metric_name", info.exportName)])
-                    exhaustion.append((labels, seconds))
+                    let pairs = entry.baseLabels + [("limit", rule.name), ("metric_name", info.exportName)]
+                    exhaustion.append((ExpositionWriter.renderLabels(pairs),
+                                       Dictionary(pairs, uniquingKeysWith: { first, _ in first }), seconds))
                 }
             }
             s.exhaustion = exhaustion.sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
@@ -176,19 +177,20 @@ final class CapacityTracker: Sendable {
         }
     }
 
-    /// Recommendations for the JSON API.
+    /// Recommendations for the JSON API: replica counts as numbers (whole and finite), sample
+    /// values as strings like every other value of the API (so +Inf survives JSON), labels as
+    /// a `metric` object as in the other endpoints.
     func recommendations() -> [[String: Any]] {
         let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
         var out = [[String: Any]]()
         for (rule, st) in zip(settings.scalers, scalers) {
             var d: [String: Any] = ["type": "scaler", "scaler": rule.name, "min_replicas": rule.minReplicas, "max_replicas": rule.maxReplicas]
             if let r = st.recommended { d["recommended_replicas"] = r }
-            if let c = st.current { d["current_replicas"] = c }
+            if let c = st.current { d["current_replicas"] = JSONAPI.format(c) }
             out.append(d)
         }
         for e in exhaustion {
-            out.append(["type": "capacity", "labels": String(decoding: e.labels, as: UTF8.self),
-                        "exhaustion_seconds": e.seconds.isFinite ? e.seconds as Any : "+Inf"])
+            out.append(["type": "capacity", "metric": e.metric, "exhaustion_seconds": JSONAPI.format(e.seconds)])
         }
         return out
     }

@@ -42,6 +42,20 @@ import Testing
         #expect(zip(on.scores, off.scores).allSatisfy { $0 >= $1 })
     }
 
+    /// Values that are not numbers and timestamps going backwards are replayed leniently (as
+    /// missing, in file order: one output row per input row) but never silently.
+    @Test func unreadableValuesAndBackwardTimestampsAreReplayedWithAWarning() throws {
+        let input = try ReplayInput(csv: "timestamp,value\n300,1\n600,abc\n900,\n600,2\n900,3\n900,4\n")
+        #expect(input.values.count == 6 && input.values[1].isNaN && input.values[2].isNaN)
+        #expect(input.unreadableValueRows == [2])  // the empty value is an ordinary gap
+        #expect(input.rowsNotAfterPrevious == [4, 6])
+        #expect(input.warnings == [
+            "warning: 1 values are not numbers (first: data row 2, \"abc\"); replayed as missing",
+            "warning: 2 rows have a timestamp not after the row before (first: data row 4, 600); replayed in file order",
+        ])
+        #expect(try ReplayInput(csv: Self.csv()).warnings.isEmpty)
+    }
+
     @Test func aBadBurstQuantileIsRefused() throws {
         let result = try replay(["--burst-quantile", "1.5"])
         #expect(result.status != 0)

@@ -160,7 +160,8 @@ public struct ReplayCommand: AsyncParsableCommand {
 
         var accuracy = ReplayAccuracy(horizons: hs)
         accuracy.score(values: input.values, forecasts: forecasts)
-        var summary = ["\(file): \(input.values.count) rows, step \(step.map { fmt($0) + " s" } ?? "unknown"), "
+        var summary = input.warnings
+        summary += ["\(file): \(input.values.count) rows, step \(step.map { fmt($0) + " s" } ?? "unknown"), "
             + "model \(model) (final: \(modeler.modelName); refits: "
             + models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"]
         summary += accuracy.report(values: input.values, level: level)

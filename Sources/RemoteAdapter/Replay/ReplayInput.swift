@@ -6,6 +6,13 @@ struct ReplayInput {
     var timestamps: [Substring] = []
     var seconds: [Double] = []
     var values: [Double] = []
+    /// Data rows (1-based) whose value is neither a number nor empty: replayed as missing, and
+    /// said so, as a typo would otherwise pass for a gap.
+    var unreadableValueRows: [Int] = []
+    private var firstUnreadableValue = ""
+    /// Data rows (1-based) whose timestamp is not after the previous row's: replayed in file
+    /// order (one output row per input row), and said so.
+    var rowsNotAfterPrevious: [Int] = []
 
     struct ParseError: Error, CustomStringConvertible {
         var description: String
@@ -13,7 +20,8 @@ struct ReplayInput {
 
     /// Parses the CSV text: a header line, then `timestamp,value` rows (extra columns ignored).
     /// Timestamps are NAB's `YYYY-MM-DD HH:MM:SS` (UTC; a `T` separator and fractional seconds
-    /// are accepted) or unix seconds. Unparseable values become NaN (a missing observation).
+    /// are accepted) or unix seconds. Empty and unparseable values become NaN (a missing
+    /// observation); the unparseable ones are listed in `unreadableValueRows`.
     init(csv text: String) throws {
         var lines = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)[...]
         guard let header = lines.first else { throw ParseError(description: "empty file") }
@@ -23,10 +31,34 @@ struct ReplayInput {
             guard fields.count >= 2, let t = Self.parseTime(fields[0]) else {
                 throw ParseError(description: "row \(n + 1): expected timestamp,value, got \"\(line)\"")
             }
+            if let previous = seconds.last, t <= previous { rowsNotAfterPrevious.append(n + 1) }
             timestamps.append(fields[0])
             seconds.append(t)
-            values.append(Double(fields[1].trimmingCharacters(in: .whitespaces)) ?? .nan)
+            let text = fields[1].trimmingCharacters(in: .whitespaces)
+            if let value = Double(text) {
+                values.append(value)
+            } else {
+                if !text.isEmpty {
+                    if unreadableValueRows.isEmpty { firstUnreadableValue = text }
+                    unreadableValueRows.append(n + 1)
+                }
+                values.append(.nan)
+            }
         }
+    }
+
+    /// What the input had that the replay treats leniently, one line each (none when clean).
+    var warnings: [String] {
+        var out: [String] = []
+        if let first = unreadableValueRows.first {
+            out.append("warning: \(unreadableValueRows.count) values are not numbers (first: data row \(first), "
+                + "\"\(firstUnreadableValue)\"); replayed as missing")
+        }
+        if let first = rowsNotAfterPrevious.first {
+            out.append("warning: \(rowsNotAfterPrevious.count) rows have a timestamp not after the row before "
+                + "(first: data row \(first), \(timestamps[first - 1])); replayed in file order")
+        }
+        return out
     }
 
     /// The median positive gap between timestamps: the series' step in seconds.

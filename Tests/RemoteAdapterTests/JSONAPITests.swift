@@ -47,6 +47,28 @@ import Testing
         }
     }
 
+    /// A backfilled line: every step of it reaches the warm-up model before the first refit
+    /// is installed. What is exported after it describes the fitted model, not the warm-up:
+    /// the interval is not the warm-up's one-sided error band and no MASE is reported yet.
+    @Test func afterABackfillTheFirstModelIsNotJudgedByTheWarmUpsErrors() throws {
+        var config = PrescientConfig()
+        config.storage.stepMs = 60_000
+        config.modeling.stepDelayMs = 0
+        config.modeling.rules[0].horizonsMs = [300_000]
+        config.modeling.rules[0].model = "matrend"
+        let state = AppState(config: config, nowMs: { 400 * 60_000 })
+        try ingest(state.store, [series("ramp", [:], (0..<400).map { (Int64($0) * 60_000, 100 + 0.5 * Double($0)) })])
+        state.modeling.tick(nowMs: 400 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 400 * 60_000) { _, _ in }
+        let entry = try #require(state.modeling.book.entries().first)
+        #expect(entry.model == "matrend")
+        #expect(abs(entry.point[0] - (100 + 0.5 * 404)) < 1e-6)  // five steps after the last, 399
+        // The warm-up (last value) was always 2.5 low at five steps: calibrated on that, the
+        // interval ran from the point up only.
+        #expect(entry.upper[0] - entry.point[0] < 1 && entry.point[0] - entry.lower[0] < 1, "\(entry.lower[0]) \(entry.point[0]) \(entry.upper[0])")
+        #expect(entry.mase.allSatisfy { $0.isNaN }, "\(entry.mase)")
+    }
+
     func json(_ response: TestResponse) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }

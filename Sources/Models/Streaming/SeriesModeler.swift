@@ -240,6 +240,10 @@ public struct SeriesModeler: Sendable {
         guard var fitted = result.model, result.observedAt >= fittedAt || model == nil,
               result.observedAt <= observed else { return false }
         for y in window.suffix(observed - result.observedAt) { fitted.update(with: y) }
+        // The warm-up's errors do not describe the first real model: calibrating its intervals
+        // on them (after a backfill, on every step so far) made them one-sided on a ramp.
+        // Until the model's own errors suffice, its own intervals stand in.
+        if usingWarmup, !result.isWarmup { calibrator.reset() }
         model = fitted
         fittedAt = result.observedAt
         usingWarmup = result.isWarmup

@@ -107,7 +107,13 @@ public final class ModelingService: Service, Sendable {
                 if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
                 guard state.series[id] != nil else { continue }
                 state.series[id]!.refitQueuedAtMs = nil
+                let wasWarmup = state.series[id]!.modeler.modelName == "warmup"
                 if state.series[id]!.modeler.install(result) {
+                    // The warm-up's accuracy says nothing of the first real model (after a
+                    // backfill, every step so far was the warm-up's): measure afresh.
+                    if wasWarmup, state.series[id]!.modeler.modelName != "warmup" {
+                        state.series[id]!.accuracy = RollingAccuracy(horizons: state.series[id]!.accuracy.horizons)
+                    }
                     reforecast(id, &state, nowMs: nowMs)
                 }
             }
@@ -282,12 +288,13 @@ public final class ModelingService: Service, Sendable {
         let s = state.series.values[index]
         let longest = s.modeler.configuration.horizons.max() ?? 1
         let path = fresh != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
-        let (name, parameters) = (s.modeler.modelName, s.modeler.parameters)
+        let (name, parameters, mase) = (s.modeler.modelName, s.modeler.parameters, s.accuracy.mase)
         var origin: Int64 = 0
         book.update(id) { e in
             e.setModel(name)
             e.parameters = parameters
             e.lastRefitMs = nowMs
+            e.mase = mase
             guard let fresh else { return }
             e.point = fresh.map(\.point)
             e.lower = fresh.map(\.lower)

@@ -118,6 +118,21 @@ import Testing
         #expect(service.book.count == 0)
     }
 
+    /// A sender catching up on samples older than drop_after (a lagging queue, a backfill in
+    /// chunks) keeps its series and window; once nothing new arrives for drop_after, it goes.
+    @Test func aSeriesCatchingUpOnOldSamplesIsNotDropped() throws {
+        let (store, service) = makeService { $0.modeling.dropAfterMs = 5 * Self.step }
+        let now = 1_000 * Self.step
+        for chunk in 0..<4 {
+            try ingest(store, [series("late", [:], (0..<20).map { (Int64(chunk * 20 + $0) * Self.step, 1) })])
+            tick(service, at: now + Int64(chunk) * Self.step)
+            #expect(store.count == 1 && service.book.count == 1, "dropped after chunk \(chunk)")
+        }
+        #expect(store.newestSample(id: try #require(store.seriesIDs(name: "__name__", value: "late").first))?.timestamp == 79 * Self.step)
+        tick(service, at: now + 3 * Self.step + 6 * Self.step)
+        #expect(store.count == 0 && service.book.count == 0)
+    }
+
     /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.
     @Test func histogramAndSummaryLabelsAreRenamedForPromtool() throws {
         let (store, service) = makeService()

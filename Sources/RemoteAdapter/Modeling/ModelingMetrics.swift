@@ -30,7 +30,7 @@ final class ModelingMetrics: Sendable {
         w.sample("prescient_series_modelled", [], Double(seriesModelled.load(ordering: .relaxed)))
         w.family("prescient_series_unmodelled_over_cap", .gauge, help: "Series that match a rule but are not modelled because modeling.max_series is reached.")
         w.sample("prescient_series_unmodelled_over_cap", [], Double(unmodelledOverCap.load(ordering: .relaxed)))
-        w.family("prescient_series_dropped_total", .counter, help: "Series forgotten after being stale for modeling.drop_after.")
+        w.family("prescient_series_dropped_total", .counter, help: "Series forgotten after nothing newer than modeling.drop_after arrived for that long.")
         w.sample("prescient_series_dropped_total", [], Double(seriesDropped.load(ordering: .relaxed)))
         w.family("prescient_steps_observed_total", .counter, help: "Steps fed to models.")
         w.sample("prescient_steps_observed_total", [], Double(stepsObserved.load(ordering: .relaxed)))

@@ -211,8 +211,13 @@ public final class ModelingService: Service, Sendable {
             forget(id, &state)
             return
         }
+        if update.newestTimestamp != state.series.values[index].newestTimestamp || state.series.values[index].newestMovedAtMs == nil {
+            state.series.values[index].newestTimestamp = update.newestTimestamp
+            state.series.values[index].newestMovedAtMs = nowMs
+        }
         let idle = nowMs - update.newestTimestamp
-        if idle > settings.dropAfterMs {
+        let quiet = nowMs - (state.series.values[index].newestMovedAtMs ?? nowMs)
+        if idle > settings.dropAfterMs, quiet > settings.dropAfterMs {
             forget(id, &state)
             store.remove(id: id)
             metrics.seriesDropped.add(1, ordering: .relaxed)

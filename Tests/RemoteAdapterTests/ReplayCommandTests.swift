@@ -56,6 +56,18 @@ import Testing
         #expect(try ReplayInput(csv: Self.csv()).warnings.isEmpty)
     }
 
+    /// A malformed file is an error that names the row, without the command's usage text.
+    @Test func aMalformedFileIsAnErrorNamingTheRow() throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "timestamp,value\n300,1\nfoo,2\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let result = try run(PrescientServer.binary, ["replay", dir + "/bad.csv"])
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(result.status != 0)
+        #expect(stderr.contains("row 2: expected timestamp,value"), "\(stderr)")
+        #expect(!stderr.lowercased().contains("usage"), "\(stderr)")
+    }
+
     @Test func aBadBurstQuantileIsRefused() throws {
         let result = try replay(["--burst-quantile", "1.5"])
         #expect(result.status != 0)

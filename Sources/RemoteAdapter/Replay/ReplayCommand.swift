@@ -95,10 +95,12 @@ public struct ReplayCommand: AsyncParsableCommand {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            throw ReplayInput.ParseError(description: "cannot read \(file): \(error.localizedDescription)")
         }
+        // A fault in the file, not in the command line: said without the usage text that a
+        // ValidationError would add.
         let input: ReplayInput
-        do { input = try ReplayInput(csv: text) } catch { throw ValidationError("\(file): \(error)") }
+        do { input = try ReplayInput(csv: text) } catch { throw ReplayInput.ParseError(description: "\(file): \(error)") }
         let hs = parsedHorizons ?? [1]
         let step = input.stepSeconds
         let context = ModelContext(horizons: hs, stepSeconds: step)

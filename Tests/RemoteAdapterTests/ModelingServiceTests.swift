@@ -133,6 +133,34 @@ import Testing
         #expect(store.count == 0 && service.book.count == 0)
     }
 
+    /// Series no rule models, and those over `modeling.max_series`, are forgotten on the same
+    /// terms as modelled ones, so churn gives `storage.max_series` its room back.
+    @Test func unmodelledSeriesAreForgottenAfterDropAfterToo() throws {
+        let (store, service) = makeService {
+            $0.modeling.rules = [ModelingRule(match: try! Selector("{job=\"api\"}"))]
+            $0.modeling.maxSeries = 1
+            $0.modeling.dropAfterMs = 5 * Self.step
+        }
+        for k in 0..<10 {
+            try ingest(store, [series("x", ["job": "api", "pod": "a"], [(Int64(k) * Self.step, 1)]),
+                               series("x", ["job": "api", "pod": "b"], [(Int64(k) * Self.step, 1)]),  // over the cap
+                               series("y", ["job": "db", "pod": "a"], [(Int64(k) * Self.step, 1)])])   // no rule
+        }
+        tick(service, at: 10 * Self.step)
+        #expect(store.count == 3 && service.book.count == 1)
+        // Only db/a keeps arriving: the other two go quiet and are forgotten after drop_after.
+        for k in 10..<20 {
+            try ingest(store, [series("y", ["job": "db", "pod": "a"], [(Int64(k) * Self.step, 1)])])
+            tick(service, at: Int64(k + 1) * Self.step)
+        }
+        #expect(store.count == 1, "\(storeContents(store).keys.sorted())")
+        #expect(store.seriesIDs(name: "job", value: "db").count == 1)
+        // Then it goes quiet too.
+        tick(service, at: 30 * Self.step)
+        #expect(store.count == 0)
+        #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 3)
+    }
+
     /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.
     @Test func histogramAndSummaryLabelsAreRenamedForPromtool() throws {
         let (store, service) = makeService()

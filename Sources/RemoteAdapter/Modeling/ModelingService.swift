@@ -29,6 +29,10 @@ public final class ModelingService: Service, Sendable {
         var known = Set<UInt32>()
         /// Ids that match a rule but were over `max_series`; retried when room frees up.
         var overCap = Set<UInt32>()
+        /// For series known but not modelled: the newest timestamp seen and the wall time it
+        /// last moved (as `ModeledSeries` keeps for modelled ones), and when they were last swept.
+        var unmodelledNewest: [UInt32: (timestamp: Int64, movedAtMs: Int64)] = [:]
+        var lastSweepMs: Int64?
     }
 
     let loop = Mutex(LoopState())
@@ -134,6 +138,11 @@ public final class ModelingService: Service, Sendable {
                     }
                 }
             }
+            let sweepEvery = min(60_000, max(1_000, settings.dropAfterMs / 4))
+            if state.lastSweepMs.map({ nowMs < $0 || nowMs - $0 >= sweepEvery }) ?? true {
+                sweepUnmodelled(&state, nowMs: nowMs)
+                state.lastSweepMs = nowMs
+            }
             metrics.refitsPending.store(pending, ordering: .relaxed)
             metrics.refitsOverdue.store(overdue, ordering: .relaxed)
             metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
@@ -165,6 +174,7 @@ public final class ModelingService: Service, Sendable {
                 continue
             }
             state.known.insert(id)
+            state.unmodelledNewest[id] = nil  // an over-cap series now modelled
             let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
             let isCounter = CounterDetection.isCounter(metricName: name, type: type)
             let rule = settings.rules[ruleIndex]
@@ -311,10 +321,44 @@ public final class ModelingService: Service, Sendable {
         if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
     }
 
+    /// Forgets the series no rule models (and those over `max_series`) on the terms modelled
+    /// ones are forgotten on: newest sample and last arrival both over `drop_after` old.
+    /// Without it they stayed for ever, and under churn (a pod label) `storage.max_series`
+    /// never got room back. Run at most once a minute: it looks at every such series.
+    private func sweepUnmodelled(_ state: inout LoopState, nowMs: Int64) {
+        var gone: [UInt32] = []
+        for id in state.known where state.series[id] == nil {
+            let newest: Int64
+            if let sample = store.newestSample(id: id) {
+                newest = sample.timestamp
+            } else if store.labels(id: id) != nil {
+                newest = .min  // created, yet no sample kept
+            } else {
+                gone.append(id)  // removed already
+                continue
+            }
+            var seen = state.unmodelledNewest[id] ?? (newest, nowMs)
+            if seen.timestamp != newest { seen = (newest, nowMs) }
+            if newest < nowMs &- settings.dropAfterMs, nowMs - seen.movedAtMs > settings.dropAfterMs {
+                store.remove(id: id)
+                metrics.seriesDropped.add(1, ordering: .relaxed)
+                gone.append(id)
+            } else {
+                state.unmodelledNewest[id] = seen
+            }
+        }
+        for id in gone {
+            state.known.remove(id)
+            state.overCap.remove(id)
+            state.unmodelledNewest[id] = nil
+        }
+    }
+
     private func forget(_ id: UInt32, _ state: inout LoopState) {
         state.series[id] = nil
         state.known.remove(id)
         state.overCap.remove(id)
+        state.unmodelledNewest[id] = nil
         book.remove(id)
         capacity.untrack(id: id)
     }

@@ -107,6 +107,34 @@ import Testing
         #expect(store.count == 2)
     }
 
+    /// Series come and go (a pod label): the index forgets their strings and ids, and a
+    /// reused id is found under its new labels only.
+    @Test func churnReleasesLabelStringsAndIndexEntries() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("up", ["job": "api", "pod": "keep"], [(1, 1)])])
+        let baseline = store.symbolCount
+        for round in 0..<3 {
+            try ingest(store, (0..<500).map { series("up", ["job": "api", "pod": "p\(round)-\($0)"], [(1, 1)]) })
+            #expect(store.symbolCount == baseline + 500)
+            #expect(store.seriesIDs(name: "job", value: "api").count == 501)
+            // Forget all but one of this round's pods, in an order unlike creation's.
+            let ids = store.seriesIDs(name: "job", value: "api").filter { store.labels(id: $0)?.contains("keep") == false }
+            for id in ids.reversed().dropFirst() { store.remove(id: id) }
+            #expect(store.symbolCount == baseline + 1)
+            #expect(store.seriesIDs(name: "job", value: "api").count == 2)
+            #expect(store.allSeriesIDs().count == 2)
+            store.remove(id: ids.last!)
+            #expect(store.symbolCount == baseline)
+        }
+        // Slots are reused: each id answers for its new labels, and once.
+        try ingest(store, [series("down", ["job": "db"], [(1, 1)])])
+        let db = store.seriesIDs(name: "job", value: "db")
+        #expect(db.count == 1 && store.labels(id: db[0])?.contains("down") == true)
+        #expect(store.seriesIDs(name: "job", value: "api").count == 1)
+        #expect(store.allSeriesIDs() == Set(store.allSeriesIDs()).sorted())
+        #expect(store.allSeriesIDs().count == 2)
+    }
+
     @Test func ownOutputsAreAcceptedButNeverStored() throws {
         let store = SeriesStore()
         let report = try ingest(store, [

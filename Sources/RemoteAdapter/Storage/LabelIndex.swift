@@ -2,26 +2,45 @@
 /// remote read use to find series without scanning them all. Not thread-safe on its own: the
 /// store keeps it behind a lock.
 struct LabelIndex: Sendable {
-    private var symbols = Set<ByteString>()
+    /// Each interned string with the number of label slots (names and values of live series)
+    /// holding it: a string no series holds any more is released, or churning labels (pod
+    /// names) would keep every value ever seen.
+    private var symbols: [ByteString: Int] = [:]
     /// name -> value -> series ids. Postings are appended as series are created and sorted on
     /// demand, because ids from different store shards do not arrive in order.
     private var postings: [ByteString: [ByteString: Postings]] = [:]
     private(set) var allSeries = Postings()
 
+    /// Series ids with removal in O(1): a removed id is set aside and left out when the ids are
+    /// next read, then compacted away once they are as many as the live ones. Removing by
+    /// search made forgetting N series out of N cost N² (a mass drop stalled writes for seconds).
     struct Postings: Sendable {
-        var ids: [UInt32] = []
-        var sorted = true
+        private var ids: [UInt32] = []
+        private var sorted = true
+        private var removed = Set<UInt32>()
+
+        var isEmpty: Bool { ids.count == removed.count }
 
         mutating func insert(_ id: UInt32) {
+            // An id removed and reused before compaction: its old place serves again.
+            if removed.remove(id) != nil { return }
             if let last = ids.last, last > id { sorted = false }
             ids.append(id)
         }
 
+        /// Removes `id`, which must be present.
         mutating func remove(_ id: UInt32) {
-            if let i = ids.firstIndex(of: id) { ids.remove(at: i) }
+            removed.insert(id)
+            if removed.count * 2 > ids.count { compact() }
+        }
+
+        private mutating func compact() {
+            ids.removeAll { removed.contains($0) }
+            removed.removeAll()
         }
 
         mutating func sortedIDs() -> [UInt32] {
+            if !removed.isEmpty { compact() }
             if !sorted {
                 ids.sort()
                 sorted = true
@@ -30,9 +49,16 @@ struct LabelIndex: Sendable {
         }
     }
 
-    /// The shared instance of `s`, so a label string held by many series is stored once.
+    /// The shared instance of `s`, so a label string held by many series is stored once. Each
+    /// call holds one more reference, which `remove(series:labels:)` gives back.
     mutating func intern(_ s: String) -> String {
-        symbols.insert(ByteString(s)).memberAfterInsert.string
+        let key = ByteString(s)
+        if let i = symbols.index(forKey: key) {
+            symbols.values[i] += 1
+            return symbols.keys[i].string
+        }
+        symbols[key] = 1
+        return s
     }
 
     var symbolCount: Int { symbols.count }
@@ -46,14 +72,20 @@ struct LabelIndex: Sendable {
         allSeries.insert(id)
     }
 
+    /// Forgets series `id` (whose labels were interned when it was added) and releases its strings.
     mutating func remove(series id: UInt32, labels: [String]) {
         var i = 0
         while i + 1 < labels.count {
             let name = ByteString(labels[i]), value = ByteString(labels[i + 1])
             postings[name]?[value]?.remove(id)
-            if postings[name]?[value]?.ids.isEmpty == true { postings[name]?[value] = nil }
+            if postings[name]?[value]?.isEmpty == true { postings[name]?[value] = nil }
             if postings[name]?.isEmpty == true { postings[name] = nil }
             i += 2
+        }
+        for label in labels {
+            let key = ByteString(label)
+            guard let i = symbols.index(forKey: key) else { continue }
+            if symbols.values[i] > 1 { symbols.values[i] -= 1 } else { symbols.remove(at: i) }
         }
         allSeries.remove(id)
     }

@@ -18,10 +18,6 @@ struct ModeledSeries: Sendable {
     /// Set when forecasts were restored from a snapshot: they stay exported until the refit on
     /// the restored window is installed (or this time passes), not replaced by the warm-up model's.
     var holdRestoredUntilMs: Int64?
-    /// The newest sample timestamp seen, and the wall time it last moved: a series is dropped
-    /// only when both are over `drop_after` old, so a sender catching up on old samples (a
-    /// lagging remote_write queue, a backfill) keeps its series instead of losing its window
-    /// on every pass.
-    var newestTimestamp = Int64.min
-    var newestMovedAtMs: Int64?
+    /// When its newest sample last moved (nil before the first pass): when to forget it.
+    var arrival: ArrivalWatch?
 }

@@ -29,9 +29,9 @@ public final class ModelingService: Service, Sendable {
         var known = Set<UInt32>()
         /// Ids that match a rule but were over `max_series`; retried when room frees up.
         var overCap = Set<UInt32>()
-        /// For series known but not modelled: the newest timestamp seen and the wall time it
-        /// last moved (as `ModeledSeries` keeps for modelled ones), and when they were last swept.
-        var unmodelledNewest: [UInt32: (timestamp: Int64, movedAtMs: Int64)] = [:]
+        /// For series known but not modelled: when their newest sample last moved (as
+        /// `ModeledSeries.arrival` for modelled ones), and when they were last swept.
+        var unmodelledArrival: [UInt32: ArrivalWatch] = [:]
         var lastSweepMs: Int64?
     }
 
@@ -174,7 +174,7 @@ public final class ModelingService: Service, Sendable {
                 continue
             }
             state.known.insert(id)
-            state.unmodelledNewest[id] = nil  // an over-cap series now modelled
+            state.unmodelledArrival[id] = nil  // an over-cap series now modelled
             let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
             let isCounter = CounterDetection.isCounter(metricName: name, type: type)
             let rule = settings.rules[ruleIndex]
@@ -221,13 +221,11 @@ public final class ModelingService: Service, Sendable {
             forget(id, &state)
             return
         }
-        if update.newestTimestamp != state.series.values[index].newestTimestamp || state.series.values[index].newestMovedAtMs == nil {
-            state.series.values[index].newestTimestamp = update.newestTimestamp
-            state.series.values[index].newestMovedAtMs = nowMs
-        }
+        var arrival = state.series.values[index].arrival ?? ArrivalWatch(newest: update.newestTimestamp, nowMs: nowMs)
+        arrival.see(newest: update.newestTimestamp, nowMs: nowMs)
+        state.series.values[index].arrival = arrival
         let idle = nowMs - update.newestTimestamp
-        let quiet = nowMs - (state.series.values[index].newestMovedAtMs ?? nowMs)
-        if idle > settings.dropAfterMs, quiet > settings.dropAfterMs {
+        if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs) {
             forget(id, &state)
             store.remove(id: id)
             metrics.seriesDropped.add(1, ordering: .relaxed)
@@ -337,20 +335,20 @@ public final class ModelingService: Service, Sendable {
                 gone.append(id)  // removed already
                 continue
             }
-            var seen = state.unmodelledNewest[id] ?? (newest, nowMs)
-            if seen.timestamp != newest { seen = (newest, nowMs) }
-            if newest < nowMs &- settings.dropAfterMs, nowMs - seen.movedAtMs > settings.dropAfterMs {
+            var arrival = state.unmodelledArrival[id] ?? ArrivalWatch(newest: newest, nowMs: nowMs)
+            arrival.see(newest: newest, nowMs: nowMs)
+            if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs) {
                 store.remove(id: id)
                 metrics.seriesDropped.add(1, ordering: .relaxed)
                 gone.append(id)
             } else {
-                state.unmodelledNewest[id] = seen
+                state.unmodelledArrival[id] = arrival
             }
         }
         for id in gone {
             state.known.remove(id)
             state.overCap.remove(id)
-            state.unmodelledNewest[id] = nil
+            state.unmodelledArrival[id] = nil
         }
     }
 
@@ -358,7 +356,7 @@ public final class ModelingService: Service, Sendable {
         state.series[id] = nil
         state.known.remove(id)
         state.overCap.remove(id)
-        state.unmodelledNewest[id] = nil
+        state.unmodelledArrival[id] = nil
         book.remove(id)
         capacity.untrack(id: id)
     }

@@ -69,8 +69,9 @@ import FoundationNetworking
                     """)
                 defer { prometheus.stop() }
 
-                // Forecasts arrive through the scrape of Prescient.
-                let selector = "{job=\"target\", instance=\"127.0.0.1:\(targetPort)\", horizon=~\"15s|30s\"}"
+                // Forecasts arrive through the scrape of Prescient (`stamp=""`: remote read serves
+                // the same forecasts stamped with the time they target, as other series).
+                let selector = "{job=\"target\", instance=\"127.0.0.1:\(targetPort)\", horizon=~\"15s|30s\", stamp=\"\"}"
                 var forecast: [[String: Any]] = []
                 // Wait for both horizons (remote read may answer before the first scrape lands).
                 for _ in 0..<60 where forecast.count < 2 {
@@ -79,12 +80,21 @@ import FoundationNetworking
                 }
                 #expect(forecast.count == 2, "one series per horizon: \(forecast)")
                 for h in ["15s", "30s"] {
-                    let point = try await Self.value(prometheus, "predicted_e2e_value{horizon=\"\(h)\"}")
+                    let point = try await Self.value(prometheus, "predicted_e2e_value{horizon=\"\(h)\", stamp=\"\"}")
                     let lower = try await Self.value(prometheus, "predicted_e2e_value_lower{horizon=\"\(h)\"}")
                     let upper = try await Self.value(prometheus, "predicted_e2e_value_upper{horizon=\"\(h)\"}")
                     #expect(abs(point - Self.level) < 0.5, "h=\(h) forecast \(point)")
                     #expect(lower <= Self.level && Self.level <= upper, "h=\(h) interval [\(lower), \(upper)]")
                 }
+
+                // Remote read's forecasts at a horizon, stamped with the time they target, stay a
+                // series of their own beside the scraped one (once a target time has passed).
+                var stamped: [[String: Any]] = []
+                for _ in 0..<40 where stamped.isEmpty {
+                    stamped = (try? await prometheus.query("predicted_e2e_value{horizon=\"15s\", stamp=\"target\"}")) ?? []
+                    if stamped.isEmpty { try await Task.sleep(for: .seconds(1)) }
+                }
+                #expect(stamped.count == 1, "remote read's stamped 15s forecast: \(stamped)")
 
                 // Through remote read, the forecast path runs past "now", with the values the JSON
                 // API reports for the same series.

@@ -111,13 +111,7 @@ public final class ModelingService: Service, Sendable {
                 if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
                 guard state.series[id] != nil else { continue }
                 state.series[id]!.refitQueuedAtMs = nil
-                let wasWarmup = state.series[id]!.modeler.modelName == "warmup"
                 if state.series[id]!.modeler.install(result) {
-                    // The warm-up's accuracy says nothing of the first real model (after a
-                    // backfill, every step so far was the warm-up's): measure afresh.
-                    if wasWarmup, state.series[id]!.modeler.modelName != "warmup" {
-                        state.series[id]!.accuracy = RollingAccuracy(horizons: state.series[id]!.accuracy.horizons)
-                    }
                     reforecast(id, &state, nowMs: nowMs)
                 }
             }

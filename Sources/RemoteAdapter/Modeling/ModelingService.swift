@@ -295,13 +295,12 @@ public final class ModelingService: Service, Sendable {
         let s = state.series.values[index]
         let longest = s.modeler.configuration.horizons.max() ?? 1
         let path = fresh != nil ? s.modeler.forecastPath(steps: max(s.pathSteps, longest)) : nil
-        let (name, parameters, mase) = (s.modeler.modelName, s.modeler.parameters, s.accuracy.mase)
+        let (name, parameters) = (s.modeler.modelName, s.modeler.parameters)
         var origin: Int64 = 0
         book.update(id) { e in
             e.setModel(name)
             e.parameters = parameters
             e.lastRefitMs = nowMs
-            e.mase = mase
             guard let fresh else { return }
             e.point = fresh.map(\.point)
             e.lower = fresh.map(\.lower)

@@ -107,6 +107,21 @@ import Testing
         #expect(store.count == 2)
     }
 
+    /// The modelling loop judges a series idle from its newest timestamp, then removes it; a
+    /// sample accepted in between must keep the series (and itself) rather than go with it.
+    @Test func conditionalRemovalKeepsASeriesThatMovedSinceItWasJudged() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("m", [:], [(1000, 1)])])
+        let id = try #require(store.allSeriesIDs().first)
+        let judged = try #require(store.newestSample(id: id)).timestamp
+        try ingest(store, [series("m", [:], [(2000, 2)])])
+        #expect(!store.remove(id: id, ifNewestIs: judged))
+        #expect(try onlySeries(store).rawValues == [1, 2])
+        #expect(store.remove(id: id, ifNewestIs: 2000))
+        #expect(store.count == 0 && store.labels(id: id) == nil)
+        #expect(!store.remove(id: id, ifNewestIs: 2000))
+    }
+
     /// Series come and go (a pod label): the index forgets their strings and ids, and a
     /// reused id is found under its new labels only.
     @Test func churnReleasesLabelStringsAndIndexEntries() throws {

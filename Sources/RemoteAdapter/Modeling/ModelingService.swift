@@ -220,8 +220,9 @@ public final class ModelingService: Service, Sendable {
         state.series.values[index].arrival = arrival
         let idle = nowMs - update.newestTimestamp
         if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs) {
+            // A sample that arrived since `gridUpdate` keeps the series: the next pass sees it.
+            guard store.remove(id: id, ifNewestIs: update.newestTimestamp) else { return }
             forget(id, &state)
-            store.remove(id: id)
             metrics.seriesDropped.add(1, ordering: .relaxed)
             return
         }
@@ -330,8 +331,9 @@ public final class ModelingService: Service, Sendable {
             }
             var arrival = state.unmodelledArrival[id] ?? ArrivalWatch(newest: newest, nowMs: nowMs)
             arrival.see(newest: newest, nowMs: nowMs)
-            if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs) {
-                store.remove(id: id)
+            if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs),
+                store.remove(id: id, ifNewestIs: newest)
+            {
                 metrics.seriesDropped.add(1, ordering: .relaxed)
                 gone.append(id)
             } else {

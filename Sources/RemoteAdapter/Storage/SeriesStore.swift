@@ -401,11 +401,19 @@ public final class SeriesStore: Sendable {
     }
 
     /// Forgets a series (it went stale long ago); its id may be reused by a new series.
-    public func remove(id: UInt32) {
+    public func remove(id: UInt32) { remove(id: id, ifNewestIs: nil) }
+
+    /// Forgets a series only if its newest timestamp is still `newest` (`Int64.min`: no sample
+    /// kept), checked under the shard lock. A caller that judged the series idle from that
+    /// timestamp would otherwise take with it a sample accepted between its look and the removal.
+    /// Returns whether the series was removed.
+    @discardableResult
+    public func remove(id: UInt32, ifNewestIs newest: Int64?) -> Bool {
         let shard = shards[Int(id) & (Self.shardCount - 1)]
         let slot = Int(id) >> Self.shardBits
-        shard.state.withLock { state in
-            guard slot < state.series.count, let s = state.series[slot] else { return }
+        return shard.state.withLock { state -> Bool in
+            guard slot < state.series.count, let s = state.series[slot] else { return false }
+            if let newest, s.newestTimestamp != newest { return false }
             state.series[slot] = nil
             state.table.remove(hash: s.hash, slot: slot)
             // Under the shard lock (shard then index, the order creation uses), so the slot
@@ -413,6 +421,7 @@ public final class SeriesStore: Sendable {
             index.withLock { $0.remove(series: id, labels: s.labels) }
             state.freeSlots.append(slot)
             seriesCount.wrappingSubtract(1, ordering: .relaxed)
+            return true
         }
     }
 

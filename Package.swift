@@ -80,6 +80,8 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            // Read from the source tree (the test can rewrite it), so not a bundled resource.
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ]

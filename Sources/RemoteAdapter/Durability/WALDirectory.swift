@@ -30,10 +30,10 @@ struct WALDirectory {
     func segments() -> [Segment] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: walPath)) ?? []
         return names.compactMap { name -> Segment? in
-            guard name.count == 8 || name.count > 8, name.allSatisfy(\.isNumber), let index = Int(name) else { return nil }
+            guard name.count >= 8, name.allSatisfy(\.isNumber), let index = Int(name) else { return nil }
             let path = walPath + "/" + name
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            return Segment(index: index, path: path, size: size ?? 0)
+            return Segment(index: index, path: path, size: size)
         }.sorted { $0.index < $1.index }
     }
 

@@ -26,6 +26,7 @@ public struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "With --fill: the scrape interval, in seconds.") var recentStepSeconds = 15
     @Option(help: "Soak mode: send for this many seconds at --rate, building bodies as they go; prints a progress line a minute.") var duration: Double?
     @Option(help: "Soak mode: samples per second over all streams.") var rate: Double = 100_000
+    @Option(help: "Label series i as series i + this: a run with an offset of --series or more writes all-new series (churn).") var seriesOffset = 0
     @Option(help: "Timestamp (ms) of the first pass of the rate and soak modes; after a --fill, pass one later than the fill's end (now).") var startMs: Int64?
 
     public init() {}
@@ -34,6 +35,7 @@ public struct BenchIngestCommand: AsyncParsableCommand {
         var load = IngestLoad()
         load.universe = series
         load.seriesPerRequest = perRequest
+        load.seriesOffset = seriesOffset
         if let startMs { load.startMs = startMs }
         let sessionConfiguration = URLSessionConfiguration.ephemeral
         sessionConfiguration.timeoutIntervalForRequest = timeout

@@ -6,12 +6,16 @@ public struct IngestLoad: Sendable {
     public var seriesPerRequest = 2_000
     public var scrapeIntervalMs: Int64 = 15_000
     public var startMs: Int64 = 1_700_000_000_000
+    /// Series `i` is labelled as series `i + seriesOffset`: a second run with an offset of a
+    /// universe or more writes all-new series (churn, as a redeploy renames every pod).
+    public var seriesOffset = 0
 
     public init() {}
 
     /// Labels of series `i`: metric names, jobs, instances, and per-metric labels in realistic
     /// proportions (many series per metric, shared label values).
-    public func labels(of i: Int) -> [(String, String)] {
+    public func labels(of series: Int) -> [(String, String)] {
+        let i = series + seriesOffset
         let metrics = ["node_cpu_seconds_total", "node_memory_Active_bytes", "http_requests_total",
                        "http_request_duration_seconds_sum", "process_resident_memory_bytes",
                        "node_network_receive_bytes_total", "container_cpu_usage_seconds_total", "node_load1"]

@@ -16,8 +16,8 @@ import Testing
         try ingest(state.store, (0..<2).map { s in
             series("load", ["host": "h\(s)"], (0..<200).map { (Int64($0) * 60_000, Double(10 * s) + sin(Double($0))) })
         })
-        state.modeling.tick(nowMs: 200 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
-        state.modeling.tick(nowMs: 200 * 60_000) { _, _ in }
+        state.modeling.tick(nowMs: 200 * 60_000) { state.modeling.complete($0, result: $0.job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 200 * 60_000) { _ in }
         return (state, Application(router: buildRouter(state: state)))
     }
 
@@ -34,8 +34,8 @@ import Testing
         try ingest(state.store, (0..<2).map { s in
             series("load", ["host": "h\(s)"], (0..<200).map { (Int64($0) * 60_000, Double(10 * s) + sin(Double($0))) })
         })
-        state.modeling.tick(nowMs: 200 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
-        state.modeling.tick(nowMs: 200 * 60_000) { _, _ in }
+        state.modeling.tick(nowMs: 200 * 60_000) { state.modeling.complete($0, result: $0.job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 200 * 60_000) { _ in }
         try await Application(router: buildRouter(state: state)).test(.router) { client in
             let body = try json(try await client.execute(uri: "/api/v1/recommendations", method: .get))
             let data = try #require(body["data"] as? [[String: Any]])
@@ -58,8 +58,8 @@ import Testing
         config.modeling.rules[0].model = "matrend"
         let state = AppState(config: config, nowMs: { 400 * 60_000 })
         try ingest(state.store, [series("ramp", [:], (0..<400).map { (Int64($0) * 60_000, 100 + 0.5 * Double($0)) })])
-        state.modeling.tick(nowMs: 400 * 60_000) { id, job in state.modeling.complete(id: id, result: job.run(), seconds: 0) }
-        state.modeling.tick(nowMs: 400 * 60_000) { _, _ in }
+        state.modeling.tick(nowMs: 400 * 60_000) { state.modeling.complete($0, result: $0.job.run(), seconds: 0) }
+        state.modeling.tick(nowMs: 400 * 60_000) { _ in }
         let entry = try #require(state.modeling.book.entries().first)
         #expect(entry.model == "matrend")
         #expect(abs(entry.point[0] - (100 + 0.5 * 404)) < 1e-6)  // five steps after the last, 399

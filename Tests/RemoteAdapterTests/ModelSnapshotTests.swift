@@ -25,7 +25,7 @@ import Testing
     }
 
     static func tick(_ service: ModelingService, at nowMs: Int64) {
-        service.tick(nowMs: nowMs) { id, job in service.complete(id: id, result: job.run(), seconds: 0) }
+        service.tick(nowMs: nowMs) { service.complete($0, result: $0.job.run(), seconds: 0) }
     }
 
     /// A gauge with a daily cycle and noise, and a counter whose rate has the same shape.

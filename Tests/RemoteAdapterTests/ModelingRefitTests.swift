@@ -26,8 +26,8 @@ import Testing
     func feed(_ state: AppState, points: Int, _ value: (Int) -> Double) throws {
         try ingest(state.store, [series("load", ["host": "a"], (0..<points).map { (Int64($0) * Self.step, value($0)) })])
         for _ in 0..<2 {
-            state.modeling.tick(nowMs: Int64(points) * Self.step) { id, job in
-                state.modeling.complete(id: id, result: job.run(), seconds: 0)
+            state.modeling.tick(nowMs: Int64(points) * Self.step) { order in
+                state.modeling.complete(order, result: order.job.run(), seconds: 0)
             }
         }
     }
@@ -106,15 +106,15 @@ import Testing
         let points = 300
         let truth = { (k: Int) in 2 * Double(k) }
         try ingest(state.store, [series("load", ["host": "a"], (0..<points).map { (Int64($0) * Self.step, truth($0)) })])
-        var jobs = [(UInt32, RefitJob)]()
+        var orders = [RefitOrder]()
         let now = Int64(points) * Self.step
-        state.modeling.tick(nowMs: now) { jobs.append(($0, $1)) }
+        state.modeling.tick(nowMs: now) { orders.append($0) }
         let before = try #require(state.modeling.book.entries().first)
         #expect(before.model == "warmup")
         #expect(before.point[0] == truth(points - 1), "warm-up forecasts the last value")
-        let (id, job) = try #require(jobs.first)
-        state.modeling.complete(id: id, result: job.run(), seconds: 0)
-        state.modeling.tick(nowMs: now) { _, _ in }  // no new step: only the install
+        let order = try #require(orders.first)
+        state.modeling.complete(order, result: order.job.run(), seconds: 0)
+        state.modeling.tick(nowMs: now) { _ in }  // no new step: only the install
         let after = try #require(state.modeling.book.entries().first)
         #expect(after.model == "matrend")
         #expect(after.originMs == before.originMs)

@@ -22,7 +22,7 @@ import Testing
     }
 
     func tick(_ service: ModelingService, at nowMs: Int64) {
-        service.tick(nowMs: nowMs) { id, job in service.complete(id: id, result: job.run(), seconds: 0) }
+        service.tick(nowMs: nowMs) { service.complete($0, result: $0.job.run(), seconds: 0) }
     }
 
     /// A level with a smooth daily cycle: easy to forecast, so a spike stands out.
@@ -159,6 +159,37 @@ import Testing
         tick(service, at: 30 * Self.step)
         #expect(store.count == 0)
         #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 3)
+    }
+
+    /// Ids are reused: a refit still queued when its series is forgotten is cancelled (the
+    /// workers skip it), and if it ran anyway its result never reaches the series that took the id.
+    @Test func aStaleRefitNeverReachesTheSeriesThatReusedItsId() throws {
+        let (store, service) = makeService { $0.modeling.rules[0].model = "matrend"; $0.modeling.dropAfterMs = 5 * Self.step }
+        try ingest(store, [series("ramp", [:], (0..<300).map { (Int64($0) * Self.step, 2 * Double($0)) })])
+        var orders = [RefitOrder]()
+        service.tick(nowMs: 300 * Self.step) { orders.append($0) }
+        let stale = try #require(orders.first)
+        service.tick(nowMs: 310 * Self.step) { orders.append($0) }
+        #expect(store.count == 0 && stale.ticket.isCancelled)
+        // New flat series until one lands in the freed slot.
+        var reused: String?
+        for i in 0..<200 where reused == nil {
+            try ingest(store, [series("flat\(i)", [:], (0..<300).map { (Int64(310 + $0) * Self.step, 7) })])
+            if store.seriesIDs(name: "__name__", value: "flat\(i)") == [stale.id] { reused = "flat\(i)" }
+        }
+        let name = try #require(reused)
+        orders.removeAll()
+        service.tick(nowMs: 610 * Self.step) { orders.append($0) }
+        let own = try #require(orders.first { $0.id == stale.id })
+        service.complete(stale, result: stale.job.run(), seconds: 0)
+        service.tick(nowMs: 610 * Self.step) { _ in }
+        var entry = try #require(service.book.entry(stale.id))
+        #expect(entry.exportName == name && entry.model == "warmup")
+        #expect(abs(entry.point[0] - 7) < 1e-9, "the ramp's model was installed: \(entry.point[0])")
+        service.complete(own, result: own.job.run(), seconds: 0)
+        service.tick(nowMs: 610 * Self.step) { _ in }
+        entry = try #require(service.book.entry(stale.id))
+        #expect(entry.model == "matrend" && abs(entry.point[0] - 7) < 1e-6)
     }
 
     /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.

@@ -141,20 +141,21 @@ public struct BenchExporterCommand: AsyncParsableCommand {
             if let labels = store.labels(id: id), let i = labels.firstIndex(of: "i").map({ labels[$0 + 1] }).flatMap(Int.init) { labelsOf[id] = i }
         }
         let warm = Self.measure {
-            service.tick(nowMs: Int64(history) * 60_000) { id, job in
+            service.tick(nowMs: Int64(history) * 60_000) { order in
+                let id = order.id
                 let shape = fitDistinct > 0 ? (labelsOf[id] ?? 0) % fitDistinct : -1
                 if let fitted = fittedByShape[shape] {
-                    service.complete(id: id, result: fitted, seconds: 0)
+                    service.complete(order, result: fitted, seconds: 0)
                     return
                 }
                 let cpu = Self.threadCPU()
-                let result = job.run()
+                let result = order.job.run()
                 refitCPU += Self.threadCPU() - cpu
                 refits += 1
                 if shape >= 0 { fittedByShape[shape] = result }
-                service.complete(id: id, result: result, seconds: 0)
+                service.complete(order, result: result, seconds: 0)
             }
-            service.tick(nowMs: Int64(history) * 60_000) { _, _ in }
+            service.tick(nowMs: Int64(history) * 60_000) { _ in }
         }
         let perSecond = Double(refits) / max(refitCPU, 1e-9)
         print("refits: \(refits) fits in \(Self.f(refitCPU, 2)) s CPU = \(Self.f(perSecond, 1)) refits/s on one core (model \(model), \(window > 0 ? min(window, history) : history)-point windows)\(fitDistinct > 0 ? "; the other \(modelSeries - refits) series got a copy of a fitted state of the same shape" : ""); warm pass \(Self.f(warm.wall, 2)) s")
@@ -167,7 +168,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         for k in history..<(history + steps) {
             try ingestStep(k)
             passes.append(Self.measure {
-                service.tick(nowMs: Int64(k + 1) * 60_000) { _, _ in due += 1 }
+                service.tick(nowMs: Int64(k + 1) * 60_000) { _ in due += 1 }
             })
         }
         let wall = passes.map(\.wall).sorted()[passes.count / 2]

@@ -13,6 +13,8 @@ struct ModeledSeries: Sendable {
     /// The last storage step consumed.
     var lastStep: Int64
     var refitQueuedAtMs: Int64?
+    /// The queued refit's ticket: only its result is installed.
+    var refitTicket: RefitTicket?
     /// Forecast horizons (steps) the capacity and scaling rules need beyond the exported ones.
     var pathSteps: Int
     /// Set when forecasts were restored from a snapshot: they stay exported until the refit on

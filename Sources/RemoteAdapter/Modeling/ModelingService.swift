@@ -40,7 +40,7 @@ public final class ModelingService: Service, Sendable {
     /// thousands may be waiting, and shutdown must not wait for them); running ones finish.
     private let stopping = Atomic<Bool>(false)
     /// Refit results waiting to be installed by the next tick.
-    private let finished = Mutex([(id: UInt32, result: RefitResult, seconds: Double)]())
+    private let finished = Mutex([(order: RefitOrder, result: RefitResult, seconds: Double)]())
 
     public init(store: SeriesStore, settings: ModelingSettings, storage: StoreSettings,
                 clock: any Clock<Duration> = ContinuousClock(),
@@ -61,24 +61,25 @@ public final class ModelingService: Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
-        let (jobs, queue) = AsyncStream.makeStream(of: (UInt32, RefitJob).self)
+        let (orders, queue) = AsyncStream.makeStream(of: RefitOrder.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.refitWorkers {
                 group.addTask {
-                    for await (id, job) in jobs {
+                    for await order in orders {
                         if self.stopping.load(ordering: .relaxed) { break }
+                        if order.ticket.isCancelled { continue }  // its series was forgotten
                         let start = ContinuousClock.now
-                        let result = job.run()
+                        let result = order.job.run()
                         let d = ContinuousClock.now - start
                         let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-                        self.complete(id: id, result: result, seconds: seconds)
+                        self.complete(order, result: result, seconds: seconds)
                     }
                 }
             }
             group.addTask {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {
-                        self.tick(nowMs: self.nowMs()) { id, job in queue.yield((id, job)) }
+                        self.tick(nowMs: self.nowMs()) { queue.yield($0) }
                         try? await self.clock.sleep(for: self.tickInterval)
                     }
                 }
@@ -91,26 +92,29 @@ public final class ModelingService: Service, Sendable {
 
     /// Hands a finished refit to the loop; the next tick installs it. Workers call this, and
     /// tests that run refits inline.
-    func complete(id: UInt32, result: RefitResult, seconds: Double) {
-        finished.withLock { $0.append((id, result, seconds)) }
+    func complete(_ order: RefitOrder, result: RefitResult, seconds: Double) {
+        finished.withLock { $0.append((order, result, seconds)) }
     }
 
     // MARK: One pass
 
     /// Feeds every completed step to its model, installs finished refits, queues due ones.
     /// - Parameter enqueue: where due refits go; tests pass a closure that runs them at once.
-    public func tick(nowMs: Int64, enqueue: (UInt32, RefitJob) -> Void) {
+    public func tick(nowMs: Int64, enqueue: (RefitOrder) -> Void) {
         let started = ContinuousClock.now
-        let done = finished.withLock { f -> [(id: UInt32, result: RefitResult, seconds: Double)] in
+        let done = finished.withLock { f -> [(order: RefitOrder, result: RefitResult, seconds: Double)] in
             defer { f.removeAll(keepingCapacity: true) }
             return f
         }
         loop.withLock { state in
-            for (id, result, seconds) in done {
+            for (order, result, seconds) in done {
                 metrics.observeRefit(seconds: seconds)
                 if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
-                guard state.series[id] != nil else { continue }
+                let id = order.id
+                // The series that ordered it, not another that took its id since.
+                guard let ticket = state.series[id]?.refitTicket, ticket === order.ticket else { continue }
                 state.series[id]!.refitQueuedAtMs = nil
+                state.series[id]!.refitTicket = nil
                 if state.series[id]!.modeler.install(result) {
                     reforecast(id, &state, nowMs: nowMs)
                 }
@@ -125,9 +129,11 @@ public final class ModelingService: Service, Sendable {
                         pending += 1
                         if nowMs - queued > 60_000 { overdue += 1 }
                     } else {
+                        let ticket = RefitTicket()
                         s.refitQueuedAtMs = nowMs
+                        s.refitTicket = ticket
                         state.series[id] = s
-                        enqueue(id, s.modeler.makeRefitJob())
+                        enqueue(RefitOrder(id: id, job: s.modeler.makeRefitJob(), ticket: ticket))
                         pending += 1
                     }
                 }
@@ -348,6 +354,7 @@ public final class ModelingService: Service, Sendable {
     }
 
     private func forget(_ id: UInt32, _ state: inout LoopState) {
+        state.series[id]?.refitTicket?.cancel()
         state.series[id] = nil
         state.known.remove(id)
         state.overCap.remove(id)

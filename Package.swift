@@ -45,12 +45,14 @@ let package = Package(
         ),
         // A prefetch hint for the ingest path (a compiler builtin, so no library).
         .target(name: "CPrefetch"),
+        // glibc's malloc_trim, to hand dropped series' memory back (Glibc does not export it).
+        .target(name: "CMalloc"),
         // Forecasters and detectors: pure Swift, no I/O, no server code.
         .target(name: "Models", swiftSettings: swiftSettings),
         .target(
             name: "RemoteAdapter",
             dependencies: [
-                "CSnappy", "CPrompb", "CZlib", "CXXHash", "CPrefetch", "Models",
+                "CSnappy", "CPrompb", "CZlib", "CXXHash", "CPrefetch", "CMalloc", "Models",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

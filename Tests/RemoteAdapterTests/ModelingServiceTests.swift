@@ -192,6 +192,36 @@ import Testing
         #expect(entry.model == "matrend" && abs(entry.point[0] - 7) < 1e-6)
     }
 
+    /// Dropped series' memory goes back to the kernel once per `FreedMemory.seriesPerTrim`
+    /// dropped, counted across passes, not on every drop.
+    @Test func memoryIsTrimmedOncePerThousandDroppedSeries() throws {
+        let (store, service) = makeService { $0.modeling.rules = []; $0.modeling.dropAfterMs = 5 * Self.step }
+        let trims = { service.metrics.memoryTrims.load(ordering: .relaxed) }
+        func wave(_ name: String, _ count: Int, at k: Int64) throws {
+            try ingest(store, (0..<count).map { series(name, ["pod": "p\($0)"], [(k * Self.step, 1)]) })
+            tick(service, at: k * Self.step)
+        }
+        try wave("a", 600, at: 0)
+        try wave("b", 300, at: 10)  // a's 600 go: under the threshold
+        #expect(store.count == 300 && trims() == 0)
+        try wave("c", 10, at: 20)   // b's 300 more: 900
+        #expect(store.count == 10 && trims() == 0)
+        try wave("d", 1, at: 30)    // c's 10 more: 910
+        try wave("e", 1_200, at: 40)  // d's 1 more: 911
+        try wave("f", 1, at: 50)    // e's 1,200 more: 2,111, one trim
+        #expect(store.count == 1 && trims() == 1)
+        #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 2_111)
+    }
+
+    /// The trim reaches glibc (a header that tested for glibc before including anything once
+    /// made it a no-op): 40 MB of freed small blocks give pages back.
+    @Test func trimHandsFreedHeapPagesBack() {
+        var blocks = (0..<5_000).map { [Double](repeating: Double($0), count: 1_000) }
+        #expect(blocks.count == 5_000)
+        blocks.removeAll()
+        #expect(FreedMemory.trim())
+    }
+
     /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.
     @Test func histogramAndSummaryLabelsAreRenamedForPromtool() throws {
         let (store, service) = makeService()

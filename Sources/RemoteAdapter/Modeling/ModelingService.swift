@@ -33,6 +33,7 @@ public final class ModelingService: Service, Sendable {
         /// `ModeledSeries.arrival` for modelled ones), and when they were last swept.
         var unmodelledArrival: [UInt32: ArrivalWatch] = [:]
         var lastSweepMs: Int64?
+        var freed = FreedMemory()
     }
 
     let loop = Mutex(LoopState())
@@ -106,7 +107,8 @@ public final class ModelingService: Service, Sendable {
             defer { f.removeAll(keepingCapacity: true) }
             return f
         }
-        loop.withLock { state in
+        let droppedBefore = metrics.seriesDropped.load(ordering: .relaxed)
+        let trim = loop.withLock { state -> Bool in
             for (order, result, seconds) in done {
                 metrics.observeRefit(seconds: seconds)
                 if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
@@ -147,6 +149,12 @@ public final class ModelingService: Service, Sendable {
             metrics.refitsOverdue.store(overdue, ordering: .relaxed)
             metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
             metrics.unmodelledOverCap.store(state.overCap.count, ordering: .relaxed)
+            return state.freed.dropped(metrics.seriesDropped.load(ordering: .relaxed) - droppedBefore)
+        }
+        if trim {
+            // Outside the loop's lock: the walk of the heap takes a while on a large one.
+            FreedMemory.trim()
+            metrics.memoryTrims.add(1, ordering: .relaxed)
         }
         capacity.evaluate(book: book, store: store, nowMs: nowMs)
         let d = ContinuousClock.now - started

@@ -8,7 +8,8 @@ import Testing
     /// 15-minute steps: a daily cycle is 96 steps, which seasonality detection looks for.
     static let step: Int64 = 900_000
 
-    func makeService(_ configure: (inout PrescientConfig) -> Void = { _ in }) -> (SeriesStore, ModelingService) {
+    func makeService(catchUpBudget: Duration? = .seconds(2),
+                     _ configure: (inout PrescientConfig) -> Void = { _ in }) -> (SeriesStore, ModelingService) {
         var config = PrescientConfig()
         config.storage.stepMs = Self.step
         config.storage.gridLength = 1_000
@@ -17,7 +18,8 @@ import Testing
         config.modeling.refitIntervalMs = 200 * Self.step
         configure(&config)
         let store = SeriesStore(settings: config.storage)
-        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 })
+        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 },
+                                      catchUpBudget: catchUpBudget)
         return (store, service)
     }
 
@@ -190,6 +192,28 @@ import Testing
         service.tick(nowMs: 610 * Self.step) { _ in }
         entry = try #require(service.book.entry(stale.id))
         #expect(entry.model == "matrend" && abs(entry.point[0] - 7) < 1e-6)
+    }
+
+    /// A backfill of many series is replayed over several passes, not in one that holds the
+    /// loop: past the budget new series wait (here a zero budget: one per pass), while series
+    /// already caught up advance on every pass.
+    @Test func newSeriesPastTheCatchUpBudgetWaitForTheNextPass() throws {
+        let (store, service) = makeService(catchUpBudget: .zero)
+        let awaiting = { service.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) }
+        try ingest(store, (0..<3).map { i in series("new", ["i": "\(i)"], (0..<200).map { (Int64($0) * Self.step, Double(i)) }) })
+        var observed = [Int]()
+        for k in 200..<203 {
+            try ingest(store, (0..<3).map { i in series("new", ["i": "\(i)"], [(Int64(k) * Self.step, Double(i))]) })
+            tick(service, at: Int64(k + 1) * Self.step)
+            observed.append(service.metrics.stepsObserved.load(ordering: .relaxed))
+            #expect(awaiting() == 2 - (k - 200), "pass \(k - 200)")
+        }
+        // Each pass replays one new series' 201+ steps and advances the earlier ones by a step.
+        #expect(observed[0] > 200 && observed[1] - observed[0] > 200 && observed[2] - observed[1] > 200)
+        let tail = observed[2]
+        tick(service, at: 204 * Self.step)
+        #expect(service.metrics.stepsObserved.load(ordering: .relaxed) - tail <= 3)
+        #expect(service.book.entries().allSatisfy { $0.model != "none" })
     }
 
     /// Dropped series' memory goes back to the kernel once per `FreedMemory.seriesPerTrim`

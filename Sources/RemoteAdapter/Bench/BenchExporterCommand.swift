@@ -117,7 +117,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         if window > 0 { config.modeling.rules[0].windowMs = Int64(window) * 60_000 }
         config.modeling.maxSeries = modelSeries
         let store = SeriesStore(settings: config.storage)
-        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage)
+        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, catchUpBudget: nil)
         func ingestStep(_ k: Int) throws {
             let batch = (0..<modelSeries).map { i -> EncodableSeries in
                 let wave: Double = 10 * sin(Double(k + i) / 30)

@@ -9,6 +9,7 @@ final class ModelingMetrics: Sendable {
     let memoryTrims = Atomic<Int>(0)
     let unmodelledOverCap = Atomic<Int>(0)
     let seriesModelled = Atomic<Int>(0)
+    let seriesAwaitingFirstPass = Atomic<Int>(0)
     let refitsPending = Atomic<Int>(0)
     let refitsOverdue = Atomic<Int>(0)
     /// Wall time of the last completed tick and how long it took, in ms.
@@ -29,6 +30,8 @@ final class ModelingMetrics: Sendable {
     func write(to w: inout ExpositionWriter, nowMs: Int64) {
         w.family("prescient_series_modelled", .gauge, help: "Series with a model.")
         w.sample("prescient_series_modelled", [], Double(seriesModelled.load(ordering: .relaxed)))
+        w.family("prescient_series_awaiting_first_pass", .gauge, help: "New modelled series whose window is not yet replayed through their model: a pass spends at most 2 s on them, so a backfill is taken over several passes.")
+        w.sample("prescient_series_awaiting_first_pass", [], Double(seriesAwaitingFirstPass.load(ordering: .relaxed)))
         w.family("prescient_series_unmodelled_over_cap", .gauge, help: "Series that match a rule but are not modelled because modeling.max_series is reached.")
         w.sample("prescient_series_unmodelled_over_cap", [], Double(unmodelledOverCap.load(ordering: .relaxed)))
         w.family("prescient_series_dropped_total", .counter, help: "Series forgotten after nothing newer than modeling.drop_after arrived for that long.")

@@ -22,6 +22,8 @@ public final class ModelingService: Service, Sendable {
     private let clock: any Clock<Duration>
     private let nowMs: @Sendable () -> Int64
     private let tickInterval: Duration
+    /// Time a pass may spend on new series' first replay of their window (nil: no limit).
+    private let catchUpBudget: Duration?
 
     struct LoopState: Sendable {
         var series: [UInt32: ModeledSeries] = [:]
@@ -46,8 +48,9 @@ public final class ModelingService: Service, Sendable {
     public init(store: SeriesStore, settings: ModelingSettings, storage: StoreSettings,
                 clock: any Clock<Duration> = ContinuousClock(),
                 nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                logger: Logger = Logger(label: "prescient.modeling")) {
+                logger: Logger = Logger(label: "prescient.modeling"), catchUpBudget: Duration? = .seconds(2)) {
         self.store = store
+        self.catchUpBudget = catchUpBudget
         self.settings = settings
         self.storage = storage
         self.book = ExportBook()
@@ -81,7 +84,10 @@ public final class ModelingService: Service, Sendable {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {
                         self.tick(nowMs: self.nowMs()) { queue.yield($0) }
-                        try? await self.clock.sleep(for: self.tickInterval)
+                        // New series left for later: go on after a breath for the lock's
+                        // other users, not a whole interval.
+                        let catchingUp = self.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) > 0
+                        try? await self.clock.sleep(for: catchingUp ? .milliseconds(50) : self.tickInterval)
                     }
                 }
                 self.stopping.store(true, ordering: .relaxed)
@@ -123,7 +129,20 @@ public final class ModelingService: Service, Sendable {
             }
             discover(&state)
             var pending = 0, overdue = 0
+            // A new series' first pass replays its whole window through the model (after a
+            // backfill, thousands of steps each): 20k of them held the loop for two minutes,
+            // with refits finished but not installed and snapshots waiting on the lock. Past
+            // the budget new series wait for the next pass; at least one goes each pass.
+            let catchUpDeadline = catchUpBudget.map { started + $0 }
+            var newAdvanced = 0, newDeferred = 0
             for id in Array(state.series.keys) {
+                if state.series[id]?.lastStep == .min {
+                    if newAdvanced > 0, let catchUpDeadline, ContinuousClock.now > catchUpDeadline {
+                        newDeferred += 1
+                        continue
+                    }
+                    newAdvanced += 1
+                }
                 advance(id, &state, nowMs: nowMs)
                 guard var s = state.series[id] else { continue }
                 if s.modeler.refitDue {
@@ -148,6 +167,7 @@ public final class ModelingService: Service, Sendable {
             metrics.refitsPending.store(pending, ordering: .relaxed)
             metrics.refitsOverdue.store(overdue, ordering: .relaxed)
             metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
+            metrics.seriesAwaitingFirstPass.store(newDeferred, ordering: .relaxed)
             metrics.unmodelledOverCap.store(state.overCap.count, ordering: .relaxed)
             return state.freed.dropped(metrics.seriesDropped.load(ordering: .relaxed) - droppedBefore)
         }

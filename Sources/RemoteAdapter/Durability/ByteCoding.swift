@@ -44,9 +44,15 @@ struct ByteWriter {
         s.withUTF8 { bytes($0) }
     }
 
+    /// A count and the little-endian values: one copy where the host is little-endian (a
+    /// snapshot is mostly such arrays, and 8-byte appends took 40% of its time).
     mutating func f64s(_ values: [Double]) {
         uvarint(values.count)
+        #if _endian(little)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
         for v in values { f64(v) }
+        #endif
     }
 }
 
@@ -128,9 +134,18 @@ struct ByteReader {
 
     mutating func f64s() throws(Malformed) -> [Double] {
         let n = try count(minimumBytesEach: 8)
+        #if _endian(little)
+        let source = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n * 8])
+        offset += n * 8
+        return [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            initialized = n
+        }
+        #else
         var out = [Double]()
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(try f64()) }
         return out
+        #endif
     }
 }

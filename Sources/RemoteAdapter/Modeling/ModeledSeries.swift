@@ -12,8 +12,7 @@ struct ModeledSeries: Sendable {
     var rate = CounterRate()
     /// The last storage step consumed.
     var lastStep: Int64
-    var refitQueuedAtMs: Int64?
-    /// The queued refit's ticket: only its result is installed.
+    /// The queued refit's ticket (nil: none queued): only its result is installed.
     var refitTicket: RefitTicket?
     /// Forecast horizons (steps) the capacity and scaling rules need beyond the exported ones.
     var pathSteps: Int

@@ -121,7 +121,6 @@ public final class ModelingService: Service, Sendable {
                 let id = order.id
                 // The series that ordered it, not another that took its id since.
                 guard let ticket = state.series[id]?.refitTicket, ticket === order.ticket else { continue }
-                state.series[id]!.refitQueuedAtMs = nil
                 state.series[id]!.refitTicket = nil
                 if state.series[id]!.modeler.install(result) {
                     reforecast(id, &state, nowMs: nowMs)
@@ -146,12 +145,11 @@ public final class ModelingService: Service, Sendable {
                 advance(id, &state, nowMs: nowMs)
                 guard var s = state.series[id] else { continue }
                 if s.modeler.refitDue {
-                    if let queued = s.refitQueuedAtMs {
+                    if let queued = s.refitTicket {
                         pending += 1
-                        if nowMs - queued > 60_000 { overdue += 1 }
+                        if nowMs - queued.queuedAtMs > 60_000 { overdue += 1 }
                     } else {
-                        let ticket = RefitTicket()
-                        s.refitQueuedAtMs = nowMs
+                        let ticket = RefitTicket(queuedAtMs: nowMs)
                         s.refitTicket = ticket
                         state.series[id] = s
                         enqueue(RefitOrder(id: id, job: s.modeler.makeRefitJob(), ticket: ticket))

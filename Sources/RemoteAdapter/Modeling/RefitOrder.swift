@@ -12,9 +12,11 @@ public struct RefitOrder: Sendable {
     let ticket: RefitTicket
 }
 
-/// Identity of one queued refit; cancelled when its series is forgotten.
+/// Identity of one queued refit and when it was queued; cancelled when its series is forgotten.
 final class RefitTicket: Sendable {
+    let queuedAtMs: Int64
     private let cancelledFlag = Atomic<Bool>(false)
+    init(queuedAtMs: Int64) { self.queuedAtMs = queuedAtMs }
     var isCancelled: Bool { cancelledFlag.load(ordering: .relaxed) }
     func cancel() { cancelledFlag.store(true, ordering: .relaxed) }
 }

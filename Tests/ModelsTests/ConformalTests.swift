@@ -107,7 +107,7 @@ struct OverconfidentNaive: Forecaster {
 
     @Test func rollingSampleKeepsTheLastValuesSorted() {
         var rng = SeededGenerator(seed: 3)
-        var sample = RollingSortedSample(capacity: 50)
+        var sample = RollingSortedSample<Double>(capacity: 50)
         var all: [Double] = []
         for _ in 0..<500 {
             let x = (rng.normal() * 10).rounded()  // ties on purpose
@@ -122,7 +122,7 @@ struct OverconfidentNaive: Forecaster {
     /// smallest (or largest): the slide spans the whole sample, in both directions.
     @Test(arguments: [1.0, -1.0])
     func rollingSampleFollowsATrend(slope: Double) {
-        var sample = RollingSortedSample(capacity: 40)
+        var sample = RollingSortedSample<Double>(capacity: 40)
         var all: [Double] = []
         for t in 0..<200 {
             let x = slope * Double(t) + (t % 7 == 0 ? 100 * slope : 0)
@@ -130,5 +130,25 @@ struct OverconfidentNaive: Forecaster {
             all.append(x)
             #expect(sample.sorted == Array(all.suffix(40)).sorted())
         }
+    }
+
+    /// Error samples hold `Float`: values keep their first seven digits, values beyond its range
+    /// are held at its largest finite value rather than dropped or turned infinite, and a sample
+    /// saved as `Double` (every snapshot before the change) loads with the same order.
+    @Test func floatSampleRoundsClampsAndLoadsDoubleSnapshots() throws {
+        var sample = RollingSortedSample<Float>(capacity: 4)
+        for x in [0.1, 1e300, -1e300, 123_456_789.0] { sample.append(x) }
+        #expect(sample.orderStatistic(1) == -Double(Float.greatestFiniteMagnitude))
+        #expect(sample.orderStatistic(2) == Double(Float(0.1)))
+        #expect(sample.orderStatistic(3) == 123_456_792)  // the nearest Float
+        #expect(sample.orderStatistic(4) == Double(Float.greatestFiniteMagnitude))
+
+        var saved = RollingSortedSample<Double>(capacity: 3)
+        for x in [5.0, 1.0, 3.0, 2.0] { saved.append(x) }  // 5 is evicted
+        let loaded = try JSONDecoder().decode(RollingSortedSample<Float>.self, from: JSONEncoder().encode(saved))
+        #expect(loaded.capacity == 3 && loaded.sorted == [1, 2, 3])
+        var next = loaded
+        next.append(4)  // evicts 1, the oldest after the restore as before it
+        #expect(next.sorted == [2, 3, 4])
     }
 }

@@ -4,8 +4,9 @@
 /// back over `span` values plus those of the open block (up to `blockLength - 1` more). Adding
 /// a value is O(1); reading the maximum is O(span / blockLength).
 ///
-/// A sorted sample (`RollingSortedSample`) answers any quantile exactly but costs 16 bytes per
-/// value; where only the largest value matters over a long look-back, this is 100 times smaller.
+/// A sorted sample (`RollingSortedSample`) answers any quantile exactly but costs 8 bytes per
+/// error (two `Float` copies); where only the largest error matters over a long look-back, this is
+/// 100 times smaller.
 public struct RollingBlockMaximum: Sendable, Codable, Equatable {
     let blockLength: Int
     /// Largest value of each complete block; 0 until a block completes (values are ≥ 0 here:

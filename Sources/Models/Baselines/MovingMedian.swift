@@ -26,7 +26,7 @@ public struct MovingMedian: PersistableForecaster {
     public var minimumWindow: Int { window + 2 }
 
     public struct Fitted: Sendable, Equatable, Codable {
-        var recent: RollingSortedSample
+        var recent: RollingSortedSample<Double>
         /// Root mean square one-step in-sample error.
         public let sigma: Double
 
@@ -44,7 +44,7 @@ public struct MovingMedian: PersistableForecaster {
         guard finite.count >= minimumWindow else {
             throw .tooShort(needed: minimumWindow, got: finite.count)
         }
-        var model = Fitted(recent: RollingSortedSample(capacity: window), sigma: 0)
+        var model = Fitted(recent: RollingSortedSample<Double>(capacity: window), sigma: 0)
         for v in finite.prefix(window) { model.recent.append(v) }
         var sum = 0.0
         for v in finite.dropFirst(window) {
@@ -74,7 +74,7 @@ public struct MovingMedian: PersistableForecaster {
         let finite = y.filter(\.isFinite)
         guard finite.count >= window else { throw .tooShort(needed: window, got: finite.count) }
         var next = model
-        next.recent = RollingSortedSample(capacity: window)
+        next.recent = RollingSortedSample<Double>(capacity: window)
         for v in finite.suffix(window) { next.recent.append(v) }
         return next
     }

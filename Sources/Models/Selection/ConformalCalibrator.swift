@@ -23,7 +23,7 @@ public struct ConformalCalibrator: Sendable, Codable {
     public let mode: Mode
     /// The fewest errors at a horizon before its interval is calibrated.
     public let minimumErrors: Int
-    private var errors: [RollingSortedSample]
+    private var errors: [RollingSortedSample<Float>]
     /// `pending[k][t % h]`: the `h`-step point forecast made after observation `t`, waiting for
     /// observation `t + h`. NaN when nothing is waiting.
     private var pending: [[Double]]
@@ -103,7 +103,7 @@ public struct ConformalCalibrator: Sendable, Codable {
         guard n >= minimumErrors, level > 0, level < 1 else { return nil }
         switch mode {
         case .symmetric:
-            let absolute = sample.sorted.map(abs).sorted()
+            let absolute = sample.sorted.map { abs(Double($0)) }.sorted()
             let k = Int((Double(n + 1) * level).rounded(.up))
             guard k <= n else { return nil }
             return (-absolute[k - 1], absolute[k - 1])

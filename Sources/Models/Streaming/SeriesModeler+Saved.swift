@@ -9,7 +9,7 @@ extension SeriesModeler {
         var calibrator: ConformalCalibrator
         var scorer: AnomalyScorer
         var oneStep: HorizonInterval?
-        var anomalyErrors: RollingSortedSample
+        var anomalyErrors: RollingSortedSample<Float>
         var observed: Int
         var fittedAt: Int
         var usingWarmup: Bool

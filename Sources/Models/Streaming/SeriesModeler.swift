@@ -89,7 +89,7 @@ public struct SeriesModeler: Sendable {
     private let trackedHorizons: [Int]
     var oneStep: HorizonInterval?
     /// Absolute one-step errors for `.recentErrors` anomaly references.
-    var anomalyErrors: RollingSortedSample
+    var anomalyErrors: RollingSortedSample<Float>
     /// Errors that reference needs before it (and the burst channel) replaces the forecast interval.
     static let minimumAnomalyErrors = 30
     /// The largest one-step error over `largestOver` points, for a `.recentErrors` reference
@@ -120,11 +120,11 @@ public struct SeriesModeler: Sendable {
                                          minimumErrors: configuration.minimumCalibrationErrors,
                                          mode: configuration.calibrationMode)
         if case .recentErrors(let n, let quantile, let largestOver) = configuration.anomalyReference {
-            anomalyErrors = RollingSortedSample(capacity: max(1, n))
+            anomalyErrors = RollingSortedSample<Float>(capacity: max(1, n))
             largestErrors = quantile >= 1 && largestOver > n ? RollingBlockMaximum(span: largestOver) : nil
             errorBursts = configuration.errorBursts.map { ErrorBurstDetector(settings: $0, span: max(1, n)) }
         } else {
-            anomalyErrors = RollingSortedSample(capacity: 1)
+            anomalyErrors = RollingSortedSample<Float>(capacity: 1)
             largestErrors = nil
             errorBursts = nil
         }
@@ -211,8 +211,10 @@ public struct SeriesModeler: Sendable {
               anomalyErrors.count >= Self.minimumAnomalyErrors else { return 0 }
         let n = anomalyErrors.count
         let k = min(n, Int(Double(n) * settings.allowanceQuantile) + 1)
+        // The error as the sample holds it, so one equal to the allowance is not above it.
+        let error = Double(RollingSortedSample<Float>.held(abs(y - forecast)))
         guard let allowance = anomalyErrors.orderStatistic(k),
-              let score = errorBursts?.score(error: abs(y - forecast), allowance: allowance) else { return 0 }
+              let score = errorBursts?.score(error: error, allowance: allowance) else { return 0 }
         return n >= min(settings.settlingErrors, anomalyErrors.capacity) ? score : 0
     }
 

@@ -103,7 +103,7 @@ public struct ConformalCalibrator: Sendable, Codable {
         guard n >= minimumErrors, level > 0, level < 1 else { return nil }
         switch mode {
         case .symmetric:
-            let absolute = sample.sorted.map { abs(Double($0)) }.sorted()
+            let absolute = sample.sorted.map { abs($0.asDouble) }.sorted()
             let k = Int((Double(n + 1) * level).rounded(.up))
             guard k <= n else { return nil }
             return (-absolute[k - 1], absolute[k - 1])

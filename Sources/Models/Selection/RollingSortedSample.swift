@@ -9,7 +9,7 @@
 /// (two copies) they were nearly half of a modelled series' memory. An error needs only its
 /// first seven digits to place an interval edge, so `Float` halves that at no visible cost.
 /// Values that are forecasts themselves (`MovingMedian`) stay `Double`.
-public struct RollingSortedSample<Value: BinaryFloatingPoint & Sendable>: Sendable, Equatable {
+public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
     public let capacity: Int
     private var arrival: [Value] = []
     private var oldest = 0
@@ -24,13 +24,9 @@ public struct RollingSortedSample<Value: BinaryFloatingPoint & Sendable>: Sendab
 
     public var count: Int { sorted.count }
 
-    /// `value` as the sample holds it: rounded to `Value`, and beyond its range its largest
-    /// finite value of the same sign. Comparing a new value with order statistics in this form
-    /// keeps ties ties, as they were when samples held `Double`.
-    public static func held(_ value: Double) -> Value {
-        let x = Value(value)
-        return x.isFinite || !value.isFinite ? x : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
-    }
+    /// `value` as the sample holds it (`SampleValue.held`). Comparing a new value with order
+    /// statistics in this form keeps ties ties, as they were when samples held `Double`.
+    public static func held(_ value: Double) -> Value { Value.held(value) }
 
     /// Adds `value` (finite values only; others are ignored) as `held(_:)` gives it, evicting
     /// the oldest value when full.
@@ -63,7 +59,7 @@ public struct RollingSortedSample<Value: BinaryFloatingPoint & Sendable>: Sendab
 
     /// The `k`-th smallest value, 1-based; nil when `k` is outside `1...count`.
     public func orderStatistic(_ k: Int) -> Double? {
-        k >= 1 && k <= sorted.count ? Double(sorted[k - 1]) : nil
+        k >= 1 && k <= sorted.count ? sorted[k - 1].asDouble : nil
     }
 
     /// Removes every value.
@@ -90,7 +86,7 @@ extension RollingSortedSample: Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.unkeyedContainer()
         try c.encode(capacity)
-        try c.encode((arrival[oldest...] + arrival[..<oldest]).map { Double($0) })
+        try c.encode(Value.doubles(arrival, from: oldest))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -102,5 +98,42 @@ extension RollingSortedSample: Codable {
         }
         self.init(capacity: capacity)
         for v in values { append(v) }
+    }
+}
+
+/// How a `RollingSortedSample` holds its values, with the conversions written out for each
+/// type: a sample is encoded through `Codable`, where generic `BinaryFloatingPoint`
+/// conversions are not specialised, and converting each value that way took a fifth of a
+/// snapshot thread's time.
+public protocol SampleValue: BinaryFloatingPoint, Sendable {
+    /// `value` rounded to this type; beyond its range, its largest finite value of that sign.
+    static func held(_ value: Double) -> Self
+    var asDouble: Double { get }
+    /// `values` as `Double`s, from index `start` to the end and then from the beginning.
+    static func doubles(_ values: [Self], from start: Int) -> [Double]
+}
+
+extension Float: SampleValue {
+    public static func held(_ value: Double) -> Float {
+        let x = Float(value)
+        return x.isFinite || !value.isFinite ? x : value > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
+    }
+
+    public var asDouble: Double { Double(self) }
+
+    public static func doubles(_ values: [Float], from start: Int) -> [Double] {
+        var out = [Double]()
+        out.reserveCapacity(values.count)
+        for x in values[start...] { out.append(Double(x)) }
+        for x in values[..<start] { out.append(Double(x)) }
+        return out
+    }
+}
+
+extension Double: SampleValue {
+    public static func held(_ value: Double) -> Double { value }
+    public var asDouble: Double { self }
+    public static func doubles(_ values: [Double], from start: Int) -> [Double] {
+        Array(values[start...] + values[..<start])
     }
 }

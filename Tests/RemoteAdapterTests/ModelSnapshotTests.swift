@@ -58,6 +58,35 @@ import Testing
         return out
     }
 
+    /// The final snapshot encodes on every core; its file must be the one a single thread
+    /// writes, byte for byte: the same frames in the same order, models included. Rounds of
+    /// three parts of two series leave a short last part and, in the last round, parts with
+    /// nothing to encode.
+    @Test(arguments: [(encoders: 3, perEncoder: 2), (encoders: 4, perEncoder: 256)])
+    func aSnapshotEncodedOnSeveralThreadsIsTheSameFile(encoders: Int, perEncoder: Int) throws {
+        let (store, service) = Self.makeService()
+        for chunk in stride(from: 0, to: 300, by: 50) {
+            try Self.feed(store, steps: chunk..<chunk + 50)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+        }
+        try ingest(store, (0..<9).map { i in series("idle", ["n": "\(i)"], [(0, Double(i))]) })
+        let models = service.modeledSeries()
+        #expect(models.count == 2 && store.count == 11)
+
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = SnapshotFile.Header(createdMs: 1, walCovered: 0, stepMs: Self.step)
+        let one = try SnapshotFile.write(to: dir + "/one", header: header, store: store, book: service.book, models: models)
+        let many = try SnapshotFile.write(to: dir + "/many", header: header, store: store, book: service.book, models: models,
+                                          encoders: encoders, seriesPerEncoder: perEncoder)
+        #expect(many.series == 11 && many.bytes == one.bytes)
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/one"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/many"))
+        #expect(a == b)
+        let loaded = try SnapshotFile.load(path: dir + "/many", into: SeriesStore(settings: Self.configuration().storage))
+        #expect(loaded.series == 11 && loaded.models.count == 2)
+    }
+
     @Test func aRestoredServiceCarriesOnWithTheSameModels() throws {
         let (store, service) = Self.makeService()
         for chunk in stride(from: 0, to: 500, by: 50) {

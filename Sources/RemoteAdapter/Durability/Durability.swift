@@ -145,7 +145,10 @@ public final class Durability: Service, Sendable {
 
     /// Takes a snapshot: closes the current log segment, writes every series and forecast to
     /// `snapshot.tmp`, fsyncs and renames it over `snapshot`, then deletes the segments it covers.
-    public func snapshot() async throws {
+    /// `encoders`: threads that encode series (see `SnapshotFile.write`). Periodic snapshots use
+    /// one and leave the other cores to ingest and modelling; the final one, at shutdown, when
+    /// nothing else runs and the grace period is ticking, uses every core.
+    public func snapshot(encoders: Int = 1) async throws {
         guard let writer = writer.withLock({ $0 }) else { throw NotRecovered() }
         let started = ContinuousClock.now
         do {
@@ -159,7 +162,7 @@ public final class Durability: Service, Sendable {
             // File I/O of a snapshot takes a while: off the cooperative pool.
             let written = try await Self.onThread {
                 let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book,
-                                                 models: models)
+                                                 models: models, encoders: encoders)
                 guard rename(directory.snapshotTempPath, directory.snapshotPath) == 0 else {
                     throw FileIOError("rename", directory.snapshotTempPath)
                 }
@@ -215,8 +218,11 @@ public final class Durability: Service, Sendable {
             }
         }
         do {
-            try await snapshot()
-            logger.info("final snapshot written", metadata: ["series": "\(metrics.snapshotSeries.load(ordering: .relaxed))"])
+            try await snapshot(encoders: ProcessInfo.processInfo.activeProcessorCount)
+            logger.info("final snapshot written", metadata: [
+                "series": "\(metrics.snapshotSeries.load(ordering: .relaxed))",
+                "seconds": "\(Double(metrics.snapshotDurationUs.load(ordering: .relaxed)) / 1e6)",
+            ])
         } catch {
             logger.error("final snapshot failed; the write-ahead log is kept and replayed at the next start")
         }

@@ -62,7 +62,7 @@ import Testing
     /// writes, byte for byte: the same frames in the same order, models included. Rounds of
     /// three parts of two series leave a short last part and, in the last round, parts with
     /// nothing to encode.
-    @Test(arguments: [(encoders: 3, perEncoder: 2), (encoders: 4, perEncoder: 256)])
+    @Test(arguments: [(encoders: 3, perEncoder: 2), (encoders: 4, perEncoder: 64)])
     func aSnapshotEncodedOnSeveralThreadsIsTheSameFile(encoders: Int, perEncoder: Int) throws {
         let (store, service) = Self.makeService()
         for chunk in stride(from: 0, to: 300, by: 50) {

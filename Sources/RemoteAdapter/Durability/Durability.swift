@@ -147,7 +147,8 @@ public final class Durability: Service, Sendable {
     /// `snapshot.tmp`, fsyncs and renames it over `snapshot`, then deletes the segments it covers.
     /// `encoders`: threads that encode series (see `SnapshotFile.write`). Periodic snapshots use
     /// one and leave the other cores to ingest and modelling; the final one, at shutdown, when
-    /// nothing else runs and the grace period is ticking, uses every core.
+    /// nothing else runs and the grace period is ticking, uses every core up to 8 (beyond that
+    /// the one thread that writes would set the pace, and each encoder holds its rounds' bytes).
     public func snapshot(encoders: Int = 1) async throws {
         guard let writer = writer.withLock({ $0 }) else { throw NotRecovered() }
         let started = ContinuousClock.now
@@ -218,7 +219,7 @@ public final class Durability: Service, Sendable {
             }
         }
         do {
-            try await snapshot(encoders: ProcessInfo.processInfo.activeProcessorCount)
+            try await snapshot(encoders: min(8, ProcessInfo.processInfo.activeProcessorCount))
             logger.info("final snapshot written", metadata: [
                 "series": "\(metrics.snapshotSeries.load(ordering: .relaxed))",
                 "seconds": "\(Double(metrics.snapshotDurationUs.load(ordering: .relaxed)) / 1e6)",

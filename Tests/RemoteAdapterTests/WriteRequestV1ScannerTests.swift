@@ -66,6 +66,42 @@ import Testing
         #expect(decoded.sampleBits == [[Double(1.5).bitPattern]])
     }
 
+    /// A label's tag is read as one byte first; in any other valid form (a varint padded to two
+    /// bytes) the label is read all the same, lands in the same series (its bytes are not the
+    /// key's form, so the key is built rather than copied), and the wrong wire type is refused
+    /// as protobuf-c refuses it.
+    @Test func readsLabelTagsInEveryForm() throws {
+        var label = ProtobufWriter()
+        label.string(1, "__name__")
+        label.string(2, "up")
+        func body(labelTag: [UInt8], timestamp: Int64 = 1000) -> [UInt8] {
+            var sample = ProtobufWriter()
+            sample.double(1, 1)
+            sample.int64(2, timestamp)
+            let series = labelTag + [UInt8(label.bytes.count)] + label.bytes + [0x12, UInt8(sample.bytes.count)] + sample.bytes
+            return [0x0a, UInt8(series.count)] + series
+        }
+        let padded = try Self.decode(body(labelTag: [0x8a, 0x00]), inPlace: true).get()
+        #expect(padded == (try Self.decode(body(labelTag: [0x8a, 0x00]), inPlace: false).get()))
+        #expect(padded == (try Self.decode(body(labelTag: [0x0a]), inPlace: true).get()))
+        #expect(padded.labels == [Array("__name__".utf8) + [0xFF] + Array("up".utf8) + [0xFE]])
+
+        let store = SeriesStore()
+        var report = IngestReport()
+        for (tag, timestamp) in [([UInt8(0x0a)], Int64(1000)), ([0x8a, 0x00], 2000)] {
+            try body(labelTag: tag, timestamp: timestamp).withUnsafeBytes { raw in
+                try RemoteWriteDecoder().decode(raw, version: .v1, series: { store.ingest(&$0, report: &report) })
+            }
+        }
+        #expect(report.samplesAccepted == 2)
+        #expect(store.count == 1)
+
+        // Field 1 as a fixed64 is no label: both decoders refuse the body.
+        let wrongType = body(labelTag: [0x09])
+        #expect(throws: WireError.self) { try Self.decode(wrongType, inPlace: true).get() }
+        #expect(throws: WireError.self) { try Self.decode(wrongType, inPlace: false).get() }
+    }
+
     /// Bodies with metadata, exemplars or histograms go to protobuf-c, which reads every field.
     @Test func leavesRicherRequestsToProtobufC() throws {
         var writer = ProtobufWriter()

@@ -56,6 +56,15 @@ struct ProtobufReader {
         throw Self.corrupt("truncated varint")
     }
 
+    /// Consumes `byte` if it comes next: a caller expecting one tag above all others checks
+    /// for it without decoding a varint and dispatching on the field.
+    @inline(__always)
+    mutating func skipIfNext(_ byte: UInt8) -> Bool {
+        guard offset < end, base[offset] == byte else { return false }
+        offset += 1
+        return true
+    }
+
     /// The next field's number and wire type.
     mutating func tag() throws(WireError) -> (field: UInt64, type: WireType) {
         let key = try varint()

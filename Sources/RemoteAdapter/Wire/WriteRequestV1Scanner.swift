@@ -61,24 +61,18 @@ struct WriteRequestV1Scanner {
         var wireRun = true
         while !ts.isAtEnd {
             let tagAt = ts.offset
+            // A label's tag first, as one byte: the switch below compiles to a jump table, and
+            // `perf` put an eighth of the scan's time on its indirect jump, taken for every label.
+            if ts.skipIfNext(Self.labelTag) {
+                try scanLabel(&ts, tagAt: tagAt, oneByteTag: true, into: &extent, wireRun: &wireRun)
+                continue
+            }
             let (field, type) = try ts.tag()
             switch field {
             case Field.labels:
                 try Self.expect(type, .lengthDelimited, "label")
-                if let (name, value) = ts.shortNameValueMessage() {
-                    labels.append(RawLabel(name: name, value: value))
-                    if extent.labelCount == 0 {
-                        extent.wireStart = tagAt
-                    } else if tagAt != extent.wireEnd {
-                        wireRun = false
-                    }
-                    extent.wireEnd = ts.offset
-                } else {
-                    var label = try ts.message()
-                    labels.append(try Self.label(&label))
-                    wireRun = false
-                }
-                extent.labelCount += 1
+                // A tag in a longer varint is valid protobuf but not the key's form.
+                try scanLabel(&ts, tagAt: tagAt, oneByteTag: false, into: &extent, wireRun: &wireRun)
             case Field.samples:
                 try Self.expect(type, .lengthDelimited, "sample")
                 var sample = try ts.message()
@@ -93,6 +87,31 @@ struct WriteRequestV1Scanner {
         if !wireRun || extent.labelCount == 0 { (extent.wireStart, extent.wireEnd) = (-1, -1) }
         series.append(extent)
         return true
+    }
+
+    /// The tag of a label (field 1, length-delimited) in its one-byte form.
+    private static let labelTag: UInt8 = UInt8(Field.labels << 3) | ProtobufReader.WireType.lengthDelimited.rawValue
+
+    /// Reads one label, its tag read already (at `tagAt`); only a label whose bytes are the
+    /// series key's form, one-byte tag included, continues the wire run.
+    @inline(__always)
+    private mutating func scanLabel(_ ts: inout ProtobufReader, tagAt: Int, oneByteTag: Bool,
+                                    into extent: inout SeriesExtent, wireRun: inout Bool) throws(WireError) {
+        if !oneByteTag { wireRun = false }
+        if let (name, value) = ts.shortNameValueMessage() {
+            labels.append(RawLabel(name: name, value: value))
+            if extent.labelCount == 0 {
+                extent.wireStart = tagAt
+            } else if tagAt != extent.wireEnd {
+                wireRun = false
+            }
+            extent.wireEnd = ts.offset
+        } else {
+            var label = try ts.message()
+            labels.append(try Self.label(&label))
+            wireRun = false
+        }
+        extent.labelCount += 1
     }
 
     private static func label(_ reader: inout ProtobufReader) throws(WireError) -> RawLabel {

@@ -161,9 +161,14 @@ import Testing
             series("ALERTS", ["alertname": "PrescientSeriesAnomalous", "alertstate": "pending"], [(1, 1)]),
             series("ALERTS_FOR_STATE", ["alertname": "PrescientSeriesAnomalous"], [(1, 1)]),
             series("job:prescient_like:rate5m", [:], [(1, 1)]),
+            series("recommended_replicas", ["scaler": "web"], [(1, 1)]),
+            // First bytes shared with own outputs, names that are not.
+            series("process_cpu_seconds_total", [:], [(1, 1)]),
+            series("pre", [:], [(1, 1)]),
+            series("ALERT", [:], [(1, 1)]),
         ])
-        #expect(report.samplesOwnOutput == 6)
-        #expect(store.count == 2)
+        #expect(report.samplesOwnOutput == 7)
+        #expect(store.count == 5)
     }
 
     @Test func v2SeriesLandInTheSameStore() throws {

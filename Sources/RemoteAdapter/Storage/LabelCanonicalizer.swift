@@ -22,6 +22,10 @@ enum LabelCanonicalizer {
     /// The same, and sets `asGiven` to whether the labels were canonical as given (none
     /// dropped, none moved).
     static func canonicalize(_ labels: inout UnsafeMutableBufferPointer<RawLabel>, asGiven: UnsafeMutablePointer<Bool>?) -> Result<Int, LabelProblem> {
+        if isCanonical(labels) {
+            asGiven?.pointee = true
+            return .success(labels.count)
+        }
         var kept = 0
         for i in labels.indices where labels[i].value.count > 0 {
             labels[kept] = labels[i]
@@ -53,6 +57,22 @@ enum LabelCanonicalizer {
             return .failure(LabelProblem(.missingMetricName, "series without a metric name (__name__): \(SeriesStore.describe(UnsafeBufferPointer(rebasing: labels[..<kept])))"))
         }
         return .success(kept)
+    }
+
+    /// Whether `labels` are canonical as they stand, decided in one pass: what Prometheus sends
+    /// (no empty value or name, names strictly increasing so none repeats, a metric name), for
+    /// which `canonicalize` has nothing to drop, sort or report. Every label of every series
+    /// comes through here, and the general path's three passes with a copy of each label were
+    /// a tenth of a request's CPU with the store left out.
+    private static func isCanonical(_ labels: UnsafeMutableBufferPointer<RawLabel>) -> Bool {
+        var hasName = false
+        for i in labels.indices {
+            let name = labels[i].name
+            guard !name.isEmpty, !labels[i].value.isEmpty else { return false }
+            if i > 0, compare(labels[i - 1].name, name) >= 0 { return false }
+            if isMetricName(name) { hasName = true }
+        }
+        return hasName
     }
 
     /// A problem with the names of a new series' labels, checked once when the series is
@@ -117,9 +137,19 @@ enum OwnOutputs {
     private static let prefixes: [[UInt8]] = ["predicted_", "prescient_", "prescient:", "recommended_replicas"].map { Array($0.utf8) }
     private static let exact: [[UInt8]] = ["anomaly_score", "ALERTS", "ALERTS_FOR_STATE"].map { Array($0.utf8) }
 
+    /// The first bytes of the names above: most names start with none of them, and one byte
+    /// settles those without the seven comparisons.
+    private static let isFirstByte: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for name in prefixes + exact { table[Int(name[0])] = true }
+        return table
+    }()
+
     static func isOwnOutput(metricName name: UnsafeBufferPointer<UInt8>) -> Bool {
-        for p in prefixes where name.count >= p.count && name.prefix(p.count).elementsEqual(p) { return true }
-        for e in exact where name.count == e.count && name.elementsEqual(e) { return true }
+        guard let first = name.first, isFirstByte[Int(first)] else { return false }
+        let start = name.baseAddress!
+        for p in prefixes where name.count >= p.count && memcmp(start, p, p.count) == 0 { return true }
+        for e in exact where name.count == e.count && memcmp(start, e, e.count) == 0 { return true }
         return false
     }
 

@@ -23,13 +23,16 @@ import Testing
 
     /// Capacity answers carry their labels as a `metric` object and the time to exhaustion as a
     /// string like every sample value of the API, +Inf included; replica counts are numbers.
+    /// A scaler whose demand selector matches nothing says so (0 demand series) in the API and
+    /// on /metrics, and recommends nothing.
     @Test func recommendationsUseTheAPIsValueAndLabelForms() async throws {
         var config = PrescientConfig()
         config.storage.stepMs = 60_000
         config.modeling.stepDelayMs = 0
         config.modeling.rules[0].horizonsMs = [300_000]
         config.modeling.capacity = [CapacityRule(name: "ceiling", match: try Selector("load{host=\"h1\"}"), limit: .constant(1_000))]
-        config.modeling.scalers = [ScalerRule(name: "api", demand: try Selector("load"), capacityPerReplica: 5)]
+        config.modeling.scalers = [ScalerRule(name: "api", demand: try Selector("load"), capacityPerReplica: 5),
+                                   ScalerRule(name: "typo", demand: try Selector("lod"), capacityPerReplica: 5)]
         let state = AppState(config: config, nowMs: { 200 * 60_000 })
         try ingest(state.store, (0..<2).map { s in
             series("load", ["host": "h\(s)"], (0..<200).map { (Int64($0) * 60_000, Double(10 * s) + sin(Double($0))) })
@@ -42,8 +45,17 @@ import Testing
             let capacity = try #require(data.first { $0["type"] as? String == "capacity" })
             #expect(capacity["metric"] as? [String: String] == ["host": "h1", "limit": "ceiling", "metric_name": "load"])
             #expect(capacity["exhaustion_seconds"] as? String == "+Inf")
-            let scaler = try #require(data.first { $0["type"] as? String == "scaler" })
+            let scaler = try #require(data.first { $0["scaler"] as? String == "api" })
             #expect(scaler["recommended_replicas"] is Int)
+            #expect(scaler["demand_series"] as? Int == 2)
+            let typo = try #require(data.first { $0["scaler"] as? String == "typo" })
+            #expect(typo["recommended_replicas"] == nil)
+            #expect(typo["demand_series"] as? Int == 0)
+
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("prescient_scaler_demand_series{scaler=\"api\"} 2\n"))
+            #expect(metrics.contains("prescient_scaler_demand_series{scaler=\"typo\"} 0\n"))
+            #expect(!metrics.contains("recommended_replicas{scaler=\"typo\"}"))
         }
     }
 

@@ -20,6 +20,10 @@ final class CapacityTracker: Sendable {
         /// them agrees, as Kubernetes' HPA stabilisation window does.
         var history: [(ms: Int64, replicas: Int)] = []
         var current: Double?
+        /// Demand series with a forecast at the last evaluation. 0 says why no recommendation
+        /// is exported: a selector that matches nothing (a typo, a renamed metric) is otherwise
+        /// silent, as Prometheus' `prometheus_sd_discovered_targets` makes discovery visible.
+        var demandSeries = 0
     }
 
     private struct State: Sendable {
@@ -139,12 +143,15 @@ final class CapacityTracker: Sendable {
             for (r, rule) in settings.scalers.enumerated() {
                 var total: [Double]? = nil
                 let steps = Int.max
+                var demandSeries = 0
                 for (id, info) in s.labels where rule.demand.matches(labels: info.labels) {
                     guard let path = s.paths[id] else { continue }
+                    demandSeries += 1
                     let n = min(steps, path.point.count, Int((rule.horizonMs + path.stepMs - 1) / path.stepMs))
                     let head = Array(path.point.prefix(n))
                     total = total.map { zip($0, head).map { $0 + $1 } } ?? head
                 }
+                s.scalers[r].demandSeries = demandSeries
                 if let total {
                     let raw = Self.replicas(peak: total.filter(\.isFinite).max() ?? .nan, rule: rule)
                     s.scalers[r].history.append((nowMs, raw))
@@ -174,6 +181,10 @@ final class CapacityTracker: Sendable {
             for (rule, st) in zip(settings.scalers, scalers) {
                 if let c = st.current { w.sample("prescient_scaler_current_replicas", [("scaler", rule.name)], c) }
             }
+            w.family("prescient_scaler_demand_series", .gauge, help: "Demand series the scaler's selector matches that have a forecast; while 0, no recommended_replicas.")
+            for (rule, st) in zip(settings.scalers, scalers) {
+                w.sample("prescient_scaler_demand_series", [("scaler", rule.name)], Double(st.demandSeries))
+            }
         }
     }
 
@@ -184,7 +195,8 @@ final class CapacityTracker: Sendable {
         let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
         var out = [[String: Any]]()
         for (rule, st) in zip(settings.scalers, scalers) {
-            var d: [String: Any] = ["type": "scaler", "scaler": rule.name, "min_replicas": rule.minReplicas, "max_replicas": rule.maxReplicas]
+            var d: [String: Any] = ["type": "scaler", "scaler": rule.name, "min_replicas": rule.minReplicas, "max_replicas": rule.maxReplicas,
+                                    "demand_series": st.demandSeries]
             if let r = st.recommended { d["recommended_replicas"] = r }
             if let c = st.current { d["current_replicas"] = JSONAPI.format(c) }
             out.append(d)

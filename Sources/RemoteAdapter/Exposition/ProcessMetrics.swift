@@ -16,6 +16,14 @@ enum ProcessMetrics {
                 w.sample("process_virtual_memory_bytes", [], virtual * pageSize)
             }
         }
+        if let open = OpenFileLimit.openCount() {
+            w.family("process_open_fds", .gauge, help: "Number of open file descriptors.")
+            w.sample("process_open_fds", [], Double(open))
+        }
+        if let limit = OpenFileLimit.current() {
+            w.family("process_max_fds", .gauge, help: "Maximum number of open file descriptors.")
+            w.sample("process_max_fds", [], Double(limit.soft))
+        }
         // /proc/self/stat: fields after the ")" that ends the command name; utime and stime are
         // the 12th and 13th of them.
         if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),

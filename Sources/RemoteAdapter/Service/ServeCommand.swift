@@ -63,10 +63,15 @@ public struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("prescient: --data-dir \(dataDir ?? ""): \(error)\n".utf8))
             throw ExitCode(2)
         }
+        let files = OpenFileLimit.raiseToHard()
         logger.info("starting", metadata: [
             "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
             "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",
+            "max_open_files": "\(files.map { "\($0.after)" } ?? "unknown")",
         ])
+        if let files, files.before != files.after {
+            logger.info("raised the open file limit to the hard limit", metadata: ["from": "\(files.before)", "to": "\(files.after)"])
+        }
         var app = buildApplication(state: state, host: host, port: port)
         if demo { app.addServices(DemoFeeder(state: state)) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

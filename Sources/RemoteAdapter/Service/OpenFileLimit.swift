@@ -17,13 +17,11 @@ enum OpenFileLimit {
     /// when nothing changed or the call was refused).
     @discardableResult
     static func raiseToHard() -> (before: UInt64, after: UInt64)? {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
-        let before = UInt64(limit.rlim_cur)
-        guard limit.rlim_cur < limit.rlim_max else { return (before, before) }
-        limit.rlim_cur = limit.rlim_max
-        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (before, before) }
-        return (before, current()?.soft ?? before)
+        guard let (soft, hard) = current() else { return nil }
+        guard soft < hard else { return (soft, soft) }
+        var limit = rlimit(rlim_cur: rlim_t(hard), rlim_max: rlim_t(hard))
+        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (soft, soft) }
+        return (soft, current()?.soft ?? soft)
     }
 
     /// Files open now: the entries of /proc/self/fd, as Prometheus' client libraries count them.

@@ -31,6 +31,23 @@ import Testing
         return result.map { out }
     }
 
+    /// How many series of `body` the scanner offered wire labels for, and how many of those
+    /// differ from the key built from the same labels: a series keyed from the wire must get
+    /// the key that its labels build, or one series would become two (or fail to parse).
+    static func wireKeys(_ body: [UInt8]) -> (offered: Int, differing: Int) {
+        var offered = 0, differing = 0
+        body.withUnsafeBytes { raw in
+            _ = Result { () throws(WireError) in
+                try RemoteWriteDecoder().decode(raw, version: .v1, inPlace: true, series: { view in
+                    guard let wire = view.wireLabels else { return }
+                    offered += 1
+                    if Array(wire) != SeriesKey.withKey(UnsafeBufferPointer(view.labels), { Array($0) }) { differing += 1 }
+                }, metadata: { _, _ in })
+            }
+        }
+        return (offered, differing)
+    }
+
     static var bodies: [[UInt8]] {
         let load = IngestLoad()
         return [
@@ -85,6 +102,8 @@ import Testing
         #expect(padded == (try Self.decode(body(labelTag: [0x8a, 0x00]), inPlace: false).get()))
         #expect(padded == (try Self.decode(body(labelTag: [0x0a]), inPlace: true).get()))
         #expect(padded.labels == [Array("__name__".utf8) + [0xFF] + Array("up".utf8) + [0xFE]])
+        #expect(Self.wireKeys(body(labelTag: [0x0a])) == (1, 0))
+        #expect(Self.wireKeys(body(labelTag: [0x8a, 0x00])) == (0, 0))
 
         let store = SeriesStore()
         var report = IngestReport()
@@ -121,7 +140,7 @@ import Testing
     @Test func agreesWithProtobufCOnDamagedBodies() {
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next() -> UInt64 { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return seed }
-        var checked = 0, disagreements: [String] = []
+        var checked = 0, wireKeysOffered = 0, disagreements: [String] = []
         for body in Self.bodies where !body.isEmpty {
             var cases: [[UInt8]] = (0..<body.count).map { Array(body.prefix($0)) }
             for _ in 0..<3000 {
@@ -138,6 +157,9 @@ import Testing
                 case (.failure, .failure): continue
                 case (.success(let a), .success(let b)):
                     if a != b, !a.labels.joined().contains(0) { disagreements.append("different series: \(damaged)") }
+                    let keys = Self.wireKeys(damaged)
+                    wireKeysOffered += keys.offered
+                    if keys.differing > 0 { disagreements.append("\(keys.differing) wire keys differ from the built keys: \(damaged)") }
                 case (.success(let a), .failure(let e)):
                     if !a.labels.joined().contains(0) { disagreements.append("scanner accepted what protobuf-c rejected (\(e.message)): \(damaged)") }
                 case (.failure(let e), .success):
@@ -146,6 +168,7 @@ import Testing
             }
         }
         #expect(checked > 9000)
+        #expect(wireKeysOffered > 1000)
         #expect(disagreements.isEmpty, "\(disagreements.count) of \(checked): \(disagreements.prefix(3))")
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 
 /// The process' limit on open files (RLIMIT_NOFILE). Every remote write, remote read and scrape
 /// connection holds one, and a soft limit of 1,024 (a common default) runs out under a fleet of
-/// senders: accepts then fail, and SwiftNIO's accept loop was seen using 70% of a core until
-/// connections closed. Prometheus and VictoriaMetrics raise the soft limit to the hard one at
-/// start (the Go runtime does it for them since Go 1.19); Prescient does the same.
+/// senders: accepts then fail, and SwiftNIO's accept loop spins on the pending connection until
+/// some close (a whole core with 100 connections over a 64-file limit). Prometheus and
+/// VictoriaMetrics raise the soft limit to the hard one at start (the Go runtime does it for
+/// them since Go 1.19); Prescient does the same.
 enum OpenFileLimit {
     /// The current soft and hard limits, nil if they cannot be read.
     static func current() -> (soft: UInt64, hard: UInt64)? {

@@ -79,10 +79,8 @@ enum SnapshotFile {
                 unwritten = encoded.map(\.bytes)
                 count += encoded.reduce(0) { $0 + $1.series }
             }
-            for bytes in unwritten {
-                try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
-                total += bytes.count
-            }
+            try writeAll(unwritten, to: fd, path: path)
+            total += unwritten.reduce(0) { $0 + $1.count }
         }
         let types = store.allMetricTypes()
         frame(.metricTypes, into: &out) { w in
@@ -121,6 +119,11 @@ enum SnapshotFile {
         return true
     }
 
+    /// Writes a round's encoded parts to `fd`, in order.
+    private static func writeAll(_ parts: [[UInt8]], to fd: Int32, path: String) throws {
+        for bytes in parts { try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) } }
+    }
+
     /// The frames of `ids`, cut into `encoders` consecutive parts encoded at once, in order,
     /// while one more thread writes `writing` (the previous round) to `fd`. The store, the book
     /// and the models are safe to read from several threads: the store and the book lock, and
@@ -136,7 +139,7 @@ enum SnapshotFile {
         DispatchQueue.concurrentPerform(iterations: parts + 1) { k in
             guard k > 0 else {
                 do {
-                    for bytes in writing { try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) } }
+                    try writeAll(writing, to: fd, path: path)
                 } catch {
                     writeFailure.withLock { $0 = error }
                 }

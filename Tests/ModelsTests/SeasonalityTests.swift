@@ -6,7 +6,9 @@ import Testing
     static let fiveMinutes = 300.0
 
     @Test func calendarPeriodsForCommonSteps() {
-        #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 300) == [288, 2016])
+        #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 300) == [12, 288, 2016])
+        #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 60) == [60, 1440, 10_080])
+        // An hour of one step is no season.
         #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 3600) == [24, 168])
         #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 86_400) == [7])
         #expect(SeasonalityDetector.calendarPeriods(stepSeconds: 7 * 86_400) == [])
@@ -59,6 +61,30 @@ import Testing
             return 100 + daily + weekend + rng.nextGaussian()
         }
         #expect(SeasonalityDetector().detect(y, stepSeconds: Self.fiveMinutes) == [288, 2016])
+    }
+
+    /// Seven days at 5 minutes: a job that lifts the value for the first 10 minutes of every
+    /// hour, with or without a daily cycle under it, and the daily cycle alone.
+    static func clockPatterns(hourly: Bool, daily: Bool, seed: UInt64 = 59) -> [Double] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<2016).map { t in
+            (hourly && t % 12 < 2 ? 15.0 : 0) + (daily ? 20 * sin(2 * Double.pi * Double(t) / 288) : 0)
+                + 50 + 2 * rng.nextGaussian()
+        }
+    }
+
+    @Test func findsAnHourlySeasonWithOrWithoutADailyOne() {
+        let detector = SeasonalityDetector()
+        #expect(detector.detect(Self.clockPatterns(hourly: true, daily: false), stepSeconds: Self.fiveMinutes) == [12])
+        #expect(detector.detect(Self.clockPatterns(hourly: true, daily: true), stepSeconds: Self.fiveMinutes) == [12, 288])
+        // A smooth daily cycle has no hourly season, though every hour of it looks alike.
+        #expect(detector.detect(Self.clockPatterns(hourly: false, daily: true), stepSeconds: Self.fiveMinutes) == [288])
+        // Nor has noise, or a wandering series (as `randomWalkHasNoSeason`, with the hour).
+        #expect(detector.detect(Self.clockPatterns(hourly: false, daily: false), stepSeconds: Self.fiveMinutes) == [])
+        var rng = SplitMix64(seed: 61)
+        var walk = [0.0]
+        for _ in 1..<2016 { walk.append(walk.last! + rng.nextGaussian()) }
+        #expect(detector.detect(walk, stepSeconds: Self.fiveMinutes) == [])
     }
 
     @Test func randomWalkHasNoSeason() {

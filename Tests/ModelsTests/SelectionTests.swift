@@ -60,7 +60,45 @@ import Testing
             #expect(ModelCatalog.spec(named: name, context: context) != nil, "\(name)")
         }
         #expect(ModelCatalog.spec(named: "nope", context: context) == nil)
-        #expect(context.candidatePeriods == [288, 2016])
+        #expect(context.candidatePeriods == [12, 288, 2016])
         #expect(ModelContext(stepSeconds: 1_000_000).candidatePeriods.isEmpty)
+    }
+
+    /// One-season models take the day when it is found, the hour only without it.
+    @Test func primaryPeriodPrefersTheDay() {
+        let context = ModelContext(stepSeconds: 300)
+        #expect(context.primaryPeriod(among: []) == 1)
+        #expect(context.primaryPeriod(among: [12]) == 12)
+        #expect(context.primaryPeriod(among: [12, 288]) == 288)
+        #expect(context.primaryPeriod(among: [288, 2016]) == 288)
+        #expect(context.primaryPeriod(among: [12, 2016]) == 2016)
+        #expect(ModelContext(stepSeconds: 3600).primaryPeriod(among: [24, 168]) == 24)
+    }
+
+    /// `ets` fitted through the catalog gets the hour on an hourly job pattern and forecasts
+    /// it; on the same pattern over a daily cycle it gets the day, which holds both.
+    @Test func catalogSeasonalModelsFollowAnHourlyPattern() throws {
+        let context = ModelContext(horizons: [12], stepSeconds: 300)
+        let spec = try #require(ModelCatalog.spec(named: "ets", context: context))
+        let hourly = SeasonalityTests.clockPatterns(hourly: true, daily: false)
+        let train = Array(hourly.prefix(2000))
+        let fitted = try spec.fit(train)
+        #expect(fitted.parameters["season"] == 12)
+        // The next 12 steps against the noise-free pattern: within the noise (σ = 2), where a
+        // model without the hour is off by up to the job's 15.
+        let truth = (2000..<2012).map { t in 50.0 + (t % 12 < 2 ? 15 : 0) }
+        let withHour = zip(fitted.predict(horizon: 12, level: nil).point, truth).map { abs($0 - $1) }.max()!
+        let plain = try ModelCatalog.spec(named: "ets", context: ModelContext(horizons: [12]))!.fit(train)
+        let withoutHour = zip(plain.predict(horizon: 12, level: nil).point, truth).map { abs($0 - $1) }.max()!
+        #expect(withHour < 3, "max error \(withHour) with the hourly season")
+        #expect(withoutHour > 3 * withHour, "max error \(withoutHour) without it")
+
+        let both = try spec.fit(SeasonalityTests.clockPatterns(hourly: true, daily: true))
+        #expect(both.parameters["season"] == 288)
+
+        // `auto` (whose ETS is not given the hour) forecasts the pattern too.
+        let auto = try #require(ModelCatalog.spec(named: "auto", context: context)).fit(train)
+        let byAuto = zip(auto.predict(horizon: 12, level: nil).point, truth).map { abs($0 - $1) }.max()!
+        #expect(byAuto < 3, "max error \(byAuto) by auto, which chose \(auto.name)")
     }
 }

@@ -38,18 +38,20 @@ public struct SeasonalityDetector: Sendable {
         public var detected: Bool
     }
 
-    /// Daily and weekly periods in steps for a sampling step, when each is a whole number
-    /// (within 1%) of at least 2 steps.
+    /// Hourly, daily and weekly periods in steps for a sampling step, when each is a whole
+    /// number (within 1%) of at least 2 steps. The hour is there for what runs on the clock
+    /// inside a day (hourly cron jobs, batch windows, cache expiries): a daily season repeats
+    /// such a pattern too, but only a model given the hour sees it where no daily one is found.
     public static func calendarPeriods(stepSeconds: Double) -> [Int] {
         guard stepSeconds.isFinite, stepSeconds > 0 else { return [] }
-        return [86_400.0, 604_800.0].compactMap { span in
+        return [3_600.0, 86_400.0, 604_800.0].compactMap { span in
             let steps = span / stepSeconds
             let whole = steps.rounded()
             return whole >= 2 && abs(steps - whole) <= 0.01 * whole ? Int(whole) : nil
         }
     }
 
-    /// Detected daily/weekly periods (in steps) of a window sampled every `stepSeconds`.
+    /// Detected hourly/daily/weekly periods (in steps) of a window sampled every `stepSeconds`.
     public func detect(_ y: [Double], stepSeconds: Double) -> [Int] {
         detect(y, candidates: Self.calendarPeriods(stepSeconds: stepSeconds))
     }
@@ -74,7 +76,8 @@ public struct SeasonalityDetector: Sendable {
                 results.append(Measurement(period: m, strength: nil, detected: false))
                 continue
             }
-            // A weekly pattern must show beyond the daily one it contains.
+            // A weekly pattern must show beyond the daily one it contains (a daily one beyond
+            // the hourly one).
             var work = x
             for d in detected where m % d.period == 0 {
                 for t in work.indices { work[t] -= d.indices[t % d.period] }

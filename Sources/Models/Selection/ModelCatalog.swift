@@ -21,12 +21,29 @@ public struct ModelContext: Sendable {
         return ModelCatalog.detectedPeriods(candidatePeriods, in: y)
     }
 
-    /// Candidate seasonal periods in steps: a day and a week at `stepSeconds` (when they are
-    /// whole numbers of at least 2 steps), else none. Which of them a window really has is
-    /// decided per fit by `SeasonalityDetector`.
+    /// Candidate seasonal periods in steps: an hour, a day and a week at `stepSeconds` (those
+    /// that are whole numbers of at least 2 steps), else none. Which of them a window really
+    /// has is decided per fit by `SeasonalityDetector`.
     public var candidatePeriods: [Int] {
         guard let step = stepSeconds else { return [] }
         return SeasonalityDetector.calendarPeriods(stepSeconds: step)
+    }
+
+    /// The one period, among the detected `periods` (shortest first), for models that take a
+    /// single season (ETS, seasonal naive, ARIMA): the shortest of at least a day, else the
+    /// longest, else 1. A day rather than an hour, because a daily season of whole hours
+    /// repeats an hourly pattern too while an hourly one cannot hold a daily shape; a day
+    /// rather than a week, because a week's state costs seven times as much.
+    public func primaryPeriod(among periods: [Int]) -> Int {
+        guard periods.count > 1 else { return periods.first ?? 1 }
+        return periods.first { !isSubDaily($0) } ?? periods[periods.count - 1]
+    }
+
+    /// Whether `period` steps span less than a day (the hourly candidate); false when the step
+    /// is unknown.
+    public func isSubDaily(_ period: Int) -> Bool {
+        guard let step = stepSeconds, step > 0 else { return false }
+        return Double(period) < 0.99 * 86_400 / step
     }
 }
 
@@ -71,7 +88,11 @@ public enum ModelCatalog {
             candidates += medianWindows.map { MovingMedian(window: $0) }
             let seasons = context.periods(for: y)
             for m in seasons { candidates.append(SeasonalNaive(season: m)) }
-            candidates.append(AutoETS(season: seasons.first ?? 1))
+            // ETS without the hour: it optimises the seeds of a season of up to 24 steps (as R
+            // does), which made `auto`'s refits of an hourly series 2.5 times as slow; the hour
+            // reaches `auto` through seasonal naive and trend_seasonal, which keep most of its
+            // gain (docs/models.md, "An hourly season").
+            candidates.append(AutoETS(season: context.primaryPeriod(among: seasons.filter { !context.isSubDaily($0) })))
             // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
             candidates.append(AutoARIMA())
             if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }
@@ -91,14 +112,14 @@ public enum ModelCatalog {
         return SeasonalityDetector().detect(y, candidates: usable)
     }
 
-    /// A spec whose model depends on the detected season: fitted with the longest usable
-    /// candidate period, or non-seasonally when none fits the window.
+    /// A spec whose model depends on the detected season: fitted with the primary detected
+    /// period (`ModelContext.primaryPeriod`), or non-seasonally when none is detected.
     private static func seasonal<F: Forecaster>(_ context: ModelContext,
                                                 _ make: @escaping @Sendable (Int) -> F) -> ModelSpec {
         let minimum = make(1).minimumWindow
-        let named = context.forcedPeriod ?? context.candidatePeriods.first ?? 1
+        let named = context.forcedPeriod ?? context.primaryPeriod(among: context.candidatePeriods)
         return ModelSpec(name: make(named).name, minimumWindow: minimum) { y throws(ModelError) in
-            let m = context.periods(for: y).first ?? 1
+            let m = context.primaryPeriod(among: context.periods(for: y))
             // A forced period the window cannot hold yet: fit without a season until it can.
             if context.forcedPeriod != nil, m > 1, y.count < make(m).minimumWindow { return try make(1).fitAny(y) }
             return try make(m).fitAny(y)

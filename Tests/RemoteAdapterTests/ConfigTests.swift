@@ -49,6 +49,8 @@ import Testing
         #expect(rule.match.matches(labels: ["__name__", "node_load1", "job", "api"]))
         #expect(rule.horizonsMs == [600_000, 7_200_000] && rule.model == "ets" && rule.level == 0.9 && rule.direction == .up)
         #expect(rule.seasonality == .weekly)
+        let hourly = try ConfigLoader.parse("modeling:\n  rules:\n    - match: up\n      seasonality: hourly\n")
+        #expect(hourly.modeling.rules.first?.seasonality == .hourly)
         #expect(!rule.anomalyBursts && ModelingRule(match: rule.match).anomalyBursts, "bursts are on unless turned off")
         #expect(rule.anomalyMemoryMs == 7 * 86_400_000 && ModelingRule(match: rule.match).anomalyMemoryMs == nil)
         #expect(config.modeling.maxSeries == 500)
@@ -65,7 +67,7 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: hourly\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto, none, daily or weekly"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: fortnightly\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto, none, hourly, daily or weekly"),
         Case(yaml: "storage:\n  step: 5m\n  max_seris: 10\n", key: "storage.max_seris", line: 3, mentions: "unknown key"),
         Case(yaml: "storage:\n  step: five minutes\n", key: "storage.step", line: 2, mentions: "duration"),
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),

@@ -93,6 +93,8 @@ import Testing
 
     @Test func forcedPeriodsInSteps() {
         #expect(ModelingRule.Seasonality.daily.period(stepMs: 300_000) == 288)
+        #expect(ModelingRule.Seasonality.hourly.period(stepMs: 300_000) == 12)
+        #expect(ModelingRule.Seasonality.hourly.period(stepMs: 3_600_000) == nil)
         #expect(ModelingRule.Seasonality.weekly.period(stepMs: 3_600_000) == 168)
         #expect(ModelingRule.Seasonality.daily.period(stepMs: 86_400_000) == nil)
         #expect(ModelingRule.Seasonality.auto.period(stepMs: 60_000) == nil)

@@ -60,7 +60,7 @@ extension ConfigLoader {
             case "seasonality":
                 let text = try scalar(value, key: path)
                 guard let s = ModelingRule.Seasonality(rawValue: text) else {
-                    throw ConfigError(key: path, line: value.mark?.line, "expected auto, none, daily or weekly, got \"\(text)\"")
+                    throw ConfigError(key: path, line: value.mark?.line, "expected auto, none, hourly, daily or weekly, got \"\(text)\"")
                 }
                 r.seasonality = s
             case "level":

@@ -2,7 +2,7 @@ import Models
 
 /// Which series are modelled, and how. The first rule whose selector matches a series wins.
 public struct ModelingRule: Sendable {
-    public enum Seasonality: String, Sendable, CaseIterable { case auto, none, daily, weekly }
+    public enum Seasonality: String, Sendable, CaseIterable { case auto, none, hourly, daily, weekly }
 
     public var match: Selector
     /// Model step; a whole multiple of `storage.step` (default: equal to it).
@@ -12,8 +12,8 @@ public struct ModelingRule: Sendable {
     public var horizonsMs: [Int64] = [300_000, 900_000, 1_800_000, 3_600_000]
     /// A name from `ModelCatalog.names` (`auto` picks per series by backtest).
     public var model = "auto"
-    /// `auto` detects a daily/weekly season per fit; `daily`/`weekly` force that period
-    /// (`period(stepMs:)`); `none` models no season.
+    /// `auto` detects an hourly/daily/weekly season per fit; `hourly`/`daily`/`weekly` force
+    /// that period (`period(stepMs:)`); `none` models no season.
     public var seasonality = Seasonality.auto
     public var level = 0.95
     public var direction = AnomalyDirection.both
@@ -41,13 +41,14 @@ public struct ModelingRule: Sendable {
 }
 
 extension ModelingRule.Seasonality {
-    /// The period a rule forces, in model steps of `stepMs`: a day or a week rounded to whole
-    /// steps. Nil for `auto` (detected per fit) and `none`, and when the span is under two
+    /// The period a rule forces, in model steps of `stepMs`: an hour, a day or a week rounded to
+    /// whole steps. Nil for `auto` (detected per fit) and `none`, and when the span is under two
     /// steps (e.g. `daily` at a 12-hour step), where no season can be modelled.
     func period(stepMs: Int64) -> Int? {
         let span: Int64
         switch self {
         case .auto, .none: return nil
+        case .hourly: span = 3_600_000
         case .daily: span = 86_400_000
         case .weekly: span = 7 * 86_400_000
         }

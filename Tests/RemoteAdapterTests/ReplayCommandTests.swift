@@ -68,6 +68,39 @@ import Testing
         #expect(!stderr.lowercased().contains("usage"), "\(stderr)")
     }
 
+    /// `--seasonality` builds the models as a rule's `seasonality` does: forced, seasonal naive
+    /// repeats the value one period back; `none` leaves it naive; an unknown value, or a period
+    /// under two steps of the file, is refused.
+    @Test func seasonalityIsForcedOrTurnedOffAsInARule() throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.csv().write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
+        func replay(_ seasonality: String, file: String = "in.csv") throws -> (status: Int32, rows: [[Double]], stderr: String) {
+            let result = try run(PrescientServer.binary, ["replay", dir + "/" + file, "--model", "snaive", "--horizons", "1",
+                                                          "--seasonality", seasonality, "--output", dir + "/out.csv"])
+            let stderr = String(decoding: result.stderr, as: UTF8.self)
+            guard result.status == 0 else { return (result.status, [], stderr) }
+            let lines = try String(contentsOfFile: dir + "/out.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            return (0, lines.map { $0.split(separator: ",").dropFirst().map { Double($0) ?? .nan } }, stderr)
+        }
+        // Columns after the timestamp: value, anomaly_score, yhat_1, lower_1, upper_1.
+        let hourly = try replay("hourly"), none = try replay("none")
+        #expect(hourly.status == 0 && none.status == 0, "\(hourly.stderr)\(none.stderr)")
+        #expect(hourly.rows.count == 3_000 && none.rows.count == 3_000)
+        // After row i the forecast of row i + 1 is row i + 1 - 12 with the hour, row i without.
+        #expect((100..<3_000).allSatisfy { hourly.rows[$0][2] == hourly.rows[$0 - 11][0] }, "not an hourly seasonal naive")
+        #expect((100..<3_000).allSatisfy { none.rows[$0][2] == none.rows[$0][0] }, "not naive")
+
+        let unknown = try replay("fortnightly")
+        #expect(unknown.status != 0 && unknown.stderr.contains("--seasonality"), "\(unknown.stderr)")
+        // An hour at 1-hour steps is a period of one step.
+        try (["timestamp,value"] + (0..<50).map { "\(3_600 * $0),\($0 % 3)" }).joined(separator: "\n")
+            .write(toFile: dir + "/hours.csv", atomically: true, encoding: .utf8)
+        let tooCoarse = try replay("hourly", file: "hours.csv")
+        #expect(tooCoarse.status != 0 && tooCoarse.stderr.contains("needs at least two steps per period"), "\(tooCoarse.stderr)")
+        #expect(try replay("daily", file: "hours.csv").status == 0)
+    }
+
     @Test func aBadBurstQuantileIsRefused() throws {
         let result = try replay(["--burst-quantile", "1.5"])
         #expect(result.status != 0)

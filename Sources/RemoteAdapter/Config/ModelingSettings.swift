@@ -41,6 +41,14 @@ public struct ModelingRule: Sendable {
 }
 
 extension ModelingRule.Seasonality {
+    /// What a model with this seasonality is built with, for `horizons` at a step of
+    /// `stepSeconds` (nil when unknown: no season can be detected or forced then). `serve` and
+    /// `replay` both build their models from this.
+    func modelContext(horizons: [Int], stepSeconds: Double?) -> ModelContext {
+        ModelContext(horizons: horizons, stepSeconds: self == .none ? nil : stepSeconds,
+                     forcedPeriod: stepSeconds.flatMap { period(stepMs: Int64(($0 * 1000).rounded())) })
+    }
+
     /// The period a rule forces, in model steps of `stepMs`: an hour, a day or a week rounded to
     /// whole steps. Nil for `auto` (detected per fit) and `none`, and when the span is under two
     /// steps (e.g. `daily` at a 12-hour step), where no season can be modelled.

@@ -207,9 +207,7 @@ public final class ModelingService: Service, Sendable {
             let stepMs = max(storage.stepMs, (rule.stepMs ?? storage.stepMs) / storage.stepMs * storage.stepMs)
             let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
             let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
-            let context = ModelContext(horizons: horizonSteps,
-                                       stepSeconds: rule.seasonality == .none ? nil : Double(stepMs) / 1000,
-                                       forcedPeriod: rule.seasonality.period(stepMs: stepMs))
+            let context = rule.seasonality.modelContext(horizons: horizonSteps, stepSeconds: Double(stepMs) / 1000)
             let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
             let configuration = SeriesModeler.Configuration(
                 model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),

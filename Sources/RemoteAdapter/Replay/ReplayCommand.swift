@@ -32,6 +32,9 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Model: \(ModelCatalog.names.joined(separator: ", ")).")
     var model: String = "auto"
 
+    @Option(help: "Seasonality, as a modelling rule's: auto (an hourly, daily and weekly season detected from the data), none, or hourly, daily or weekly (forced).")
+    var seasonality: String = "auto"
+
     @Option(help: "Output CSV file (default: stdout).")
     var output: String?
 
@@ -74,6 +77,9 @@ public struct ReplayCommand: AsyncParsableCommand {
         guard parsedHorizons != nil else { throw ValidationError("--horizons must be positive integers, e.g. 1,6,12") }
         guard level > 0, level < 1 else { throw ValidationError("--level must be between 0 and 1, e.g. 0.95") }
         guard AnomalyDirection(rawValue: direction) != nil else { throw ValidationError("--direction must be both, up or down") }
+        guard ModelingRule.Seasonality(rawValue: seasonality) != nil else {
+            throw ValidationError("--seasonality must be auto, none, hourly, daily or weekly")
+        }
         guard ModelCatalog.names.contains(model) else {
             throw ValidationError("unknown --model \(model); one of \(ModelCatalog.names.joined(separator: ", "))")
         }
@@ -103,7 +109,12 @@ public struct ReplayCommand: AsyncParsableCommand {
         do { input = try ReplayInput(csv: text) } catch { throw ReplayInput.ParseError(description: "\(file): \(error)") }
         let hs = parsedHorizons ?? [1]
         let step = input.stepSeconds
-        let context = ModelContext(horizons: hs, stepSeconds: step)
+        let seasons = ModelingRule.Seasonality(rawValue: seasonality) ?? .auto
+        let context = seasons.modelContext(horizons: hs, stepSeconds: step)
+        if seasons != .auto, seasons != .none, context.forcedPeriod == nil {
+            throw ReplayInput.ParseError(description: "\(file): --seasonality \(seasonality) needs at least two steps "
+                + "per period; the file's step is " + (step.map { fmt($0) + " s" } ?? "unknown"))
+        }
         guard let spec = ModelCatalog.spec(named: model, context: context) else {
             throw ValidationError("unknown --model \(model)")
         }

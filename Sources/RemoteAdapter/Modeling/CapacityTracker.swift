@@ -142,12 +142,11 @@ final class CapacityTracker: Sendable {
 
             for (r, rule) in settings.scalers.enumerated() {
                 var total: [Double]? = nil
-                let steps = Int.max
                 var demandSeries = 0
                 for (id, info) in s.labels where rule.demand.matches(labels: info.labels) {
                     guard let path = s.paths[id] else { continue }
                     demandSeries += 1
-                    let n = min(steps, path.point.count, Int((rule.horizonMs + path.stepMs - 1) / path.stepMs))
+                    let n = min(path.point.count, Int((rule.horizonMs + path.stepMs - 1) / path.stepMs))
                     let head = Array(path.point.prefix(n))
                     total = total.map { zip($0, head).map { $0 + $1 } } ?? head
                 }

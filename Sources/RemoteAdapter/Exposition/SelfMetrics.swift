@@ -18,6 +18,7 @@ public final class SelfMetrics: Sendable {
     public let read = ReadMetrics()
     public let auth = AuthMetrics()
     public let durability = DurabilityMetrics()
+    public let connections = ConnectionMetrics()
 
     /// Upper bounds of the request duration buckets, in seconds.
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -129,6 +130,7 @@ public final class SelfMetrics: Sendable {
 
         read.write(to: &w)
         auth.write(to: &w)
+        connections.write(to: &w)
         durability.write(to: &w)
         ProcessMetrics.write(to: &w, startTime: startTime)
     }

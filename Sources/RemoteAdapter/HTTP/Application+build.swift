@@ -28,13 +28,16 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
 /// so a sender's kept-alive connection is never closed under it.
 public let connectionIdleTimeout = TimeAmount.minutes(5)
 
-/// Builds the whole application for `serve` (and for live tests).
+/// Builds the whole application for `serve` (and for live tests). `maxConnections` nil: no limit.
 public func buildApplication(state: AppState, host: String, port: Int,
-                             idleTimeout: TimeAmount = connectionIdleTimeout) -> Application<RouterResponder<BasicRequestContext>> {
+                             idleTimeout: TimeAmount = connectionIdleTimeout,
+                             maxConnections: Int? = nil) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
         server: serverBuilder(tls: state.web.tls, idleTimeout: idleTimeout),
-        configuration: .init(address: .hostname(host, port: port), serverName: "prescient"),
+        configuration: .init(address: .hostname(host, port: port), serverName: "prescient",
+                             availableConnectionsDelegate: ConnectionLimit(maximum: maxConnections,
+                                                                           metrics: state.metrics.connections)),
         services: [state.modeling] + (state.durability.map { [$0] } ?? []),
         logger: state.logger)
 }

@@ -21,6 +21,10 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "TLS and authentication, in Prometheus' web-config format (see README, Security).")
     var webConfigFile: String?
 
+    @Option(name: .customLong("web.max-connections"),
+            help: "Most HTTP connections open at once; more wait to be accepted until one closes. 0: no limit. Default: the open file limit less a reserve.")
+    var maxConnections: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -51,6 +55,9 @@ public struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if let maxConnections, maxConnections < 0 {
+            throw ValidationError("--web.max-connections must be 0 (no limit) or more; got \(maxConnections)")
+        }
         guard let (host, port) = Self.parseListen(listen) else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
         }
@@ -64,15 +71,27 @@ public struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let files = OpenFileLimit.raiseToHard()
+        let fileBound = files.map { ConnectionLimit.defaultMaximum(openFiles: $0.after) }
+        let connectionLimit: Int? = switch maxConnections {
+        case nil: fileBound
+        case 0: nil
+        case let n?: n
+        }
         logger.info("starting", metadata: [
             "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
             "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",
             "max_open_files": "\(files.map { "\($0.after)" } ?? "unknown")",
+            "max_connections": "\(connectionLimit.map { "\($0)" } ?? "unlimited")",
         ])
+        if let fileBound, connectionLimit.map({ $0 > fileBound }) ?? true {
+            logger.warning("the connection limit leaves too few file descriptors: under many connections, accepts fail and spin the event loop",
+                           metadata: ["max_connections": "\(connectionLimit.map { "\($0)" } ?? "unlimited")",
+                                      "suggested_max_connections": "\(fileBound)"])
+        }
         if let files, files.before != files.after {
             logger.info("raised the open file limit to the hard limit", metadata: ["from": "\(files.before)", "to": "\(files.after)"])
         }
-        var app = buildApplication(state: state, host: host, port: port)
+        var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.info("stopped")

@@ -79,6 +79,10 @@ import Testing
         Case(yaml: "storage:\n  step: 1m\n  max_series: 5\n  step: 2m\n", key: "step", line: 4, mentions: "first on line 2"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      model: ets\n\n      model: arima\n", key: "model", line: 6, mentions: "duplicate key"),
         Case(yaml: "storage: {step: 1m, step: 2m}\n", key: "step", line: 1, mentions: "duplicate key"),
+        // Lines end as YAML ends them: a lone CR (which trapped the duplicate's line lookup,
+        // found by FuzzConfig) and CR LF.
+        Case(yaml: "storage:\r  step: 1m\r  step: 2m\r", key: "step", line: 3, mentions: "first on line 2"),
+        Case(yaml: "storage:\r\n  step: 1m\r\n\r\n  step: 2m\r\n", key: "step", line: 4, mentions: "first on line 2"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      model: prophet\n", key: "modeling.rules[0].model", line: 4, mentions: "unknown model"),
         Case(yaml: "modeling:\n  rules:\n    - match: 'up{job=}'\n", key: "modeling.rules[0].match", line: 3, mentions: "bad selector"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      level: 95\n", key: "modeling.rules[0].level", line: 4, mentions: "between 0 and 1"),

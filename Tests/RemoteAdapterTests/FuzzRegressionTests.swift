@@ -87,13 +87,15 @@ import Testing
 
     /// Durations and sizes too large for 64 bits, and a window check that doubled the step,
     /// trapped; each is now a config error naming the key. (The step of the last, 2^62 ms, is
-    /// now refused by itself, as over 3650d, before the window is looked at.)
+    /// now refused by itself, as over 3650d, before the window is looked at.) So did a duplicate
+    /// key in a file whose lines end in a lone CR: its line was looked up past the last "\n".
     @Test(arguments: [
         ("duration-sum-overflow", "storage.step"),
         ("size-overflow", "limits.max_body_bytes"),
         ("window-step-overflow", "storage.step"),
+        ("duplicate-key-cr-line-breaks", "maxngh"),
     ])
-    func configOverflowIsAnError(_ name: String, _ key: String) throws {
+    func configFuzzFindingIsAnError(_ name: String, _ key: String) throws {
         let path = Self.regressions.appendingPathComponent("FuzzConfig").appendingPathComponent(name).path
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: path) }
         #expect(error?.key == key, "\(String(describing: error))")

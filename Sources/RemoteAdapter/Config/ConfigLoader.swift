@@ -177,9 +177,11 @@ public enum ConfigLoader {
     /// The line of the next `key:` at the first one's column (a block mapping's next entry),
     /// or nil (a flow mapping, a quoted key) to fall back on the first occurrence.
     private static func lineOfRepeat(_ key: String, after mark: Mark, in yaml: String) -> Int? {
-        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines as YAML counts them (a lone CR ends a line too; a CR LF is one Character), so
+        // that the mark's line number indexes them.
+        let lines = yaml.split(omittingEmptySubsequences: false, whereSeparator: yamlLineBreaks.contains)
         let indent = mark.column - 1
-        guard mark.line >= 1, indent >= 0 else { return nil }
+        guard mark.line >= 1, mark.line < lines.count, indent >= 0 else { return nil }
         for i in mark.line..<lines.count {
             let text = lines[i]
             guard text.count > indent, text.prefix(indent).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
@@ -189,6 +191,9 @@ public enum ConfigLoader {
         }
         return nil
     }
+
+    /// YAML 1.1's line breaks (libyaml's): LF, CR, CR LF, NEL, LS and PS.
+    private static let yamlLineBreaks: Set<Character> = ["\n", "\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}"]
 
     static func line(of error: YamlError) -> Int? {
         switch error {

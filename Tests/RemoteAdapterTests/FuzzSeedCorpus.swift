@@ -217,6 +217,27 @@ enum FuzzSeedCorpus {
         return [
             seed("default", PrescientConfig.defaultYAML),
             seed("empty", ""),
+            // --web.config.file's forms: accepted without files, and TLS refused for a missing one.
+            seed("web-auth-headers", """
+                basic_auth_users:
+                  alice: $2y$10$X0CxYKNe8xqSRkQ4ZbfkYOtmI/K7.3iZuqxMDK9zxGkiSCLwJXqmm
+                http_server_config:
+                  http2: false
+                  headers:
+                    X-Frame-Options: deny
+                prescient:
+                  bearer_tokens: [$2y$10$X0CxYKNe8xqSRkQ4ZbfkYOtmI/K7.3iZuqxMDK9zxGkiSCLwJXqmm]
+                  metrics_auth: false
+                """),
+            seed("web-tls", """
+                tls_server_config:
+                  cert_file: server.crt
+                  key_file: server.key
+                  client_auth_type: RequireAndVerifyClientCert
+                  client_ca_file: ca.crt
+                  min_version: TLS12
+                  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
+                """, accepted: false),
             seed("modeling", """
                 modeling:
                   max_series: 500

@@ -103,16 +103,16 @@ public enum FuzzEntry {
         return true
     }
 
-    /// `--config FILE` (ConfigLoader.load): the file's bytes as UTF-8, then the YAML parser and
-    /// every section's checks.
+    /// `--config FILE` (ConfigLoader.load) and `--web.config.file FILE` (WebConfigLoader.load):
+    /// the file's bytes as UTF-8, then the YAML parser and every section's checks, of both
+    /// (they share the YAML error handling, and each refuses the other's keys). True when
+    /// either accepts the file. Relative paths in a web config point into a directory that
+    /// does not exist, so only absolute ones are read.
     public static func config(_ bytes: UnsafeRawBufferPointer) -> Bool {
         // load(file:) reads the file as UTF-8 and refuses it when it is not.
         guard let text = String(validating: bytes, as: UTF8.self) else { return false }
-        do {
-            _ = try ConfigLoader.parse(text)
-            return true
-        } catch {
-            return false
-        }
+        let main = (try? ConfigLoader.parse(text)) != nil
+        let web = (try? WebConfigLoader.parse(text, directory: "/nonexistent/prescient-fuzz")) != nil
+        return main || web
     }
 }

@@ -92,7 +92,7 @@ public enum ModelCatalog {
             // does), which made `auto`'s refits of an hourly series 2.5 times as slow; the hour
             // reaches `auto` through seasonal naive and trend_seasonal, which keep most of its
             // gain (docs/models.md, "An hourly season").
-            candidates.append(AutoETS(season: context.primaryPeriod(among: seasons.filter { !context.isSubDaily($0) })))
+            candidates.append(AutoETS(season: seasons.first { !context.isSubDaily($0) } ?? 1))
             // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
             candidates.append(AutoARIMA())
             if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }

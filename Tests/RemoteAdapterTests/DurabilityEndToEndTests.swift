@@ -186,6 +186,38 @@ import FoundationNetworking
         #expect(gone.isSubset(of: torn))
     }
 
+    /// A second process on a directory in use refuses to start (exit 2, naming the holder's
+    /// pid) and leaves the first serving; once the first is gone, even by SIGKILL, the
+    /// directory can be taken again (the kernel dropped the lock).
+    @Test(.timeLimit(.minutes(2)))
+    func aSecondProcessOnTheSameDirectoryIsRefused() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try await PrescientServer.start(dataDir: dir, config: Self.loadConfig)
+        defer { server.kill() }
+
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: PrescientServer.binary)
+        second.arguments = ["serve", "--listen", "127.0.0.1:\(try freePort())", "--data-dir", dir, "--log-level", "warning"]
+        let stderr = Pipe()
+        second.standardError = stderr
+        second.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try second.run()
+        for _ in 0..<100 where second.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let refused = !second.isRunning
+        if !refused { second.terminate() }
+        second.waitUntilExit()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(refused, "a second process started on a directory in use")
+        #expect(second.terminationStatus == 2)
+        #expect(message.contains("in use by another process (pid \(server.process.processIdentifier) "), "\(message)")
+        #expect(try await server.metric("prescient_series_active") >= 0, "the first process stopped serving")
+
+        server.kill()
+        server = try await PrescientServer.start(dataDir: dir, config: Self.loadConfig)
+        #expect(server.process.isRunning)
+    }
+
     /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts and
     /// models on its first scrape after /-/ready, and carries on with the saved fitted model
     /// rather than refitting.

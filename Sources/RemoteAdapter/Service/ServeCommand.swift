@@ -63,7 +63,9 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         if demo { DemoFeeder.configure(&loaded) }
         let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web)
+        var lock: DataDirectoryLock?
         do {
+            lock = try dataDir.map { try DataDirectoryLock(directory: $0) }
             // Before the server listens: nothing is acknowledged or served until recovered.
             try state.durability?.recover()
         } catch {
@@ -94,6 +96,8 @@ public struct ServeCommand: AsyncParsableCommand {
         var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // The final snapshot is written: only now may another process take the directory.
+        withExtendedLifetime(lock) {}
         logger.info("stopped")
     }
 

@@ -14,33 +14,29 @@ final class DataDirectoryLock {
         }
     }
 
-    struct Failed: Error, CustomStringConvertible {
-        let path: String
-        let errno: Int32
-        var description: String { "cannot lock \(path): \(String(cString: strerror(errno)))" }
-    }
-
     private let descriptor: Int32
 
-    /// Creates the directory if needed, then takes the lock without waiting, and writes this
-    /// process' pid into the file so the error above can name the holder.
+    /// Creates the directory if needed (not its parents), takes the lock without waiting, and
+    /// writes this process' pid into the file so the error above can name the holder.
     init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileIO.createDirectory(directory)
         let path = (directory as NSString).appendingPathComponent("lock")
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Failed(path: path, errno: errno) }
+        let fd = try FileIO.open(path, O_RDWR | O_CREAT)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let error = errno
             let pid = (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            guard error == EWOULDBLOCK else { throw Failed(path: path, errno: error) }
+            guard error == EWOULDBLOCK else { throw FileIOError("flock", path, errno: error) }
             throw InUse(path: path, holder: pid.map { $0.isEmpty ? "" : "pid \($0) " } ?? "")
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         descriptor = fd
+        guard ftruncate(fd, 0) == 0 else { throw FileIOError("ftruncate", path) }
+        let pid = Array("\(getpid())\n".utf8)
+        // A few bytes into an empty file: one write, or an error.
+        guard pid.withUnsafeBytes({ Foundation.write(fd, $0.baseAddress, $0.count) }) == pid.count else {
+            throw FileIOError("write", path)
+        }
     }
 
     deinit {

@@ -6,6 +6,7 @@
 # is killed with SIGKILL and restarted on its directory (snapshot + log replay), timed to /-/ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 requests=${REQUESTS:-400}
@@ -14,14 +15,12 @@ work=$(mktemp -d "${DATA_PARENT:-/tmp}/prescient-bench-durability.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 600); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "did not start: $1" >&2; exit 1; }
 load() { taskset -c 1 "$bin" bench-ingest --requests "$requests" --offset 20 "$@"; }
-metric() { curl -fs "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n {print $2}'; }
 
 run() {  # run NAME PORT [serve args...]: warm-up, measured load; prints samples/s
   local name=$1 port=$2; shift 2
   taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --log-level warning "$@" & pids+=($!); p=$!
-  wait_up "http://127.0.0.1:$port/-/ready"
+  wait_up "http://127.0.0.1:$port/-/ready" 30
   load --url "http://127.0.0.1:$port/api/v1/write" --requests 20 --offset 0 >/dev/null
   rate=$(load --url "http://127.0.0.1:$port/api/v1/write" | tee /dev/stderr | sed -n 's/.*samples_per_second=\([0-9]*\).*/\1/p')
   echo "$name: $rate samples/s" >&2
@@ -46,7 +45,7 @@ du_wal=$(du -sb "$work/always/wal" | cut -f1)
 
 start=$(date +%s.%N)
 taskset -c 0 "$bin" serve --listen 127.0.0.1:$((base + 4)) --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
-wait_up http://127.0.0.1:$((base + 4))/-/ready
+wait_up http://127.0.0.1:$((base + 4))/-/ready 30
 ready=$(date +%s.%N)
 replayed=$(metric $((base + 4)) prescient_wal_replayed_samples_total)
 recovery=$(metric $((base + 4)) prescient_wal_recovery_duration_seconds)
@@ -54,7 +53,7 @@ kill "$p"; wait "$p" 2>/dev/null || true   # SIGTERM: final snapshot
 snapshot=$(stat -c %s "$work/always/snapshot")
 start2=$(date +%s.%N)
 taskset -c 0 "$bin" serve --listen 127.0.0.1:$((base + 5)) --log-level warning --config "$work/always.yml" --data-dir "$work/always" & pids+=($!); p=$!
-wait_up http://127.0.0.1:$((base + 5))/-/ready
+wait_up http://127.0.0.1:$((base + 5))/-/ready 30
 ready2=$(date +%s.%N)
 restored=$(metric $((base + 5)) prescient_snapshot_restored_series)
 recovery2=$(metric $((base + 5)) prescient_wal_recovery_duration_seconds)

@@ -5,6 +5,7 @@
 # Prints samples/s for both and the ratio, then RSS per series with full windows at defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 bin=.build/release/prescient
 [ -x "$bin" ] || swift build -c release --product prescient
 requests=${REQUESTS:-400}
@@ -12,7 +13,6 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start: $1" >&2; exit 1; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 # Five streams (connections), each owning 4,000 series: two full 2,000-series requests per pass.
 # With two streams, once ingest got faster, Prescient sat idle about half the time waiting for
@@ -46,14 +46,14 @@ echo "== ingest rate: ${rounds} rounds of ${requests} requests x ${streams} stre
 ratios=()
 for round in $(seq 1 "$rounds"); do
   taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning --config "$work/ingest-only.yml" & pids+=($!); p=$!
-  wait_up http://127.0.0.1:19201/-/ready
+  wait_up http://127.0.0.1:19201/-/ready 10
   load --url http://127.0.0.1:19201/api/v1/write --requests 20 --offset 0 >/dev/null   # warm-up: creates the series
   read -r ours ours_ns < <(measure http://127.0.0.1:19201/api/v1/write "$p")
   kill "$p"; wait "$p" 2>/dev/null || true
 
   rm -rf "$work/vm"
   GOMAXPROCS=1 taskset -c 0 victoria-metrics -storageDataPath "$work/vm" -httpListenAddr 127.0.0.1:18428 -loggerLevel ERROR & pids+=($!); v=$!
-  wait_up http://127.0.0.1:18428/health
+  wait_up http://127.0.0.1:18428/health 10
   load --url http://127.0.0.1:18428/api/v1/write --requests 20 --offset 0 >/dev/null
   read -r theirs theirs_ns < <(measure http://127.0.0.1:18428/api/v1/write "$v")
   kill "$v"; wait "$v" 2>/dev/null || true
@@ -64,7 +64,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 taskset -c 0 "$bin" serve --listen 127.0.0.1:19202 --log-level warning & pids+=($!); p=$!
-wait_up http://127.0.0.1:19202/-/ready
+wait_up http://127.0.0.1:19202/-/ready 10
 load --url http://127.0.0.1:19202/api/v1/write --requests 20 --offset 0 >/dev/null
 read -r modelled _ < <(measure http://127.0.0.1:19202/api/v1/write "$p")
 kill "$p"; wait "$p" 2>/dev/null || true
@@ -77,7 +77,7 @@ printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END {
 
 echo "== memory: 20,000 series with full windows at the default storage settings (7d at 5m, 1h raw), modelling off =="
 taskset -c 0 "$bin" serve --listen 127.0.0.1:19201 --log-level warning --config "$work/ingest-only.yml" & pids+=($!); p=$!
-wait_up http://127.0.0.1:19201/-/ready
+wait_up http://127.0.0.1:19201/-/ready 10
 empty=$(rss_kib "$p")
 # 2,016 grid steps need 7 days at 5m; then the last hour at 15s fills the raw window.
 taskset -c 1 "$bin" bench-ingest --url http://127.0.0.1:19201/api/v1/write --timeout 600 --fill --points 2100 --step-seconds 300 --recent-points 240 --recent-step-seconds 15 >/dev/null

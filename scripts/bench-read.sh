@@ -7,6 +7,7 @@
 # server and response type, and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 bin=.build/release/prescient
 [ -x "$bin" ] || swift build -c release --product prescient
 runs=${RUNS:-5}
@@ -15,7 +16,6 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 300); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start: $1" >&2; exit 1; }
 
 step=15000
 end=$(( $(date +%s) * 1000 / step * step ))
@@ -33,8 +33,8 @@ echo "global: {scrape_interval: 1h}" > "$work/prometheus.yml"
 taskset -c 0 "$bin" serve --config "$work/prescient.yml" --listen 127.0.0.1:19301 --log-level warning & pids+=($!)
 GOMAXPROCS=1 taskset -c 0 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
   --web.listen-address=127.0.0.1:19390 --web.enable-remote-write-receiver --log.level=warn & pids+=($!)
-wait_up http://127.0.0.1:19301/-/ready
-wait_up http://127.0.0.1:19390/-/ready
+wait_up http://127.0.0.1:19301/-/ready 30
+wait_up http://127.0.0.1:19390/-/ready 30
 
 echo "== filling both with ${series} series x 240 samples at 15 s =="
 taskset -c 1 "$bin" bench-read --fill http://127.0.0.1:19301/api/v1/write --series "$series" --end-ms "$end"

@@ -7,6 +7,7 @@
 #   scripts/bench-shutdown.sh [SERIES] [ROUNDS]       (default 20000 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 series=${1:-20000}; rounds=${2:-2}; port=${PORT:-19620}
@@ -22,8 +23,6 @@ modeling:
     - match: '{__name__=~".+"}'
       model: naive
 YML
-wait_up() { for _ in $(seq 1 6000); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start" >&2; exit 1; }
-metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 serve() { "$bin" serve --listen "127.0.0.1:$port" --log-level info --config "$work/config.yml" --data-dir "$work/data" > "$work/serve-$1.log" 2>&1 & pid=$!; }
 stop() {  # SIGTERM, then the seconds until the process is gone, in $took (not run in $(...):
   # a subshell cannot wait for this shell's child)
@@ -32,13 +31,13 @@ stop() {  # SIGTERM, then the seconds until the process is gone, in $took (not r
 }
 
 serve fill
-wait_up "http://127.0.0.1:$port/-/ready"
+wait_up "http://127.0.0.1:$port/-/ready" 600
 "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 | tail -1
-for _ in $(seq 1 900); do [ "$(metric prescient_series_awaiting_first_pass)" = "0" ] && break; sleep 2; done
-echo "series $(metric prescient_series_active), resident $(metric process_resident_memory_bytes) bytes"
+for _ in $(seq 1 900); do [ "$(metric "$port" prescient_series_awaiting_first_pass)" = "0" ] && break; sleep 2; done
+echo "series $(metric "$port" prescient_series_active), resident $(metric "$port" process_resident_memory_bytes) bytes"
 stop; echo "SIGTERM to exit: $took s; snapshot $(stat -c %s "$work/data/snapshot") bytes"
 for r in $(seq 1 "$rounds"); do
-  start=$(date +%s.%N); serve "$r"; wait_up "http://127.0.0.1:$port/-/ready"
+  start=$(date +%s.%N); serve "$r"; wait_up "http://127.0.0.1:$port/-/ready" 600
   echo "round $r: start to /-/ready $(echo "$(date +%s.%N) - $start" | bc) s"
   sleep 5
   stop; echo "round $r: SIGTERM to exit $took s"

@@ -17,6 +17,7 @@
 #   SOAK_SECONDS=120 WARMUP_SECONDS=30 scripts/soak.sh   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 bin=${BIN:-.build/release/prescient}
 [ -x "$bin" ] || swift build -c release --product prescient
 soak=${SOAK_SECONDS:-1800}
@@ -26,12 +27,11 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "did not start: $1" >&2; exit 1; }
 url=http://127.0.0.1:19301
 
 printf 'storage:\n  step: 15s\n  window: 1h\n  raw_retention: 1h\nmodeling:\n  rules: []\n' > "$work/soak.yml"
 taskset -c 0 "$bin" serve --listen 127.0.0.1:19301 --log-level warning --config "$work/soak.yml" --data-dir "$work/data" & pids+=($!); p=$!
-wait_up "$url/-/ready"
+wait_up "$url/-/ready" 20
 start_ms=$(( $(date +%s) * 1000 ))
 # Maximum rate: what the paced sender achieves for MAX_SECONDS (default 60) when asked for far
 # more than the server can take, i.e. the sustained maximum with the WAL syncing and the windows

@@ -33,7 +33,13 @@ stop() {  # SIGTERM, then the seconds until the process is gone, in $took (not r
 serve fill
 wait_up "http://127.0.0.1:$port/-/ready" 600
 "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 | tail -1
-for _ in $(seq 1 900); do [ "$(metric "$port" prescient_series_awaiting_first_pass)" = "0" ] && break; sleep 2; done
+# Steady state: every series modelled (the loop has found them all and replayed each window)
+# and no refit waiting. Reading only "awaiting first pass" raced the loop's discovery.
+for _ in $(seq 1 1800); do
+  [ "$(metric "$port" prescient_series_modelled)" = "$series" ] && [ "$(metric "$port" prescient_series_awaiting_first_pass)" = "0" ] \
+    && [ "$(metric "$port" prescient_refits_pending)" = "0" ] && break
+  sleep 2
+done
 echo "series $(metric "$port" prescient_series_active), resident $(metric "$port" process_resident_memory_bytes) bytes"
 stop; echo "SIGTERM to exit: $took s; snapshot $(stat -c %s "$work/data/snapshot") bytes"
 for r in $(seq 1 "$rounds"); do

@@ -1,5 +1,7 @@
 import Foundation
 import Models
+import ServiceLifecycleTestKit
+import Synchronization
 import Testing
 @testable import RemoteAdapter
 
@@ -214,6 +216,30 @@ import Testing
         tick(service, at: 204 * Self.step)
         #expect(service.metrics.stepsObserved.load(ordering: .relaxed) - tail <= 3)
         #expect(service.book.entries().allSatisfy { $0.model != "none" })
+    }
+
+    /// A shutdown signal during a backfill's catch-up ends it: series not yet replayed wait for
+    /// the next start (their samples are in the store and the snapshot) rather than keep
+    /// SIGTERM waiting while the rest are replayed. Here the signal comes as the first pass
+    /// begins, with no catch-up budget: no new series may be replayed.
+    @Test func shutdownDuringTheCatchUpPassLeavesTheRestForTheNextStart() async throws {
+        var config = PrescientConfig()
+        config.storage.stepMs = Self.step
+        config.modeling.stepDelayMs = 0
+        let store = SeriesStore(settings: config.storage)
+        try ingest(store, (0..<20).map { i in series("new", ["i": "\(i)"], (0..<300).map { (Int64($0) * Self.step, Double($0 % 7 + i)) }) })
+        let passes = Atomic<Int>(0)
+        let service = try await testGracefulShutdown { trigger in
+            let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: {
+                if passes.add(1, ordering: .relaxed).newValue == 1 { trigger.triggerGracefulShutdown() }
+                return 301 * Self.step
+            }, catchUpBudget: nil)
+            try await service.run()
+            return service
+        }
+        #expect(passes.load(ordering: .relaxed) == 1)
+        #expect(service.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) == 20)
+        #expect(service.metrics.stepsObserved.load(ordering: .relaxed) == 0)
     }
 
     /// Dropped series' memory goes back to the kernel once per `FreedMemory.seriesPerTrim`

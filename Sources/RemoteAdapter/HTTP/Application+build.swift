@@ -38,7 +38,9 @@ public func buildApplication(state: AppState, host: String, port: Int,
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient",
                              availableConnectionsDelegate: ConnectionLimit(maximum: maxConnections,
                                                                            metrics: state.metrics.connections)),
-        services: [state.modeling] + (state.durability.map { [$0] } ?? []),
+        // Shut down in reverse: the server stops taking writes, then modelling stops (its
+        // refits would compete with the snapshot for the cores), then the final snapshot.
+        services: (state.durability.map { [$0] } ?? []) + [state.modeling],
         logger: state.logger)
 }
 

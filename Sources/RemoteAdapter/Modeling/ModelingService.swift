@@ -40,7 +40,8 @@ public final class ModelingService: Service, Sendable {
 
     let loop = Mutex(LoopState())
     /// Set on graceful shutdown: queued refits are dropped rather than run (after a backfill
-    /// thousands may be waiting, and shutdown must not wait for them); running ones finish.
+    /// thousands may be waiting, and shutdown must not wait for them); running ones finish, and
+    /// new series not yet replayed wait for the next start.
     private let stopping = Atomic<Bool>(false)
     /// Refit results waiting to be installed by the next tick.
     private let finished = Mutex([(order: RefitOrder, result: RefitResult, seconds: Double)]())
@@ -66,6 +67,16 @@ public final class ModelingService: Service, Sendable {
 
     public func run() async throws {
         let (orders, queue) = AsyncStream.makeStream(of: RefitOrder.self)
+        // Set at the signal, not when the tick loop notices: a pass in the middle of a
+        // backfill's catch-up stops taking new series at once, and idle workers stop.
+        try await withGracefulShutdownHandler {
+            try await runLoop(orders: orders, queue: queue)
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    private func runLoop(orders: AsyncStream<RefitOrder>, queue: AsyncStream<RefitOrder>.Continuation) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.refitWorkers {
                 group.addTask {
@@ -136,7 +147,8 @@ public final class ModelingService: Service, Sendable {
             var newAdvanced = 0, newDeferred = 0
             for id in Array(state.series.keys) {
                 if state.series[id]?.lastStep == .min {
-                    if newAdvanced > 0, let catchUpDeadline, ContinuousClock.now > catchUpDeadline {
+                    let pastDeadline = newAdvanced > 0 && catchUpDeadline.map { ContinuousClock.now > $0 } ?? false
+                    if pastDeadline || stopping.load(ordering: .relaxed) {
                         newDeferred += 1
                         continue
                     }

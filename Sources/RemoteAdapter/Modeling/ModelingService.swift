@@ -93,7 +93,7 @@ public final class ModelingService: Service, Sendable {
             }
             group.addTask {
                 await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
+                    while !Task.isCancelled, !self.stopping.load(ordering: .relaxed) {
                         self.tick(nowMs: self.nowMs()) { queue.yield($0) }
                         // New series left for later: go on after a breath for the lock's
                         // other users, not a whole interval.

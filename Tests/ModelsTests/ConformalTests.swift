@@ -151,4 +151,24 @@ struct OverconfidentNaive: Forecaster {
         next.append(4)  // evicts 1, the oldest after the restore as before it
         #expect(next.sorted == [2, 3, 4])
     }
+
+    /// A saved and loaded sample (rebuilt by one sort, not by re-inserting each value) goes on
+    /// as if never saved: the same sorted values after every later append, so the same
+    /// evictions, whether it was full (oldest value mid-buffer) or not yet, ties included.
+    @Test func aLoadedSampleGoesOnAsOneNeverSaved() throws {
+        var rng = SplitMix64(seed: 7)
+        for (capacity, before) in [(50, 30), (50, 50), (50, 137)] {
+            var live = RollingSortedSample<Float>(capacity: capacity)
+            let draw = { (r: inout SplitMix64) in (Double(r.next() % 40) - 20) / 4 }  // many ties
+            for _ in 0..<before { live.append(draw(&rng)) }
+            var loaded = try JSONDecoder().decode(RollingSortedSample<Float>.self, from: JSONEncoder().encode(live))
+            #expect(loaded.sorted == live.sorted && loaded.count == min(before, capacity))
+            for k in 0..<120 {
+                let x = draw(&rng)
+                live.append(x)
+                loaded.append(x)
+                #expect(loaded.sorted == live.sorted, "capacity \(capacity), \(before) before, append \(k)")
+            }
+        }
+    }
 }

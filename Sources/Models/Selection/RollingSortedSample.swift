@@ -97,7 +97,10 @@ extension RollingSortedSample: Codable {
             throw ModelPersistenceError(description: "a saved sample of \(values.count) values does not fit capacity \(capacity)")
         }
         self.init(capacity: capacity)
-        for v in values { append(v) }
+        // One sort, not one insertion per value: inserting shifted half the sorted copy each
+        // time, and at a restart that rebuild was most of the time to load a snapshot.
+        arrival.append(contentsOf: Value.held(values))
+        sorted.append(contentsOf: Value.sorted(arrival))
     }
 }
 
@@ -111,6 +114,10 @@ public protocol SampleValue: BinaryFloatingPoint, Sendable {
     var asDouble: Double { get }
     /// `values` as `Double`s, from index `start` to the end and then from the beginning.
     static func doubles(_ values: [Self], from start: Int) -> [Double]
+    /// Each of `values` as `held(_:)` gives it; and `values` sorted. Decoding a sample, for the
+    /// same reason as above (a restart decodes a few of them per modelled series).
+    static func held(_ values: [Double]) -> [Self]
+    static func sorted(_ values: [Self]) -> [Self]
 }
 
 extension Float: SampleValue {
@@ -128,6 +135,9 @@ extension Float: SampleValue {
         for x in values[..<start] { out.append(Double(x)) }
         return out
     }
+
+    public static func held(_ values: [Double]) -> [Float] { values.map(held) }
+    public static func sorted(_ values: [Float]) -> [Float] { values.sorted() }
 }
 
 extension Double: SampleValue {
@@ -136,4 +146,7 @@ extension Double: SampleValue {
     public static func doubles(_ values: [Double], from start: Int) -> [Double] {
         Array(values[start...] + values[..<start])
     }
+
+    public static func held(_ values: [Double]) -> [Double] { values }
+    public static func sorted(_ values: [Double]) -> [Double] { values.sorted() }
 }

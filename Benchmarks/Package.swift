@@ -1,5 +1,9 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// The root package's identity is its directory's name (a clone need not be called "main").
+let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
 // Separate package so the root never depends on the benchmark library.
 let package = Package(
@@ -13,7 +17,7 @@ let package = Package(
         .executableTarget(
             name: "ModelBenchmarks",
             dependencies: [
-                .product(name: "Models", package: "main"),
+                .product(name: "Models", package: root),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/ModelBenchmarks",

@@ -11,7 +11,8 @@ import Testing
     static let step: Int64 = 900_000
 
     func makeService(catchUpBudget: Duration? = .seconds(2),
-                     _ configure: (inout PrescientConfig) -> Void = { _ in }) -> (SeriesStore, ModelingService) {
+                     _ configure: (inout PrescientConfig) -> Void = { _ in },
+                     nowMs: @escaping @Sendable () -> Int64 = { 0 }) -> (SeriesStore, ModelingService) {
         var config = PrescientConfig()
         config.storage.stepMs = Self.step
         config.storage.gridLength = 1_000
@@ -20,7 +21,7 @@ import Testing
         config.modeling.refitIntervalMs = 200 * Self.step
         configure(&config)
         let store = SeriesStore(settings: config.storage)
-        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 },
+        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: nowMs,
                                       catchUpBudget: catchUpBudget)
         return (store, service)
     }
@@ -223,17 +224,13 @@ import Testing
     /// SIGTERM waiting while the rest are replayed. Here the signal comes as the first pass
     /// begins, with no catch-up budget: no new series may be replayed.
     @Test func shutdownDuringTheCatchUpPassLeavesTheRestForTheNextStart() async throws {
-        var config = PrescientConfig()
-        config.storage.stepMs = Self.step
-        config.modeling.stepDelayMs = 0
-        let store = SeriesStore(settings: config.storage)
-        try ingest(store, (0..<20).map { i in series("new", ["i": "\(i)"], (0..<300).map { (Int64($0) * Self.step, Double($0 % 7 + i)) }) })
         let passes = Atomic<Int>(0)
         let service = try await testGracefulShutdown { trigger in
-            let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: {
+            let (store, service) = makeService(catchUpBudget: nil, nowMs: {
                 if passes.add(1, ordering: .relaxed).newValue == 1 { trigger.triggerGracefulShutdown() }
                 return 301 * Self.step
-            }, catchUpBudget: nil)
+            })
+            try ingest(store, (0..<20).map { i in series("new", ["i": "\(i)"], (0..<300).map { (Int64($0) * Self.step, Double($0 % 7 + i)) }) })
             try await service.run()
             return service
         }

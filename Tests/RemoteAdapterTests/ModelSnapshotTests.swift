@@ -1,5 +1,5 @@
 import Foundation
-import Models
+@testable import Models
 import Testing
 @testable import RemoteAdapter
 
@@ -88,7 +88,10 @@ import Testing
         #expect(loaded.series == 11 && loaded.models.count == 2)
     }
 
-    @Test func aRestoredServiceCarriesOnWithTheSameModels() throws {
+    /// Format 5 (error samples saved as `Double`) is what the previous release wrote: its model
+    /// states must load whole, or every series would refit after an upgrade.
+    @Test(arguments: [SnapshotFile.version, 5])
+    func aRestoredServiceCarriesOnWithTheSameModels(format: UInt8) throws {
         let (store, service) = Self.makeService()
         for chunk in stride(from: 0, to: 500, by: 50) {
             try Self.feed(store, steps: chunk..<chunk + 50)
@@ -103,7 +106,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/snapshot"
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
-                                   store: store, book: service.book, models: models)
+                                   store: store, book: service.book, models: models, formatVersion: format)
 
         let (restoredStore, restored) = Self.makeService()
         let loaded = try SnapshotFile.load(path: path, into: restoredStore)
@@ -125,6 +128,35 @@ import Testing
             #expect(restored.book.entries().map(\.model).sorted() == service.book.entries().map(\.model).sorted())
             if Self.exported(restored) != Self.exported(service) { break }
         }
+    }
+
+    /// Format 6 saves each held error in 4 bytes instead of 8, and nothing else changes.
+    @Test func errorSamplesAreSavedAsFloats() throws {
+        let (store, service) = Self.makeService()
+        for chunk in stride(from: 0, to: 500, by: 50) {
+            try Self.feed(store, steps: chunk..<chunk + 50)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+        }
+        let models = service.modeledSeries()
+        #expect(models.count == 2)
+        for s in models.values {
+            let saved = s.modeler.savedState
+            // Every error it holds, in its calibrator and its anomaly reference.
+            let errors = saved.anomalyErrors.count
+                + saved.calibrator.horizons.indices.reduce(0) { $0 + saved.calibrator.errorCount(at: $1) }
+            #expect(errors >= 3 * 300)
+            var asFloats = ByteWriter(), asDoubles = ByteWriter()
+            try ModelStateCoder.encode(SavedModel(s), into: &asFloats)
+            try ModelStateCoder.encode(SavedModel(s), into: &asDoubles, userInfo: [.samplesAsDoubles: true])
+            #expect(asDoubles.bytes.count - asFloats.bytes.count == 4 * errors)
+        }
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = SnapshotFile.Header(createdMs: 1, walCovered: 0, stepMs: Self.step)
+        let v5 = try SnapshotFile.write(to: dir + "/5", header: header, store: store, book: service.book, models: models,
+                                        formatVersion: 5)
+        let v6 = try SnapshotFile.write(to: dir + "/6", header: header, store: store, book: service.book, models: models)
+        #expect(v6.bytes < v5.bytes)
     }
 
     @Test func aStateCutShortIsAnErrorNotATrap() throws {

@@ -79,27 +79,42 @@ public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
     }
 }
 
+extension CodingUserInfoKey {
+    /// `true` here makes `RollingSortedSample` encode and decode its values as `Double`s
+    /// whatever it holds: the layout of snapshots up to format 5, written before error samples
+    /// were saved as `Float`.
+    public static let samplesAsDoubles = CodingUserInfoKey(rawValue: "prescient.samplesAsDoubles")!
+}
+
 extension RollingSortedSample: Codable {
-    /// Saved as the capacity and the values oldest first, as `Double` whatever `Value` is (so
-    /// snapshots written before error samples were `Float` still load); the sorted copy is
+    /// Saved as the capacity and the values oldest first, as `Value` (an error sample's
+    /// `Float`s take half the bytes of `Double`s, and a modelled series saves about 4,000 of
+    /// them), or as `Double` under `CodingUserInfoKey.samplesAsDoubles`; the sorted copy is
     /// rebuilt on load (half the bytes, and a saved sample cannot be inconsistent with itself).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.unkeyedContainer()
         try c.encode(capacity)
-        try c.encode(Value.doubles(arrival, from: oldest))
+        if encoder.userInfo[.samplesAsDoubles] as? Bool == true {
+            try c.encode(Value.doubles(arrival, from: oldest))
+        } else {
+            try c.encode(Value.inArrivalOrder(arrival, from: oldest))
+        }
     }
 
     public init(from decoder: any Decoder) throws {
         var c = try decoder.unkeyedContainer()
         let capacity = try c.decode(Int.self)
-        let values = try c.decode([Double].self)
-        guard capacity > 0, values.count <= capacity, values.allSatisfy(\.isFinite) else {
+        let values = decoder.userInfo[.samplesAsDoubles] as? Bool == true
+            ? Value.held(try c.decode([Double].self)) : try c.decode([Value].self)
+        // `held` maps every finite Double to a finite value, so this also refuses NaN and ±inf
+        // saved as Double.
+        guard capacity > 0, values.count <= capacity, Value.allFinite(values) else {
             throw ModelPersistenceError(description: "a saved sample of \(values.count) values does not fit capacity \(capacity)")
         }
         self.init(capacity: capacity)
         // One sort, not one insertion per value: inserting shifted half the sorted copy each
         // time, and at a restart that rebuild was most of the time to load a snapshot.
-        arrival.append(contentsOf: Value.held(values))
+        arrival.append(contentsOf: values)
         sorted.append(contentsOf: Value.sorted(arrival))
     }
 }
@@ -108,7 +123,7 @@ extension RollingSortedSample: Codable {
 /// type: a sample is encoded through `Codable`, where generic `BinaryFloatingPoint`
 /// conversions are not specialised, and converting each value that way took a fifth of a
 /// snapshot thread's time.
-public protocol SampleValue: BinaryFloatingPoint, Sendable {
+public protocol SampleValue: BinaryFloatingPoint, Sendable, Codable {
     /// `value` rounded to this type; beyond its range, its largest finite value of that sign.
     static func held(_ value: Double) -> Self
     var asDouble: Double { get }
@@ -118,6 +133,10 @@ public protocol SampleValue: BinaryFloatingPoint, Sendable {
     /// same reason as above (a restart decodes a few of them per modelled series).
     static func held(_ values: [Double]) -> [Self]
     static func sorted(_ values: [Self]) -> [Self]
+    /// `values` from index `start` to the end and then from the beginning; and whether all of
+    /// them are finite. Encoding and decoding a sample, as above.
+    static func inArrivalOrder(_ values: [Self], from start: Int) -> [Self]
+    static func allFinite(_ values: [Self]) -> Bool
 }
 
 extension Float: SampleValue {
@@ -138,6 +157,11 @@ extension Float: SampleValue {
 
     public static func held(_ values: [Double]) -> [Float] { values.map(held) }
     public static func sorted(_ values: [Float]) -> [Float] { values.sorted() }
+    public static func inArrivalOrder(_ values: [Float], from start: Int) -> [Float] {
+        Array(values[start...] + values[..<start])
+    }
+
+    public static func allFinite(_ values: [Float]) -> Bool { values.allSatisfy(\.isFinite) }
 }
 
 extension Double: SampleValue {
@@ -149,4 +173,6 @@ extension Double: SampleValue {
 
     public static func held(_ values: [Double]) -> [Double] { values }
     public static func sorted(_ values: [Double]) -> [Double] { values.sorted() }
+    public static func inArrivalOrder(_ values: [Double], from start: Int) -> [Double] { doubles(values, from: start) }
+    public static func allFinite(_ values: [Double]) -> Bool { values.allSatisfy(\.isFinite) }
 }

@@ -54,6 +54,16 @@ struct ByteWriter {
         for v in values { f64(v) }
         #endif
     }
+
+    /// A count and the little-endian 4-byte values (snapshots hold error samples as `Float`).
+    mutating func f32s(_ values: [Float]) {
+        uvarint(values.count)
+        #if _endian(little)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+        for v in values { u32(v.bitPattern) }
+        #endif
+    }
 }
 
 /// Reads what `ByteWriter` wrote, from borrowed bytes; every read is bounds-checked and a short
@@ -145,6 +155,23 @@ struct ByteReader {
         var out = [Double]()
         out.reserveCapacity(n)
         for _ in 0..<n { out.append(try f64()) }
+        return out
+        #endif
+    }
+
+    mutating func f32s() throws(Malformed) -> [Float] {
+        let n = try count(minimumBytesEach: 4)
+        #if _endian(little)
+        let source = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n * 4])
+        offset += n * 4
+        return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            initialized = n
+        }
+        #else
+        var out = [Float]()
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(Float(bitPattern: try u32())) }
         return out
         #endif
     }

@@ -5,22 +5,27 @@
 /// doubles (its window, calibration errors and recent anomaly errors), so 100k series would be
 /// billions of keyed numbers per snapshot. Here a value is written by position, without keys
 /// (the types and the snapshot's format version fix the layout), and `[Double]`/`[Int]` are one
-/// length and their bytes. Decoding never trusts the input: every read is bounds-checked
+/// length and their bytes (`[Float]` 4 bytes each). Decoding never trusts the input: every read is bounds-checked
 /// (`ByteReader`) and a short or malformed state throws.
 ///
 /// Limits of a positional format, which the saved types respect: keyed containers cannot be
 /// decoded by `allKeys` (enums with associated values, dictionaries with string keys), and a
 /// single-value container cannot hold nil (optionals are saved as keyed or unkeyed members).
+///
+/// `userInfo` reaches the saved types' `Codable` code: a snapshot of an older format passes
+/// what that format laid out differently (`CodingUserInfoKey.samplesAsDoubles`).
 enum ModelStateCoder {
-    static func encode<T: Encodable>(_ value: T, into writer: inout ByteWriter) throws {
-        let sink = Sink(writer: writer)
+    static func encode<T: Encodable>(_ value: T, into writer: inout ByteWriter,
+                                     userInfo: [CodingUserInfoKey: Any] = [:]) throws {
+        let sink = Sink(writer: writer, userInfo: userInfo)
         writer = ByteWriter()  // hand the buffer over without a copy
         defer { writer = sink.writer }
         try value.encode(to: StateEncoder(sink: sink))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
-        let source = Source(reader: ByteReader(bytes))
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer,
+                                     userInfo: [CodingUserInfoKey: Any] = [:]) throws -> T {
+        let source = Source(reader: ByteReader(bytes), userInfo: userInfo)
         let value = try T(from: StateDecoder(source: source))
         guard source.reader.isAtEnd else { throw corrupt("\(source.reader.remaining) bytes left after the state") }
         return value
@@ -32,12 +37,20 @@ enum ModelStateCoder {
 
     final class Sink {
         var writer: ByteWriter
-        init(writer: ByteWriter) { self.writer = writer }
+        let userInfo: [CodingUserInfoKey: Any]
+        init(writer: ByteWriter, userInfo: [CodingUserInfoKey: Any]) {
+            self.writer = writer
+            self.userInfo = userInfo
+        }
     }
 
     final class Source {
         var reader: ByteReader
-        init(reader: ByteReader) { self.reader = reader }
+        let userInfo: [CodingUserInfoKey: Any]
+        init(reader: ByteReader, userInfo: [CodingUserInfoKey: Any]) {
+            self.reader = reader
+            self.userInfo = userInfo
+        }
 
         func read<R>(_ body: (inout ByteReader) throws(ByteReader.Malformed) -> R) throws -> R {
             do {
@@ -54,7 +67,7 @@ enum ModelStateCoder {
 private struct StateEncoder: Encoder {
     let sink: ModelStateCoder.Sink
     var codingPath: [any CodingKey] { [] }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { sink.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(KeyedStateWriter<Key>(sink: sink))
@@ -89,9 +102,11 @@ private struct ValueStateWriter: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { sink.writer.u64(value) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        // Bulk arrays: one length and the raw 8-byte values.
+        // Bulk arrays: one length and the raw values.
         if T.self == [Double].self {
             sink.writer.f64s(value as! [Double])
+        } else if T.self == [Float].self {
+            sink.writer.f32s(value as! [Float])
         } else if T.self == [Int].self {
             let ints = value as! [Int]
             sink.writer.uvarint(ints.count)
@@ -205,7 +220,7 @@ private struct KeyedStateWriter<Key: CodingKey>: KeyedEncodingContainerProtocol 
 private struct StateDecoder: Decoder {
     let source: ModelStateCoder.Source
     var codingPath: [any CodingKey] { [] }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] { source.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         KeyedDecodingContainer(KeyedStateReader<Key>(source: source))
@@ -258,6 +273,9 @@ private struct ValueStateReader: SingleValueDecodingContainer {
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == [Double].self {
             return try source.read { r throws(ByteReader.Malformed) in try r.f64s() } as! T
+        }
+        if T.self == [Float].self {
+            return try source.read { r throws(ByteReader.Malformed) in try r.f32s() } as! T
         }
         if T.self == [Int].self {
             let ints = try source.read { r throws(ByteReader.Malformed) -> [Int] in

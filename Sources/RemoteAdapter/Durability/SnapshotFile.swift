@@ -9,9 +9,21 @@ enum SnapshotFile {
     static let magic = "prescient-snapshot"
     /// 2 added the model state after each series' forecasts; 3 added the anomaly burst detector
     /// to it, 4 the anomaly reference's longer look-back, 5 the reference an exceedance run is
-    /// judged against. Files of versions 1 to 4 are still read, without their model states (an
-    /// older state has another layout, and the positional coder cannot tell): those series refit.
-    static let version: UInt8 = 5
+    /// judged against; 6 saves the error samples as `Float`, as they are held (a third less per
+    /// modelled series). Files of version 5 are read whole (their samples as `Double`); of
+    /// versions 1 to 4 without their model states (an older state has another layout, and the
+    /// positional coder cannot tell): those series refit.
+    static let version: UInt8 = 6
+
+    /// What the model states of format `v` need from their `Codable` code, or nil when this
+    /// build cannot read them.
+    static func modelStateUserInfo(format v: UInt8) -> [CodingUserInfoKey: Any]? {
+        switch v {
+        case version: [:]
+        case 5: [.samplesAsDoubles: true]
+        default: nil
+        }
+    }
 
     enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
 
@@ -29,7 +41,8 @@ enum SnapshotFile {
     // MARK: Writing
 
     /// Writes the snapshot to `path` (the caller renames it into place) and fsyncs it.
-    /// `formatVersion` is for tests that need a file as an older build labelled it.
+    /// `formatVersion` is for tests that need a file as an older build labelled it (and, for
+    /// format 5, laid out its model states).
     /// With `encoders` above 1, series are encoded on that many threads, a round of up to
     /// `seriesPerEncoder` each at a time, and written in the same order, so the file is the
     /// same byte for byte: encoding (the Codable model states above all) is most of a
@@ -61,7 +74,8 @@ enum SnapshotFile {
         let ids = store.allSeriesIDs()
         if encoders <= 1 {
             var state = ByteWriter()
-            for id in ids where encodeSeriesFrame(id, store: store, book: book, models: models, state: &state, into: &out) {
+            for id in ids where encodeSeriesFrame(id, store: store, book: book, models: models, format: formatVersion,
+                                                  state: &state, into: &out) {
                 count += 1
                 try flush(force: false)
             }
@@ -74,7 +88,7 @@ enum SnapshotFile {
             for start in stride(from: 0, to: ids.count, by: round) {
                 let part = ids[start..<min(start + round, ids.count)]
                 let encoded = try encodeInParallel(part, encoders: encoders, store: store, book: book, models: models,
-                                                   writing: unwritten, to: fd, path: path)
+                                                   format: formatVersion, writing: unwritten, to: fd, path: path)
                 total += unwritten.reduce(0) { $0 + $1.count }
                 unwritten = encoded.map(\.bytes)
                 count += encoded.reduce(0) { $0 + $1.series }
@@ -108,13 +122,16 @@ enum SnapshotFile {
     /// Appends the frame of series `id` to `out`; false when the series is gone. `state` is
     /// scratch space for the model state, reused from series to series.
     private static func encodeSeriesFrame(_ id: UInt32, store: SeriesStore, book: ExportBook?,
-                                          models: [UInt32: ModeledSeries], state: inout ByteWriter,
-                                          into out: inout ByteWriter) -> Bool {
+                                          models: [UInt32: ModeledSeries], format: UInt8,
+                                          state: inout ByteWriter, into out: inout ByteWriter) -> Bool {
         guard let s = store.snapshot(id: id) else { return false }
         let forecast = book?.entry(id).map(SavedForecast.init)
         // A model whose state cannot be encoded is saved without it (it refits after a restart).
         state.bytes.removeAll(keepingCapacity: true)
-        let model = models[id].flatMap { m in (try? ModelStateCoder.encode(SavedModel(m), into: &state)).map { state.bytes } }
+        let userInfo = modelStateUserInfo(format: format) ?? [:]
+        let model = models[id].flatMap { m in
+            (try? ModelStateCoder.encode(SavedModel(m), into: &state, userInfo: userInfo)).map { state.bytes }
+        }
         frame(.series, into: &out) { w in encodeSeries(s, forecast: forecast, model: model, into: &w) }
         return true
     }
@@ -129,7 +146,8 @@ enum SnapshotFile {
     /// and the models are safe to read from several threads: the store and the book lock, and
     /// `models` is a copy nobody writes.
     private static func encodeInParallel(_ ids: ArraySlice<UInt32>, encoders: Int, store: SeriesStore, book: ExportBook?,
-                                         models: [UInt32: ModeledSeries], writing: [[UInt8]], to fd: Int32,
+                                         models: [UInt32: ModeledSeries], format: UInt8,
+                                         writing: [[UInt8]], to fd: Int32,
                                          path: String) throws -> [(bytes: [UInt8], series: Int)] {
         let parts = min(encoders, ids.count)
         let size = (ids.count + parts - 1) / parts
@@ -150,7 +168,8 @@ enum SnapshotFile {
             var state = ByteWriter()
             var series = 0
             for id in ids[from..<min(from + size, ids.endIndex)]
-            where encodeSeriesFrame(id, store: store, book: book, models: models, state: &state, into: &out) {
+            where encodeSeriesFrame(id, store: store, book: book, models: models, format: format,
+                                    state: &state, into: &out) {
                 series += 1
             }
             encoded.withLock { $0[k - 1] = (out.bytes, series) }
@@ -224,6 +243,7 @@ enum SnapshotFile {
         let v = try r.u8()
         guard (1...version).contains(v) else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads 1 to \(version)") }
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
+        let userInfo = modelStateUserInfo(format: v)
         guard header.stepMs > 0 else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
         var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
         guard try t.u8() == Kind.trailer.rawValue else { throw Corrupt(description: "\(path): no trailer (the write did not finish)") }
@@ -252,7 +272,7 @@ enum SnapshotFile {
                 var model: SavedModel?
                 if v >= 2, try r.u8() == 1 {
                     let bytes = try r.bytes()
-                    model = v == version ? try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes)) : nil
+                    model = userInfo.flatMap { try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes), userInfo: $0) }
                     if model == nil { loaded.unreadableModels += 1 }
                 }
                 let restored = labels.withUnsafeBufferPointer { labels in

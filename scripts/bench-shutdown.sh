@@ -15,8 +15,13 @@ work=$(mktemp -d "${DATA_PARENT:-/tmp}/prescient-bench-shutdown.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
+# Every series modelled, however many (the default cap is 100k; past it the wait below would
+# never end), and stored (storage's default cap is 1M).
 cat > "$work/config.yml" <<YML
+storage:
+  max_series: $((series > 1000000 ? series : 1000000))
 modeling:
+  max_series: $series
   stale_after: 24h
   drop_after: 48h
   rules:

@@ -46,22 +46,17 @@ struct ByteWriter {
 
     /// A count and the little-endian values: one copy where the host is little-endian (a
     /// snapshot is mostly such arrays, and 8-byte appends took 40% of its time).
-    mutating func f64s(_ values: [Double]) {
-        uvarint(values.count)
-        #if _endian(little)
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        #else
-        for v in values { f64(v) }
-        #endif
-    }
+    mutating func f64s(_ values: [Double]) { array(values) { $0.f64($1) } }
 
-    /// A count and the little-endian 4-byte values (snapshots hold error samples as `Float`).
-    mutating func f32s(_ values: [Float]) {
+    /// The same in 4 bytes each (snapshots hold error samples as `Float`).
+    mutating func f32s(_ values: [Float]) { array(values) { $0.u32($1.bitPattern) } }
+
+    private mutating func array<T: BitwiseCopyable>(_ values: [T], _ each: (inout ByteWriter, T) -> Void) {
         uvarint(values.count)
         #if _endian(little)
         values.withUnsafeBytes { bytes.append(contentsOf: $0) }
         #else
-        for v in values { u32(v.bitPattern) }
+        for v in values { each(&self, v) }
         #endif
     }
 }
@@ -142,36 +137,24 @@ struct ByteReader {
         return n
     }
 
-    mutating func f64s() throws(Malformed) -> [Double] {
-        let n = try count(minimumBytesEach: 8)
-        #if _endian(little)
-        let source = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n * 8])
-        offset += n * 8
-        return [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-            initialized = n
-        }
-        #else
-        var out = [Double]()
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(try f64()) }
-        return out
-        #endif
-    }
+    mutating func f64s() throws(Malformed) -> [Double] { try array { r throws(Malformed) in try r.f64() } }
+    mutating func f32s() throws(Malformed) -> [Float] { try array { r throws(Malformed) in Float(bitPattern: try r.u32()) } }
 
-    mutating func f32s() throws(Malformed) -> [Float] {
-        let n = try count(minimumBytesEach: 4)
+    /// What `ByteWriter`'s arrays wrote: a count, then one copy where the host is little-endian.
+    private mutating func array<T: BitwiseCopyable>(_ each: (inout ByteReader) throws(Malformed) -> T) throws(Malformed) -> [T] {
+        let size = MemoryLayout<T>.size
+        let n = try count(minimumBytesEach: size)
         #if _endian(little)
-        let source = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n * 4])
-        offset += n * 4
-        return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+        let source = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n * size])
+        offset += n * size
+        return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
             initialized = n
         }
         #else
-        var out = [Float]()
+        var out = [T]()
         out.reserveCapacity(n)
-        for _ in 0..<n { out.append(Float(bitPattern: try u32())) }
+        for _ in 0..<n { out.append(try each(&self)) }
         return out
         #endif
     }

@@ -209,9 +209,9 @@ import Testing
                 restoredStore.snapshot(id: $0)?.labels == original.labels })
             #expect(restoredStore.snapshot(id: restoredID)?.grid.map(\.bitPattern) == original.grid.map(\.bitPattern))
         }
-        // A format this build does not know is refused as a whole.
+        // A format of a newer build is refused as a whole, and not as corrupt.
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
                                    store: store, book: service.book, models: models, formatVersion: SnapshotFile.version + 1)
-        #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: SeriesStore(settings: Self.configuration().storage)) }
+        #expect(throws: SnapshotFile.NewerFormat.self) { try SnapshotFile.load(path: path, into: SeriesStore(settings: Self.configuration().storage)) }
     }
 }

@@ -193,6 +193,24 @@ import Testing
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
     }
 
+    /// A downgrade: the snapshot was written by a newer build. Setting it aside as corrupt would
+    /// lose every window it holds (the log it covers is gone), so start-up stops with the reason
+    /// and leaves the snapshot as it found it, for the newer build to start on again.
+    @Test func aSnapshotOfANewerFormatStopsStartUpAndIsKept() throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (first, _) = try Self.start("first", on: dir)
+        try ingest(first.store, (0..<5).map { i in series("up", ["n": "\(i)"], [(0, 1)]) })
+        _ = try SnapshotFile.write(to: dir + "/snapshot", header: .init(createdMs: 1, walCovered: 0, stepMs: first.store.settings.stepMs),
+                                   store: first.store, book: nil, formatVersion: SnapshotFile.version + 1)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot"))
+        let error = #expect(throws: SnapshotFile.NewerFormat.self) { try Self.start("older build", on: dir) }
+        #expect(error?.format == SnapshotFile.version + 1)
+        #expect(error?.description.contains("newer Prescient") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot")) == before)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/snapshot.corrupt"))
+    }
+
     /// A deleted snapshot leaves a gap before the log's first segment: start-up goes on with
     /// what is there, and says what is lost (log and `prescient_wal_segments_missing_total`).
     /// A snapshot that fails half-way leaves no `snapshot.tmp` holding disk space.

@@ -50,7 +50,8 @@ public final class Durability: Service, Sendable {
 
     /// Loads the snapshot, replays the log after it, and opens the log for appends. Run it
     /// before the server accepts requests. A corrupt snapshot or log tail is logged, counted
-    /// and skipped; only an unusable directory (permissions, not a directory) throws.
+    /// and skipped; only an unusable directory (permissions, not a directory) or a snapshot
+    /// of a newer format (`SnapshotFile.NewerFormat`: a downgrade) throws, touching nothing.
     @discardableResult
     public func recover() throws -> Recovery {
         let started = ContinuousClock.now
@@ -74,6 +75,8 @@ public final class Durability: Service, Sendable {
                     "series": "\(loaded.series)", "bytes": "\(loaded.bytes)", "covers_wal_through": "\(covered)",
                     "age_s": "\((nowMs() - loaded.header.createdMs) / 1000)",
                 ])
+            } catch let newer as SnapshotFile.NewerFormat {
+                throw newer
             } catch {
                 recovery.snapshotCorrupt = true
                 metrics.snapshotsCorrupt.add(1, ordering: .relaxed)

@@ -38,6 +38,17 @@ enum SnapshotFile {
         let description: String
     }
 
+    /// A snapshot a newer build wrote. Not corrupt: setting it aside (as a corrupt one is)
+    /// would lose every window it holds, since the log it covers is gone. The caller stops.
+    struct NewerFormat: Error, CustomStringConvertible {
+        let path: String
+        let format: UInt8
+        var description: String {
+            "\(path) is snapshot format \(format), written by a newer Prescient; this build reads formats 1 to \(SnapshotFile.version). "
+                + "Run the newer build, or move the data directory aside to start empty."
+        }
+    }
+
     // MARK: Writing
 
     /// Writes the snapshot to `path` (the caller renames it into place) and fsyncs it.
@@ -241,6 +252,7 @@ enum SnapshotFile {
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[first]))
         guard try r.u8() == Kind.header.rawValue, try r.string() == magic else { throw Corrupt(description: "\(path): not a Prescient snapshot") }
         let v = try r.u8()
+        guard v <= version else { throw NewerFormat(path: path, format: v) }
         guard (1...version).contains(v) else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads 1 to \(version)") }
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
         let userInfo = modelStateUserInfo(format: v)

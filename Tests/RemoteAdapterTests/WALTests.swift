@@ -118,6 +118,29 @@ import Testing
         #expect(again.truncations == 0 && again.records == 2)
     }
 
+    /// A sound record of a kind a newer build added: skipped and counted, the records after it
+    /// replayed, and the file left whole (a downgrade must not destroy the newer build's log).
+    @Test func aSoundRecordOfAnUnknownKindIsSkippedNotCutOff() throws {
+        let source = SeriesStore()
+        let records = try (0..<2).map { r in try journaled(source, walBatch(series: r * 10..<r * 10 + 2, start: 1_000, count: 3)).record }
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wal = WALDirectory(root: dir)
+        let future = WALFrame.frame([0x7E] + Array("a later build's record".utf8))
+        let segment = records[0] + future + records[1]
+        try Data(segment).write(to: URL(fileURLWithPath: wal.segmentPath(1)))
+        let store = SeriesStore()
+        let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+        #expect(outcome.records == 2 && outcome.unknownRecords == 1)
+        #expect(outcome.truncations == 0 && outcome.truncatedBytes == 0)
+        #expect(storeContents(store) == storeContents(source))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: wal.segmentPath(1))) == Data(segment))
+        // At start-up it is counted where an operator sees it.
+        let (state, recovery) = try SnapshotTests.start("after a downgrade", on: dir)
+        #expect(recovery.replayedRecords == 2)
+        #expect(state.metrics.durability.unknownRecordsSkipped.load(ordering: .relaxed) == 1)
+    }
+
     @Test func garbageAfterTheLastRecordIsCutOff() throws {
         let source = SeriesStore()
         let record = try journaled(source, walBatch(series: 0..<2, start: 1_000, count: 2)).record

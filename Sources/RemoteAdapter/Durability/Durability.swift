@@ -105,6 +105,7 @@ public final class Durability: Service, Sendable {
         metrics.replayedSamples.add(outcome.samples, ordering: .relaxed)
         metrics.corruptionsTruncated.add(outcome.truncations, ordering: .relaxed)
         metrics.bytesTruncated.add(outcome.truncatedBytes, ordering: .relaxed)
+        metrics.unknownRecordsSkipped.add(outcome.unknownRecords, ordering: .relaxed)
         metrics.restoredSeries.store(recovery.snapshotSeries, ordering: .relaxed)
         if outcome.refusedSamples > 0 {
             logger.warning("replayed samples of series whose labels are no longer valid were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])

@@ -3,7 +3,10 @@ import Logging
 /// Start-up replay of the write-ahead log segments a snapshot does not cover, into the store.
 /// A bad frame (torn write, checksum mismatch, garbage, a record that does not decode) ends its
 /// segment: the file is truncated at the last good record, with a log line and a counter, and
-/// replay goes on with the next segment, whose records are independent of it.
+/// replay goes on with the next segment, whose records are independent of it. A sound record of
+/// a kind this build does not know (a newer build wrote it; its frame's length and checksum are
+/// good) is skipped with a warning, not cut off with everything after it: after a downgrade the
+/// records around it still hold samples, and the file stays whole for the newer build.
 enum WALReplay {
     struct Outcome: Equatable {
         var records = 0
@@ -14,6 +17,8 @@ enum WALReplay {
         var lastSegment = 0
         /// Samples of series the series limit refused.
         var refusedSamples = 0
+        /// Sound records of a kind this build does not know, skipped.
+        var unknownRecords = 0
     }
 
     static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) -> Outcome {
@@ -43,6 +48,11 @@ enum WALReplay {
                 logger.error("cannot truncate write-ahead log segment; it is left as is and not appended to", metadata: ["error": "\(error)"])
             }
         }
+        if outcome.unknownRecords > 0 {
+            logger.warning("write-ahead log records of a kind this build does not know (written by a newer build) were skipped", metadata: [
+                "records": "\(outcome.unknownRecords)",
+            ])
+        }
         return outcome
     }
 
@@ -61,6 +71,11 @@ enum WALReplay {
                 // Decode the whole record before storing any of it, so a record that passed its
                 // checksum but does not decode (a bug, a foreign file) is all or nothing.
                 let bytes = UnsafeRawBufferPointer(rebasing: data[payload])
+                if let kind = bytes.first, kind != WALRecordBuilder.samplesKind {
+                    outcome.unknownRecords += 1
+                    offset = payload.upperBound
+                    continue
+                }
                 do {
                     try WALRecordReader.forEachSeries(bytes) { _, _, _ in }
                 } catch {

@@ -159,6 +159,35 @@ import Testing
         #expect(v6.bytes < v5.bytes)
     }
 
+    /// A gauge's window repeats its grid, so a snapshot takes those values from the grid; a
+    /// counter's window (rates) matches nothing and is saved whole. Rebuilt from the grid, the
+    /// state is the one saved, bit for bit; a grid that does not reach them fails the state.
+    @Test func aGaugesWindowIsSavedOnceInItsGrid() throws {
+        let (store, service) = Self.makeService()
+        for chunk in stride(from: 0, to: 500, by: 50) {
+            try Self.feed(store, steps: chunk..<chunk + 50)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+        }
+        let models = service.modeledSeries()
+        #expect(models.count == 2)
+        for (id, m) in models {
+            let s = try #require(store.snapshot(id: id))
+            let saved = SavedModel(m)
+            let held = saved.modeler.windowValues.count
+            let k = saved.windowValuesInGrid(s.grid, firstStep: s.gridFirstStep)
+            #expect(m.isCounter ? k == 0 : k == held && held >= 450, "counter: \(m.isCounter), \(k) of \(held)")
+            guard k > 10 else { continue }
+            let dropped = saved.droppingWindowValues(k)
+            #expect(dropped.modeler.windowValues.count == held - k)
+            var original = ByteWriter(), rebuilt = ByteWriter()
+            try ModelStateCoder.encode(saved, into: &original)
+            try ModelStateCoder.encode(try #require(dropped.restoringWindowValues(k, from: s.grid, firstStep: s.gridFirstStep)), into: &rebuilt)
+            #expect(rebuilt.bytes == original.bytes)
+            let short = Array(s.grid.suffix(10))
+            #expect(dropped.restoringWindowValues(k, from: short, firstStep: s.gridFirstStep + Int64(s.grid.count - 10)) == nil)
+        }
+    }
+
     @Test func aStateCutShortIsAnErrorNotATrap() throws {
         let (store, service) = Self.makeService()
         try Self.feed(store, steps: 0..<300)

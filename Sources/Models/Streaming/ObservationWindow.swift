@@ -39,4 +39,30 @@ public struct ObservationWindow: Sendable, Equatable, Codable {
         let k = min(max(0, k), count)
         return (count - k..<count).map { self[$0] }
     }
+
+    /// Without its newest `k` values (a snapshot takes them from the store's grid instead).
+    public func droppingNewest(_ k: Int) -> ObservationWindow {
+        var out = ObservationWindow(capacity: capacity)
+        for y in values.dropLast(max(0, k)) { out.append(y) }
+        return out
+    }
+
+    /// The same values, bit for bit: how the oldest sits in storage does not matter.
+    public static func == (a: ObservationWindow, b: ObservationWindow) -> Bool {
+        a.capacity == b.capacity && a.values.map(\.bitPattern) == b.values.map(\.bitPattern)
+    }
+}
+
+extension ObservationWindow {
+    private enum CodingKeys: String, CodingKey { case capacity, storage, start }
+
+    /// Saved oldest first, as if it had never wrapped: a window saved and restored encodes as
+    /// the original did, and snapshots do not depend on where the ring stood. The layout is
+    /// the one the synthesised conformance wrote (still what `init(from:)` reads).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(values, forKey: .storage)
+        try c.encode(0, forKey: .start)
+    }
 }

@@ -64,3 +64,25 @@ extension SeriesModeler {
         shiftPending = saved.shiftPending
     }
 }
+
+extension SeriesModeler.SavedState {
+    /// The window's values, oldest first.
+    public var windowValues: [Double] { window.values }
+
+    /// The state without its window's newest `k` values, for a saver that keeps them elsewhere
+    /// (a snapshot: the store's grid holds the same values); `appendingWindowValues` puts
+    /// them back.
+    public func droppingNewestWindowValues(_ k: Int) -> Self {
+        var out = self
+        out.window = window.droppingNewest(k)
+        return out
+    }
+
+    /// The state with `values` appended to its window, or nil when they overflow it.
+    public func appendingWindowValues(_ values: [Double]) -> Self? {
+        guard window.count + values.count <= window.capacity else { return nil }
+        var out = self
+        for y in values { out.window.append(y) }
+        return out
+    }
+}

@@ -9,8 +9,9 @@ enum SnapshotFile {
     static let magic = "prescient-snapshot"
     /// 2 added the model state after each series' forecasts; 3 added the anomaly burst detector
     /// to it, 4 the anomaly reference's longer look-back, 5 the reference an exceedance run is
-    /// judged against; 6 saves the error samples as `Float`, as they are held (a third less per
-    /// modelled series). Files of version 5 are read whole (their samples as `Double`); of
+    /// judged against; 6 saves the error samples as `Float`, as they are held, and a window's
+    /// newest values only when the grid does not hold them (`SavedModel.windowValuesInGrid`;
+    /// their count follows the state): together about half a gauge's model state. Files of version 5 are read whole (their samples as `Double`); of
     /// versions 1 to 4 without their model states (an older state has another layout, and the
     /// positional coder cannot tell): those series refit.
     static let version: UInt8 = 6
@@ -140,10 +141,16 @@ enum SnapshotFile {
         // A model whose state cannot be encoded is saved without it (it refits after a restart).
         state.bytes.removeAll(keepingCapacity: true)
         let userInfo = modelStateUserInfo(format: format) ?? [:]
+        var inGrid: Int?  // written from format 6 on
         let model = models[id].flatMap { m in
-            (try? ModelStateCoder.encode(SavedModel(m), into: &state, userInfo: userInfo)).map { state.bytes }
+            var saved = SavedModel(m)
+            if format >= 6 {
+                inGrid = saved.windowValuesInGrid(s.grid, firstStep: s.gridFirstStep)
+                saved = saved.droppingWindowValues(inGrid!)
+            }
+            return (try? ModelStateCoder.encode(saved, into: &state, userInfo: userInfo)).map { state.bytes }
         }
-        frame(.series, into: &out) { w in encodeSeries(s, forecast: forecast, model: model, into: &w) }
+        frame(.series, into: &out) { w in encodeSeries(s, forecast: forecast, model: model, windowValuesInGrid: inGrid, into: &w) }
         return true
     }
 
@@ -190,7 +197,7 @@ enum SnapshotFile {
     }
 
     private static func encodeSeries(_ s: SeriesStore.SeriesSnapshot, forecast: SavedForecast?, model: [UInt8]?,
-                                     into w: inout ByteWriter) {
+                                     windowValuesInGrid: Int?, into w: inout ByteWriter) {
         w.uvarint(s.labels.count / 2)
         for l in s.labels { w.string(l) }
         w.u8(s.metricType.map { UInt8($0.rawValue) + 1 } ?? 0)
@@ -210,6 +217,7 @@ enum SnapshotFile {
         if let model {
             w.u8(1)
             model.withUnsafeBufferPointer { w.bytes($0) }
+            if let windowValuesInGrid { w.uvarint(windowValuesInGrid) }
         } else {
             w.u8(0)
         }
@@ -284,7 +292,9 @@ enum SnapshotFile {
                 var model: SavedModel?
                 if v >= 2, try r.u8() == 1 {
                     let bytes = try r.bytes()
+                    let inGrid = v >= 6 ? try r.uvarint() : 0
                     model = userInfo.flatMap { try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes), userInfo: $0) }
+                    if inGrid > 0 { model = model?.restoringWindowValues(inGrid, from: grid, firstStep: firstStep) }
                     if model == nil { loaded.unreadableModels += 1 }
                 }
                 let restored = labels.withUnsafeBufferPointer { labels in

@@ -39,6 +39,16 @@ import Testing
         }
     }
 
+    /// A service that has modelled both series for `steps` steps, a pass every 50.
+    static func modelled(steps: Int) throws -> (SeriesStore, ModelingService) {
+        let (store, service) = makeService()
+        for chunk in stride(from: 0, to: steps, by: 50) {
+            try feed(store, steps: chunk..<min(chunk + 50, steps))
+            tick(service, at: Int64(min(chunk + 50, steps) - 1) * step)
+        }
+        return (store, service)
+    }
+
     /// Every modelled series' saved state, encoded, by its label set.
     static func encodedStates(_ service: ModelingService, _ store: SeriesStore) throws -> [String: [UInt8]] {
         var out = [String: [UInt8]]()
@@ -65,11 +75,7 @@ import Testing
     /// nothing to encode.
     @Test(arguments: [(encoders: 3, perEncoder: 2), (encoders: 8, perEncoder: 64)])
     func aSnapshotEncodedOnSeveralThreadsIsTheSameFile(encoders: Int, perEncoder: Int) throws {
-        let (store, service) = Self.makeService()
-        for chunk in stride(from: 0, to: 300, by: 50) {
-            try Self.feed(store, steps: chunk..<chunk + 50)
-            Self.tick(service, at: Int64(chunk + 49) * Self.step)
-        }
+        let (store, service) = try Self.modelled(steps: 300)
         try ingest(store, (0..<9).map { i in series("idle", ["n": "\(i)"], [(0, Double(i))]) })
         let models = service.modeledSeries()
         #expect(models.count == 2 && store.count == 11)
@@ -130,13 +136,9 @@ import Testing
         }
     }
 
-    /// Format 6 saves each held error in 4 bytes instead of 8, and nothing else changes.
+    /// A model state saves each held error in 4 bytes instead of 8 (snapshot format 6).
     @Test func errorSamplesAreSavedAsFloats() throws {
-        let (store, service) = Self.makeService()
-        for chunk in stride(from: 0, to: 500, by: 50) {
-            try Self.feed(store, steps: chunk..<chunk + 50)
-            Self.tick(service, at: Int64(chunk + 49) * Self.step)
-        }
+        let (store, service) = try Self.modelled(steps: 500)
         let models = service.modeledSeries()
         #expect(models.count == 2)
         for s in models.values {
@@ -163,11 +165,7 @@ import Testing
     /// counter's window (rates) matches nothing and is saved whole. Rebuilt from the grid, the
     /// state is the one saved, bit for bit; a grid that does not reach them fails the state.
     @Test func aGaugesWindowIsSavedOnceInItsGrid() throws {
-        let (store, service) = Self.makeService()
-        for chunk in stride(from: 0, to: 500, by: 50) {
-            try Self.feed(store, steps: chunk..<chunk + 50)
-            Self.tick(service, at: Int64(chunk + 49) * Self.step)
-        }
+        let (store, service) = try Self.modelled(steps: 500)
         let models = service.modeledSeries()
         #expect(models.count == 2)
         for (id, m) in models {

@@ -19,5 +19,6 @@ let package = Package(
         .executableTarget(name: "FuzzRemoteWriteV2", dependencies: ["SnappyMutator", .product(name: "RemoteAdapter", package: "prescient")]),
         .executableTarget(name: "FuzzRemoteRead", dependencies: ["SnappyMutator", .product(name: "RemoteAdapter", package: "prescient")]),
         .executableTarget(name: "FuzzConfig", dependencies: [.product(name: "RemoteAdapter", package: "prescient")]),
+        .executableTarget(name: "FuzzModelState", dependencies: [.product(name: "RemoteAdapter", package: "prescient")]),
     ]
 )

@@ -2,7 +2,7 @@
 # Shutdown benchmark (README "Durability"): how long SIGTERM takes to exit, which is mostly the
 # final snapshot, with SERIES series each modelled by `naive` and filled with 2,300 points at a
 # 5-minute step plus 240 recent ones. Then ROUNDS restarts on the same directory: the time to
-# /-/ready (snapshot and log), and again SIGTERM to exit. Needs about 90 KB of memory and 47 KB
+# /-/ready (snapshot and log), and again SIGTERM to exit. Needs about 90 KB of memory and 41 KB
 # of disk per series.
 #   scripts/bench-shutdown.sh [SERIES] [ROUNDS]       (default 20000 2)
 set -euo pipefail

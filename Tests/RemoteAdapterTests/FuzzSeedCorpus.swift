@@ -15,7 +15,7 @@ enum FuzzSeedCorpus {
         var description: String { "\(target)/\(name)" }
     }
 
-    static var all: [Seed] { writeV1 + writeV2 + read + config }
+    static var all: [Seed] { writeV1 + writeV2 + read + config + modelState }
 
     // MARK: Remote write
 
@@ -205,6 +205,31 @@ enum FuzzSeedCorpus {
         }
         w.bytes += [0x10, 0x01]  // accepted_response_types, unpacked: STREAMED_XOR_CHUNKS
         return w.bytes
+    }
+
+    // MARK: Saved model states
+
+    /// States the target's own service saved: `auto` on its gauge and on its counter (rates),
+    /// one saved early (a young model), and one cut short, which does not decode.
+    static var modelState: [Seed] {
+        let t = "FuzzModelState"
+        func states(after steps: Int) -> (gauge: [UInt8], counter: [UInt8]) {
+            let (_, service) = FuzzEntry.modelStateService(steps: steps, passes: true)
+            var out: [Bool: [UInt8]] = [:]
+            for m in service.modeledSeries().values {
+                var w = ByteWriter()
+                try! ModelStateCoder.encode(SavedModel(m), into: &w)
+                out[m.isCounter] = w.bytes
+            }
+            return (out[false]!, out[true]!)
+        }
+        let grown = states(after: 300), young = states(after: 60)
+        return [
+            Seed(target: t, name: "gauge-auto", bytes: grown.gauge, accepted: true),
+            Seed(target: t, name: "counter-auto", bytes: grown.counter, accepted: true),
+            Seed(target: t, name: "gauge-young", bytes: young.gauge, accepted: true),
+            Seed(target: t, name: "cut-short", bytes: Array(grown.gauge.dropLast(100)), accepted: false),
+        ]
     }
 
     // MARK: Config

@@ -40,6 +40,7 @@ import Testing
             case "FuzzRemoteWriteV1": FuzzEntry.remoteWrite(bytes, version: .v1)
             case "FuzzRemoteWriteV2": FuzzEntry.remoteWrite(bytes, version: .v2)
             case "FuzzRemoteRead": FuzzEntry.remoteRead(bytes)
+            case "FuzzModelState": FuzzEntry.modelState(bytes)
             default: FuzzEntry.config(bytes)
             }
         }

@@ -23,6 +23,15 @@ import Testing
         return (state, Application(router: buildRouter(state: state)))
     }
 
+    /// A saved error sample whose capacity was edited to 2^37 (past the snapshot frame's
+    /// checksum) made decoding reserve 600 GB and the process die before it listened. A decoded
+    /// sample now reserves what it holds; the capacity, unlike this build's, is then refused by
+    /// the restore checks, and the series models afresh.
+    @Test func aHugeSavedSampleCapacityIsRefusedNotFatal() throws {
+        let bytes = try Self.bytes("FuzzModelState", "huge-sample-capacity")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.modelState($0) } == false)
+    }
+
     /// A negative `accepted_response_types` entry (the fuzzer's `-1`) trapped converting
     /// protobuf-c's enum to Int32; it is now an unknown type like any other.
     @Test func negativeResponseTypeIsRefusedNotFatal() async throws {

@@ -16,10 +16,17 @@ public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
     public private(set) var sorted: [Value] = []
 
     public init(capacity: Int) {
+        self.init(capacity: capacity, reserving: capacity)
+    }
+
+    /// Room for `reserved` values up front. A decoded sample reserves only the values it holds:
+    /// a saved capacity is not trusted with an allocation (a state edited or damaged past its
+    /// checksum asked for 600 GB, found by the FuzzModelState target).
+    private init(capacity: Int, reserving reserved: Int) {
         precondition(capacity > 0, "capacity must be positive")
         self.capacity = capacity
-        arrival.reserveCapacity(capacity)
-        sorted.reserveCapacity(capacity)
+        arrival.reserveCapacity(reserved)
+        sorted.reserveCapacity(reserved)
     }
 
     public var count: Int { sorted.count }
@@ -111,7 +118,7 @@ extension RollingSortedSample: Codable {
         guard capacity > 0, values.count <= capacity, Value.allFinite(values) else {
             throw ModelPersistenceError(description: "a saved sample of \(values.count) values does not fit capacity \(capacity)")
         }
-        self.init(capacity: capacity)
+        self.init(capacity: capacity, reserving: values.count)
         // One sort, not one insertion per value: inserting shifted half the sorted copy each
         // time, and at a restart that rebuild was most of the time to load a snapshot.
         arrival.append(contentsOf: values)

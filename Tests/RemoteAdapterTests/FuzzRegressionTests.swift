@@ -32,6 +32,15 @@ import Testing
         #expect(bytes.withUnsafeBytes { FuzzEntry.modelState($0) } == false)
     }
 
+    /// A saved ARIMA state whose lag polynomial reached further back than its history held
+    /// trapped at the first step after the restore. A fitted state is now checked against what
+    /// its family indexes by (`PersistableForecaster.accepts`) when it is decoded.
+    @Test func anInconsistentSavedARIMAStateIsRefusedNotFatal() throws {
+        let bytes = try Self.bytes("FuzzModelState", "arima-lag-beyond-history")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.modelState($0) } == false)
+        #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) } }
+    }
+
     /// A negative `accepted_response_types` entry (the fuzzer's `-1`) trapped converting
     /// protobuf-c's enum to Int32; it is now an unknown type like any other.
     @Test func negativeResponseTypeIsRefusedNotFatal() async throws {

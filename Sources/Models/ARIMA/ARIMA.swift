@@ -13,6 +13,9 @@ import Foundation
 /// ```
 public struct ARIMA: PersistableForecaster {
     public static var persistenceTag: String { "arima" }
+    public func accepts(_ fitted: ARIMAFitted) -> Bool {
+        fitted.order == order && fitted.seasonal == seasonal && fitted.isConsistent
+    }
 
     /// How the coefficients are estimated.
     public enum Method: String, Sendable, Hashable, Codable {

@@ -44,6 +44,14 @@ public struct ARIMAFitted: Sendable, Codable {
         self.state = state
     }
 
+    /// Whether a decoded state agrees with itself: coefficients as many as its order says, a
+    /// season of at least one step, and a sound running state.
+    var isConsistent: Bool {
+        ar.count == order.p && ma.count == order.q && seasonalAR.count == seasonal.p && seasonalMA.count == seasonal.q
+            && [order.p, order.d, order.q, seasonal.p, seasonal.d, seasonal.q].allSatisfy { $0 >= 0 }
+            && seasonal.period >= 1 && state.isConsistent
+    }
+
     /// The mean, for undifferenced models with a constant.
     public var mean: Double? { order.d + seasonal.d == 0 ? constant : nil }
 

@@ -14,6 +14,11 @@ struct LagHistory: Sendable, Equatable, Codable {
         return storage[i]
     }
 
+    var capacity: Int { storage.count }
+
+    /// Whether a decoded history can be read `back` up to its capacity.
+    var isConsistent: Bool { storage.isEmpty ? head == 0 : (0..<storage.count).contains(head) }
+
     mutating func push(_ value: Double) {
         guard !storage.isEmpty else { return }
         storage[head] = value
@@ -50,6 +55,16 @@ struct ARIMAState: Sendable, Equatable, Codable {
         values = LagHistory(capacity: differencing.degree)
         centred = LagHistory(capacity: autoregressive.degree)
         residuals = LagHistory(capacity: movingAverage.degree)
+    }
+
+    /// Whether a decoded state keeps what `step` and the forecasts index by: each history sound
+    /// and long enough for every lag of its polynomial, and the counts not negative.
+    var isConsistent: Bool {
+        func fits(_ p: LagPolynomial, _ h: LagHistory) -> Bool {
+            h.isConsistent && p.lags.allSatisfy { $0 >= 1 && $0 <= h.capacity } && p.lags.count == p.coefficients.count
+        }
+        return fits(differencing, values) && fits(autoregressive, centred) && fits(movingAverage, residuals)
+            && seenValues >= 0 && seenCentred >= 0 && constant.isFinite
     }
 
     /// Whether enough values have been seen to difference and to forecast.

@@ -18,6 +18,7 @@ import Foundation
 /// ```
 public struct AutoARIMA: PersistableForecaster {
     public static var persistenceTag: String { "autoarima" }
+    public func accepts(_ fitted: AutoARIMAFitted) -> Bool { fitted.model.accepts(fitted.fitted) }
 
     /// Season length m; nil or 1 for none.
     public var season: Int?

@@ -7,6 +7,15 @@
 /// which must never change meaning: a saved model is found by it.
 public protocol PersistableForecaster: Forecaster, Codable where Fitted: Codable {
     static var persistenceTag: String { get }
+    /// Whether a decoded `fitted` state keeps the invariants this forecaster indexes by (a saved
+    /// state may come from another build, or be damaged past its checksum): a state refused
+    /// here is a decoding error, never a trap later. Families whose state holds only numbers
+    /// and arrays read by their own counts need not check; the FuzzModelState target looks.
+    func accepts(_ fitted: Fitted) -> Bool
+}
+
+extension PersistableForecaster {
+    public func accepts(_ fitted: Fitted) -> Bool { true }
 }
 
 /// Thrown when a saved model cannot be encoded or decoded.
@@ -76,7 +85,11 @@ extension AnyFittedForecaster: Codable {
 
     private static func load<P: PersistableForecaster>(_ type: P.Type, from c: inout any UnkeyedDecodingContainer) throws -> AnyFittedForecaster {
         let forecaster = try c.decode(P.self)
-        return AnyFittedForecaster(forecaster, fitted: try c.decode(P.Fitted.self))
+        let fitted = try c.decode(P.Fitted.self)
+        guard forecaster.accepts(fitted) else {
+            throw ModelPersistenceError(description: "a saved \(P.persistenceTag) state is inconsistent")
+        }
+        return AnyFittedForecaster(forecaster, fitted: fitted)
     }
 }
 

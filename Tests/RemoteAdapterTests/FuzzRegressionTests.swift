@@ -41,6 +41,13 @@ import Testing
         #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try ModelStateCoder.decode(SavedModel.self, from: $0) } }
     }
 
+    /// A saved block maximum (the anomaly reference's longer look-back) whose block length was
+    /// huge trapped on overflow computing its span, in the restore checks themselves.
+    @Test func aSavedLookBackWhoseSpanOverflowsIsRefusedNotFatal() throws {
+        let bytes = try Self.bytes("FuzzModelState", "block-span-overflow")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.modelState($0) } == false)
+    }
+
     /// A negative `accepted_response_types` entry (the fuzzer's `-1`) trapped converting
     /// protobuf-c's enum to Int32; it is now an unknown type like any other.
     @Test func negativeResponseTypeIsRefusedNotFatal() async throws {

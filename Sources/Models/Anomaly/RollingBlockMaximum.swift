@@ -25,8 +25,12 @@ public struct RollingBlockMaximum: Sendable, Codable, Equatable {
         blockMaxima = Array(repeating: 0, count: max(1, span / self.blockLength))
     }
 
-    /// Values the maximum reaches back over at most.
-    public var span: Int { blockMaxima.count * blockLength }
+    /// Values the maximum reaches back over at most (`Int.max` for a decoded state whose
+    /// product overflows: no configuration has that span, so a restore refuses it).
+    public var span: Int {
+        let (product, overflow) = blockMaxima.count.multipliedReportingOverflow(by: blockLength)
+        return overflow ? .max : product
+    }
 
     /// The largest value remembered (0 before any).
     public var maximum: Double { max(openBlockMaximum, blockMaxima.max() ?? 0) }

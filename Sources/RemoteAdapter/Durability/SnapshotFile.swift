@@ -11,9 +11,10 @@ enum SnapshotFile {
     /// to it, 4 the anomaly reference's longer look-back, 5 the reference an exceedance run is
     /// judged against; 6 saves the error samples as `Float`, as they are held, and a window's
     /// newest values only when the grid does not hold them (`SavedModel.windowValuesInGrid`;
-    /// their count follows the state): together about half a gauge's model state. Files of version 5 are read whole (their samples as `Double`); of
-    /// versions 1 to 4 without their model states (an older state has another layout, and the
-    /// positional coder cannot tell): those series refit.
+    /// their count follows the state): together about half a gauge's model state. Files of
+    /// version 5 are read whole (their samples as `Double`); of versions 1 to 4 without their
+    /// model states (an older state has another layout, and the positional coder cannot tell):
+    /// those series refit.
     static let version: UInt8 = 6
 
     /// What the model states of format `v` need from their `Codable` code, or nil when this

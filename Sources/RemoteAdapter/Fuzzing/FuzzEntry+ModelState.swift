@@ -62,15 +62,9 @@ extension FuzzEntry {
             gauge.append(WireSample(timestamp: Int64(k) * step, value: 100 + cycle + noise))
             counter.append(WireSample(timestamp: Int64(k) * step, value: Double(k * (k + 1) / 2) * 3))
         }
-        let body = RemoteWriteEncoder.v1([
+        _ = ingest([
             EncodableSeries(labels: [("__name__", "load"), ("host", "a")], samples: gauge),
             EncodableSeries(labels: [("__name__", "jobs_total"), ("host", "a")], samples: counter),
-        ])
-        var report = IngestReport()
-        try? body.withUnsafeBytes { raw in
-            try Result { () throws(WireError) in
-                try RemoteWriteDecoder().decode(raw, version: .v1, series: { view in store.ingest(&view, report: &report) })
-            }.get()
-        }
+        ], into: store)
     }
 }

@@ -53,6 +53,14 @@ public enum FuzzEntry {
             .init(labels: [("__name__", "temperature"), ("room", "héllo wörld\n")],
                   samples: [WireSample(timestamp: -5_000, value: -273.15), WireSample(timestamp: 5_000, value: .infinity)]),
         ]
+        let report = ingest(series, into: store)
+        precondition(report.samplesAccepted > 0 && report.samplesRejected == 0, "read fuzz store not seeded")
+        return store
+    }()
+
+    /// Stores `series` as a remote write would: what the targets' fixed stores are made with.
+    /// The body is this project's own encoding, so failing to decode it is a bug.
+    static func ingest(_ series: [EncodableSeries], into store: SeriesStore) -> IngestReport {
         let body = RemoteWriteEncoder.v1(series)
         var report = IngestReport()
         try! body.withUnsafeBytes { raw in
@@ -60,9 +68,8 @@ public enum FuzzEntry {
                 try writeDecoder.decode(raw, version: .v1, series: { view in store.ingest(&view, report: &report) })
             }
         }.get()
-        precondition(report.samplesAccepted > 0 && report.samplesRejected == 0, "read fuzz store not seeded")
-        return store
-    }()
+        return report
+    }
 
     /// `POST /api/v1/read` once the body is collected (ReadHandler.handle): snappy, protobuf,
     /// matchers compiled, response type negotiated, every query's series selected and encoded

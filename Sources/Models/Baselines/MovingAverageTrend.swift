@@ -7,6 +7,10 @@
 /// one-step errors). `update` is O(1): running sums over a ring buffer.
 public struct MovingAverageTrend: PersistableForecaster {
     public static var persistenceTag: String { "matrend" }
+    public func accepts(_ fitted: Fitted) -> Bool {
+        window >= 1 && trendWindow >= max(2, window) && fitted.state.window == window
+            && fitted.state.values.count == trendWindow && fitted.state.values.isConsistent
+    }
 
     public let window: Int
     public let trendWindow: Int
@@ -90,8 +94,8 @@ public struct MovingAverageTrend: PersistableForecaster {
 /// Running sums over the last `trendWindow` values: the level mean, the plain sum and the
 /// index-weighted sum the least-squares slope needs, each updated in O(1) per point.
 struct MovingAverageTrendState: Sendable, Equatable, Codable {
-    private var values: RingBuffer
-    private let window: Int
+    private(set) var values: RingBuffer
+    let window: Int
     private var windowSum = 0.0   // sum of the last `window` values
     private var total = 0.0       // sum of all `values`
     private var weighted = 0.0    // sum of i * values[i], i = 0 for the oldest

@@ -12,6 +12,7 @@
 /// binary search plus one `memmove` of at most `window` doubles.
 public struct MovingMedian: PersistableForecaster {
     public static var persistenceTag: String { "median" }
+    public func accepts(_ fitted: Fitted) -> Bool { window >= 1 && fitted.recent.capacity == window }
 
     public let window: Int
 

@@ -11,6 +11,9 @@ struct RingBuffer: Sendable, Equatable, Codable {
 
     var count: Int { storage.count }
 
+    /// Whether a decoded buffer can be indexed: not empty, its head inside it.
+    var isConsistent: Bool { (0..<storage.count).contains(head) }
+
     /// The `i`-th value, 0 being the oldest.
     subscript(i: Int) -> Double {
         storage[(head + i) % storage.count]

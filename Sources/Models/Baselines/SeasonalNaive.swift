@@ -6,6 +6,9 @@
 /// variance of Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, §5.5).
 public struct SeasonalNaive: PersistableForecaster {
     public static var persistenceTag: String { "snaive" }
+    public func accepts(_ fitted: Fitted) -> Bool {
+        season >= 1 && fitted.lastSeason.count == season && fitted.lastSeason.isConsistent
+    }
 
     /// The season length in steps; 1 means naive.
     public let season: Int

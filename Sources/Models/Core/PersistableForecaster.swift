@@ -9,8 +9,9 @@ public protocol PersistableForecaster: Forecaster, Codable where Fitted: Codable
     static var persistenceTag: String { get }
     /// Whether a decoded `fitted` state keeps the invariants this forecaster indexes by (a saved
     /// state may come from another build, or be damaged past its checksum): a state refused
-    /// here is a decoding error, never a trap later. Families whose state holds only numbers
-    /// and arrays read by their own counts need not check; the FuzzModelState target looks.
+    /// here is a decoding error, never a trap later. Every family whose `predict` or `update`
+    /// indexes by a saved count or position checks it here (`PersistenceTests` edits each
+    /// family's saved numbers to find one that does not; the FuzzModelState target looks too).
     func accepts(_ fitted: Fitted) -> Bool
 }
 

@@ -4,6 +4,9 @@
 /// otherwise AutoETS silently falls back to the non-seasonal forms.
 public struct AutoETS: PersistableForecaster {
     public static var persistenceTag: String { "autoets" }
+    public func accepts(_ fitted: ETS.Fitted) -> Bool {
+        [1, season].contains(fitted.form.period) && trends.contains(fitted.form.trend) && fitted.isConsistent
+    }
 
     public let season: Int
     public let trends: [ETSTrend]

@@ -15,6 +15,7 @@ import Foundation
 /// exactly what `update` does with a NaN, so `fit`, `forward` and `update` agree.
 public struct ETS: PersistableForecaster {
     public static var persistenceTag: String { "ets" }
+    public func accepts(_ fitted: Fitted) -> Bool { fitted.form == form && fitted.isConsistent }
 
     public let form: ETSForm
     /// The optimiser; `maxEvaluations` bounds the fit time.
@@ -57,6 +58,12 @@ public struct ETS: PersistableForecaster {
         public let filledSteps: Int
         /// The current state; moved by `update`.
         public internal(set) var state: ETSState
+
+        /// Whether a decoded state agrees with its form: one seasonal state per step of the
+        /// season in both states, heads inside them.
+        var isConsistent: Bool {
+            form.period >= 1 && initialState.isConsistent(period: form.period) && state.isConsistent(period: form.period)
+        }
 
         /// The full Gaussian log-likelihood at `sigma^2 = SSE / n`.
         public var gaussianLoglik: Double {

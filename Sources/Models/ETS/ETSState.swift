@@ -33,6 +33,12 @@ public struct ETSState: Sendable, Equatable, Codable {
         self.head = head
     }
 
+    /// Whether a decoded state holds `period` seasonal states (none for period 1) with its head
+    /// among them.
+    func isConsistent(period: Int) -> Bool {
+        season.isEmpty ? period == 1 && head == 0 : season.count == period && (0..<period).contains(head)
+    }
+
     /// The one-step forecast.
     @inline(__always)
     public func nextForecast(_ p: ETSSmoothing) -> Double {

@@ -9,6 +9,7 @@
 /// `update` advances every member (each O(1)), so the combination is O(1) per point too.
 public struct ForecastCombination: PersistableForecaster {
     public static var persistenceTag: String { "combination" }
+    public func accepts(_ fitted: Fitted) -> Bool { fitted.members.count == members.count }
 
     /// The members, fitted on the same window.
     public let members: [any Forecaster]

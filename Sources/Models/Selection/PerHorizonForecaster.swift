@@ -9,6 +9,8 @@
 /// do); the streaming layer calibrates them anyway. `update` advances every member, O(1) each.
 public struct PerHorizonForecaster: PersistableForecaster {
     public static var persistenceTag: String { "per_horizon" }
+    /// `predict` indexes the fitted members by `assignment`.
+    public func accepts(_ fitted: Fitted) -> Bool { fitted.members.count == members.count }
 
     /// Configured horizons, ascending.
     public let horizons: [Int]

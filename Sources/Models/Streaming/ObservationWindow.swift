@@ -16,7 +16,7 @@ public struct ObservationWindow: Sendable, Equatable, Codable {
 
     /// Whether a decoded window keeps its invariants (a saved one could be from another build).
     var isConsistent: Bool {
-        capacity > 0 && storage.count <= capacity && (start == 0 || (storage.count == capacity && start < capacity))
+        capacity > 0 && storage.count <= capacity && (start == 0 || (storage.count == capacity && (0..<capacity).contains(start)))
     }
 
     public mutating func append(_ y: Double) {

@@ -24,6 +24,10 @@
 /// Missing steps (NaN) are left out of the regression; the time index stays regular.
 public struct TrendSeasonal: PersistableForecaster {
     public static var persistenceTag: String { "trend_seasonal" }
+    public func accepts(_ fitted: Fitted) -> Bool {
+        guard (try? validate()) != nil, fitted.isConsistent else { return false }
+        return fitted.features.seasons.map(\.period) == seasons && fitted.features.seasons.map(\.order) == fourierOrders
+    }
 
     /// Season periods in steps.
     public var seasons: [Int]

@@ -19,6 +19,14 @@ extension TrendSeasonal {
         /// `stepsSeen` (0 is the window's first step).
         public internal(set) var stepsSeen: Int
 
+        /// Whether a decoded state can be evaluated: seasons a fit could have made (their sizes
+        /// bounded, so the column count cannot overflow), one coefficient per column, and a
+        /// step count that `predict` can add a horizon to.
+        var isConsistent: Bool {
+            features.seasons.allSatisfy { (2...(1 << 32)).contains($0.period) && (1...($0.period / 2)).contains($0.order) }
+                && coefficients.count == features.count && (0...(1 << 53)).contains(stepsSeen)
+        }
+
         /// A candidate changepoint and the change of slope the fit gave it.
         public struct Changepoint: Sendable, Equatable {
             /// Step index from the start of the fitted window.

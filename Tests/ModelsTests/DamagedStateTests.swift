@@ -32,8 +32,9 @@ import Testing
         }
     }()
 
-    /// What a saved integer becomes: negative, zero, one, and far larger than any real count.
-    static let replacements: [Int] = [-1, 0, 1, 1 << 40]
+    /// What a saved integer becomes: negative, zero, one, far larger than any real count, and
+    /// the extremes, where arithmetic overflows.
+    static let replacements: [Int] = [-1, 0, 1, 1 << 40, .max, .min]
 
     /// Every variant of a decoded JSON value with one whole number replaced, one fraction made
     /// NaN, infinite or hugely negative, or one array one element shorter or longer (its last

@@ -58,13 +58,14 @@ struct ARIMAState: Sendable, Equatable, Codable {
     }
 
     /// Whether a decoded state keeps what `step` and the forecasts index by: each history sound
-    /// and long enough for every lag of its polynomial, and the counts not negative.
+    /// and long enough for every lag of its polynomial, and the counts neither negative nor
+    /// near overflowing.
     var isConsistent: Bool {
         func fits(_ p: LagPolynomial, _ h: LagHistory) -> Bool {
             h.isConsistent && p.lags.allSatisfy { $0 >= 1 && $0 <= h.capacity } && p.lags.count == p.coefficients.count
         }
         return fits(differencing, values) && fits(autoregressive, centred) && fits(movingAverage, residuals)
-            && seenValues >= 0 && seenCentred >= 0 && constant.isFinite
+            && (0...(1 << 62)).contains(seenValues) && (0...(1 << 62)).contains(seenCentred) && constant.isFinite
     }
 
     /// Whether enough values have been seen to difference and to forecast.

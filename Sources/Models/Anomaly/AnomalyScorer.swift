@@ -40,6 +40,10 @@ public struct AnomalyScorer: Sendable, Codable {
         self.persistence = max(1, persistence)
     }
 
+    /// Whether a decoded scorer can count on: a run far from overflowing (`abs` and `+ 1` of
+    /// `Int.min` or `Int.max` trap) and a positive persistence.
+    var isConsistent: Bool { persistence >= 1 && (-(1 << 62)...(1 << 62)).contains(run) }
+
     /// The half-width below which intervals are widened for scoring.
     public var halfWidthFloor: Double {
         max(absoluteFloor, magnitude.isFinite ? relativeFloor * magnitude : 0)

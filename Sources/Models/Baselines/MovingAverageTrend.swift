@@ -9,7 +9,7 @@ public struct MovingAverageTrend: PersistableForecaster {
     public static var persistenceTag: String { "matrend" }
     public func accepts(_ fitted: Fitted) -> Bool {
         window >= 1 && trendWindow >= max(2, window) && fitted.state.window == window
-            && fitted.state.values.count == trendWindow && fitted.state.values.isConsistent
+            && fitted.state.values.count == trendWindow && fitted.state.isConsistent
     }
 
     public let window: Int
@@ -105,6 +105,12 @@ struct MovingAverageTrendState: Sendable, Equatable, Codable {
         values = RingBuffer(initial)
         self.window = window
         recomputeSums()
+    }
+
+    /// Whether a decoded state can push: a sound ring at least a window long, and the count
+    /// since the last exact pass where `push` leaves it.
+    var isConsistent: Bool {
+        values.isConsistent && (1...values.count).contains(window) && (0..<4096).contains(pushesSinceExact)
     }
 
     var mean: Double { windowSum / Double(window) }

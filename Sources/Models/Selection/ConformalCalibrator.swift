@@ -48,7 +48,7 @@ public struct ConformalCalibrator: Sendable, Codable {
 
     /// Whether a decoded calibrator keeps its invariants (a saved one could be from another build).
     var isConsistent: Bool {
-        errors.count == horizons.count && pending.count == horizons.count && observed >= 0
+        errors.count == horizons.count && pending.count == horizons.count && (0...(1 << 62)).contains(observed)
             && zip(horizons, pending).allSatisfy { $0 >= 1 && $1.count == $0 }
             && errors.allSatisfy { $0.capacity == capacity }
     }

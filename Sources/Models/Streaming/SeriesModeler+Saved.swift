@@ -35,7 +35,7 @@ extension SeriesModeler {
     public init?(configuration: Configuration, restoring saved: SavedState) {
         self.init(configuration: configuration)
         let fresh = savedState
-        guard saved.window.isConsistent, saved.calibrator.isConsistent,
+        guard saved.window.isConsistent, saved.calibrator.isConsistent, saved.scorer.isConsistent,
               saved.window.capacity == fresh.window.capacity,
               saved.calibrator.horizons == fresh.calibrator.horizons,
               saved.calibrator.mode == fresh.calibrator.mode,
@@ -47,7 +47,7 @@ extension SeriesModeler {
               saved.largestErrors?.span == fresh.largestErrors?.span, saved.largestErrors?.isConsistent != false,
               saved.scorer.direction == fresh.scorer.direction,
               saved.scorer.persistence == fresh.scorer.persistence,
-              saved.observed >= 0, saved.fittedAt >= 0, saved.fittedAt <= saved.observed,
+              (0...(1 << 62)).contains(saved.observed), saved.fittedAt >= 0, saved.fittedAt <= saved.observed,
               saved.oneStep == nil || saved.model != nil else { return nil }
         window = saved.window
         model = saved.model

@@ -82,7 +82,7 @@ public struct TrendSeasonal: PersistableForecaster {
         }
         for (period, order) in zip(seasons, fourierOrders) {
             guard period >= 2 else { throw .invalidParameter("season period \(period) is below 2") }
-            guard order >= 1, 2 * order <= period else {
+            guard order >= 1, order <= period / 2 else {  // not 2 * order, which can overflow
                 throw .invalidParameter("Fourier order \(order) for period \(period) must be in 1...\(period / 2)")
             }
         }

@@ -141,6 +141,28 @@ import Testing
         #expect(state.metrics.durability.unknownRecordsSkipped.load(ordering: .relaxed) == 1)
     }
 
+    /// A sound record holding a timestamp ingestion refuses (a buggy build logged it): that
+    /// sample is dropped and counted, the rest stored, and the snapshot taken afterwards loads
+    /// (stored, the sample made every later snapshot fail its bounds check).
+    @Test func aLoggedSampleOutOfBoundsIsDroppedAndCounted() async throws {
+        // Logged as stored, then the second timestamp rewritten and the frame resealed.
+        var record = try journaled(SeriesStore(), [series("logged", [:], [(1_000, 1), (2_000_777, 2)])]).record
+        let logged = withUnsafeBytes(of: Int64(2_000_777).littleEndian, Array.init)
+        let at = try #require((0...(record.count - 8)).first { Array(record[$0..<$0 + 8]) == logged })
+        record.replaceSubrange(at..<at + 8, with: withUnsafeBytes(of: (Int64.max - 5).littleEndian, Array.init))
+        WALFrame.seal(&record)
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wal = WALDirectory(root: dir)
+        try Data(record).write(to: URL(fileURLWithPath: wal.segmentPath(1)))
+        let (state, recovery) = try SnapshotTests.start("a buggy build's log", on: dir)
+        #expect(recovery.replayedRecords == 1)
+        #expect(state.metrics.durability.samplesOutOfBounds.load(ordering: .relaxed) == 1)
+        #expect(storeContents(state.store).values.map { $0.map(\.timestamp) } == [[1_000]])
+        try await state.durability!.snapshot()
+        #expect(try SnapshotFile.load(path: dir + "/snapshot", into: SeriesStore()).series == 1)
+    }
+
     @Test func garbageAfterTheLastRecordIsCutOff() throws {
         let source = SeriesStore()
         let record = try journaled(source, walBatch(series: 0..<2, start: 1_000, count: 2)).record

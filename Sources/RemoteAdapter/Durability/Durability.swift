@@ -106,6 +106,10 @@ public final class Durability: Service, Sendable {
         metrics.corruptionsTruncated.add(outcome.truncations, ordering: .relaxed)
         metrics.bytesTruncated.add(outcome.truncatedBytes, ordering: .relaxed)
         metrics.unknownRecordsSkipped.add(outcome.unknownRecords, ordering: .relaxed)
+        metrics.samplesOutOfBounds.add(outcome.outOfBoundsSamples, ordering: .relaxed)
+        if outcome.outOfBoundsSamples > 0 {
+            logger.warning("replayed samples with timestamps out of bounds were dropped", metadata: ["samples": "\(outcome.outOfBoundsSamples)"])
+        }
         metrics.restoredSeries.store(recovery.snapshotSeries, ordering: .relaxed)
         if outcome.refusedSamples > 0 {
             logger.warning("replayed samples of series whose labels are no longer valid were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])

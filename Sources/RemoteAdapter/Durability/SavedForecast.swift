@@ -45,7 +45,8 @@ struct SavedForecast: Sendable, Equatable {
         e.originMs = originMs
         e.lastRefitMs = lastRefitMs
         e.exported = exported
-        e.path = path
+        // The path runs to the longest horizon; a longer one is from another configuration.
+        e.path = path.count <= (e.horizonSteps.max() ?? 0) ? path : []
         if pastForecasts.count == e.pastForecasts.count { e.pastForecasts = pastForecasts }
     }
 
@@ -106,6 +107,12 @@ struct SavedForecast: Sendable, Equatable {
         }
         guard point.count == horizonNames.count, lower.count == point.count, upper.count == point.count, mase.count == point.count else {
             throw ByteReader.Malformed(description: "forecast arrays do not match the \(horizonNames.count) horizons")
+        }
+        // Times are added to and subtracted from; beyond the store's bounds that overflows.
+        let bounds = SeriesStore.timestampBounds
+        guard bounds.contains(originMs), bounds.contains(refit),
+              pastForecasts.allSatisfy({ $0.allSatisfy { bounds.contains($0.timestamp) } }) else {
+            throw ByteReader.Malformed(description: "a saved forecast's times are outside \(bounds)")
         }
     }
 }

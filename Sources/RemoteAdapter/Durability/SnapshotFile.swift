@@ -289,6 +289,12 @@ enum SnapshotFile {
                 let grid = try r.f64s()
                 var raw = [WireSample]()
                 for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
+                // Only from a buggy or another build (the checksum passed): times the store
+                // never takes would overflow its step arithmetic.
+                guard Self.stepsAreInBounds(first: firstStep, count: grid.count, stepMs: header.stepMs),
+                      raw.allSatisfy({ SeriesStore.timestampBounds.contains($0.timestamp) }) else {
+                    throw Corrupt(description: "\(path): a series holds samples outside the timestamps the store takes")
+                }
                 let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
                 var model: SavedModel?
                 if v >= 2, try r.u8() == 1 {
@@ -319,5 +325,13 @@ enum SnapshotFile {
             }
         }
         return loaded
+    }
+
+    /// Whether steps `first ..< first + count` of `stepMs` start within `SeriesStore.timestampBounds`.
+    static func stepsAreInBounds(first: Int64, count: Int, stepMs: Int64) -> Bool {
+        let (last, o1) = first.addingReportingOverflow(Int64(max(count, 1)) - 1)
+        let (start, o2) = first.multipliedReportingOverflow(by: stepMs)
+        let (end, o3) = last.multipliedReportingOverflow(by: stepMs)
+        return !(o1 || o2 || o3) && SeriesStore.timestampBounds.contains(start) && SeriesStore.timestampBounds.contains(end)
     }
 }

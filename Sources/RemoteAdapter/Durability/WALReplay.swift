@@ -19,6 +19,8 @@ enum WALReplay {
         var refusedSamples = 0
         /// Sound records of a kind this build does not know, skipped.
         var unknownRecords = 0
+        /// Samples of sound records outside `SeriesStore.timestampBounds`, dropped.
+        var outOfBoundsSamples = 0
     }
 
     static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) -> Outcome {
@@ -82,10 +84,12 @@ enum WALReplay {
                     return (offset, "record does not decode: \(error)")
                 }
                 try? WALRecordReader.forEachSeries(bytes) { labels, type, samples in
+                    var outOfBounds = 0
                     let stored = store.withSeries(labels: labels) { s in
                         if s.metricType == nil, let type { s.metricType = type }
-                        for sample in samples { _ = s.replay(sample, retentionMs: retention) }
+                        for sample in samples where s.replay(sample, retentionMs: retention) == .outOfBounds { outOfBounds += 1 }
                     }
+                    outcome.outOfBoundsSamples += outOfBounds
                     if stored == nil { outcome.refusedSamples += samples.count }
                     outcome.samples += samples.count
                 }

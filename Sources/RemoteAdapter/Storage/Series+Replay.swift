@@ -1,5 +1,5 @@
 extension Series {
-    enum ReplayResult { case stored, alreadyHeld, tooOld }
+    enum ReplayResult { case stored, alreadyHeld, tooOld, outOfBounds }
 
     /// Stores a sample from the write-ahead log or a snapshot. Unlike `append`, an older sample
     /// is put in its place rather than refused: every logged sample was accepted once, and
@@ -7,6 +7,9 @@ extension Series {
     /// Per series the accepted timestamps only ever increased, so placing each sample by its
     /// timestamp rebuilds exactly what was stored.
     mutating func replay(_ sample: WireSample, retentionMs: Int64) -> ReplayResult {
+        // Ingestion refuses such samples, so only a buggy or another build logged them; stored,
+        // they would overflow the step arithmetic and make every later snapshot unreadable.
+        guard SeriesStore.timestampBounds.contains(sample.timestamp) else { return .outOfBounds }
         if sample.timestamp > newestTimestamp {
             _ = append(sample, retentionMs: retentionMs)
             return .stored

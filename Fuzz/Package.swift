@@ -20,5 +20,6 @@ let package = Package(
         .executableTarget(name: "FuzzRemoteRead", dependencies: ["SnappyMutator", .product(name: "RemoteAdapter", package: "prescient")]),
         .executableTarget(name: "FuzzConfig", dependencies: [.product(name: "RemoteAdapter", package: "prescient")]),
         .executableTarget(name: "FuzzModelState", dependencies: [.product(name: "RemoteAdapter", package: "prescient")]),
+        .executableTarget(name: "FuzzSnapshot", dependencies: [.product(name: "RemoteAdapter", package: "prescient")]),
     ]
 )

@@ -3,7 +3,7 @@
 # each for FUZZ_RUNS executions, one after the other, starting from its committed seed corpus.
 # Usage: scripts/fuzz.sh [build|run]   (default: build, then run)
 # Settings (environment): FUZZ_RUNS (default 200000 per target), FUZZ_TARGETS (space separated,
-# default all five), FUZZ_MAX_LEN (bytes, default 65536; 4096 for FuzzConfig, whose YAML parse
+# default all six), FUZZ_MAX_LEN (bytes, default 65536; 4096 for FuzzConfig, whose YAML parse
 # slows to a crawl as inputs grow towards 64 KB), FUZZ_TIMEOUT (seconds per input,
 # default 10), FUZZ_RSS_MB (default 2048), FUZZ_ARGS (more libFuzzer flags).
 # A crash, leak, timeout or out-of-memory input is written to .build-fuzz/artifacts/TARGET/ and
@@ -14,7 +14,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scratch="$root/.build-fuzz"
 runs="${FUZZ_RUNS:-200000}"
-targets=(${FUZZ_TARGETS:-FuzzRemoteWriteV1 FuzzRemoteWriteV2 FuzzRemoteRead FuzzConfig FuzzModelState})
+targets=(${FUZZ_TARGETS:-FuzzRemoteWriteV1 FuzzRemoteWriteV2 FuzzRemoteRead FuzzConfig FuzzModelState FuzzSnapshot})
 mode="${1:-all}"
 
 if [ "$mode" = build ] || [ "$mode" = all ]; then

@@ -12,10 +12,14 @@ enum FuzzSeedCorpus {
         let bytes: [UInt8]
         /// Whether the request path accepts it whole (FuzzEntry returns true).
         let accepted: Bool
+        /// Whether every run makes the same bytes. A snapshot's series come in the order of
+        /// their ids, which hang on a hash seeded at start; its committed seed is checked by
+        /// its outcome instead.
+        var reproducible = true
         var description: String { "\(target)/\(name)" }
     }
 
-    static var all: [Seed] { writeV1 + writeV2 + read + config + modelState }
+    static var all: [Seed] { writeV1 + writeV2 + read + config + modelState + snapshot }
 
     // MARK: Remote write
 
@@ -229,6 +233,25 @@ enum FuzzSeedCorpus {
             Seed(target: t, name: "counter-auto", bytes: grown.counter, accepted: true),
             Seed(target: t, name: "gauge-young", bytes: young.gauge, accepted: true),
             Seed(target: t, name: "cut-short", bytes: Array(grown.gauge.dropLast(100)), accepted: false),
+        ]
+    }
+
+    // MARK: Snapshots
+
+    /// The target's own snapshot of three modelled series, with its checksums zeroed (the
+    /// entry reseals them, so they are noise to the fuzzer), and the same cut short.
+    static var snapshot: [Seed] {
+        let t = "FuzzSnapshot"
+        var bytes = try! SnapshotDamageTests.soundSnapshot()
+        var offset = 0
+        while offset + WALFrame.headerBytes <= bytes.count {
+            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+            bytes.replaceSubrange(offset + 4..<offset + 8, with: [0, 0, 0, 0])
+            offset += WALFrame.headerBytes + length
+        }
+        return [
+            Seed(target: t, name: "three-series", bytes: bytes, accepted: true, reproducible: false),
+            Seed(target: t, name: "cut-short", bytes: Array(bytes.dropLast(20)), accepted: false, reproducible: false),
         ]
     }
 

@@ -48,6 +48,24 @@ import Testing
         #expect(bytes.withUnsafeBytes { FuzzEntry.modelState($0) } == false)
     }
 
+    /// A snapshot series frame without raw samples (never written: a series holds its newest
+    /// sample) left the restored series' newest timestamp at Int64.min, and the first
+    /// modelling pass overflowed measuring its age. Such a snapshot is now corrupt.
+    @Test func aSnapshotSeriesWithoutSamplesIsRefusedNotFatal() throws {
+        let bytes = try Self.bytes("FuzzSnapshot", "series-without-samples")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.snapshot($0) } == false)
+    }
+
+    /// A series with a sample at the upper time bound, whose grid step ends past it: the
+    /// snapshot check took a step's end for a sample's time, so this snapshot loaded and every
+    /// snapshot written after it was refused as corrupt (the target traps on that). It now
+    /// loads, and so does the next. `SnapshotTests.samplesAtTheTimeBoundsSurviveASnapshot`
+    /// pins the bounds themselves.
+    @Test func aSampleAtTheUpperTimeBoundSurvivesASecondSnapshot() throws {
+        let bytes = try Self.bytes("FuzzSnapshot", "sample-at-upper-bound")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.snapshot($0) })
+    }
+
     /// A negative `accepted_response_types` entry (the fuzzer's `-1`) trapped converting
     /// protobuf-c's enum to Int32; it is now an unknown type like any other.
     @Test func negativeResponseTypeIsRefusedNotFatal() async throws {

@@ -41,14 +41,15 @@ import Testing
         var loads = 0, refused = 0
         for payload in frames {
             for i in payload {
-                // All ones (huge counts and lengths, negative times) everywhere, and in turn zero,
-                // the lowest bit or the highest: two loads a byte keep the test to a minute.
-                let other = [0x00, sound[i] ^ 0x01, sound[i] ^ 0x80][i % 3]
-                for edited in Set([0xFF, other]) where edited != sound[i] {
-                    var bytes = sound
-                    bytes[i] = edited  // the entry reseals the frame
-                    if bytes.withUnsafeBytes({ FuzzEntry.snapshot($0) }) { loads += 1 } else { refused += 1 }
-                }
+                // In turn all ones (huge counts and lengths, negative times), zero, the lowest bit
+                // or the highest: one load a byte keeps the test to half a minute beside the
+                // end-to-end tests, which share the two cores of CI and wait on live servers.
+                // FuzzSnapshot searches further from the same entry.
+                let edited = [0xFF, 0x00, sound[i] ^ 0x01, sound[i] ^ 0x80][i % 4]
+                guard edited != sound[i] else { continue }
+                var bytes = sound
+                bytes[i] = edited  // the entry reseals the frame
+                if bytes.withUnsafeBytes({ FuzzEntry.snapshot($0) }) { loads += 1 } else { refused += 1 }
             }
         }
         // Most edits change a value, a label or a saved number, which loads; some must be refused.

@@ -70,6 +70,30 @@ import Testing
         #expect(try ingest(restored, next).samplesDuplicate == 1)
     }
 
+    /// Samples at both ends of the time bounds: their grid steps end up to a step past the
+    /// bound (a step holds the samples of `((k − 1) · step, k · step]`), which the load's
+    /// bounds check must allow, snapshot after snapshot.
+    @Test func samplesAtTheTimeBoundsSurviveASnapshot() throws {
+        let (lower, upper) = (SeriesStore.timestampBounds.lowerBound, SeriesStore.timestampBounds.upperBound)
+        let store = SeriesStore()
+        #expect(try ingest(store, [series("edge", ["end": "upper"], [(upper - 1, 1), (upper, 2)]),
+                                   series("edge", ["end": "lower"], [(lower, 3), (lower + 1, 4)])]).samplesAccepted == 4)
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var current = store
+        for round in 0..<2 {
+            _ = try SnapshotFile.write(to: dir + "/snapshot", header: .init(createdMs: 1, walCovered: 0, stepMs: 300_000),
+                                       store: current, book: nil)
+            let restored = SeriesStore()
+            #expect(try SnapshotFile.load(path: dir + "/snapshot", into: restored).series == 2, "round \(round)")
+            #expect(Self.windows(restored) == Self.windows(store))
+            current = restored
+        }
+        // One step further out is damage.
+        #expect(!SnapshotFile.stepsAreInBounds(first: StepGrid.stepIndex(of: lower, stepMs: 300_000) - 1, count: 1, stepMs: 300_000))
+        #expect(!SnapshotFile.stepsAreInBounds(first: StepGrid.stepIndex(of: upper, stepMs: 300_000), count: 2, stepMs: 300_000))
+    }
+
     @Test func corruptSnapshotIsRefusedWithoutTouchingTheStore() throws {
         let store = SeriesStore()
         try Self.fill(store)

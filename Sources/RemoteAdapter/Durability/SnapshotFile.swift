@@ -265,7 +265,7 @@ enum SnapshotFile {
         guard (1...version).contains(v) else { throw Corrupt(description: "\(path): snapshot format \(v), this build reads 1 to \(version)") }
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
         let userInfo = modelStateUserInfo(format: v)
-        guard header.stepMs > 0 else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
+        guard (1...Self.largestStepMs).contains(header.stepMs) else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
         var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
         guard try t.u8() == Kind.trailer.rawValue else { throw Corrupt(description: "\(path): no trailer (the write did not finish)") }
         let expected = try t.uvarint()
@@ -290,11 +290,13 @@ enum SnapshotFile {
                 var raw = [WireSample]()
                 for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
                 // Only from a buggy or another build (the checksum passed): times the store
-                // never takes would overflow its step arithmetic.
+                // never takes would overflow its step arithmetic, and a series always holds
+                // its newest sample (without one, its age is measured from Int64.min).
                 guard Self.stepsAreInBounds(first: firstStep, count: grid.count, stepMs: header.stepMs),
                       raw.allSatisfy({ SeriesStore.timestampBounds.contains($0.timestamp) }) else {
                     throw Corrupt(description: "\(path): a series holds samples outside the timestamps the store takes")
                 }
+                guard !raw.isEmpty else { throw Corrupt(description: "\(path): a series without its newest sample") }
                 let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
                 var model: SavedModel?
                 if v >= 2, try r.u8() == 1 {
@@ -327,11 +329,20 @@ enum SnapshotFile {
         return loaded
     }
 
-    /// Whether steps `first ..< first + count` of `stepMs` start within `SeriesStore.timestampBounds`.
+    /// No grid step is longer (2^40 ms, 35 years; config durations stop at 3,650 days): a
+    /// longer one in a header is damage, and the bound keeps the time arithmetic below from
+    /// overflowing.
+    static let largestStepMs: Int64 = 1 << 40
+
+    /// Whether steps `first ..< first + count` of `stepMs` can hold samples within
+    /// `SeriesStore.timestampBounds`. Step `k` holds the samples of `((k − 1) · step, k · step]`
+    /// (`StepGrid.stepIndex`), so `k · step` lies from the lower bound to less than one step
+    /// past the upper one.
     static func stepsAreInBounds(first: Int64, count: Int, stepMs: Int64) -> Bool {
+        let bounds = SeriesStore.timestampBounds
         let (last, o1) = first.addingReportingOverflow(Int64(max(count, 1)) - 1)
         let (start, o2) = first.multipliedReportingOverflow(by: stepMs)
         let (end, o3) = last.multipliedReportingOverflow(by: stepMs)
-        return !(o1 || o2 || o3) && SeriesStore.timestampBounds.contains(start) && SeriesStore.timestampBounds.contains(end)
+        return !(o1 || o2 || o3) && start >= bounds.lowerBound && end < bounds.upperBound + stepMs
     }
 }

@@ -80,7 +80,13 @@ extension FuzzEntry {
     public static func snapshot(_ input: UnsafeRawBufferPointer) -> Bool {
         var bytes = [UInt8](input)
         resealFrames(&bytes)
-        let path = snapshotDirectory + "/snapshot", again = snapshotDirectory + "/again"
+        // Names of its own: tests call this from several threads at once.
+        let name = snapshotDirectory + "/" + UUID().uuidString
+        let path = name + ".snapshot", again = name + ".again"
+        defer {
+            unlink(path)
+            unlink(again)
+        }
         guard (try? Data(bytes).write(to: URL(fileURLWithPath: path))) != nil else { return false }
         let (store, service) = snapshotService()
         guard let loaded = try? SnapshotFile.load(path: path, into: store) else { return false }

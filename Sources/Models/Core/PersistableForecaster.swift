@@ -10,7 +10,7 @@ public protocol PersistableForecaster: Forecaster, Codable where Fitted: Codable
     /// Whether a decoded `fitted` state keeps the invariants this forecaster indexes by (a saved
     /// state may come from another build, or be damaged past its checksum): a state refused
     /// here is a decoding error, never a trap later. Every family whose `predict` or `update`
-    /// indexes by a saved count or position checks it here (`PersistenceTests` edits each
+    /// indexes by a saved count or position checks it here (`DamagedStateTests` edits each
     /// family's saved numbers to find one that does not; the FuzzModelState target looks too).
     func accepts(_ fitted: Fitted) -> Bool
 }

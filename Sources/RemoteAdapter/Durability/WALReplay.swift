@@ -83,13 +83,19 @@ enum WALReplay {
                 } catch {
                     return (offset, "record does not decode: \(error)")
                 }
-                try? WALRecordReader.forEachSeries(bytes) { labels, type, samples in
-                    var outOfBounds = 0
+                try? WALRecordReader.forEachSeries(bytes) { labels, type, logged in
+                    // Ingestion refuses such samples, so only a buggy or another build logged
+                    // them; stored, they would overflow the step arithmetic and make every later
+                    // snapshot unreadable. Dropped before the series is looked up, so none is
+                    // created without samples (its age would be measured from Int64.min).
+                    let bounds = SeriesStore.timestampBounds
+                    let samples = logged.allSatisfy({ bounds.contains($0.timestamp) }) ? logged : logged.filter { bounds.contains($0.timestamp) }
+                    outcome.outOfBoundsSamples += logged.count - samples.count
+                    guard !samples.isEmpty else { return }
                     let stored = store.withSeries(labels: labels) { s in
                         if s.metricType == nil, let type { s.metricType = type }
-                        for sample in samples where s.replay(sample, retentionMs: retention) == .outOfBounds { outOfBounds += 1 }
+                        for sample in samples { _ = s.replay(sample, retentionMs: retention) }
                     }
-                    outcome.outOfBoundsSamples += outOfBounds
                     if stored == nil { outcome.refusedSamples += samples.count }
                     outcome.samples += samples.count
                 }

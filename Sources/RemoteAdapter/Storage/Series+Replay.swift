@@ -1,15 +1,13 @@
 extension Series {
-    enum ReplayResult { case stored, alreadyHeld, tooOld, outOfBounds }
+    enum ReplayResult { case stored, alreadyHeld, tooOld }
 
     /// Stores a sample from the write-ahead log or a snapshot. Unlike `append`, an older sample
     /// is put in its place rather than refused: every logged sample was accepted once, and
     /// concurrent requests can reach the log in the other order than they reached the store.
     /// Per series the accepted timestamps only ever increased, so placing each sample by its
-    /// timestamp rebuilds exactly what was stored.
+    /// timestamp rebuilds exactly what was stored. Callers pass only samples within
+    /// `SeriesStore.timestampBounds` (log replay drops the others, a snapshot with them is corrupt).
     mutating func replay(_ sample: WireSample, retentionMs: Int64) -> ReplayResult {
-        // Ingestion refuses such samples, so only a buggy or another build logged them; stored,
-        // they would overflow the step arithmetic and make every later snapshot unreadable.
-        guard SeriesStore.timestampBounds.contains(sample.timestamp) else { return .outOfBounds }
         if sample.timestamp > newestTimestamp {
             _ = append(sample, retentionMs: retentionMs)
             return .stored

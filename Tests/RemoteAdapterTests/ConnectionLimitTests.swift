@@ -83,8 +83,8 @@ import Testing
         #expect((lines["prescient_http_connections"] ?? 99) <= 2, "\(lines)")
     }
 
-    @Test func aNegativeLimitIsRefused() throws {
-        let result = try run(PrescientServer.binary, ["serve", "--web.max-connections=-1"])
+    @Test func aNegativeLimitIsRefused() async throws {
+        let result = try await run(PrescientServer.binary, ["serve", "--web.max-connections=-1"])
         #expect(result.status != 0)
         #expect(String(decoding: result.stderr, as: UTF8.self).contains("--web.max-connections must be 0 (no limit) or more"))
     }

@@ -122,7 +122,7 @@ import Testing
     /// Source labels named like Prescient's own (`model` on `prescient_model_info`, `limit` on
     /// the exhaustion series) are renamed, and a renamed label never lands on a name the
     /// source uses already (Prometheus repeats the prefix): a clash would fail the whole scrape.
-    @Test func sourceLabelsNeverClashWithPrescientsOwn() throws {
+    @Test func sourceLabelsNeverClashWithPrescientsOwn() async throws {
         #expect(ExportEntry.exportedLabels(["__name__", "x", "model", "mine", "limit", "l", "job", "j"]).map(\.0)
                 == ["exported_limit", "exported_model", "job"])
         #expect(ExportEntry.exportedLabels(["__name__", "x", "exported_horizon", "b", "horizon", "a"]).map { "\($0.0)=\($0.1)" }
@@ -133,14 +133,14 @@ import Testing
         book.insert(Self.entry(1, "node_load", ["model", "mine", "limit", "90", "horizon", "a", "exported_horizon", "b", "metric_name", "n"], point: 1))
         let text = Self.render(book)
         #expect(text.contains("prescient_model_info{exported_exported_horizon=\"a\",exported_horizon=\"b\",exported_limit=\"90\",exported_metric_name=\"n\",exported_model=\"mine\",metric_name=\"node_load\",model=\"none\"} 1"))
-        let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
+        let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 
     /// `x`'s lower bound and `x_lower`'s forecast are both `predicted_x_lower`; a counter `y`
     /// modelled as `y_rate` and a gauge `y_rate` with the same labels are one series. Each name
     /// and label set is written once (the forecast wins over the bound) and the rest counted.
-    @Test func clashingNamesAreWrittenOnceAndCounted() throws {
+    @Test func clashingNamesAreWrittenOnceAndCounted() async throws {
         let book = ExportBook()
         book.insert(Self.entry(1, "dup", ["a", "1"], point: 10))
         book.insert(Self.entry(2, "dup_lower", ["a", "1"], point: 20))
@@ -156,7 +156,7 @@ import Testing
         #expect(lines.filter { $0.hasPrefix("predicted_y_rate{") }.count == 2)
         #expect(lines.filter { $0.hasPrefix("anomaly_score{a=\"1\",metric_name=\"y_rate\"}") }.count == 1)
         #expect(book.conflicts == 2)  // dup (its lower bound) and the second y_rate{a="1"}
-        let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
+        let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 
@@ -219,7 +219,7 @@ import Testing
                 .accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", .acceptEncoding: "gzip"])
             #expect(zipped.headers[.contentEncoding] == "gzip")
             #expect(zipped.headers[.contentType]?.hasPrefix("application/openmetrics-text") == true)
-            let unzipped = try run("/bin/gzip", ["-dc"], input: Array(zipped.body.readableBytesView))
+            let unzipped = try await run("/bin/gzip", ["-dc"], input: Array(zipped.body.readableBytesView))
             #expect(unzipped.status == 0)
             let om = String(decoding: unzipped.stdout, as: UTF8.self)
             let text = String(buffer: plain.body)

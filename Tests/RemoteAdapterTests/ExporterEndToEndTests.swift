@@ -131,7 +131,7 @@ import FoundationNetworking
 
                 // The exposition Prometheus scraped is also valid for promtool.
                 let metrics = try await client.execute(uri: "/metrics", method: .get)
-                let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(buffer: metrics.body))
+                let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(buffer: metrics.body))
                 #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
             }
         }

@@ -270,7 +270,7 @@ import Testing
     }
 
     /// A histogram bucket is a counter; its forecast is a gauge, so `le` must not stay `le`.
-    @Test func histogramAndSummaryLabelsAreRenamedForPromtool() throws {
+    @Test func histogramAndSummaryLabelsAreRenamedForPromtool() async throws {
         let (store, service) = makeService()
         for k in 0..<20 {
             try ingest(store, [series("rpc_seconds_bucket", ["le": "0.5"], [(Int64(k) * Self.step, Double(k * 10))]),
@@ -280,7 +280,7 @@ import Testing
         let text = render(service)
         #expect(text.contains("predicted_rpc_seconds_bucket_rate{exported_le=\"0.5\""))
         #expect(text.contains("predicted_rpc_seconds{exported_quantile=\"0.9\""))
-        let check = try run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
+        let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 
@@ -308,7 +308,7 @@ import Testing
 
 /// The exported families, byte for byte, and clean under promtool.
 @Suite struct ExportExpositionTests {
-    @Test func goldenExposition() throws {
+    @Test func goldenExposition() async throws {
         let book = ExportBook()
         var a = ExportEntry(id: 1, exportName: "node_load1", sourceLabels: ["__name__", "node_load1", "horizon", "x", "instance", "a\"b\\c\nd"],
                             horizonNames: ["5m", "1h"], horizonSteps: [1, 12], stepMs: 300_000)
@@ -332,7 +332,7 @@ import Testing
         }
         #expect(text == golden)
         let promtool = try tool("promtool")
-        let check = try run(promtool, ["check", "metrics"], input: w.bytes)
+        let check = try await run(promtool, ["check", "metrics"], input: w.bytes)
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 }

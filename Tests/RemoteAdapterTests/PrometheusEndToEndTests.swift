@@ -66,7 +66,7 @@ import FoundationNetworking
             #expect(ownStored.isEmpty)
 
             let metrics = try await client.execute(uri: "/metrics", method: .get)
-            let check = try run(promtool, ["check", "metrics"], input: Array(buffer: metrics.body))
+            let check = try await run(promtool, ["check", "metrics"], input: Array(buffer: metrics.body))
             #expect(check.status == 0, "promtool: \(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
         }
     }

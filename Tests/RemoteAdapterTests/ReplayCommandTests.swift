@@ -20,11 +20,11 @@ import Testing
         return lines.joined(separator: "\n") + "\n"
     }
 
-    func replay(_ extra: [String]) throws -> (status: Int32, scores: [Double], stderr: String) {
+    func replay(_ extra: [String]) async throws -> (status: Int32, scores: [Double], stderr: String) {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.csv().write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
-        let result = try run(PrescientServer.binary, ["replay", dir + "/in.csv", "--model", "naive", "--output", dir + "/out.csv"] + extra)
+        let result = try await run(PrescientServer.binary, ["replay", dir + "/in.csv", "--model", "naive", "--output", dir + "/out.csv"] + extra)
         let stderr = String(decoding: result.stderr, as: UTF8.self)
         guard result.status == 0 else { return (result.status, [], stderr) }
         let rows = try String(contentsOfFile: dir + "/out.csv", encoding: .utf8).split(separator: "\n")
@@ -32,8 +32,8 @@ import Testing
         return (0, rows.dropFirst().map { Double($0.split(separator: ",")[column]) ?? .nan }, stderr)
     }
 
-    @Test func theBurstChannelIsOnByDefaultAndCanBeTurnedOff() throws {
-        let on = try replay([]), off = try replay(["--burst-quantile", "0"])
+    @Test func theBurstChannelIsOnByDefaultAndCanBeTurnedOff() async throws {
+        let on = try await replay([]), off = try await replay(["--burst-quantile", "0"])
         #expect(on.status == 0 && off.status == 0, "\(on.stderr)\(off.stderr)")
         #expect(on.scores.count == 3_000 && off.scores.count == 3_000)
         #expect(on.scores[2_000..<2_100].contains { $0 > 1 }, "the default missed the burst")
@@ -44,7 +44,7 @@ import Testing
 
     /// Values that are not numbers and timestamps going backwards are replayed leniently (as
     /// missing, in file order: one output row per input row) but never silently.
-    @Test func unreadableValuesAndBackwardTimestampsAreReplayedWithAWarning() throws {
+    @Test func unreadableValuesAndBackwardTimestampsAreReplayedWithAWarning() async throws {
         let input = try ReplayInput(csv: "timestamp,value\n300,1\n600,abc\n900,\n600,2\n900,3\n900,4\n")
         #expect(input.values.count == 6 && input.values[1].isNaN && input.values[2].isNaN)
         #expect(input.unreadableValueRows == [2])  // the empty value is an ordinary gap
@@ -57,11 +57,11 @@ import Testing
     }
 
     /// A malformed file is an error that names the row, without the command's usage text.
-    @Test func aMalformedFileIsAnErrorNamingTheRow() throws {
+    @Test func aMalformedFileIsAnErrorNamingTheRow() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "timestamp,value\n300,1\nfoo,2\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
-        let result = try run(PrescientServer.binary, ["replay", dir + "/bad.csv"])
+        let result = try await run(PrescientServer.binary, ["replay", dir + "/bad.csv"])
         let stderr = String(decoding: result.stderr, as: UTF8.self)
         #expect(result.status != 0)
         #expect(stderr.contains("row 2: expected timestamp,value"), "\(stderr)")
@@ -71,12 +71,12 @@ import Testing
     /// `--seasonality` builds the models as a rule's `seasonality` does: forced, seasonal naive
     /// repeats the value one period back; `none` leaves it naive; an unknown value, or a period
     /// under two steps of the file, is refused.
-    @Test func seasonalityIsForcedOrTurnedOffAsInARule() throws {
+    @Test func seasonalityIsForcedOrTurnedOffAsInARule() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.csv().write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
-        func replay(_ seasonality: String, file: String = "in.csv") throws -> (status: Int32, rows: [[Double]], stderr: String) {
-            let result = try run(PrescientServer.binary, ["replay", dir + "/" + file, "--model", "snaive", "--horizons", "1",
+        func replay(_ seasonality: String, file: String = "in.csv") async throws -> (status: Int32, rows: [[Double]], stderr: String) {
+            let result = try await run(PrescientServer.binary, ["replay", dir + "/" + file, "--model", "snaive", "--horizons", "1",
                                                           "--seasonality", seasonality, "--output", dir + "/out.csv"])
             let stderr = String(decoding: result.stderr, as: UTF8.self)
             guard result.status == 0 else { return (result.status, [], stderr) }
@@ -84,25 +84,25 @@ import Testing
             return (0, lines.map { $0.split(separator: ",").dropFirst().map { Double($0) ?? .nan } }, stderr)
         }
         // Columns after the timestamp: value, anomaly_score, yhat_1, lower_1, upper_1.
-        let hourly = try replay("hourly"), none = try replay("none")
+        let hourly = try await replay("hourly"), none = try await replay("none")
         #expect(hourly.status == 0 && none.status == 0, "\(hourly.stderr)\(none.stderr)")
         #expect(hourly.rows.count == 3_000 && none.rows.count == 3_000)
         // After row i the forecast of row i + 1 is row i + 1 - 12 with the hour, row i without.
         #expect((100..<3_000).allSatisfy { hourly.rows[$0][2] == hourly.rows[$0 - 11][0] }, "not an hourly seasonal naive")
         #expect((100..<3_000).allSatisfy { none.rows[$0][2] == none.rows[$0][0] }, "not naive")
 
-        let unknown = try replay("fortnightly")
+        let unknown = try await replay("fortnightly")
         #expect(unknown.status != 0 && unknown.stderr.contains("--seasonality"), "\(unknown.stderr)")
         // An hour at 1-hour steps is a period of one step.
         try (["timestamp,value"] + (0..<50).map { "\(3_600 * $0),\($0 % 3)" }).joined(separator: "\n")
             .write(toFile: dir + "/hours.csv", atomically: true, encoding: .utf8)
-        let tooCoarse = try replay("hourly", file: "hours.csv")
+        let tooCoarse = try await replay("hourly", file: "hours.csv")
         #expect(tooCoarse.status != 0 && tooCoarse.stderr.contains("needs at least two steps per period"), "\(tooCoarse.stderr)")
-        #expect(try replay("daily", file: "hours.csv").status == 0)
+        #expect(try await replay("daily", file: "hours.csv").status == 0)
     }
 
-    @Test func aBadBurstQuantileIsRefused() throws {
-        let result = try replay(["--burst-quantile", "1.5"])
+    @Test func aBadBurstQuantileIsRefused() async throws {
+        let result = try await replay(["--burst-quantile", "1.5"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--burst-quantile"), "\(result.stderr)")
     }

@@ -18,7 +18,7 @@ import FoundationNetworking
     @Test(.timeLimit(.minutes(5)))
     func prometheusWritesAndReadsOverTLSWithBasicAuth() async throws {
         let prometheusBinary = try tool("prometheus")
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates()
         defer { certs.remove() }
         let web = try WebConfigLoader.parse("""
             tls_server_config:
@@ -41,19 +41,19 @@ import FoundationNetworking
             // On a loaded 2-core CI machine the first TLS handshakes can take seconds: wait until
             // the server answers at all, so a slow start is not mistaken for a refused request.
             let ready = Date().addingTimeInterval(60)
-            while Date() < ready, try curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code != 200 {
+            while Date() < ready, try await curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code != 200 {
                 try await Task.sleep(for: .milliseconds(200))
             }
             // curl first: the door is shut without the right credentials, and TLS is the only way in.
-            let anonymous = try curl(["-X", "POST", "--cacert", certs.caCert, "\(base)/api/v1/write"])
+            let anonymous = try await curl(["-X", "POST", "--cacert", certs.caCert, "\(base)/api/v1/write"])
             #expect(anonymous.code == 401)
             #expect(anonymous.headers.contains("www-authenticate: basic realm=\"prescient\""), "\(anonymous.headers)")
-            #expect(try curl(["-X", "POST", "--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/write"]).code == 401)
-            #expect(try curl(["--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/forecasts"]).code == 401)
-            #expect(try curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code == 200)
-            let metrics = try curl(["--cacert", certs.caCert, "-u", "\(Self.user):\(Self.password)", "\(base)/metrics"])
+            #expect(try await curl(["-X", "POST", "--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/write"]).code == 401)
+            #expect(try await curl(["--cacert", certs.caCert, "-u", "\(Self.user):wrong", "\(base)/api/v1/forecasts"]).code == 401)
+            #expect(try await curl(["--cacert", certs.caCert, "\(base)/-/healthy"]).code == 200)
+            let metrics = try await curl(["--cacert", certs.caCert, "-u", "\(Self.user):\(Self.password)", "\(base)/metrics"])
             #expect(metrics.code == 200, "\(metrics)")
-            let plain = try curl(["http://127.0.0.1:\(port)/metrics"])
+            let plain = try await curl(["http://127.0.0.1:\(port)/metrics"])
             #expect(plain.code != 200, "plain HTTP on the TLS port must not be answered")
             #expect(state.store.count == 1, "nothing was written by the refused requests")
 
@@ -108,7 +108,7 @@ import FoundationNetworking
     /// does not get through the handshake; one with it does, and only at `min_version` or above.
     @Test(.timeLimit(.minutes(1)))
     func clientCertificatesAreRequiredAndVerified() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates()
         defer { certs.remove() }
         let web = try WebConfigLoader.parse("""
             tls_server_config:
@@ -121,21 +121,21 @@ import FoundationNetworking
         let state = AppState(config: PrescientConfig(), web: web)
         try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
             let url = "https://127.0.0.1:\(try #require(client.port))/metrics"
-            let without = try curl(["--cacert", certs.caCert, url])
+            let without = try await curl(["--cacert", certs.caCert, url])
             #expect(without.code == 0 && without.exit != 0, "no client certificate: \(without)")
-            let with = try curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey, url])
+            let with = try await curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey, url])
             #expect(with.code == 200, "\(with)")
-            let tls12 = try curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey,
+            let tls12 = try await curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey,
                                   "--tls-max", "1.2", url])
             #expect(tls12.code == 0 && tls12.exit != 0, "TLS 1.2 is below min_version: \(tls12)")
         }
     }
 
     /// curl's status code (0 when no HTTP answer came), lower-cased response headers and exit status.
-    func curl(_ arguments: [String]) throws -> (code: Int, headers: String, exit: Int32) {
+    func curl(_ arguments: [String]) async throws -> (code: Int, headers: String, exit: Int32) {
         let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-curl-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: headerFile) }
-        let result = try run(try tool("curl"), ["-s", "-o", "/dev/null", "-D", headerFile, "-w", "%{http_code}", "--max-time", "30"] + arguments)
+        let result = try await run(try tool("curl"), ["-s", "-o", "/dev/null", "-D", headerFile, "-w", "%{http_code}", "--max-time", "30"] + arguments)
         let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         return (Int(String(decoding: result.stdout, as: UTF8.self)) ?? -1, headers.lowercased(), result.status)
     }

@@ -40,9 +40,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// Runs a command, feeding `input` to stdin; returns exit status, stdout and stderr. Input and
 /// output go through temporary files: with pipes, a child that writes a lot before it has read
-/// all its input deadlocks against a parent that writes all input before reading.
+/// all its input deadlocks against a parent that writes all input before reading. The wait
+/// suspends rather than blocks: the in-process servers of the end-to-end tests answer on the
+/// same small thread pool, and a thread parked in `waitUntilExit` while curl waits on one of
+/// them is a thread they cannot have.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], input: [UInt8]? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+func run(_ executable: String, _ arguments: [String], input: [UInt8]? = nil) async throws -> (status: Int32, stdout: Data, stderr: Data) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -56,8 +59,15 @@ func run(_ executable: String, _ arguments: [String], input: [UInt8]? = nil) thr
     process.standardInput = try FileHandle(forReadingFrom: inURL)
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    process.waitUntilExit()
+    try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
+        process.terminationHandler = { _ in exited.resume() }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            exited.resume(throwing: error)
+        }
+    }
     return (process.terminationStatus, try Data(contentsOf: outURL), try Data(contentsOf: errURL))
 }
 

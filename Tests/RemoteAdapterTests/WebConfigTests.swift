@@ -11,8 +11,8 @@ import Testing
     /// hash of "rasmuslerdorf" in PHP's manual for password_verify.
     static let phpHash = "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq"
 
-    @Test func fullFileParses() throws {
-        let certs = try TestCertificates()
+    @Test func fullFileParses() async throws {
+        let certs = try await TestCertificates()
         defer { certs.remove() }
         let tokenFile = certs.directory.appendingPathComponent("token").path
         try "0123456789abcdef-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
@@ -104,8 +104,8 @@ import Testing
     }
 
     /// TLS settings that only make sense together, and a key that is not the certificate's.
-    @Test func inconsistentTLSIsRefused() throws {
-        let certs = try TestCertificates()
+    @Test func inconsistentTLSIsRefused() async throws {
+        let certs = try await TestCertificates()
         defer { certs.remove() }
         func tls(_ extra: String, key: String? = nil) -> String {
             "tls_server_config:\n  cert_file: \(certs.serverCert)\n  key_file: \(key ?? certs.serverKey)\n" + extra
@@ -130,7 +130,7 @@ import Testing
     }
 
     /// `prescient serve` with a bad web config prints the key and line and exits 2, like a bad `--config`.
-    @Test func serveRefusesBadWebConfig() throws {
+    @Test func serveRefusesBadWebConfig() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -138,7 +138,7 @@ import Testing
         try "basic_auth_users:\n  alice: not-a-hash\n".write(toFile: file, atomically: true, encoding: .utf8)
         // The test bundle sits next to the `prescient` built with it.
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prescient").path
-        let result = try run(FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/prescient").path,
+        let result = try await run(FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/prescient").path,
                              ["serve", "--listen", "127.0.0.1:0", "--web.config.file", file])
         let stderr = String(decoding: result.stderr, as: UTF8.self)
         #expect(result.status == 2, "\(stderr)")

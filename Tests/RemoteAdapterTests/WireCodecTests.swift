@@ -31,7 +31,7 @@ import Testing
     }
 
     /// A fixture encoded by `protoc --encode` from text format: an encoder that is not ours.
-    @Test func decodesWhatProtocEncodes() throws {
+    @Test func decodesWhatProtocEncodes() async throws {
         let protoc = try tool("protoc")
         let text = """
             timeseries {
@@ -42,7 +42,7 @@ import Testing
             }
             metadata { type: COUNTER metric_family_name: "http_requests_total" help: "Requests." }
             """
-        let result = try run(protoc, ["--proto_path=\(repositoryRoot.path)/proto", "--encode=prometheus.WriteRequest", "prometheus.proto"],
+        let result = try await run(protoc, ["--proto_path=\(repositoryRoot.path)/proto", "--encode=prometheus.WriteRequest", "prometheus.proto"],
                              input: Array(text.utf8))
         #expect(result.status == 0, "protoc failed: \(String(decoding: result.stderr, as: UTF8.self))")
         var seen = [EncodableSeries]()

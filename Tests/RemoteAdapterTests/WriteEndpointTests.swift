@@ -270,7 +270,7 @@ import Testing
         #expect(text.contains("prescient_samples_received_total 5\n"))
         #expect(text.contains("prescient_samples_rejected_total{reason=\"out_of_order\"} 1\n"))
         #expect(text.contains("prescient_series_stale 1\n"))
-        let result = try run(promtool, ["check", "metrics"], input: exposition)
+        let result = try await run(promtool, ["check", "metrics"], input: exposition)
         #expect(result.status == 0, "promtool: \(String(decoding: result.stdout + result.stderr, as: UTF8.self))")
     }
 }

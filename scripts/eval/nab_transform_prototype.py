@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scores NAB after transforming the anomaly scores of a replay: two prototypes that failed.
+"""Scores NAB after transforming the anomaly scores of a replay: three prototypes that failed.
 
 For docs/models.md ("Session 17"). NAB_REPLAY_DIR is the OUT directory of scripts/eval/nab.sh.
 
@@ -13,6 +13,12 @@ is multiplied by 1 / (1 + k * novelty) (`--gate hyperbolic`) or max(0, 1 - k * n
 holdoff: after a score above TRIGGER, scores of the next K rows are multiplied by DAMP.
 
   nab_transform_prototype.py holdoff NAB_REPLAY_DIR [--k 0,12,50] [--trigger 1,1.088] [--damp 0.5]
+
+confirm (session 21): report row i's score D rows late, weighed by what followed it. With m the
+largest score of the D rows after it, the score is multiplied by (C + m) / (C + 1)
+(`--confirm scale`: a follow-up above 1 raises it) or by min(1, that) (`--confirm damp`).
+
+  nab_transform_prototype.py confirm NAB_REPLAY_DIR [--delay 1,2,3] [--c 1,2,4,8] [--confirm damp|scale]
 """
 import argparse
 import bisect
@@ -51,6 +57,15 @@ def held_off(scores, k, trigger, damp):
     return out
 
 
+def confirmed(scores, delay, c, damp):
+    """Row i carries the score of row i - delay, weighed by the largest score after it."""
+    out = [0.0] * len(scores)
+    for i in range(delay, len(scores)):
+        factor = (c + max(scores[i - delay + 1:i + 1])) / (c + 1)
+        out[i] = scores[i - delay] * (min(1.0, factor) if damp else factor)
+    return out
+
+
 def nab(files, label):
     """Writes {file: scores} with their rows' timestamps, scores them, prints one line."""
     with tempfile.TemporaryDirectory() as out:
@@ -69,13 +84,16 @@ def nab(files, label):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("transform", choices=["novelty", "holdoff"])
+    p.add_argument("transform", choices=["novelty", "holdoff", "confirm"])
     p.add_argument("replays")
     p.add_argument("--window", type=int, default=288)
     p.add_argument("--k", default=None)
     p.add_argument("--gate", choices=["hyperbolic", "linear"], default="hyperbolic")
     p.add_argument("--trigger", default="1.088")
     p.add_argument("--damp", default="0.5")
+    p.add_argument("--delay", default="1,2,3")
+    p.add_argument("--c", default="1,2,4,8")
+    p.add_argument("--confirm", choices=["damp", "scale"], default="damp")
     a = p.parse_args()
     rows = {f: list(csv.DictReader(open(os.path.join(a.replays, f))))
             for f in sorted(json.load(open(os.path.join(DATA, "windows.json"))))}
@@ -86,6 +104,11 @@ def main():
             gate = (lambda n: 1 / (1 + k * n)) if a.gate == "hyperbolic" else (lambda n: max(0.0, 1 - k * n))
             nab({f: (rows[f], [s * gate(n) for s, n in zip(scores[f], depth[f])]) for f in rows},
                 f"window {a.window} k {k} {a.gate}")
+    elif a.transform == "confirm":
+        for delay in (int(x) for x in a.delay.split(",")):
+            for c in (float(x) for x in a.c.split(",")):
+                nab({f: (rows[f], confirmed(scores[f], delay, c, a.confirm == "damp")) for f in rows},
+                    f"delay {delay} c {c} {a.confirm}")
     else:
         for k in (int(x) for x in (a.k or "0,12,50,100,200").split(",")):
             for trigger in (float(x) for x in a.trigger.split(",")):

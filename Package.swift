@@ -26,6 +26,7 @@ let package = Package(
         // bcrypt for web-config's basic_auth_users (its CBcrypt is the OpenBSD C code; no swift-crypto built).
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),  // already Hummingbird's, for TLS settings
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),  // already Hummingbird's, for NIOThreadPool
     ],
     targets: [
         // libsnappy from Debian's libsnappy-dev, through its C API (snappy-c.h).
@@ -64,6 +65,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

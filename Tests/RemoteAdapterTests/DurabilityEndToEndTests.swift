@@ -300,13 +300,16 @@ struct PrescientServer {
         return repositoryRoot.appendingPathComponent(".build/debug/prescient").path
     }
 
-    static func start(dataDir: String, config: String) async throws -> PrescientServer {
+    /// - Parameter durable: with `false` the directory holds only the config, and the server
+    ///   keeps everything in memory.
+    static func start(dataDir: String, config: String, durable: Bool = true) async throws -> PrescientServer {
         let port = try freePort()
         let configPath = dataDir + "/config.yml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDir, "--config", configPath, "--log-level", "warning"]
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--config", configPath, "--log-level", "warning"]
+            + (durable ? ["--data-dir", dataDir] : [])
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let server = PrescientServer(port: port, dataDir: dataDir, process: process)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Models
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -77,16 +78,35 @@ public final class ModelingService: Service, Sendable {
     }
 
     private func runLoop(orders: AsyncStream<RefitOrder>, queue: AsyncStream<RefitOrder>.Continuation) async throws {
+        // Refits and passes are long stretches of CPU with no suspension point. On Swift's
+        // cooperative pool, one thread a core, they would hold the threads that answer HTTP:
+        // with `refit_workers` at the core count a probe waited 29 s behind a backlog of refits.
+        // So they run on threads of their own, one a worker and one for the pass.
+        let threads = NIOThreadPool(numberOfThreads: settings.refitWorkers + 1)
+        threads.start()
+        do {
+            try await runLoop(orders: orders, queue: queue, threads: threads)
+        } catch {
+            try? await threads.shutdownGracefully()
+            throw error
+        }
+        try await threads.shutdownGracefully()
+    }
+
+    private func runLoop(orders: AsyncStream<RefitOrder>, queue: AsyncStream<RefitOrder>.Continuation,
+                         threads: NIOThreadPool) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.refitWorkers {
                 group.addTask {
                     for await order in orders {
                         if self.stopping.load(ordering: .relaxed) { break }
                         if order.ticket.isCancelled { continue }  // its series was forgotten
-                        let start = ContinuousClock.now
-                        let result = order.job.run()
-                        let d = ContinuousClock.now - start
-                        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+                        let (result, seconds) = try await threads.runIfActive {
+                            let start = ContinuousClock.now
+                            let result = order.job.run()
+                            let d = ContinuousClock.now - start
+                            return (result, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+                        }
                         self.complete(order, result: result, seconds: seconds)
                     }
                 }
@@ -94,7 +114,8 @@ public final class ModelingService: Service, Sendable {
             group.addTask {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled, !self.stopping.load(ordering: .relaxed) {
-                        self.tick(nowMs: self.nowMs()) { queue.yield($0) }
+                        let now = self.nowMs()
+                        _ = try? await threads.runIfActive { self.tick(nowMs: now) { queue.yield($0) } }
                         // New series left for later: go on after a breath for the lock's
                         // other users, not a whole interval.
                         let catchingUp = self.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) > 0

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 
 /// `POST /api/v1/read`: gate, decode, negotiate, act, top to bottom as Prometheus' own read
 /// handler reads. Serves the raw windows exactly as received (stale markers included) and the
@@ -41,7 +42,11 @@ struct ReadHandler: Sendable {
         case .samples:
             state.metrics.read.inFlight.add(1, ordering: .relaxed)
             defer { state.metrics.read.inFlight.subtract(1, ordering: .relaxed) }
-            let outcome = try await state.remoteRead.gate.withTurn { samplesResponse(readRequest, limit: limits.maxReadSamples) }
+            // Built whole with no suspension point (seconds at the sample limit): on a thread of
+            // NIO's blocking pool, not the cooperative pool that answers every other request.
+            let outcome = try await state.remoteRead.gate.withTurn {
+                try await NIOThreadPool.singleton.runIfActive { samplesResponse(readRequest, limit: limits.maxReadSamples) }
+            }
             switch outcome {
             case .failure(let error): return refuse(error, responseType: type)
             case .success(let response):
@@ -115,13 +120,16 @@ struct ReadHandler: Sendable {
             // Matchers were checked while decoding, so selection cannot fail here.
             let selection = try ReadSelection(query: query, store: state.store, forecasts: forecasts)
             var frames = ChunkedFrameBuilder(queryIndex: index)
-            for item in selection.items {
+            for (n, item) in selection.items.enumerated() {
                 let (timestamps, values) = selection.samples(of: item, store: state.store)
                 frames.add(labels: item.labels, timestamps: timestamps, values: values)
                 if !frames.frames.isEmpty {
                     try await writer.write(contentsOf: frames.frames.map { ByteBuffer(bytes: $0) })
                     frames.frames.removeAll(keepingCapacity: true)
                 }
+                // A write to a fast reader need not suspend, and a long read would then hold its
+                // pool thread from first frame to last; every 64 series it gives the thread up.
+                if n % 64 == 63 { await Task.yield() }
             }
             frames.finish()
             try await writer.write(contentsOf: frames.frames.map { ByteBuffer(bytes: $0) })

@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Long work with no suspension point (refits, whole SAMPLES responses) runs on threads of its
+/// own, not on Swift's cooperative pool: that pool has one thread a core and answers every
+/// request, so work that held all its threads kept probes, scrapes and writes waiting.
+@Suite struct ResponsivenessTests {
+    /// With as many refit workers as cores and a backlog of `auto` refits, the server still
+    /// answers at once. (When refits ran on the pool, a probe waited 29 s behind them.)
+    @Test(.timeLimit(.minutes(3)))
+    func probesAndScrapesAnswerWhileEveryWorkerRefits() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let server = try await PrescientServer.start(dataDir: dir, config: """
+            modeling:
+              refit_workers: \(workers)
+              stale_after: 24h
+              drop_after: 48h
+              rules:
+                - match: '{__name__=~".+"}'
+                  model: auto
+            """, durable: false)
+        defer { server.kill() }
+        // 1,000 series of 2,300 points at a 5-minute step, each due an `auto` refit.
+        let fill = try await run(PrescientServer.binary, ["bench-ingest", "--url", "http://127.0.0.1:\(server.port)/api/v1/write",
+                                                          "--fill", "--series", "1000", "--points", "2300"])
+        #expect(fill.status == 0, "\(String(decoding: fill.stderr, as: UTF8.self))")
+        let queued = ContinuousClock.now + .seconds(60)
+        while try await server.metric("prescient_refits_pending") < Double(2 * workers), ContinuousClock.now < queued {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+
+        var slowest = Duration.zero
+        for k in 0..<20 {
+            let path = k.isMultiple(of: 2) ? "/-/healthy" : "/metrics"
+            let start = ContinuousClock.now
+            let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
+            slowest = max(slowest, ContinuousClock.now - start)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // Every answer came while refits were still waiting (so every worker was busy), and
+        // none waited for them: a refit of this size takes seconds in a debug build.
+        let pending = try await server.metric("prescient_refits_pending")
+        #expect(pending >= Double(workers), "the backlog drained before the probes were done (\(pending) pending)")
+        #expect(slowest < .seconds(5), "slowest answer \(slowest)")
+    }
+
+    /// As many SAMPLES reads as cores, each of about two million samples (seconds of encoding in a
+    /// debug build): a probe sent while they all run is answered before the first finishes.
+    /// (When the responses were built on the pool, each read held a thread to its end, and
+    /// nothing else was answered until one was done.)
+    @Test(.timeLimit(.minutes(2)))
+    func probesAnswerWhileLargeReadsAreBuilt() async throws {
+        let state = AppState(config: PrescientConfig())
+        let endMs = Int64(Date().timeIntervalSince1970 * 1000) / 15_000 * 15_000
+        try ingest(state.store, (0..<8_000).map { i in
+            series("wide", ["i": "\(i)"], (0..<240).map { k in (endMs - Int64(239 - k) * 15_000, Double(i + k)) })
+        })
+        let directory = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bodyFile = directory + "/request"
+        try Data(Snappy.compress(ReadClientCodec.encode(ReadRequest(
+            queries: [.init(start: endMs - 3_600_000, end: endMs, matchers: [try LabelMatcher("__name__", .equal, "wide")])]))))
+            .write(to: URL(fileURLWithPath: bodyFile))
+        let curl = try tool("curl")
+        let readers = min(max(2, ProcessInfo.processInfo.activeProcessorCount), state.config.limits.maxConcurrentReads)
+
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+                for _ in 0..<readers {
+                    group.addTask {
+                        // curl, a connection each: the test client sends one request at a time,
+                        // and URLSession refuses a snappy Content-Encoding.
+                        let output = directory + "/response-\(UUID().uuidString)"
+                        let read = try await run(curl, ["-s", "-o", output, "-w", "%{http_code}", "--max-time", "100",
+                                                        "-H", "Content-Type: application/x-protobuf", "-H", "Content-Encoding: snappy",
+                                                        "--data-binary", "@" + bodyFile, "http://127.0.0.1:\(port)/api/v1/read"])
+                        let finished = ContinuousClock.now
+                        #expect(String(decoding: read.stdout, as: UTF8.self) == "200")
+                        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
+                        let samples = try ReadClientCodec.decodeSamples(data)[0].reduce(0) { $0 + $1.samples.count }
+                        #expect(samples == 1_920_000)
+                        return finished
+                    }
+                }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while state.metrics.read.inFlight.load(ordering: .relaxed) < readers, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let inFlight = state.metrics.read.inFlight.load(ordering: .relaxed)
+                let probe = try await client.execute(uri: "/-/healthy", method: .get)
+                let answered = ContinuousClock.now
+                #expect(probe.status == .ok)
+                #expect(inFlight == readers, "\(inFlight) of \(readers) reads were running when the probe went out")
+                for try await finished in group {
+                    #expect(finished > answered, "a read finished \(answered - finished) before the probe was answered")
+                }
+            }
+        }
+    }
+}

@@ -11,10 +11,14 @@
 # Fills 20,000 series of 240 points, then runs four clients, each reading every series six
 # times in a row (4.8M samples a read), while probing four times a second (40 probes).
 # Prints the reads' median and slowest time, and the median and slowest probe.
+#
+#   scripts/bench-responsiveness.sh scrapes [BIN] [SERIES]             (default release build, 20000)
+# Fills SERIES series of 2,300 points, each modelled by `naive`, then runs four clients, each
+# scraping /metrics gzip-compressed six times in a row, while probing as above.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
-mode=${1:?refits or reads}; bin=${2:-.build/release/prescient}; port=${PORT:-19750}
+mode=${1:?refits, reads or scrapes}; bin=${2:-.build/release/prescient}; port=${PORT:-19750}
 [ -x "$bin" ] || swift build -c release --product prescient
 work=$(mktemp -d /tmp/prescient-bench-responsiveness.XXXXXX)
 pid=
@@ -69,5 +73,32 @@ reads)
   wait "${readers[@]}"
   printf '%s %s ' "$(basename "$bin")" "$accept"; summary "$work/reads" reads; printf ' '; summary "$work/probes" probes; echo
   ;;
-*) echo "unknown mode $mode: refits or reads" >&2; exit 2 ;;
+scrapes)
+  series=${3:-20000}
+  cat > "$work/config.yml" <<YML
+modeling:
+  max_series: $series
+  stale_after: 24h
+  drop_after: 48h
+  rules:
+    - match: '{__name__=~".+"}'
+      model: naive
+YML
+  "$bin" serve --listen "127.0.0.1:$port" --log-level warning --config "$work/config.yml" > "$work/serve.log" 2>&1 & pid=$!
+  wait_up "http://127.0.0.1:$port/-/ready" 60
+  "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 > /dev/null
+  until [ "$(metric "$port" prescient_series_modelled)" = "$series" ] && [ "$(metric "$port" prescient_refits_pending)" = "0" ]; do sleep 1; done
+  scrapers=()
+  for _ in 1 2 3 4; do
+    (for _ in 1 2 3 4 5 6; do
+      curl -s -o /dev/null -w '%{time_total}\n' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics"
+    done >> "$work/scrapes") & scrapers+=($!)
+  done
+  sleep 0.5
+  for _ in $(seq 40); do probe >> "$work/probes"; sleep 0.25; done
+  wait "${scrapers[@]}"
+  printf '%s series=%s bytes=%s ' "$(basename "$bin")" "$series" "$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)"
+  summary "$work/scrapes" scrapes; printf ' '; summary "$work/probes" probes; echo
+  ;;
+*) echo "unknown mode $mode: refits, reads or scrapes" >&2; exit 2 ;;
 esac

@@ -107,4 +107,56 @@ import FoundationNetworking
             }
         }
     }
+
+    /// As many gzip-compressed scrapes as cores of 50,000 exported series (180 MB of text): a
+    /// probe sent while they run is answered before the first finishes. (When `/metrics` was
+    /// rendered and compressed on the pool, each scrape held a thread to its end.)
+    @Test(.timeLimit(.minutes(2)))
+    func probesAnswerWhileLargeScrapesAreRendered() async throws {
+        let state = AppState(config: PrescientConfig())
+        let horizons = ["5m", "15m", "30m", "1h"]
+        for i in 0..<50_000 {
+            var e = ExportEntry(id: UInt32(i), exportName: "node_metric_\(i % 50)",
+                                sourceLabels: ["__name__", "x", "instance", "10.0.\(i / 256 % 256).\(i % 256):9100", "job", "node"],
+                                horizonNames: horizons, horizonSteps: [5, 15, 30, 60], stepMs: 60_000)
+            e.point = (0..<4).map { 100 + sin(Double(i * 4 + $0)) * 37.123456789 }
+            e.lower = e.point.map { $0 - 1 }
+            e.upper = e.point.map { $0 + 1 }
+            e.score = 0.5
+            e.mase = [0.8, 0.9, 1, 1.1]
+            e.setModel("ets")
+            state.modeling.book.insert(e)
+        }
+        let curl = try tool("curl")
+        let scrapers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+                for _ in 0..<scrapers {
+                    group.addTask {
+                        let scrape = try await run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "--max-time", "100",
+                                                          "-H", "Accept-Encoding: gzip", "http://127.0.0.1:\(port)/metrics"])
+                        let finished = ContinuousClock.now
+                        let answer = String(decoding: scrape.stdout, as: UTF8.self).split(separator: " ")
+                        #expect(answer.first == "200")
+                        #expect((answer.last.flatMap { Int($0) } ?? 0) > 1_000_000, "\(answer)")
+                        return finished
+                    }
+                }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while state.metrics.requestsInFlight(handler: "/metrics") < scrapers, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let inFlight = state.metrics.requestsInFlight(handler: "/metrics")
+                let probe = try await client.execute(uri: "/-/healthy", method: .get)
+                let answered = ContinuousClock.now
+                #expect(probe.status == .ok)
+                #expect(inFlight == scrapers, "\(inFlight) of \(scrapers) scrapes were running when the probe went out")
+                for try await finished in group {
+                    #expect(finished > answered, "a scrape finished \(answered - finished) before the probe was answered")
+                }
+            }
+        }
+    }
 }

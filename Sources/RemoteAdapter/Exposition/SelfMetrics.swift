@@ -14,6 +14,7 @@ public final class SelfMetrics: Sendable {
     private let ignored = Mutex([String: Int]())
     private let requestErrors = Mutex([RequestErrorKey: Int]())
     private let durations = Mutex([DurationKey: HistogramCounts]())
+    private let inFlight = Mutex([String: Int]())
     public let startTime = Date()
     public let read = ReadMetrics()
     public let auth = AuthMetrics()
@@ -73,6 +74,12 @@ public final class SelfMetrics: Sendable {
         }
     }
 
+    /// Counts a request as being answered until `finished` is called.
+    func requestStarted(handler: String) { inFlight.withLock { $0[handler, default: 0] += 1 } }
+    func requestFinished(handler: String) { inFlight.withLock { $0[handler, default: 0] -= 1 } }
+    /// Requests being answered now for `handler`.
+    public func requestsInFlight(handler: String) -> Int { inFlight.withLock { $0[handler] ?? 0 } }
+
     /// Writes every self-metric family in a fixed order.
     public func write(to w: inout ExpositionWriter, store: SeriesStore) {
         w.family("prescient_samples_received_total", .counter, help: "Float samples received in remote write requests that could be decoded.")
@@ -126,6 +133,12 @@ public final class SelfMetrics: Sendable {
             let base = [("handler", key.handler), ("code", String(key.code))]
             w.histogram("prescient_http_request_duration_seconds", base, bounds: Self.durationBuckets,
                         counts: h.buckets, count: h.count, sum: h.sum)
+        }
+
+        w.family("prescient_http_requests_in_flight", .gauge, help: "HTTP requests being answered now, by handler.")
+        let inFlightNow = inFlight.withLock { $0 }
+        for handler in inFlightNow.keys.sorted() {
+            w.sample("prescient_http_requests_in_flight", [("handler", handler)], Double(inFlightNow[handler]!))
         }
 
         read.write(to: &w)

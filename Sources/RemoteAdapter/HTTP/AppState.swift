@@ -15,6 +15,9 @@ public final class AppState: Sendable {
     public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.
     public let remoteRead: RemoteReadState
+    /// Where `/metrics` is rendered: two threads, so an HA pair of Prometheus servers scraping
+    /// at once do not wait on each other, and never behind a remote read.
+    let scrapeWork = BlockingWork(threads: 2)
     /// `--web.config.file`: TLS, credentials and response headers (none by default).
     public let web: WebConfig
     /// The write-ahead log and snapshots under `--data-dir`; nil keeps everything in memory only.

@@ -14,7 +14,13 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     router.post("/api/v1/write") { request, context in try await write.handle(request, context: context) }
     let read = ReadHandler(state: state)
     router.post("/api/v1/read") { request, context in try await read.handle(request, context: context) }
-    router.get("/metrics") { request, _ in metricsResponse(request, state: state) }
+    router.get("/metrics") { request, _ in
+        let openMetrics = request.headers[.accept]?.contains("application/openmetrics-text") ?? false
+        let gzip = request.headers[.acceptEncoding]?.contains("gzip") == true
+        // Rendering and compressing take seconds at 100k modelled series with no suspension
+        // point: off the cooperative pool that answers every other request.
+        return try await state.scrapeWork.run { metricsResponse(openMetrics: openMetrics, gzip: gzip, state: state) }
+    }
     JSONAPI(state: state).register(on: router)
     router.get("/-/healthy") { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
     router.get("/-/ready") { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
@@ -46,8 +52,7 @@ public func buildApplication(state: AppState, host: String, port: Int,
 
 /// `/metrics` in the format the scraper asks for (OpenMetrics when its `Accept` names it, as
 /// Prometheus' does, else text 0.0.4), gzip-compressed when `Accept-Encoding` allows it.
-func metricsResponse(_ request: Request, state: AppState) -> Response {
-    let openMetrics = request.headers[.accept]?.contains("application/openmetrics-text") ?? false
+func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response {
     var w = ExpositionWriter(capacity: 1 << 20, openMetrics: openMetrics)
     state.modeling.write(to: &w)
     state.metrics.write(to: &w, store: state.store)
@@ -56,7 +61,7 @@ func metricsResponse(_ request: Request, state: AppState) -> Response {
         .contentType: openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
     ]
     var body = w.bytes
-    if request.headers[.acceptEncoding]?.contains("gzip") == true, let zipped = Gzip.compress(body) {
+    if gzip, let zipped = Gzip.compress(body) {
         headers[.contentEncoding] = "gzip"
         body = zipped
     }

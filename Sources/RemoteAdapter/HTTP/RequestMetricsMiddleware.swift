@@ -1,7 +1,8 @@
 import Hummingbird
 
-/// Times every request into `prescient_http_request_duration_seconds{handler, code}`. The
-/// handler label is the matched route, never the raw path, so a scanner cannot explode it.
+/// Times every request into `prescient_http_request_duration_seconds{handler, code}` and counts
+/// it in `prescient_http_requests_in_flight{handler}` while it is answered. The handler label is
+/// the matched route, never the raw path, so a scanner cannot explode it.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: SelfMetrics
     static var knownPaths: Set<String> {
@@ -12,6 +13,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let path = request.uri.path
         let handler = Self.knownPaths.contains(path) ? path : (path.hasPrefix("/api/v1/") ? "/api/v1/other" : "other")
+        metrics.requestStarted(handler: handler)
+        defer { metrics.requestFinished(handler: handler) }
         do {
             let response = try await next(request, context)
             metrics.observeRequest(handler: handler, code: Int(response.status.code), seconds: seconds(since: start))

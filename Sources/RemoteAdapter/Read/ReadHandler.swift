@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import NIOPosix
 
 /// `POST /api/v1/read`: gate, decode, negotiate, act, top to bottom as Prometheus' own read
 /// handler reads. Serves the raw windows exactly as received (stale markers included) and the
@@ -42,10 +41,10 @@ struct ReadHandler: Sendable {
         case .samples:
             state.metrics.read.inFlight.add(1, ordering: .relaxed)
             defer { state.metrics.read.inFlight.subtract(1, ordering: .relaxed) }
-            // Built whole with no suspension point (seconds at the sample limit): on a thread of
-            // NIO's blocking pool, not the cooperative pool that answers every other request.
+            // Built whole with no suspension point (seconds at the sample limit): off the
+            // cooperative pool that answers every other request.
             let outcome = try await state.remoteRead.gate.withTurn {
-                try await NIOThreadPool.singleton.runIfActive { samplesResponse(readRequest, limit: limits.maxReadSamples) }
+                try await state.remoteRead.work.run { samplesResponse(readRequest, limit: limits.maxReadSamples) }
             }
             switch outcome {
             case .failure(let error): return refuse(error, responseType: type)

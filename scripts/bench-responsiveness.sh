@@ -25,20 +25,17 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 probe() { curl -s -o /dev/null -w '%{time_total}\n' --max-time 120 "http://127.0.0.1:$port/-/healthy"; }
+# modelling_config MODEL SETTING: every series modelled by MODEL, with one more `modeling:` line.
+modelling_config() {
+  printf 'modeling:\n  %s\n  stale_after: 24h\n  drop_after: 48h\n  rules:\n    - match: %s\n      model: %s\n' \
+    "$2" "'{__name__=~\".+\"}'" "$1" > "$work/config.yml"
+}
 summary() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END {printf "%s=%d median_s=%.4f slowest_s=%.4f", p, NR, a[int((NR+1)/2)], a[NR]}'; }
 
 case $mode in
 refits)
   workers=${3:-2}; series=${4:-1500}
-  cat > "$work/config.yml" <<YML
-modeling:
-  refit_workers: $workers
-  stale_after: 24h
-  drop_after: 48h
-  rules:
-    - match: '{__name__=~".+"}'
-      model: auto
-YML
+  modelling_config auto "refit_workers: $workers"
   "$bin" serve --listen "127.0.0.1:$port" --log-level warning --config "$work/config.yml" > "$work/serve.log" 2>&1 & pid=$!
   wait_up "http://127.0.0.1:$port/-/ready" 60
   "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 > /dev/null
@@ -75,15 +72,7 @@ reads)
   ;;
 scrapes)
   series=${3:-20000}
-  cat > "$work/config.yml" <<YML
-modeling:
-  max_series: $series
-  stale_after: 24h
-  drop_after: 48h
-  rules:
-    - match: '{__name__=~".+"}'
-      model: naive
-YML
+  modelling_config naive "max_series: $series"
   "$bin" serve --listen "127.0.0.1:$port" --log-level warning --config "$work/config.yml" > "$work/serve.log" 2>&1 & pid=$!
   wait_up "http://127.0.0.1:$port/-/ready" 60
   "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 > /dev/null

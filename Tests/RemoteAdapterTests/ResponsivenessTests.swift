@@ -92,18 +92,7 @@ import FoundationNetworking
                         return finished
                     }
                 }
-                let deadline = ContinuousClock.now + .seconds(30)
-                while state.metrics.read.inFlight.load(ordering: .relaxed) < readers, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                let inFlight = state.metrics.read.inFlight.load(ordering: .relaxed)
-                let probe = try await client.execute(uri: "/-/healthy", method: .get)
-                let answered = ContinuousClock.now
-                #expect(probe.status == .ok)
-                #expect(inFlight == readers, "\(inFlight) of \(readers) reads were running when the probe went out")
-                for try await finished in group {
-                    #expect(finished > answered, "a read finished \(answered - finished) before the probe was answered")
-                }
+                try await Self.probeWhileAllRun(readers, handler: "/api/v1/read", state: state, client: client, finishing: &group)
             }
         }
     }
@@ -144,19 +133,27 @@ import FoundationNetworking
                         return finished
                     }
                 }
-                let deadline = ContinuousClock.now + .seconds(30)
-                while state.metrics.requestsInFlight(handler: "/metrics") < scrapers, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                let inFlight = state.metrics.requestsInFlight(handler: "/metrics")
-                let probe = try await client.execute(uri: "/-/healthy", method: .get)
-                let answered = ContinuousClock.now
-                #expect(probe.status == .ok)
-                #expect(inFlight == scrapers, "\(inFlight) of \(scrapers) scrapes were running when the probe went out")
-                for try await finished in group {
-                    #expect(finished > answered, "a scrape finished \(answered - finished) before the probe was answered")
-                }
+                try await Self.probeWhileAllRun(scrapers, handler: "/metrics", state: state, client: client, finishing: &group)
             }
+        }
+    }
+
+    /// Waits (up to 30 s) until `count` requests to `handler` are being answered, probes
+    /// `/-/healthy`, and checks that the probe was answered while all of them ran and before
+    /// any finished (`finishing` yields when each did).
+    static func probeWhileAllRun(_ count: Int, handler: String, state: AppState, client: some TestClientProtocol,
+                                 finishing group: inout ThrowingTaskGroup<ContinuousClock.Instant, any Error>) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while state.metrics.requestsInFlight(handler: handler) < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let inFlight = state.metrics.requestsInFlight(handler: handler)
+        let probe = try await client.execute(uri: "/-/healthy", method: .get)
+        let answered = ContinuousClock.now
+        #expect(probe.status == .ok)
+        #expect(inFlight == count, "\(inFlight) of \(count) requests to \(handler) were running when the probe went out")
+        for try await finished in group {
+            #expect(finished > answered, "a request to \(handler) finished \(answered - finished) before the probe was answered")
         }
     }
 }

@@ -101,13 +101,15 @@ public final class ModelingService: Service, Sendable {
                     for await order in orders {
                         if self.stopping.load(ordering: .relaxed) { break }
                         if order.ticket.isCancelled { continue }  // its series was forgotten
-                        let (result, seconds) = try await threads.runIfActive {
+                        // Throws only when the task is cancelled before the refit started: stop,
+                        // as the stream would.
+                        guard let timed = try? await threads.runIfActive({
                             let start = ContinuousClock.now
                             let result = order.job.run()
                             let d = ContinuousClock.now - start
                             return (result, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-                        }
-                        self.complete(order, result: result, seconds: seconds)
+                        }) else { break }
+                        self.complete(order, result: timed.0, seconds: timed.1)
                     }
                 }
             }

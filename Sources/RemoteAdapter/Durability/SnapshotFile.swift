@@ -310,7 +310,7 @@ enum SnapshotFile {
                     store.withSeries(labels: labels) { s in
                         s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
                         s.restoreGrid(firstStep: firstStep, stepMs: header.stepMs, values: grid)
-                        for sample in raw { _ = s.replay(sample, retentionMs: retention) }
+                        for sample in raw { s.replay(sample, retentionMs: retention) }
                     }
                 }
                 guard let restored else { continue }  // over the series limit

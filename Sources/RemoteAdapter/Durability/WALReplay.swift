@@ -94,7 +94,7 @@ enum WALReplay {
                     guard !samples.isEmpty else { return }
                     let stored = store.withSeries(labels: labels) { s in
                         if s.metricType == nil, let type { s.metricType = type }
-                        for sample in samples { _ = s.replay(sample, retentionMs: retention) }
+                        for sample in samples { s.replay(sample, retentionMs: retention) }
                     }
                     if stored == nil { outcome.refusedSamples += samples.count }
                     outcome.samples += samples.count

@@ -135,7 +135,7 @@ public final class SelfMetrics: Sendable {
                         counts: h.buckets, count: h.count, sum: h.sum)
         }
 
-        w.family("prescient_http_requests_in_flight", .gauge, help: "HTTP requests being answered now, by handler.")
+        w.family("prescient_http_requests_in_flight", .gauge, help: "HTTP requests whose handler is running now, by handler (a streamed read's body is written after).")
         let inFlightNow = inFlight.withLock { $0 }
         for handler in inFlightNow.keys.sorted() {
             w.sample("prescient_http_requests_in_flight", [("handler", handler)], Double(inFlightNow[handler]!))

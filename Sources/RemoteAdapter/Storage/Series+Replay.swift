@@ -1,24 +1,22 @@
 extension Series {
-    enum ReplayResult { case stored, alreadyHeld, tooOld }
-
     /// Stores a sample from the write-ahead log or a snapshot. Unlike `append`, an older sample
     /// is put in its place rather than refused: every logged sample was accepted once, and
     /// concurrent requests can reach the log in the other order than they reached the store.
     /// Per series the accepted timestamps only ever increased, so placing each sample by its
     /// timestamp rebuilds exactly what was stored. Callers pass only samples within
     /// `SeriesStore.timestampBounds` (log replay drops the others, a snapshot with them is corrupt).
-    mutating func replay(_ sample: WireSample, retentionMs: Int64) -> ReplayResult {
+    mutating func replay(_ sample: WireSample, retentionMs: Int64) {
         if sample.timestamp > newestTimestamp {
             _ = append(sample, retentionMs: retentionMs)
-            return .stored
+            return
         }
-        if sample.timestamp == newestTimestamp { return .alreadyHeld }
+        if sample.timestamp == newestTimestamp { return }  // already held
         // Older than the raw window keeps: it was trimmed (or would have been) already.
         // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
         let (difference, overflow) = newestTimestamp.subtractingReportingOverflow(retentionMs)
-        guard sample.timestamp >= (overflow ? Int64.min : difference) else { return .tooOld }
-        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return .alreadyHeld }
-        guard !sample.value.isStaleMarker else { return .stored }
+        guard sample.timestamp >= (overflow ? Int64.min : difference) else { return }
+        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return }  // already held
+        guard !sample.value.isStaleMarker else { return }
         // The grid point holds the last real sample of its step: only a sample with no later
         // real one in the same step may set it.
         let stepEnd = StepGrid.stepIndex(of: sample.timestamp, stepMs: grid.stepMs) * grid.stepMs
@@ -26,7 +24,6 @@ extension Series {
         if !later.contains(where: { !$0.value.isStaleMarker }) {
             grid.record(timestamp: sample.timestamp, value: sample.value)
         }
-        return .stored
     }
 
     /// Sets the grid from a snapshot's points (`values[i]` at step `firstStep + i` of

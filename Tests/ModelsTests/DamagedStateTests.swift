@@ -13,6 +13,7 @@ import Testing
         ("snaive", SeasonalNaive(season: 24)),
         ("matrend", MovingAverageTrend()),
         ("median", MovingMedian(window: 12)),
+        ("median_regression", MedianRegression(horizons: [1, 6], season: 24)),
         ("ets", ETS(trend: .damped, season: 24)),
         ("autoets", AutoETS(season: 24)),
         ("arima", ARIMA(order: ARIMAOrder(p: 1, d: 1, q: 1), seasonal: SeasonalARIMAOrder(p: 1, d: 0, q: 0, period: 24))),
@@ -26,7 +27,7 @@ import Testing
     /// Hourly with a daily season, as in `PersistenceTests`.
     static let series: [Double] = {
         var rng = SeededGenerator(seed: 11)
-        return (0..<200).map { (i: Int) -> Double in
+        return (0..<400).map { (i: Int) -> Double in
             let t = Double(i)
             return 50 + 0.1 * t + 8 * sin(t * 2 * Double.pi / 24) + rng.normal()
         }
@@ -85,7 +86,9 @@ import Testing
     @Test(arguments: families.map(\.0))
     func aDamagedSavedModelIsRefusedOrRuns(family: String) throws {
         let model = try #require(Self.families.first { $0.0 == family }?.1)
-        let fitted = try model.fitAny(Array(Self.series[..<150]))
+        // 150 points, or as many as the family needs (`MedianRegression` holds a day of 5-minute values).
+        let fitLength = max(150, model.minimumWindow)
+        let fitted = try model.fitAny(Array(Self.series[..<fitLength]))
         let sound = try JSONSerialization.jsonObject(with: Self.encoder.encode(fitted))
         let variants = Self.edits(of: sound)
         #expect(variants.count > 10, "\(family): too few numbers to edit")
@@ -99,7 +102,7 @@ import Testing
             }
             // Whatever loads must forecast every step and keep doing so while it updates.
             #expect(loaded.predict(horizon: 12, level: 0.9).point.count == 12)
-            for v in Self.series[150...].prefix(20) + [.nan, .infinity] { loaded.update(with: v) }
+            for v in Self.series[fitLength...].prefix(20) + [.nan, .infinity] { loaded.update(with: v) }
             let after = loaded.predict(horizon: 12, level: 0.9)
             #expect(after.point.count == 12 && (after.lower.isEmpty || after.lower.count == 12))
             _ = loaded.parameters
@@ -129,7 +132,7 @@ import Testing
                 continue
             }
             // Through a scheduled refit.
-            for v in Self.series[150...] {
+            for v in Self.series[150..<200] {
                 let step = restored.observe(v)
                 #expect(step.forecasts.count == 2)
             }

@@ -28,6 +28,8 @@ let models: [(String, any Forecaster)] = [
     ("autoets", AutoETS(season: 288)),
     ("trend_seasonal", TrendSeasonal(seasons: [288])),
     ("arima(1,1,1)", ARIMA(order: ARIMAOrder(p: 1, d: 1, q: 1))),
+    ("median", MovingMedian(window: 24)),
+    ("median_regression", MedianRegression(horizons: [1, 6, 12], season: 288)),
 ]
 
 func fitted(_ model: some Forecaster) -> AnyFittedForecaster {
@@ -60,7 +62,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The streaming engine end to end: 4,032 points (two weeks) through auto, with its refits.
-    for name in ["snaive", "ets", "auto"] {
+    for name in ["snaive", "ets", "median_regression", "auto"] {
         Benchmark("replay \(name) (4032 points)",
                   configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10), maxIterations: 3)) { benchmark in
             let context = ModelContext(horizons: [1, 6, 12], stepSeconds: 300)

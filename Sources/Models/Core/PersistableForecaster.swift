@@ -31,7 +31,7 @@ struct PersistedForecaster: Codable, Sendable {
     /// Every family a saved model may name. A model not listed here cannot be saved.
     static let types: [String: any PersistableForecaster.Type] = {
         let all: [any PersistableForecaster.Type] = [
-            SeasonalNaive.self, MovingAverageTrend.self, MovingMedian.self, ETS.self, AutoETS.self,
+            SeasonalNaive.self, MovingAverageTrend.self, MovingMedian.self, MedianRegression.self, ETS.self, AutoETS.self,
             ARIMA.self, AutoARIMA.self, TrendSeasonal.self, ForecastCombination.self,
             PerHorizonForecaster.self, WarmupForecaster.self,
         ]

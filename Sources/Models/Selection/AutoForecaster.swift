@@ -63,12 +63,18 @@ public struct AutoForecaster: Forecaster {
             scores[candidate.name] = min(scores[candidate.name] ?? .infinity, s.meanMASE)
         }
 
-        if let overall = choose(from: scored, on: y, by: { $0.meanMASE }) {
+        // A direct model serves only the horizons it was fitted for (`DirectForecaster`).
+        func serves(_ i: Int, _ horizons: [Int]) -> Bool {
+            guard let direct = options[i] as? any DirectForecaster else { return true }
+            return horizons.allSatisfy(direct.horizons.contains)
+        }
+        func serving(_ horizons: [Int]) -> [Candidate] { scored.filter { serves($0.index, horizons) } }
+        if let overall = choose(from: serving(backtest.horizons), on: y, by: { $0.meanMASE }) {
             if overall.indices.count > 1 { scores["combination"] = overall.mase }
             var choices = [overall.indices]
             if perHorizon {
                 choices = backtest.horizons.indices.map { k in
-                    choose(from: scored, on: y, by: { $0.mase[k] })?.indices ?? overall.indices
+                    choose(from: serving([backtest.horizons[k]]), on: y, by: { $0.mase[k] })?.indices ?? overall.indices
                 }
             }
             if let fitted = try? fitted(for: choices, options: options, on: y) {
@@ -80,8 +86,8 @@ public struct AutoForecaster: Forecaster {
         // window: the best-scoring single candidate that fits, else the simplest.
         scored.sort { $0.score.meanMASE < $1.score.meanMASE
             || ($0.score.meanMASE == $1.score.meanMASE && $0.index < $1.index) }
-        var order = scored.map(\.index)
-        order += options.indices.filter { !order.contains($0) }
+        var order = serving(backtest.horizons).map(\.index)
+        order += options.indices.filter { !order.contains($0) && serves($0, backtest.horizons) }
         var lastError = ModelError.tooShort(needed: minimumWindow, got: y.count)
         for i in order {
             do {

@@ -29,6 +29,12 @@ public struct ModelContext: Sendable {
         return SeasonalityDetector.calendarPeriods(stepSeconds: step)
     }
 
+    /// Steps in a day at `stepSeconds`, when that is a whole number of at least 2 steps.
+    public var dailyPeriod: Int? {
+        guard let step = stepSeconds else { return nil }
+        return SeasonalityDetector.calendarPeriods(stepSeconds: step).first { !isSubDaily($0) && Double($0) * step < 2 * 86_400 }
+    }
+
     /// The one period, among the detected `periods` (shortest first), for models that take a
     /// single season (ETS, seasonal naive, ARIMA): the shortest of at least a day, else the
     /// longest, else 1. A day rather than an hour, because a daily season of whole hours
@@ -50,7 +56,8 @@ public struct ModelContext: Sendable {
 /// The user-facing model names (`--model`, the config's `model:`) and how each is built.
 public enum ModelCatalog {
     /// Every accepted name, `auto` first.
-    public static let names = ["auto", "naive", "snaive", "matrend", "median", "ets", "arima", "trend_seasonal"]
+    public static let names = ["auto", "naive", "snaive", "matrend", "median", "median_regression", "ets", "arima",
+                               "trend_seasonal"]
 
     /// The spec for `name`, or nil when the name is unknown.
     public static func spec(named name: String, context: ModelContext) -> ModelSpec? {
@@ -60,6 +67,7 @@ public enum ModelCatalog {
         case "snaive": seasonal(context) { m in SeasonalNaive(season: m) }
         case "matrend": ModelSpec(MovingAverageTrend())
         case "median": ModelSpec(MovingMedian())
+        case "median_regression": ModelSpec(MedianRegression(horizons: context.horizons, season: regressionSeason(context)))
         case "ets": seasonal(context) { m in AutoETS(season: m) }
         case "arima": seasonal(context) { m in AutoARIMA(season: m > 1 ? m : nil) }
         case "trend_seasonal": seasonal(context) { m in TrendSeasonal(seasons: m > 1 ? [m] : []) }
@@ -96,8 +104,21 @@ public enum ModelCatalog {
             // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
             candidates.append(AutoARIMA())
             if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }
+            // Not for the next step: there its errors, though smaller, nearly doubled the anomaly
+            // score's false positives (docs/models.md, "Median regression").
+            let ahead = context.horizons.filter { $0 > 1 }
+            if !ahead.isEmpty { candidates.append(MedianRegression(horizons: ahead, season: regressionSeason(context))) }
             return candidates
         }
+    }
+
+    /// The season `MedianRegression` looks back over: the day, whether or not a daily season is
+    /// detected (the regression weighs yesterday's shape per series and horizon, and gives it
+    /// nothing where it does not help), at steps of a minute or longer. At shorter steps a day
+    /// is too many values to hold per series (two per step of the day).
+    static func regressionSeason(_ context: ModelContext) -> Int {
+        guard let day = context.dailyPeriod, day <= 1_440 else { return 1 }
+        return day
     }
 
     /// Periods with at least two full seasons in the window plus room to backtest.

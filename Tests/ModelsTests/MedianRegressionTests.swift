@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+@testable import Models
+
+@Suite struct MedianRegressionTests {
+    @Test(arguments: [1, 24])
+    func meetsTheContract(season: Int) throws {
+        let model = MedianRegression(horizons: [1, 6, 12], season: season)
+        try checkForecasterContract(model, forward: { model.forward($0, over: $1) })
+    }
+
+    /// Five-minute steps: a daily shape (a random level for each hour of the day, as batch jobs
+    /// make, which the last few values cannot extrapolate as they could a sine), noise, and a
+    /// spike of +80 every 37 steps.
+    func spikyDaily(_ n: Int, seed: UInt64 = 3) -> [Double] {
+        var rng = SeededGenerator(seed: seed)
+        let hours = (0..<24).map { _ in 30 * rng.uniform() }
+        return (0..<n).map { i in 50 + hours[(i % 288) / 12] + 2 * rng.normal() + (i % 37 == 0 ? 80 : 0) }
+    }
+
+    /// Walks a fitted model through `tail` by `update`, forecasting `h` steps ahead at each
+    /// step, and returns the mean absolute error.
+    func walkedError<F: Forecaster>(_ model: F, fitOn head: [Double], tail: [Double], h: Int) throws -> Double {
+        var fitted = try model.fit(head)
+        var total = 0.0, count = 0.0
+        for (i, y) in tail.enumerated() {
+            if i + h - 1 < tail.count {
+                total += abs(model.predict(fitted, horizon: h, level: nil).point[h - 1] - tail[i + h - 1])
+                count += 1
+            }
+            model.update(&fitted, with: y)
+        }
+        return total / count
+    }
+
+    /// What the regression is for: six steps ahead on a spiky series with a daily shape, it
+    /// takes the shape from the day before and the level from the medians, where a rolling
+    /// median has the level only and seasonal naive copies yesterday's spikes.
+    @Test func forecastsASpikyDailySeriesBetterThanItsParts() throws {
+        let y = spikyDaily(1_600)
+        let head = Array(y[..<1_000]), tail = Array(y[1_000...])
+        let regression = try walkedError(MedianRegression(horizons: [1, 6], season: 288), fitOn: head, tail: tail, h: 6)
+        let median = try walkedError(MovingMedian(window: 12), fitOn: head, tail: tail, h: 6)
+        let seasonal = try walkedError(SeasonalNaive(season: 288), fitOn: head, tail: tail, h: 6)
+        #expect(regression < 0.6 * median, "median regression \(regression), rolling median \(median)")
+        #expect(regression < 0.8 * seasonal, "median regression \(regression), seasonal naive \(seasonal)")
+        // Without the season it has the level only and cannot follow the daily shape.
+        let blind = try walkedError(MedianRegression(horizons: [1, 6], season: 1), fitOn: head, tail: tail, h: 6)
+        #expect(regression < 0.6 * blind, "with the season \(regression), without \(blind)")
+    }
+
+    /// The first spike a calm series ever shows lies far outside the features the fit saw; they
+    /// are clipped to their fitted range, so it cannot move the forecast by a share of itself.
+    @Test func aSpikeDoesNotMoveTheForecastMuch() throws {
+        let model = MedianRegression(horizons: [1, 6], season: 1)
+        var rng = SeededGenerator(seed: 17)
+        let y = (0..<600).map { _ in 20 + rng.normal() }
+        var fitted = try model.fit(y)
+        let before = model.predict(fitted, horizon: 6, level: nil).point
+        model.update(&fitted, with: 500)
+        let after = model.predict(fitted, horizon: 6, level: nil).point
+        // Unclipped, the weights the fit put on the means moved it by 40 here.
+        #expect(abs(after[5] - before[5]) < 3, "before \(before[5]), after \(after[5])")
+        #expect(after[5] < 25)
+    }
+
+    @Test func interpolatesBetweenTheFittedHorizons() throws {
+        let model = MedianRegression(horizons: [12, 1, 6, 6, 0], season: 288)
+        #expect(model.horizons == [1, 6, 12])
+        let fitted = try model.fit(spikyDaily(700))
+        let f = model.predict(fitted, horizon: 15, level: 0.9)
+        // Step 3 lies 2/5 of the way from step 1 to step 6; steps past 12 repeat step 12.
+        #expect(abs(f.point[2] - (0.6 * f.point[0] + 0.4 * f.point[5])) < 1e-9)
+        #expect(f.point[12] == f.point[11] && f.point[14] == f.point[11])
+        #expect(model.parameters(fitted).keys.contains("h6_season_before"))
+    }
+
+    @Test func needsAFullDayOfValuesAndRowsToFit() throws {
+        let model = MedianRegression(horizons: [1, 6], season: 24)
+        #expect(model.minimumWindow == 288 + 6 + 60)
+        #expect(throws: ModelError.self) { _ = try model.fit(spikyDaily(model.minimumWindow - 1)) }
+        var gappy = spikyDaily(model.minimumWindow + 20)
+        for i in stride(from: 0, to: gappy.count, by: 10) { gappy[i] = .nan }
+        #expect(throws: ModelError.self) { _ = try model.fit(gappy) }  // too few finite values
+    }
+
+    /// `auto` chooses a direct model only for the horizons it was fitted for: fitted for six
+    /// steps only, the regression wins there and never serves the next step, which a walked
+    /// one-step-only forecast would have to interpolate.
+    @Test func autoServesADirectModelOnlyItsHorizons() throws {
+        let y = spikyDaily(1_200)
+        let direct = MedianRegression(horizons: [6], season: 288)
+        let auto = AutoForecaster(backtest: Backtest(horizons: [1, 6], maxOrigins: 200), perHorizon: true) { _ in
+            [SeasonalNaive(season: 1), direct]
+        }
+        let fitted = try auto.fit(y)
+        #expect(fitted.model.name == "per_horizon")
+        let f = fitted.model.predict(horizon: 6, level: nil)
+        #expect(f.point[0] == y[y.count - 1], "the next step is naive's")
+        let own = direct.predict(try direct.fit(y), horizon: 6, level: nil)
+        #expect(f.point[5] == own.point[5], "six steps ahead is the regression's")
+        // Without perHorizon the one choice must serve both horizons: naive.
+        let single = AutoForecaster(backtest: Backtest(horizons: [1, 6], maxOrigins: 200)) { _ in
+            [SeasonalNaive(season: 1), direct]
+        }
+        #expect(try single.fit(y).model.name == "naive")
+        // The catalog's auto fits it for the horizons beyond one step only.
+        #expect(ModelContext(horizons: [1, 6], stepSeconds: 3600).dailyPeriod == 24)
+        #expect(ModelContext(horizons: [1], stepSeconds: 7 * 3600).dailyPeriod == nil)
+        #expect(ModelCatalog.regressionSeason(ModelContext(stepSeconds: 300)) == 288)
+        #expect(ModelCatalog.regressionSeason(ModelContext(stepSeconds: 15)) == 1)
+    }
+}
+
+/// `LeastAbsoluteDeviations` pinned to statsmodels' QuantReg (q = 0.5): the fixture
+/// `Fixtures/lad_reference.json` is made by `scripts/reference/make_lad_fixture.py`.
+@Suite struct LeastAbsoluteDeviationsTests {
+    struct Reference: Decodable {
+        struct Problem: Decodable {
+            var rows: [[Double]]
+            var targets: [Double]
+            var coefficients: [Double]
+            var least_squares: [Double]
+        }
+        var problems: [String: Problem]
+    }
+
+    static let reference: Reference = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/lad_reference.json")
+        return try! JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }()
+
+    func solve(_ p: Reference.Problem, smoothing: Double) throws -> [Double] {
+        var lad = LeastAbsoluteDeviations(columns: p.rows[0].count)
+        for (row, y) in zip(p.rows, p.targets) { lad.add(row: row, target: y) }
+        return try lad.solve(smoothing: smoothing, maxPasses: 200)
+    }
+
+    func absoluteLoss(_ p: Reference.Problem, _ b: [Double]) -> Double {
+        zip(p.rows, p.targets).reduce(0) { sum, pair in
+            sum + abs(pair.1 - zip(pair.0, b).reduce(0) { $0 + $1.0 * $1.1 })
+        }
+    }
+
+    @Test(arguments: ["synthetic_outliers", "nab_rds_cpu_ar2"])
+    func matchesStatsmodels(problem name: String) throws {
+        let p = try #require(Self.reference.problems[name])
+        let b = try solve(p, smoothing: 1e-6)
+        let scale = p.coefficients.map(abs).max()!
+        for (ours, theirs) in zip(b, p.coefficients) {
+            #expect(abs(ours - theirs) <= 0.01 * max(abs(theirs), 0.05 * scale), "\(name): \(b) vs \(p.coefficients)")
+        }
+        // Not a lucky neighbour: its absolute loss is QuantReg's to 1e-4, and least squares'
+        // coefficients (a different answer) lose clearly more.
+        let loss = absoluteLoss(p, b), reference = absoluteLoss(p, p.coefficients)
+        #expect(loss <= reference * (1 + 1e-4))
+        #expect(absoluteLoss(p, p.least_squares) > reference * 1.001)
+    }
+
+    @Test func anInterceptAloneIsTheMedian() throws {
+        var lad = LeastAbsoluteDeviations(columns: 1)
+        for y in [3.0, 1, 200, 2, 100] { lad.add(row: [1], target: y) }
+        let b = try lad.solve(smoothing: 1e-9)
+        #expect(abs(b[0] - 3) < 1e-6)
+    }
+
+    /// A constant column next to the intercept: the ridge pins the split between them, and the
+    /// fit is still the median.
+    @Test func aRepeatedColumnStillSolves() throws {
+        var lad = LeastAbsoluteDeviations(columns: 2)
+        for y in [5.0, 7, 6, 40, 6] { lad.add(row: [1, 1], target: y) }
+        let b = try lad.solve(smoothing: 1e-9)
+        #expect(abs(b[0] + b[1] - 6) < 1e-4)
+    }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Prototype of `median_regression` (session 22): a direct least-absolute-deviations regression
+per horizon on rolling medians, means, the last value and the day before, in numpy, scored at
+every origin of the second half as dense_mase.py scores a replay (rows as steps, refits every
+REFIT rows on the last WINDOW rows). Prints per-series MASE at h = 1, 6, 12 and the median and
+geometric mean over series; given a replay directory (e.g. of `auto`), also that replay's,
+the better of the two per series in hindsight, and their 50/50 mean.
+
+  median_regression_prototype.py [REPLAY_DIR]
+Env: FEATS (comma-separated: last, medK, meanK, seas, seas5; default below), WINDOW, REFIT,
+DATA and CATEGORIES as for dense_mase.py. About 4-8 minutes for the 31 real series.
+The default features are the shipped ones.
+"""
+import csv, math, os, statistics, sys
+import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dense_mase import read_rows, daily_period, mase_scale, DATA, CATEGORIES, HORIZONS
+
+WINDOW = int(os.environ.get("WINDOW", 4032))
+REFIT = int(os.environ.get("REFIT", 288))
+FEATS = os.environ.get("FEATS", "last,med4,med24,med48,med96,med288,mean12,mean48,seas5")
+
+def rolling(y, k, fn):
+    out = np.full(len(y), np.nan)
+    for i in range(len(y)):
+        lo = max(0, i - k + 1)
+        out[i] = fn(y[lo:i + 1])
+    return out
+
+def lad(X, t, iters=40):
+    # IRLS for least absolute deviations
+    w = np.ones(len(t))
+    beta = np.linalg.lstsq(X, t, rcond=None)[0]
+    for _ in range(iters):
+        r = np.abs(t - X @ beta)
+        w = 1.0 / np.maximum(r, 1e-6 * (np.median(r) + 1e-12) + 1e-12)
+        sw = np.sqrt(w)
+        nb = np.linalg.lstsq(X * sw[:, None], t * sw, rcond=None)[0]
+        if np.max(np.abs(nb - beta)) < 1e-9 * (1 + np.max(np.abs(beta))):
+            beta = nb; break
+        beta = nb
+    return beta
+
+def features(y, m, h, cache):
+    n = len(y)
+    base = cache["med12"]
+    cols = []
+    names = FEATS.split(",")
+    for f in names:
+        if f == "last": c = y - base
+        elif f.startswith("med"): c = cache[f] - base
+        elif f.startswith("mean"): c = cache[f] - base
+        elif f == "seas":
+            # value one day before the target, relative to the median a day before now
+            c = np.full(n, 0.0)
+            if m + 12 < n and h <= m:
+                idx = np.arange(n) + h - m
+                ok = idx >= 0
+                c[ok] = y[idx[ok]] - np.concatenate([np.full(m, np.nan), base[:-m]])[ok]
+                c[~ok] = 0; c = np.nan_to_num(c)
+        elif f == "seas5":
+            c = np.full(n, 0.0)
+            if m + 12 < n and h + 2 <= m:
+                med5 = np.array([np.median(y[max(0, i - 2):i + 3]) for i in range(n)])
+                idx = np.arange(n) + h - m
+                ok = idx >= 0
+                c[ok] = med5[idx[ok]] - np.concatenate([np.full(m, np.nan), base[:-m]])[ok]
+                c = np.nan_to_num(c)
+        cols.append(c)
+    cols.append(np.ones(n))
+    return np.column_stack(cols), base
+
+def run(y, m):
+    y = np.asarray(y, float); n = len(y)
+    cache = {"med12": rolling(y, 12, np.median), "mean12": rolling(y, 12, np.mean)}
+    for f in FEATS.split(","):
+        if f.startswith("med") and f not in cache:
+            cache[f] = rolling(y, int(f[3:]), np.median)
+        if f.startswith("mean") and f not in cache:
+            cache[f] = rolling(y, int(f[4:]), np.mean)
+    preds = {h: np.full(n, np.nan) for h in HORIZONS}
+    start = math.ceil(n / 2)
+    for h in HORIZONS:
+        X, base = features(y, m, h, cache)
+        beta = None
+        for s in range(start - 1, n - h):
+            if beta is None or (s - (start - 1)) % REFIT == 0:
+                lo = max(0, s - WINDOW + 1)
+                rows = np.arange(max(lo, 288), s - h + 1)  # targets s' + h <= s
+                if len(rows) > 50:
+                    beta = lad(X[rows], y[rows + h] - base[rows])
+                else:
+                    beta = np.zeros(X.shape[1])
+            preds[h][s] = base[s] + X[s] @ beta
+    return preds
+
+def main():
+    auto_dir = sys.argv[1] if len(sys.argv) > 1 else None
+    res = {h: [] for h in HORIZONS}; ares = {h: [] for h in HORIZONS}; best = {h: [] for h in HORIZONS}; combo = {h: [] for h in HORIZONS}
+    for category in CATEGORIES:
+        for name in sorted(os.listdir(os.path.join(DATA, category))):
+            if not name.endswith(".csv"): continue
+            data = read_rows(os.path.join(DATA, category, name))
+            y = [float(r["value"]) for r in data]
+            m = daily_period([r["timestamp"] for r in data])
+            scale = mase_scale(y, m)
+            preds = run(y, m)
+            n = len(y); origins = range(math.ceil(n / 2), n - max(HORIZONS) + 1)
+            out = read_rows(os.path.join(auto_dir, category, name)) if auto_dir else None
+            line = f"{name[:34]:34s}"
+            for h in HORIZONS:
+                e = statistics.fmean(abs(y[t - 1 + h] - preds[h][t - 1]) for t in origins) / scale
+                res[h].append(e); line += f" {e:6.3f}"
+                if out:
+                    a = statistics.fmean(abs(y[t - 1 + h] - float(out[t - 1][f"yhat_{h}"])) for t in origins) / scale
+                    ares[h].append(a); best[h].append(min(a, e)); line += f"/{a:6.3f}"
+                    c = statistics.fmean(abs(y[t - 1 + h] - 0.5 * (preds[h][t - 1] + float(out[t - 1][f"yhat_{h}"]))) for t in origins) / scale
+                    combo[h].append(c)
+            print(line, flush=True)
+    for label, r in [("lad", res), ("auto", ares), ("best-of", best), ("combo", combo)]:
+        if r[1]:
+            print(label, " ".join(f"{statistics.median(r[h]):.3f}" for h in HORIZONS), " gm ",
+                  " ".join(f"{statistics.geometric_mean(r[h]):.3f}" for h in HORIZONS))
+
+if __name__ == "__main__":
+    main()

@@ -32,12 +32,7 @@ public struct MovingMedian: PersistableForecaster {
         public let sigma: Double
 
         /// The median of the values held (NaN before any).
-        var median: Double {
-            let n = recent.count
-            guard n > 0 else { return .nan }
-            let upper = recent.orderStatistic(n / 2 + 1)!
-            return n % 2 == 1 ? upper : (recent.orderStatistic(n / 2)! + upper) / 2
-        }
+        var median: Double { recent.median }
     }
 
     public func fit(_ y: [Double]) throws(ModelError) -> Fitted {

@@ -96,7 +96,7 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
             summaries.advance(v)
             for i in sorted.indices { sorted[i].append(v) }
             rows.append(summaries.isFull
-                ? summaries.features(horizons: horizons, medians: sorted.map(RecentSummaries.median)) : nil)
+                ? summaries.features(horizons: horizons, medians: sorted.map(\.median)) : nil)
         }
         let columns = RecentSummaries.featureNames.count
         var coefficients: [[Double]] = [], sigma: [Double] = [], lows: [[Double]] = [], highs: [[Double]] = []

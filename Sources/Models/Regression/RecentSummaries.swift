@@ -92,14 +92,6 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     }
 
     /// The median of ascending `values` (NaN when empty).
-    static func median(_ values: RollingSortedSample<Double>) -> Double {
-        let n = values.count
-        guard n > 0 else { return .nan }
-        let upper = values.orderStatistic(n / 2 + 1)!
-        return n % 2 == 1 ? upper : (values.orderStatistic(n / 2)! + upper) / 2
-    }
-
-    /// The median of ascending `values` (NaN when empty).
     static func median(sorted values: [Double]) -> Double {
         let n = values.count
         guard n > 0 else { return .nan }

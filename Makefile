@@ -39,7 +39,7 @@ bench-ingest: deps
 	$(SWIFT) build -c release --product prescient
 	scripts/bench-ingest.sh
 
-# Models (ordo-one/package-benchmark): fit time on a 2,016-point window, update time per point,
+# Models (ordo-one/package-benchmark): fit time on a 2,016-point window, update time per point, forecast time,
 # and streaming replay of 4,032 points (points/s = 4,032 / its wall clock). About 2.5 minutes.
 bench-models: deps
 	Benchmarks/run-models.sh

@@ -75,6 +75,42 @@ import Testing
         #expect(model.parameters(fitted).keys.contains("h6_season_before"))
     }
 
+    /// The rolling medians are kept sorted as values arrive rather than sorted at each forecast:
+    /// on a stream with ties, gaps and a sign change they must equal the medians of the last
+    /// values sorted afresh, before and after a save and load (which rebuilds the sorted copies).
+    @Test func keepsItsRollingMediansAsSortingAfreshWould() throws {
+        var rng = SeededGenerator(seed: 5)
+        var summaries = RecentSummaries(season: 24)
+        var finite: [Double] = []
+        func afresh(_ k: Int) -> Double { RecentSummaries.median(sorted: finite.suffix(k).sorted()) }
+        for i in 0..<1_000 {
+            // Rounded to halves (many ties), a gap every 17 steps, a level shift to negatives.
+            let y = i % 17 == 0 ? Double.nan : ((i < 600 ? 5 : -5) + 3 * rng.normal()).rounded() / 2
+            summaries.advance(y)
+            if y.isFinite { finite.append(y) }
+            if i % 50 == 49 || i == 999 {
+                let (base, rows) = summaries.features(horizons: [1])
+                let expected = [afresh(12)] + RecentSummaries.medianWindows.map { afresh($0) - afresh(12) }
+                #expect(base == expected[0] && summaries.base == base)
+                #expect(Array(rows[0][1...RecentSummaries.medianWindows.count]) == Array(expected.dropFirst()), "step \(i)")
+            }
+        }
+        // The gaps are NaN in the season's steps: written as strings, as snapshots allow.
+        let encoder = JSONEncoder(), decoder = JSONDecoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let saved = try encoder.encode(summaries)
+        var loaded = try decoder.decode(RecentSummaries.self, from: saved)
+        #expect(try encoder.encode(loaded) == saved)
+        #expect(loaded.features(horizons: [1]).rows == summaries.features(horizons: [1]).rows)
+        for y in [9.0, -9, 0.5, 0.5] {
+            summaries.advance(y)
+            loaded.advance(y)
+            #expect(loaded.features(horizons: [1, 6]).rows == summaries.features(horizons: [1, 6]).rows)
+        }
+    }
+
     @Test func needsAFullDayOfValuesAndRowsToFit() throws {
         let model = MedianRegression(horizons: [1, 6], season: 24)
         #expect(model.minimumWindow == 288 + 6 + 60)

@@ -59,6 +59,14 @@ let benchmarks: @Sendable () -> Void = {
             }
             blackHole(state)
         }
+        // A forecast of the default horizons with an interval, as the service makes one per
+        // series at each step: apart from the update, what a modelled series costs per step.
+        Benchmark("predict \(name) (12 steps)",
+                  configuration: .init(metrics: [.wallClock], scalingFactor: .kilo, maxIterations: 10_000)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(prefitted.predict(horizon: 12, level: 0.95))
+            }
+        }
     }
 
     // The streaming engine end to end: 4,032 points (two weeks) through auto, with its refits.

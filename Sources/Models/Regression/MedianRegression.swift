@@ -20,7 +20,8 @@
 /// linearly between their forecasts, and a step beyond the last takes the last's. Intervals are
 /// Gaussian with the in-sample root mean square error of each fitted horizon (interpolated the
 /// same way, never narrowing); the streaming layer replaces them with calibrated ones.
-/// `update` appends to the held values: O(1) but for one shift of at most 288 doubles.
+/// `update` appends to the held values and their sorted copies: a binary search and a shift of
+/// at most 288 doubles per rolling median; `predict` reads the medians without sorting.
 public struct MedianRegression: PersistableForecaster, DirectForecaster {
     public static var persistenceTag: String { "median_regression" }
 
@@ -89,14 +90,9 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
         var summaries = RecentSummaries(season: season)
         var rows: [(base: Double, rows: [[Double]])?] = []
         rows.reserveCapacity(y.count)
-        var sorted = ([RecentSummaries.baseWindow] + RecentSummaries.medianWindows).map {
-            RollingSortedSample<Double>(capacity: $0)
-        }
         for v in y {
             summaries.advance(v)
-            for i in sorted.indices { sorted[i].append(v) }
-            rows.append(summaries.isFull
-                ? summaries.features(horizons: horizons, medians: sorted.map(\.median)) : nil)
+            rows.append(summaries.isFull ? summaries.features(horizons: horizons) : nil)
         }
         let columns = RecentSummaries.featureNames.count
         var coefficients: [[Double]] = [], sigma: [Double] = [], lows: [[Double]] = [], highs: [[Double]] = []

@@ -2,6 +2,11 @@
 /// rolling medians and means) and, with a season, the last season of steps and of base levels.
 /// `fit` and `update` advance the same struct one observation at a time, so the features a fit
 /// was trained on and those a streaming forecast uses are computed by one piece of code.
+///
+/// Each rolling median's values are also kept sorted, updated by binary searches and one shift
+/// per window as a value arrives (`replaceSorted`), so a forecast reads the medians rather than sorting the 472
+/// values behind them at every step (about 3.8 KB more per series; the sorted copies are not
+/// saved but rebuilt from `recent` on load, so the snapshot layout is unchanged).
 struct RecentSummaries: Sendable, Equatable, Codable {
     /// The median every feature is measured from.
     static let baseWindow = 12
@@ -12,6 +17,8 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     static let meanWindows = [12, 48]
     /// Values held: the longest window.
     static let held = 288
+    /// The windows whose values are kept sorted: the base, then `medianWindows`.
+    private static let sortedWindows = [baseWindow] + medianWindows
 
     /// Steps in a season (1: none).
     let season: Int
@@ -22,15 +29,52 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     /// With a season: the base level after each of the last `season + 1` steps, oldest first,
     /// so the first is the base one season before now.
     private(set) var lastSeasonBases: [Double] = []
+    /// Per `sortedWindows` entry, the last that many of `recent`, ascending.
+    private var sorted: [[Double]] = sortedWindows.map { _ in [] }
 
+    /// The longest season whose arrays are reserved up front: the longest the catalog gives
+    /// (a day of 1-minute steps). A longer one, configured by hand, grows as arrays do.
+    static let reservedSeason = 1_440
+
+    /// Reserves each array's full size up front. Grown one value at a time, an array doubles
+    /// its capacity: 288 values would hold room for 512, and a fitted model its state about
+    /// twice over, for as long as the series is modelled.
     init(season: Int) {
         self.season = season
+        recent.reserveCapacity(Self.held)
+        sorted = Self.sortedWindows.map { k in
+            var a = [Double]()
+            a.reserveCapacity(k)
+            return a
+        }
+        if (2...Self.reservedSeason).contains(season) {
+            lastSeason.reserveCapacity(season)
+            lastSeasonBases.reserveCapacity(season + 1)
+        }
     }
 
-    /// Whether a decoded state can be indexed.
+    private enum CodingKeys: String, CodingKey {
+        case season, recent, lastSeason, lastSeasonBases
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        season = try c.decode(Int.self, forKey: .season)
+        recent = try c.decode([Double].self, forKey: .recent)
+        lastSeason = try c.decode([Double].self, forKey: .lastSeason)
+        lastSeasonBases = try c.decode([Double].self, forKey: .lastSeasonBases)
+        // A damaged state (non-finite or too many values) is refused by `isConsistent`; the
+        // sorted copies only need not to be built from it.
+        if isConsistent {
+            sorted = Self.sortedWindows.map { recent.suffix($0).sorted() }
+        }
+    }
+
+    /// Whether a decoded state can be indexed. Checked while decoding, before `accepts` has
+    /// bounded the season, so no arithmetic on it may overflow (a damaged season of `Int.max`).
     var isConsistent: Bool {
         recent.count <= Self.held && recent.allSatisfy(\.isFinite)
-            && lastSeason.count <= max(0, season) && lastSeasonBases.count <= max(0, season + 1)
+            && lastSeason.count <= max(0, season) && lastSeasonBases.count - 1 <= max(0, season)
             && (season >= 2 || (lastSeason.isEmpty && lastSeasonBases.isEmpty))
     }
 
@@ -38,11 +82,18 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     var isFull: Bool { recent.count == Self.held }
 
     /// The median of the last `baseWindow` values (NaN before any).
-    var base: Double { median(ofLast: Self.baseWindow) }
+    var base: Double { Self.median(sorted: sorted[0]) }
 
     /// Observes one step (NaN or ±inf: missing).
     mutating func advance(_ y: Double) {
         if y.isFinite {
+            for (i, k) in Self.sortedWindows.enumerated() {
+                // A full window always holds its leaving value, unless a damaged state was
+                // decoded (which `accepts` refuses before use); then it only grows.
+                if recent.count < k || !sorted[i].replaceSorted(recent[recent.count - k], with: y) {
+                    sorted[i].insert(y, at: sorted[i].lowerBound(of: y))
+                }
+            }
             if recent.count == Self.held { recent.removeFirst() }
             recent.append(y)
         }
@@ -57,11 +108,8 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     /// intercept's 1 last), each measured from `base` so that a model of them carries over to
     /// another level; and that base. The rolling summaries are shared by every horizon; only
     /// the season before differs.
-    /// - Parameter medians: the base and the `medianWindows` medians, when the caller keeps
-    ///   them already (`MedianRegression.fit` does, in `RollingSortedSample`s, rather than sort
-    ///   288 values at every step of the window); found by sorting the held values otherwise.
-    func features(horizons: [Int], medians: [Double]? = nil) -> (base: Double, rows: [[Double]]) {
-        let medians = medians ?? ([Self.baseWindow] + Self.medianWindows).map { median(ofLast: $0) }
+    func features(horizons: [Int]) -> (base: Double, rows: [[Double]]) {
+        let medians = sorted.map { Self.median(sorted: $0) }
         let b = medians[0]
         var shared = [recent.last ?? .nan] + medians.dropFirst()
         shared += Self.meanWindows.map { mean(ofLast: $0) }
@@ -85,10 +133,6 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         let v = Self.median(sorted: lastSeason[max(0, h - 1 - w)...(h - 1 + w)].filter(\.isFinite).sorted())
             - lastSeasonBases[0]
         return v.isFinite ? v : 0
-    }
-
-    private func median(ofLast k: Int) -> Double {
-        Self.median(sorted: recent.suffix(k).sorted())
     }
 
     /// The median of ascending `values` (NaN when empty).

@@ -42,26 +42,13 @@ public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
         let x = Self.held(value)
         guard arrival.count == capacity else {
             arrival.append(x)
-            sorted.insert(x, at: Self.firstIndex(notBelow: x, in: sorted))
+            sorted.insert(x, at: sorted.lowerBound(of: x))
             return
         }
         let evicted = arrival[oldest]
         arrival[oldest] = x
         oldest = (oldest + 1) % capacity
-        let from = Self.firstIndex(notBelow: evicted, in: sorted)
-        let to = Self.firstIndex(notBelow: x, in: sorted)
-        sorted.withUnsafeMutableBufferPointer { a in
-            let base = a.baseAddress!
-            if to > from {
-                // x goes above the evicted value: the values in between move down one.
-                (base + from).update(from: base + from + 1, count: to - 1 - from)
-                base[to - 1] = x
-            } else {
-                // x goes at or below it: the values from x's place up to it move up one.
-                (base + to + 1).update(from: base + to, count: from - to)
-                base[to] = x
-            }
-        }
+        sorted.replaceSorted(evicted, with: x)
     }
 
     /// The `k`-th smallest value, 1-based; nil when `k` is outside `1...count`.
@@ -82,15 +69,6 @@ public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
         arrival.removeAll(keepingCapacity: true)
         sorted.removeAll(keepingCapacity: true)
         oldest = 0
-    }
-
-    private static func firstIndex(notBelow x: Value, in a: [Value]) -> Int {
-        var lo = 0, hi = a.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if a[mid] < x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 }
 

@@ -4,9 +4,9 @@
 /// was trained on and those a streaming forecast uses are computed by one piece of code.
 ///
 /// Each rolling median's values are also kept sorted, updated by binary searches and one shift
-/// per window as a value arrives (`replaceSorted`), so a forecast reads the medians rather than sorting the 472
-/// values behind them at every step (about 3.8 KB more per series; the sorted copies are not
-/// saved but rebuilt from `recent` on load, so the snapshot layout is unchanged).
+/// per window as a value arrives (`replaceSorted`), so a forecast reads the medians rather than
+/// sorting the 472 values behind them at every step (3.8 KB more per series; the sorted copies
+/// are not saved but rebuilt from `recent` on load, so the snapshot layout is unchanged).
 struct RecentSummaries: Sendable, Equatable, Codable {
     /// The median every feature is measured from.
     static let baseWindow = 12

@@ -82,7 +82,7 @@ import Testing
         var rng = SeededGenerator(seed: 5)
         var summaries = RecentSummaries(season: 24)
         var finite: [Double] = []
-        func afresh(_ k: Int) -> Double { RecentSummaries.median(sorted: finite.suffix(k).sorted()) }
+        func afresh(_ k: Int) -> Double { finite.suffix(k).sorted().medianOfSorted }
         for i in 0..<1_000 {
             // Rounded to halves (many ties), a gap every 17 steps, a level shift to negatives.
             let y = i % 17 == 0 ? Double.nan : ((i < 600 ? 5 : -5) + 3 * rng.normal()).rounded() / 2

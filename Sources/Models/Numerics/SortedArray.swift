@@ -1,8 +1,8 @@
 /// Operations on an ascending array that keeps the last few values of a stream sorted
-/// (`RollingSortedSample`, the rolling medians of `RecentSummaries`): a binary search, and the
-/// replacement of a leaving value by an arriving one with one shift of the values between them,
-/// which is cheaper than removing and inserting (two shifts) and, for a few thousand values,
-/// than any tree.
+/// (`RollingSortedSample`, the rolling medians of `RecentSummaries`): a binary search, the
+/// replacement of a leaving value by an arriving one with one shift of the values between them
+/// (cheaper than removing and inserting, two shifts, and for a few thousand values than any
+/// tree), and the median.
 extension Array where Element: Comparable {
     /// Where `x` goes in this ascending array: the first index whose value is not below it
     /// (for a value the array holds, an index holding it).
@@ -35,5 +35,16 @@ extension Array where Element: Comparable {
             }
         }
         return true
+    }
+}
+
+extension Array where Element: SampleValue {
+    /// The median of this ascending array, as a `Double` (the mean of the middle two for an
+    /// even count; NaN when empty).
+    var medianOfSorted: Double {
+        let n = count
+        guard n > 0 else { return .nan }
+        let upper = self[n / 2].asDouble
+        return n % 2 == 1 ? upper : (self[n / 2 - 1].asDouble + upper) / 2
     }
 }

@@ -82,7 +82,7 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     var isFull: Bool { recent.count == Self.held }
 
     /// The median of the last `baseWindow` values (NaN before any).
-    var base: Double { Self.median(sorted: sorted[0]) }
+    var base: Double { sorted[0].medianOfSorted }
 
     /// Observes one step (NaN or ±inf: missing).
     mutating func advance(_ y: Double) {
@@ -109,7 +109,7 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     /// another level; and that base. The rolling summaries are shared by every horizon; only
     /// the season before differs.
     func features(horizons: [Int]) -> (base: Double, rows: [[Double]]) {
-        let medians = sorted.map { Self.median(sorted: $0) }
+        let medians = sorted.map(\.medianOfSorted)
         let b = medians[0]
         var shared = [recent.last ?? .nan] + medians.dropFirst()
         shared += Self.meanWindows.map { mean(ofLast: $0) }
@@ -130,16 +130,9 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         let w = 2
         guard season >= 2, h + w <= season, lastSeason.count == season, lastSeasonBases.count == season + 1 else { return 0 }
         // lastSeason[i] is the step i + 1 − season from now, so the target's is at h − 1.
-        let v = Self.median(sorted: lastSeason[max(0, h - 1 - w)...(h - 1 + w)].filter(\.isFinite).sorted())
+        let v = lastSeason[max(0, h - 1 - w)...(h - 1 + w)].filter(\.isFinite).sorted().medianOfSorted
             - lastSeasonBases[0]
         return v.isFinite ? v : 0
-    }
-
-    /// The median of ascending `values` (NaN when empty).
-    static func median(sorted values: [Double]) -> Double {
-        let n = values.count
-        guard n > 0 else { return .nan }
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2
     }
 
     private func mean(ofLast k: Int) -> Double {

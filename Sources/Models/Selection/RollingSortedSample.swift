@@ -57,12 +57,7 @@ public struct RollingSortedSample<Value: SampleValue>: Sendable, Equatable {
     }
 
     /// The median of the values held (the mean of the middle two for an even count; NaN when empty).
-    public var median: Double {
-        let n = sorted.count
-        guard n > 0 else { return .nan }
-        let upper = orderStatistic(n / 2 + 1)!
-        return n % 2 == 1 ? upper : (orderStatistic(n / 2)! + upper) / 2
-    }
+    public var median: Double { sorted.medianOfSorted }
 
     /// Removes every value.
     public mutating func removeAll() {

@@ -140,11 +140,36 @@ import Testing
             [SeasonalNaive(season: 1), direct]
         }
         #expect(try single.fit(y).model.name == "naive")
-        // The catalog's auto fits it for the horizons beyond one step only.
+        // The catalog's auto fits it for every configured horizon, and at the day of the step.
         #expect(ModelContext(horizons: [1, 6], stepSeconds: 3600).dailyPeriod == 24)
         #expect(ModelContext(horizons: [1], stepSeconds: 7 * 3600).dailyPeriod == nil)
         #expect(ModelCatalog.regressionSeason(ModelContext(stepSeconds: 300)) == 288)
         #expect(ModelCatalog.regressionSeason(ModelContext(stepSeconds: 15)) == 1)
+    }
+}
+
+extension MedianRegressionTests {
+    /// Served at the next step, the regression is not what anomalies are scored against: that is
+    /// the forecast `auto` would serve without it, bit for bit, combinations included.
+    @Test func autoScoresAnomaliesAsIfTheRegressionWereAbsent() throws {
+        let y = spikyDaily(1_600)
+        func auto(regression: Bool) -> AutoForecaster {
+            AutoForecaster(backtest: Backtest(horizons: [1, 6], maxOrigins: 200), combineTop: 3, combinePool: 5, perHorizon: true) { _ in
+                [SeasonalNaive(season: 288), MovingMedian(window: 48), MovingMedian(window: 288)]
+                    + (regression ? [MedianRegression(horizons: [1, 6], season: 288)] : [])
+            }
+        }
+        var with = try auto(regression: true).fit(y).model, without = try auto(regression: false).fit(y).model
+        var differing = 0
+        for v in spikyDaily(1_700).suffix(100) {
+            let served = with.predict(horizon: 1, level: nil).point[0]
+            let scored = try #require(with.anomalyForecast, "the regression serves the next step here")
+            if served != scored { differing += 1 }
+            #expect(scored.bitPattern == without.predict(horizon: 1, level: nil).point[0].bitPattern)
+            with.update(with: v)
+            without.update(with: v)
+        }
+        #expect(differing > 50, "served and scored differ at \(differing) of 100 steps")
     }
 }
 

@@ -7,7 +7,9 @@ import Testing
 private struct HorizonBiased: Forecaster {
     let id: String
     let near: Double, far: Double
+    var scoresAnomalies = true
     var name: String { id }
+    var servesAnomalyScores: Bool { scoresAnomalies }
     var minimumWindow: Int { 2 }
     static func signal(_ t: Int) -> Double { sin(Double(t) / 5) }
     func fit(_ y: [Double]) throws(ModelError) -> Int {
@@ -43,6 +45,63 @@ private struct HorizonBiased: Forecaster {
             [short, long]
         }.fit(signal)
         #expect(["short", "long"].contains(single.model.name))
+        #expect(fitted.model.anomalyForecast == nil && single.model.anomalyForecast == nil)
+    }
+
+    /// The next step is served by the best model; anomalies are scored against the best one
+    /// that may score them, by the same rule (per horizon, or one choice for all).
+    @Test func autoScoresAnomaliesOnlyWithModelsThatMay() throws {
+        let exact = HorizonBiased(id: "exact", near: 0, far: 5, scoresAnomalies: false)
+        let close = HorizonBiased(id: "close", near: 0.5, far: 3)
+        let auto = AutoForecaster(backtest: Backtest(horizons: [1, 6]), perHorizon: true) { [exact, close, long] _ in
+            [exact, close, long]
+        }
+        let fitted = try auto.fit(signal)
+        let t = signal.count
+        let f = fitted.model.predict(horizon: 6, level: nil)
+        #expect(abs(f.point[0] - HorizonBiased.signal(t)) < 1e-12)                     // served: exact
+        #expect(abs(f.point[5] - (HorizonBiased.signal(t + 5) + 1)) < 1e-12)           // six ahead: long
+        let scored = try #require(fitted.model.anomalyForecast)
+        #expect(abs(scored - (HorizonBiased.signal(t) + 0.5)) < 1e-12)                 // scored: close
+        // Updates move the scoring member too.
+        var moved = fitted.model
+        moved.update(with: HorizonBiased.signal(t))
+        #expect(abs(try #require(moved.anomalyForecast) - (HorizonBiased.signal(t + 1) + 0.5)) < 1e-12)
+
+        // One choice for every horizon: `both` backtests best on average and is served at every
+        // step; anomalies are scored against `long`, the only other.
+        let both = HorizonBiased(id: "both", near: 0, far: 0.25, scoresAnomalies: false)
+        let single = try AutoForecaster(backtest: Backtest(horizons: [1, 6])) { [both, long] _ in [both, long] }.fit(signal)
+        let g = single.model.predict(horizon: 6, level: nil)
+        #expect(abs(g.point[0] - HorizonBiased.signal(t)) < 1e-12 && abs(g.point[5] - (HorizonBiased.signal(t + 5) + 0.25)) < 1e-12)
+        #expect(abs(try #require(single.model.anomalyForecast) - (HorizonBiased.signal(t) + 1)) < 1e-12)
+    }
+
+    /// The streaming layer scores each point against the model's `anomalyForecast`, with that
+    /// forecast's own recent errors as the reference, while serving the step-1 member's forecast.
+    @Test func theModelerScoresAgainstTheAnomalyForecast() {
+        let off = HorizonBiased(id: "off", near: 5, far: 5), exact = HorizonBiased(id: "exact", near: 0, far: 0)
+        func modeler(scoring: Int?, reference: AnomalyReference = .standard) -> SeriesModeler {
+            let model = PerHorizonForecaster(horizons: [1], members: [off, exact], assignment: [0], scoringMember: scoring)
+            return SeriesModeler(configuration: .init(model: ModelSpec(model), horizons: [1], level: 0.9, windowCapacity: 500,
+                                                      refitInterval: 1_000, minimumCalibrationErrors: 30, anomalyReference: reference))
+        }
+        // The signal with a wiggle of at most 0.1: `exact` errs by that, `off` by about 5.
+        let y = (0..<300).map { HorizonBiased.signal($0) + 0.1 * sin(1.7 * Double($0)) }
+        var judged = modeler(scoring: 1), plain = modeler(scoring: nil)
+        var onEdgeJudged = modeler(scoring: 1, reference: .forecastInterval)
+        var onEdgePlain = modeler(scoring: nil, reference: .forecastInterval)
+        for v in y {
+            let a = judged.observe(v), b = plain.observe(v)
+            #expect(a.forecasts == b.forecasts)                                   // served: `off`
+            let c = onEdgeJudged.observe(v), d = onEdgePlain.observe(v)
+            #expect(c.anomalyScore == d.anomalyScore)                              // the interval users see
+        }
+        let jump = HorizonBiased.signal(300) + 3    // 3 from `exact`, 2 from `off`
+        let a = judged.observe(jump), b = plain.observe(jump)
+        #expect(a.forecasts == b.forecasts && abs(a.forecasts[0].point - (HorizonBiased.signal(301) + 5)) < 1e-9)
+        #expect(a.anomalyScore > 10, "30 times anything `exact` erred by")
+        #expect(b.anomalyScore < 1, "less than `off` errs by")
     }
 
     @Test func stepsUseTheNextConfiguredHorizonsMember() {

@@ -60,17 +60,40 @@ import Testing
         let model = PerHorizonForecaster(
             horizons: [1, 6], members: [SeasonalNaive(season: 24),
                                         ForecastCombination(members: [MovingMedian(window: 12), AutoETS(season: 24), ARIMA(order: .init(p: 1, d: 1, q: 0))])],
-            assignment: [0, 1])
+            assignment: [0, 1], scoringMember: 1)
         var original = try model.fitAny(Array(y[..<360]))
         var restored = try roundTrip(original)
         #expect(restored.name == "per_horizon" && restored.parameters == original.parameters)
+        #expect(original.parameters["anomaly_member"] == 1)
         for v in y[360...] {
             original.update(with: v)
             restored.update(with: v)
+            let scored = try #require(original.anomalyForecast)
+            #expect(restored.anomalyForecast?.bitPattern == scored.bitPattern)
             let a = original.predict(horizon: 6, level: 0.9), b = restored.predict(horizon: 6, level: 0.9)
             #expect(a.point.map(\.bitPattern) == b.point.map(\.bitPattern))
             #expect(a.lower.map(\.bitPattern) == b.lower.map(\.bitPattern) && a.upper.map(\.bitPattern) == b.upper.map(\.bitPattern))
         }
+    }
+
+    /// The anomaly score's member is written last, only when there is one: a state saved before
+    /// it existed reads as "score with step 1's member", and a member that is not one is an
+    /// error, not a trap.
+    @Test func thePerHorizonScoringMemberIsOptionalAndChecked() throws {
+        let y = series(300).map { $0.isFinite ? $0 : 100 }
+        func saved(_ scoring: Int?) throws -> String {
+            let model = PerHorizonForecaster(horizons: [1, 6], members: [SeasonalNaive(season: 1), MovingMedian(window: 12)],
+                                             assignment: [0, 1], scoringMember: scoring)
+            return String(decoding: try JSONEncoder().encode(model.fitAny(y)), as: UTF8.self)
+        }
+        let without = try saved(nil), with = try saved(1)
+        #expect(with.count > without.count && with.contains("[0,1],1]") && without.contains("[0,1]]"))
+        let old = try JSONDecoder().decode(AnyFittedForecaster.self, from: Data(without.utf8))
+        #expect(old.anomalyForecast == nil)
+        let new = try JSONDecoder().decode(AnyFittedForecaster.self, from: Data(with.utf8))
+        #expect(new.anomalyForecast == MovingMedian(window: 12).predict(try MovingMedian(window: 12).fit(y), horizon: 1, level: nil).point[0])
+        let damaged = Data(with.replacingOccurrences(of: "[0,1],1]", with: "[0,1],2]").utf8)
+        #expect(throws: ModelPersistenceError.self) { try JSONDecoder().decode(AnyFittedForecaster.self, from: damaged) }
     }
 
     @Test func aStateSavedUnderAnotherConfigurationIsNotRestored() throws {

@@ -241,4 +241,29 @@ import Testing
                                    store: store, book: service.book, models: models, formatVersion: SnapshotFile.version + 1)
         #expect(throws: SnapshotFile.NewerFormat.self) { try SnapshotFile.load(path: path, into: SeriesStore(settings: Self.configuration().storage)) }
     }
+
+    /// `auto`'s anomaly-score member (`PerHorizonForecaster.scoringMember`) is written last and
+    /// only when there is one, so a state without it keeps the layout of builds before it.
+    @Test func thePerHorizonScoringMemberSurvivesTheBinaryFormat() throws {
+        let y = (0..<300).map { 50 + 10 * sin(Double($0) / 7) + Double($0 % 13) }
+        func state(scoring: Int?) throws -> (fitted: AnyFittedForecaster, bytes: [UInt8]) {
+            let model = PerHorizonForecaster(horizons: [1, 6], members: [SeasonalNaive(season: 1), MovingMedian(window: 12)],
+                                             assignment: [0, 1], scoringMember: scoring)
+            let fitted = try model.fitAny(y)
+            var w = ByteWriter()
+            try ModelStateCoder.encode(fitted, into: &w)
+            return (fitted, w.bytes)
+        }
+        let with = try state(scoring: 1), without = try state(scoring: nil)
+        #expect(with.bytes.count > without.bytes.count)
+        var restored = try with.bytes.withUnsafeBytes { try ModelStateCoder.decode(AnyFittedForecaster.self, from: $0) }
+        var original = with.fitted
+        for v in [61.0, 48, 55] {
+            #expect(restored.anomalyForecast?.bitPattern == original.anomalyForecast?.bitPattern && original.anomalyForecast != nil)
+            original.update(with: v)
+            restored.update(with: v)
+        }
+        let plain = try without.bytes.withUnsafeBytes { try ModelStateCoder.decode(AnyFittedForecaster.self, from: $0) }
+        #expect(plain.anomalyForecast == nil && plain.parameters == without.fitted.parameters)
+    }
 }

@@ -32,10 +32,20 @@ public protocol Forecaster: Sendable {
 
     /// Fitted parameters for the JSON API and logs.
     func parameters(_ model: Fitted) -> [String: Double]
+
+    /// Whether `auto` may measure anomaly scores against this model's next-step forecast (it
+    /// may still serve that forecast); see `anomalyForecast(_:)`.
+    var servesAnomalyScores: Bool { get }
+
+    /// The next step's forecast the anomaly score measures against, when it is not the one
+    /// `predict` serves for step 1; nil when it is.
+    func anomalyForecast(_ model: Fitted) -> Double?
 }
 
 extension Forecaster {
     public func parameters(_ model: Fitted) -> [String: Double] { [:] }
+    public var servesAnomalyScores: Bool { true }
+    public func anomalyForecast(_ model: Fitted) -> Double? { nil }
 
     /// Fits and erases the type, for code that holds models of several families.
     public func fitAny(_ y: [Double]) throws(ModelError) -> AnyFittedForecaster {
@@ -53,6 +63,8 @@ public struct AnyFittedForecaster: Sendable {
 
     public var name: String { box.name }
     public var parameters: [String: Double] { box.parameters }
+    /// See `Forecaster.anomalyForecast(_:)`.
+    public var anomalyForecast: Double? { box.anomalyForecast }
 
     public func predict(horizon: Int, level: Double?) -> Forecast {
         box.predict(horizon: horizon, level: level)
@@ -66,6 +78,7 @@ public struct AnyFittedForecaster: Sendable {
 protocol FittedBox: Sendable {
     var name: String { get }
     var parameters: [String: Double] { get }
+    var anomalyForecast: Double? { get }
     func predict(horizon: Int, level: Double?) -> Forecast
     mutating func update(with y: Double)
     /// Writes the family's tag, configuration and fitted state (`PersistableForecaster`).
@@ -78,6 +91,7 @@ struct ConcreteFittedBox<F: Forecaster>: FittedBox {
 
     var name: String { forecaster.name }
     var parameters: [String: Double] { forecaster.parameters(fitted) }
+    var anomalyForecast: Double? { forecaster.anomalyForecast(fitted) }
     func predict(horizon: Int, level: Double?) -> Forecast {
         forecaster.predict(fitted, horizon: horizon, level: level)
     }

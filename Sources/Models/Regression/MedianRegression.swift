@@ -48,6 +48,13 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
 
     public var name: String { "median_regression" }
 
+    /// Its next-step forecasts are the better ones, but its errors are tight in the bulk and
+    /// long in the tail, so the anomaly references (the largest recent error, the bursts'
+    /// quantile) are exceeded more often: scored against it, NAB's false positives nearly
+    /// doubled (docs/models.md, "Median regression"). `auto` serves its forecast and scores
+    /// anomalies against its best other choice.
+    public var servesAnomalyScores: Bool { false }
+
     /// Rows each horizon's regression needs beyond the held values: a few per coefficient.
     static let leastRows = 60
 

@@ -7,6 +7,10 @@
 /// configured horizon, and a `PerHorizonForecaster` serves them when they differ. Refitting re-runs the
 /// selection, so a series that changes character changes model.
 ///
+/// When some candidates may not score anomalies (`Forecaster.servesAnomalyScores`), the best
+/// choice for the next step without them is made too, by the same rule, and the anomaly score
+/// measures against its forecast (`scoringMember`) when it differs from the one served.
+///
 /// Candidates come from a closure over the window so they can depend on it (the seasonal
 /// period is detected from the data, not assumed). Candidates that cannot fit the window, or
 /// whose backtest cannot run, are skipped; when no backtest can run (a short window) the first
@@ -77,7 +81,20 @@ public struct AutoForecaster: Forecaster {
                     choose(from: serving([backtest.horizons[k]]), on: y, by: { $0.mase[k] })?.indices ?? overall.indices
                 }
             }
-            if let fitted = try? fitted(for: choices, options: options, on: y) {
+            // The anomaly score's choice, among the candidates that may score, by the same rule
+            // (for the smallest horizon, which serves step 1: `PerHorizonForecaster`). Made
+            // apart from the served one even when that one may score: a combination is drawn
+            // from the best five, and a best five holding a candidate that may not score
+            // yields other combinations.
+            var scoring: [Int]?
+            if options.contains(where: { !$0.servesAnomalyScores }) {
+                let first = backtest.horizons.indices.min { backtest.horizons[$0] < backtest.horizons[$1] } ?? 0
+                let scorers = serving(perHorizon ? [backtest.horizons[first]] : backtest.horizons)
+                    .filter { options[$0.index].servesAnomalyScores }
+                scoring = choose(from: scorers, on: y, by: { perHorizon ? $0.mase[first] : $0.meanMASE })?.indices
+                if scoring == choices[perHorizon ? first : 0] { scoring = nil }
+            }
+            if let fitted = try? fitted(for: choices, scoring: scoring, options: options, on: y) {
                 return Fitted(model: fitted, scores: scores)
             }
         }
@@ -144,11 +161,13 @@ public struct AutoForecaster: Forecaster {
         return result
     }
 
-    /// The fitted model for per-horizon choices (each a candidate index, or several to combine):
-    /// one model when every horizon chose the same, else a `PerHorizonForecaster`. Each
-    /// candidate is fitted once on the whole window, however many horizons or combinations
-    /// share it (fitting the composite would fit a shared candidate again for each).
-    private func fitted(for choices: [[Int]], options: [any Forecaster], on y: [Double]) throws(ModelError) -> AnyFittedForecaster {
+    /// The fitted model for per-horizon choices (each a candidate index, or several to combine)
+    /// and the anomaly score's own choice if any: one model when every horizon chose the same
+    /// and no other scores anomalies, else a `PerHorizonForecaster`. Each candidate is fitted
+    /// once on the whole window, however many horizons or combinations share it (fitting the
+    /// composite would fit a shared candidate again for each).
+    private func fitted(for choices: [[Int]], scoring: [Int]?, options: [any Forecaster],
+                        on y: [Double]) throws(ModelError) -> AnyFittedForecaster {
         var fits = [Int: AnyFittedForecaster]()
         func fit(_ i: Int) throws(ModelError) -> AnyFittedForecaster {
             if let done = fits[i] { return done }
@@ -164,7 +183,7 @@ public struct AutoForecaster: Forecaster {
             return (combination, AnyFittedForecaster(combination, fitted: .init(members: members)))
         }
         var distinct: [[Int]] = []
-        for c in choices where !distinct.contains(c) { distinct.append(c) }
+        for c in choices + (scoring.map { [$0] } ?? []) where !distinct.contains(c) { distinct.append(c) }
         guard distinct.count > 1 else { return try build(distinct[0]).fitted }
         var members = [any Forecaster](), fitted = [AnyFittedForecaster]()
         for d in distinct {
@@ -172,8 +191,10 @@ public struct AutoForecaster: Forecaster {
             members.append(built.model)
             fitted.append(built.fitted)
         }
-        let perHorizon = PerHorizonForecaster(horizons: backtest.horizons, members: members,
-                                              assignment: choices.map { distinct.firstIndex(of: $0)! })
+        // Without per-horizon choice, `choices` holds the one choice for every horizon.
+        let assignment = backtest.horizons.indices.map { k in distinct.firstIndex(of: choices[choices.count > 1 ? k : 0])! }
+        let perHorizon = PerHorizonForecaster(horizons: backtest.horizons, members: members, assignment: assignment,
+                                              scoringMember: scoring.flatMap(distinct.firstIndex(of:)))
         return AnyFittedForecaster(perHorizon, fitted: .init(members: fitted))
     }
 

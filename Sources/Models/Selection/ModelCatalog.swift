@@ -104,10 +104,9 @@ public enum ModelCatalog {
             // Non-seasonal: a seasonal search at m = 288 costs seconds per refit.
             candidates.append(AutoARIMA())
             if !seasons.isEmpty { candidates.append(TrendSeasonal(seasons: seasons)) }
-            // Not for the next step: there its errors, though smaller, nearly doubled the anomaly
-            // score's false positives (docs/models.md, "Median regression").
-            let ahead = context.horizons.filter { $0 > 1 }
-            if !ahead.isEmpty { candidates.append(MedianRegression(horizons: ahead, season: regressionSeason(context))) }
+            // At every horizon; the anomaly score does not measure against it (see
+            // `MedianRegression.servesAnomalyScores`).
+            candidates.append(MedianRegression(horizons: context.horizons, season: regressionSeason(context)))
             return candidates
         }
     }

@@ -7,6 +7,9 @@
 /// are symmetric around that point, as wide as the assigned member's interval but never
 /// narrower than at the step before (so they widen with the horizon, as every forecaster's
 /// do); the streaming layer calibrates them anyway. `update` advances every member, O(1) each.
+///
+/// A member may also be named for the anomaly score (`scoringMember`): `auto` sets one when the
+/// model serving the next step may not score anomalies (`Forecaster.servesAnomalyScores`).
 public struct PerHorizonForecaster: PersistableForecaster {
     public static var persistenceTag: String { "per_horizon" }
     /// `predict` indexes the fitted members by `assignment`.
@@ -18,14 +21,19 @@ public struct PerHorizonForecaster: PersistableForecaster {
     public let members: [any Forecaster]
     /// `assignment[k]`: the index in `members` forecasting `horizons[k]`.
     public let assignment: [Int]
+    /// The index in `members` whose next-step forecast the anomaly score measures against;
+    /// nil: the one serving step 1.
+    public let scoringMember: Int?
 
-    public init(horizons: [Int], members: [any Forecaster], assignment: [Int]) {
+    public init(horizons: [Int], members: [any Forecaster], assignment: [Int], scoringMember: Int? = nil) {
         precondition(!horizons.isEmpty && horizons.count == assignment.count
                      && assignment.allSatisfy { members.indices.contains($0) }, "one member per horizon")
+        precondition(scoringMember.map(members.indices.contains) ?? true, "the scoring member is a member")
         let order = horizons.indices.sorted { horizons[$0] < horizons[$1] }
         self.horizons = order.map { horizons[$0] }
         self.assignment = order.map { assignment[$0] }
         self.members = members
+        self.scoringMember = scoringMember
     }
 
     public var name: String { "per_horizon" }
@@ -70,11 +78,17 @@ public struct PerHorizonForecaster: PersistableForecaster {
         for i in model.members.indices { model.members[i].update(with: y) }
     }
 
+    public func anomalyForecast(_ model: Fitted) -> Double? {
+        guard let scoringMember, scoringMember != member(forStep: 1) else { return nil }
+        return model.members[scoringMember].predict(horizon: 1, level: nil).point.first
+    }
+
     /// Each horizon's member name (`h6_model` = index in the member list) and the members'
     /// parameters prefixed with their index and name.
     public func parameters(_ model: Fitted) -> [String: Double] {
         var p: [String: Double] = [:]
         for (k, h) in horizons.enumerated() { p["h\(h)_member"] = Double(assignment[k]) }
+        if let scoringMember { p["anomaly_member"] = Double(scoringMember) }
         for (i, m) in model.members.enumerated() {
             for (key, value) in m.parameters { p["\(i)_\(m.name)_\(key)"] = value }
         }
@@ -88,6 +102,8 @@ extension PerHorizonForecaster {
         try c.encode(horizons)
         try c.encode(members.map(PersistedForecaster.init))
         try c.encode(assignment)
+        // Last, so a build from before it reads the rest and scores with step 1's member.
+        if let scoringMember { try c.encode(scoringMember) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,11 +111,14 @@ extension PerHorizonForecaster {
         let horizons = try c.decode([Int].self)
         let members = try c.decode([PersistedForecaster].self).map(\.forecaster)
         let assignment = try c.decode([Int].self)
+        // Absent from states saved before it existed.
+        let scoringMember = try c.decodeIfPresent(Int.self)
         // The initialiser's checks, as errors: a saved state must not trap.
         guard !horizons.isEmpty, horizons.count == assignment.count,
-              assignment.allSatisfy({ members.indices.contains($0) }) else {
+              assignment.allSatisfy({ members.indices.contains($0) }),
+              scoringMember.map(members.indices.contains) ?? true else {
             throw ModelPersistenceError(description: "a saved per-horizon model does not assign one member per horizon")
         }
-        self.init(horizons: horizons, members: members, assignment: assignment)
+        self.init(horizons: horizons, members: members, assignment: assignment, scoringMember: scoringMember)
     }
 }

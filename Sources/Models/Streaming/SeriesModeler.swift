@@ -87,6 +87,8 @@ public struct SeriesModeler: Sendable {
     var scorer: AnomalyScorer
     /// Calibrator horizons: 1 first (the anomaly score needs it), then the configured ones.
     private let trackedHorizons: [Int]
+    /// The interval the next observation is scored against: the served one-step forecast's, or
+    /// around the model's `anomalyForecast` when it names one.
     var oneStep: HorizonInterval?
     /// Absolute one-step errors for `.recentErrors` anomaly references.
     var anomalyErrors: RollingSortedSample<Float>
@@ -274,6 +276,15 @@ public struct SeriesModeler: Sendable {
         calibrator.record(raw)
         let intervals = calibrator.calibrate(raw, level: configuration.level)
         oneStep = intervals[0]
+        // A model that names its own forecast for the anomaly score (`auto` when the next step
+        // is served by a model that may not score) is judged there, with the served interval's
+        // widths until its own errors make the reference. Scored against the interval's edge
+        // (`.forecastInterval`), the score keeps to the interval users see.
+        if case .recentErrors = configuration.anomalyReference, let point = model.anomalyForecast, point.isFinite {
+            let shift = point - intervals[0].point
+            oneStep = HorizonInterval(horizon: 1, point: point, lower: intervals[0].lower + shift,
+                                      upper: intervals[0].upper + shift, calibrated: intervals[0].calibrated)
+        }
         return (configuration.horizons.map { h in intervals[trackedHorizons.firstIndex(of: h)!] }, predicted)
     }
 }

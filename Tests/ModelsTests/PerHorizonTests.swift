@@ -8,12 +8,15 @@ private struct HorizonBiased: Forecaster {
     let id: String
     let near: Double, far: Double
     var scoresAnomalies = true
+    /// Longer windows fail to fit (as a model may on a whole window after its backtest ran).
+    var longestWindow = Int.max
     var name: String { id }
     var servesAnomalyScores: Bool { scoresAnomalies }
     var minimumWindow: Int { 2 }
     static func signal(_ t: Int) -> Double { sin(Double(t) / 5) }
     func fit(_ y: [Double]) throws(ModelError) -> Int {
         guard y.count >= minimumWindow else { throw .tooShort(needed: minimumWindow, got: y.count) }
+        guard y.count <= longestWindow else { throw .invalidParameter("\(id) fails on \(y.count) points") }
         return y.count
     }
     func predict(_ t: Int, horizon: Int, level: Double?) -> Forecast {
@@ -75,6 +78,15 @@ private struct HorizonBiased: Forecaster {
         let g = single.model.predict(horizon: 6, level: nil)
         #expect(abs(g.point[0] - HorizonBiased.signal(t)) < 1e-12 && abs(g.point[5] - (HorizonBiased.signal(t + 5) + 0.25)) < 1e-12)
         #expect(abs(try #require(single.model.anomalyForecast) - (HorizonBiased.signal(t) + 1)) < 1e-12)
+
+        // When the chosen models fail on the whole window, the fallback is one model for
+        // everything, anomaly score included: the best that may score, not the best overall.
+        let broken = HorizonBiased(id: "broken", near: 9, far: 0, longestWindow: 300)
+        let fallback = try AutoForecaster(backtest: Backtest(horizons: [1, 6]), perHorizon: true) { [both, long, broken] _ in
+            [both, long, broken]
+        }.fit(signal)
+        #expect(fallback.model.name == "long" && fallback.model.anomalyForecast == nil)
+        #expect(fallback.scores["both"]! < fallback.scores["long"]!, "both backtests best")
     }
 
     /// The streaming layer scores each point against the model's `anomalyForecast`, with that

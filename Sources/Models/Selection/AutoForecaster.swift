@@ -105,6 +105,8 @@ public struct AutoForecaster: Forecaster {
             || ($0.score.meanMASE == $1.score.meanMASE && $0.index < $1.index) }
         var order = serving(backtest.horizons).map(\.index)
         order += options.indices.filter { !order.contains($0) && serves($0, backtest.horizons) }
+        // The one model then scores anomalies too: those that may, first.
+        order = order.filter { options[$0].servesAnomalyScores } + order.filter { !options[$0].servesAnomalyScores }
         var lastError = ModelError.tooShort(needed: minimumWindow, got: y.count)
         for i in order {
             do {

@@ -171,6 +171,18 @@ extension MedianRegressionTests {
         }
         #expect(differing > 50, "served and scored differ at \(differing) of 100 steps")
     }
+
+    /// The catalog's `auto` chooses for the next step even when the first configured horizon
+    /// is further: with horizons [6] it serves step 1, and scores anomalies, as with [1, 6].
+    @Test func autoChoosesTheNextStepWhateverTheHorizons() throws {
+        let y = spikyDaily(1_400)
+        let six = try ModelCatalog.auto(context: ModelContext(horizons: [6], stepSeconds: 300)).fit(y).model
+        let both = try ModelCatalog.auto(context: ModelContext(horizons: [1, 6], stepSeconds: 300)).fit(y).model
+        #expect(ModelCatalog.auto(context: ModelContext(horizons: [6], stepSeconds: 300)).backtest.horizons == [1, 6])
+        #expect(both.parameters["h1_member"] != both.parameters["h6_member"], "the next step has its own choice here")
+        #expect(six.predict(horizon: 6, level: nil).point.map(\.bitPattern) == both.predict(horizon: 6, level: nil).point.map(\.bitPattern))
+        #expect(six.anomalyForecast?.bitPattern == both.anomalyForecast?.bitPattern)
+    }
 }
 
 /// `LeastAbsoluteDeviations` pinned to statsmodels' QuantReg (q = 0.5): the fixture

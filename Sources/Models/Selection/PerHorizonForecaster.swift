@@ -8,8 +8,9 @@
 /// narrower than at the step before (so they widen with the horizon, as every forecaster's
 /// do); the streaming layer calibrates them anyway. `update` advances every member, O(1) each.
 ///
-/// A member may also be named for the anomaly score (`scoringMember`): `auto` sets one when the
-/// model serving the next step may not score anomalies (`Forecaster.servesAnomalyScores`).
+/// A member may also be named for the anomaly score (`scoringMember`): `auto` sets one when its
+/// choice among the models that may score anomalies (`Forecaster.servesAnomalyScores`) is not
+/// the model serving the next step.
 public struct PerHorizonForecaster: PersistableForecaster {
     public static var persistenceTag: String { "per_horizon" }
     /// `predict` indexes the fitted members by `assignment`.
@@ -102,7 +103,7 @@ extension PerHorizonForecaster {
         try c.encode(horizons)
         try c.encode(members.map(PersistedForecaster.init))
         try c.encode(assignment)
-        // Last, so a build from before it reads the rest and scores with step 1's member.
+        // Last and only when set, so a state without it keeps the layout of builds before it.
         if let scoringMember { try c.encode(scoringMember) }
     }
 

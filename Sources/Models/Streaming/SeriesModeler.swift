@@ -276,10 +276,10 @@ public struct SeriesModeler: Sendable {
         calibrator.record(raw)
         let intervals = calibrator.calibrate(raw, level: configuration.level)
         oneStep = intervals[0]
-        // A model that names its own forecast for the anomaly score (`auto` when the next step
-        // is served by a model that may not score) is judged there, with the served interval's
-        // widths until its own errors make the reference. Scored against the interval's edge
-        // (`.forecastInterval`), the score keeps to the interval users see.
+        // A model that names its own forecast for the anomaly score (`auto`, when its choice
+        // among the models that may score is not the served one) is judged there, with the
+        // served interval's widths until its own errors make the reference. Scored against the
+        // interval's edge (`.forecastInterval`), the score keeps to the interval users see.
         if case .recentErrors = configuration.anomalyReference, let point = model.anomalyForecast, point.isFinite {
             let shift = point - intervals[0].point
             oneStep = HorizonInterval(horizon: 1, point: point, lower: intervals[0].lower + shift,

@@ -123,6 +123,21 @@ private struct HorizonBiased: Forecaster {
         #expect((1...14).map(split.member(forStep:)) == [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2])
     }
 
+    /// `predict` skips the members no step up to the horizon needs; a short forecast must still
+    /// be the long one's first steps, interval included.
+    @Test func aShortForecastIsTheLongOnesPrefix() throws {
+        let other = HorizonBiased(id: "other", near: 2, far: 3)
+        let split = PerHorizonForecaster(horizons: [1, 6, 12], members: [short, long, other],
+                                         assignment: [0, 1, 2], scoringMember: 2)
+        let fitted = try split.fit(signal)
+        let full = split.predict(fitted, horizon: 14, level: 0.9)
+        for horizon in [1, 2, 6, 7, 12, 14] {
+            let part = split.predict(fitted, horizon: horizon, level: 0.9)
+            #expect(part.point == Array(full.point.prefix(horizon)), "horizon \(horizon)")
+            #expect(part.lower == Array(full.lower.prefix(horizon)) && part.upper == Array(full.upper.prefix(horizon)))
+        }
+    }
+
     @Test func meetsTheForecasterContract() throws {
         let naive = SeasonalNaive(season: 1), median = MovingMedian(window: 12)
         let split = PerHorizonForecaster(horizons: [1, 6], members: [naive, median], assignment: [0, 1])

@@ -57,7 +57,13 @@ public struct PerHorizonForecaster: PersistableForecaster {
     }
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
-        let forecasts = model.members.map { $0.predict(horizon: horizon, level: level) }
+        // Only the members serving steps 1...horizon are predicted: a scoring member, or a
+        // member for a horizon beyond this one, would be computed and thrown away.
+        let lastServing = horizons.firstIndex { $0 >= horizon } ?? horizons.count - 1
+        let serving = Set(assignment[...lastServing])
+        let forecasts = model.members.indices.map { i in
+            serving.contains(i) ? model.members[i].predict(horizon: horizon, level: level) : Forecast(point: [])
+        }
         var point = [Double](), lower = [Double](), upper = [Double]()
         point.reserveCapacity(horizon)
         lower.reserveCapacity(horizon)

@@ -60,7 +60,7 @@ public struct PerHorizonForecaster: PersistableForecaster {
         // Only the members serving steps 1...horizon are predicted: a scoring member, or a
         // member for a horizon beyond this one, would be computed and thrown away.
         let lastServing = horizons.firstIndex { $0 >= horizon } ?? horizons.count - 1
-        let serving = Set(assignment[...lastServing])
+        let serving = assignment[...lastServing]    // a few indices: a scan, no allocation
         let forecasts = model.members.indices.map { i in
             serving.contains(i) ? model.members[i].predict(horizon: horizon, level: level) : Forecast(point: [])
         }

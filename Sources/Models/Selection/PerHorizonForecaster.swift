@@ -51,16 +51,18 @@ public struct PerHorizonForecaster: PersistableForecaster {
         return Fitted(members: fitted)
     }
 
-    /// The member forecasting step `s` (1-based).
-    func member(forStep s: Int) -> Int {
-        assignment[horizons.firstIndex { $0 >= s } ?? horizons.count - 1]
+    /// The index in `horizons` whose member forecasts step `s` (1-based).
+    func horizonIndex(forStep s: Int) -> Int {
+        horizons.firstIndex { $0 >= s } ?? horizons.count - 1
     }
+
+    /// The member forecasting step `s` (1-based).
+    func member(forStep s: Int) -> Int { assignment[horizonIndex(forStep: s)] }
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
         // Only the members serving steps 1...horizon are predicted: a scoring member, or a
         // member for a horizon beyond this one, would be computed and thrown away.
-        let lastServing = horizons.firstIndex { $0 >= horizon } ?? horizons.count - 1
-        let serving = assignment[...lastServing]    // a few indices: a scan, no allocation
+        let serving = assignment[...horizonIndex(forStep: horizon)]    // a few indices: a scan, no allocation
         let forecasts = model.members.indices.map { i in
             serving.contains(i) ? model.members[i].predict(horizon: horizon, level: level) : Forecast(point: [])
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scores NAB after transforming the anomaly scores of a replay: three prototypes that failed.
+"""Scores NAB after transforming the anomaly scores of a replay: four prototypes that failed.
 
 For docs/models.md ("Session 17"). NAB_REPLAY_DIR is the OUT directory of scripts/eval/nab.sh.
 
@@ -19,6 +19,11 @@ largest score of the D rows after it, the score is multiplied by (C + m) / (C + 
 (`--confirm scale`: a follow-up above 1 raises it) or by min(1, that) (`--confirm damp`).
 
   nab_transform_prototype.py confirm NAB_REPLAY_DIR [--delay 1,2,3] [--c 1,2,4,8] [--confirm damp|scale]
+
+sustain (session 26): a row alone above the threshold needs K times the score of a row whose
+predecessor is above it too: max(min(score, previous score), score / K).
+
+  nab_transform_prototype.py sustain NAB_REPLAY_DIR [--k 1.1,1.2,1.5,2]
 """
 import argparse
 import bisect
@@ -66,6 +71,11 @@ def confirmed(scores, delay, c, damp):
     return out
 
 
+def sustained(scores, k):
+    """Each score, or score / k where the row before it scored lower."""
+    return [max(min(s, p), s / k) for s, p in zip(scores, [0.0] + scores[:-1])]
+
+
 def nab(files, label):
     """Writes {file: scores} with their rows' timestamps, scores them, prints one line."""
     with tempfile.TemporaryDirectory() as out:
@@ -84,7 +94,7 @@ def nab(files, label):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("transform", choices=["novelty", "holdoff", "confirm"])
+    p.add_argument("transform", choices=["novelty", "holdoff", "confirm", "sustain"])
     p.add_argument("replays")
     p.add_argument("--window", type=int, default=288)
     p.add_argument("--k", default=None)
@@ -109,6 +119,9 @@ def main():
             for c in (float(x) for x in a.c.split(",")):
                 nab({f: (rows[f], confirmed(scores[f], delay, c, a.confirm == "damp")) for f in rows},
                     f"delay {delay} c {c} {a.confirm}")
+    elif a.transform == "sustain":
+        for k in (float(x) for x in (a.k or "1.1,1.2,1.5,2").split(",")):
+            nab({f: (rows[f], sustained(scores[f], k)) for f in rows}, f"sustain K {k}")
     else:
         for k in (int(x) for x in (a.k or "0,12,50,100,200").split(",")):
             for trigger in (float(x) for x in a.trigger.split(",")):

@@ -103,6 +103,48 @@ import Testing
         #expect(Self.consistent(state))
     }
 
+    /// Near the limit `reject` walks the request to count its new series. That walk must leave
+    /// the labels as they came (it once sorted them in place, and the storing pass then keyed a
+    /// second copy of a series on its unsorted wire bytes, or read a dropped empty label's
+    /// leftover as a duplicate name), and must not count series that would be refused anyway:
+    /// a request could then never fit, and its existing series would stop flowing.
+    @Test func rejectWalkLeavesLabelsAndSkipsSeriesThatCannotBeStored() async throws {
+        let (state, app) = app {
+            $0.maxSeries = 5
+            $0.limitAction = .reject
+        }
+        try await app.test(.router) { client async throws in
+            #expect(try await post(client, [series("a", [:], [(1_000, 1)]), series("w", ["b": "1"], [(1_000, 1)])]).status == .noContent)
+            // Four series (three new) in a store of two and a limit of five: the walk runs.
+            let unsorted = EncodableSeries(labels: [("z", "1"), ("__name__", "u"), ("a", "2")],
+                                           samples: [WireSample(timestamp: 1_000, value: 1)])
+            let emptyValue = EncodableSeries(labels: [("__name__", "w"), ("a", ""), ("b", "1")],
+                                             samples: [WireSample(timestamp: 2_000, value: 2)])
+            #expect(try await post(client, [unsorted, emptyValue, series("e0", [:], [(1_000, 1)]),
+                                            series("e1", [:], [(1_000, 1)])]).status == .noContent)
+            #expect(try await post(client, [series("u", ["a": "2", "z": "1"], [(2_000, 2)])]).status == .noContent)
+            #expect(state.store.seriesIDs(name: "__name__", value: "u").count == 1, "one series per label set")
+            #expect(Self.raw(state, "u") == [1_000, 2_000])
+            #expect(Self.raw(state, "w") == [1_000, 2_000])
+            #expect(state.store.count == 5)
+
+            // The store is full. A new series with an invalid metric name, one with invalid
+            // UTF-8 and one whose only sample is out of bounds are refused whatever the room;
+            // they must not hold back the existing series beside them.
+            var body = RemoteWriteEncoder.v1([series("a", [:], [(3_000, 3)]), series("1abc", [:], [(1_000, 1)]),
+                                              series("v", ["k": "zz9"], [(3_000, 1)]), series("far", [:], [(1 << 62, 1)])])
+            let at = try #require(body.firstRange(of: Array("zz9".utf8)))
+            body[at.lowerBound] = 0xff  // the value of label k is no longer UTF-8
+            let r = try await client.execute(uri: "/api/v1/write", method: .post, headers: Self.headers,
+                                             body: ByteBuffer(bytes: Snappy.compress(body)))
+            #expect(r.status == .badRequest, "refused series are dropped and reported, not retried")
+            #expect(String(buffer: r.body).contains("invalid UTF-8"))
+            #expect(Self.raw(state, "a") == [1_000, 3_000], "the existing series kept flowing")
+            #expect(state.store.count == 5)
+        }
+        #expect(Self.consistent(state))
+    }
+
     /// More new series in one request than the limit allows at all: a 429 would be retried
     /// forever, so the request gets `drop` (what fits is stored, 400).
     @Test func rejectNeverRefusesForeverWhatCouldNeverFit() async throws {

@@ -158,3 +158,19 @@ enum OwnOutputs {
         return name.withUTF8 { isOwnOutput(metricName: $0) }
     }
 }
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether the bytes are valid UTF-8 (no overlong forms or surrogates), checked without
+    /// making a string.
+    var isValidUTF8: Bool {
+        var bytes = makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+}

@@ -104,8 +104,9 @@ extension SeriesStore {
         guard settings.limitAction == .reject else { return nil }
         if let all = try? reserve(newSeries: seriesCount) { return all }
         var newSeries = Set<Int>()
+        var scratch = [RawLabel]()
         walk { view in
-            if let hash = unknownSeriesHash(&view) { newSeries.insert(hash) }
+            if let hash = unknownSeriesHash(view, scratch: &scratch) { newSeries.insert(hash) }
         }
         return try reserve(newSeries: newSeries.count)
     }
@@ -141,18 +142,27 @@ extension SeriesStore {
     }
 
     /// The label hash of a series the store would create for `view`, or nil when it holds the
-    /// series already or would not store it at all (malformed, invalid labels, own outputs).
-    private func unknownSeriesHash(_ view: inout WriteSeriesView) -> Int? {
-        guard !view.samples.isEmpty, view.malformed == nil,
-              case .success(let count) = LabelCanonicalizer.canonicalize(&view.labels)
+    /// series already or would not create it at all (malformed, invalid labels or names, every
+    /// sample out of bounds, own outputs): such a series cannot take a place, and counting it
+    /// would answer 429 to a request that no retry can make fit. The labels are canonicalized in
+    /// `scratch`, a copy: `stage` decides the series key from the view's labels as they came.
+    private func unknownSeriesHash(_ view: WriteSeriesView, scratch: inout [RawLabel]) -> Int? {
+        guard view.malformed == nil, view.samples.contains(where: { Self.timestampBounds.contains($0.timestamp) })
         else { return nil }
-        let labels = UnsafeBufferPointer(rebasing: view.labels[..<count])
-        if OwnOutputs.isOwnOutput(metricName: LabelCanonicalizer.metricName(labels)) { return nil }
-        let hash = SeriesKey.hash(of: labels)
-        let known = shards[hash & (Self.shardCount - 1)].state.withLock { state in
-            Self.find(labels, hash: hash, in: &state) != nil
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: view.labels)
+        return scratch.withUnsafeMutableBufferPointer { copy -> Int? in
+            guard case .success(let count) = LabelCanonicalizer.canonicalize(&copy) else { return nil }
+            let labels = UnsafeBufferPointer(rebasing: copy[..<count])
+            if OwnOutputs.isOwnOutput(metricName: LabelCanonicalizer.metricName(labels)) { return nil }
+            let hash = SeriesKey.hash(of: labels)
+            let known = shards[hash & (Self.shardCount - 1)].state.withLock { state in
+                Self.find(labels, hash: hash, in: &state) != nil
+            }
+            guard !known, LabelCanonicalizer.nameProblem(labels) == nil,
+                  labels.allSatisfy({ $0.name.isValidUTF8 && $0.value.isValidUTF8 }) else { return nil }
+            return hash
         }
-        return known ? nil : hash
     }
 
     /// Decides whether a new series may be created, under its shard's lock; nil means yes and

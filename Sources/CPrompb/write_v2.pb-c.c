@@ -328,11 +328,11 @@ static const ProtobufCFieldDescriptor io__prometheus__write__v2__request__field_
     "symbols",
     4,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Io__Prometheus__Write__V2__Request, n_symbols),
     offsetof(Io__Prometheus__Write__V2__Request, symbols),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

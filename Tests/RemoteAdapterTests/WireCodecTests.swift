@@ -8,9 +8,10 @@ import Testing
         series("node_cpu_seconds_total", ["cpu": "0", "instance": "a:9100", "job": "node", "mode": "idle"],
                [(1_700_000_000_000, 1234.5), (1_700_000_015_000, 1249.25)]),
         series("up", ["instance": "b:9100", "job": "node"], [(1_700_000_000_000, 1)]),
-        // Values the format must carry bit for bit: a stale marker, infinities, -0 and a
-        // label value with quotes, a backslash, a newline and non-ASCII text.
-        series("weird", ["path": "C:\\dir \"x\"\nnext", "unicode": "Grüße ✓"],
+        // Values the format must carry bit for bit: a stale marker, infinities, -0, a label
+        // value with quotes, a backslash, a newline and non-ASCII text, and one with a NUL
+        // (protobuf-c's strings end at the first NUL, so the schema reads labels as bytes).
+        series("weird", ["nul": "a\u{0}b", "path": "C:\\dir \"x\"\nnext", "unicode": "Grüße ✓"],
                [(-5, .staleMarker), (0, .infinity), (1, -.infinity), (2, -0.0), (3, .nan)]),
     ]
 

@@ -86,13 +86,17 @@ struct  Prometheus__MetricMetadata
 {
   ProtobufCMessage base;
   Prometheus__MetricMetadata__MetricType type;
-  char *metric_family_name;
+  /*
+   * bytes, not string: protobuf-c hands strings over NUL-terminated, so a NUL inside one would
+   * cut it short (the same field decoded in place keeps every byte). Same wire form.
+   */
+  ProtobufCBinaryData metric_family_name;
   char *help;
   char *unit;
 };
 #define PROMETHEUS__METRIC_METADATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prometheus__metric_metadata__descriptor) \
-    , PROMETHEUS__METRIC_METADATA__METRIC_TYPE__UNKNOWN, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , PROMETHEUS__METRIC_METADATA__METRIC_TYPE__UNKNOWN, {0,NULL}, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Prometheus__Sample
@@ -208,24 +212,30 @@ struct  Prometheus__TimeSeries
 struct  Prometheus__Label
 {
   ProtobufCMessage base;
-  char *name;
-  char *value;
+  /*
+   * bytes, not string: see metric_family_name.
+   */
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData value;
 };
 #define PROMETHEUS__LABEL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prometheus__label__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL} }
 
 
 struct  Prometheus__LabelMatcher
 {
   ProtobufCMessage base;
   Prometheus__LabelMatcher__Type type;
-  char *name;
-  char *value;
+  /*
+   * bytes, not string: see metric_family_name.
+   */
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData value;
 };
 #define PROMETHEUS__LABEL_MATCHER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prometheus__label_matcher__descriptor) \
-    , PROMETHEUS__LABEL_MATCHER__TYPE__EQ, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , PROMETHEUS__LABEL_MATCHER__TYPE__EQ, {0,NULL}, {0,NULL} }
 
 
 struct  Prometheus__ReadHints

@@ -43,8 +43,12 @@ typedef enum _Io__Prometheus__Write__V2__Metadata__MetricType {
 struct  Io__Prometheus__Write__V2__Request
 {
   ProtobufCMessage base;
+  /*
+   * bytes, not string: protobuf-c hands strings over NUL-terminated, so a NUL inside a symbol
+   * would cut it short. Same wire form.
+   */
   size_t n_symbols;
-  char **symbols;
+  ProtobufCBinaryData *symbols;
   size_t n_timeseries;
   Io__Prometheus__Write__V2__TimeSeries **timeseries;
 };

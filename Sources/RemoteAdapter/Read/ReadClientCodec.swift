@@ -121,6 +121,9 @@ public enum ReadClientCodec {
     }
 
     private static func labels(_ list: UnsafeMutablePointer<UnsafeMutablePointer<Prometheus__Label>?>?, _ n: Int) -> [String] {
-        (0..<n).flatMap { k in [String(cString: list![k]!.pointee.name), String(cString: list![k]!.pointee.value)] }
+        (0..<n).flatMap { k in
+            [String(decoding: RemoteWriteDecoder.buffer(list![k]!.pointee.name), as: UTF8.self),
+             String(decoding: RemoteWriteDecoder.buffer(list![k]!.pointee.value), as: UTF8.self)]
+        }
     }
 }

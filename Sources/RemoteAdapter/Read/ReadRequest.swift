@@ -75,10 +75,9 @@ public struct ReadRequestDecoder: Sendable {
         }
     }
 
-    private static func string(_ s: UnsafeMutablePointer<CChar>?) -> String {
-        guard let s else { return "" }
+    private static func string(_ b: ProtobufCBinaryData) -> String {
         // Invalid UTF-8 becomes replacement characters: such a matcher then matches nothing
         // stored, since the store refuses invalid UTF-8 in labels.
-        return String(cString: s)
+        String(decoding: RemoteWriteDecoder.buffer(b), as: UTF8.self)
     }
 }

@@ -147,9 +147,11 @@ public struct RemoteWriteDecoder: Sendable {
         }
     }
 
-    private static func buffer(_ s: UnsafeMutablePointer<CChar>?) -> UnsafeBufferPointer<UInt8> {
-        guard let s else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: UnsafeRawPointer(s).assumingMemoryBound(to: UInt8.self), count: strlen(s))
+    /// The bytes of a label, symbol or name. The schema declares these `bytes`, not `string`:
+    /// protobuf-c gives strings NUL-terminated with no length, and `strlen` cut a value at an
+    /// embedded NUL, merging series that the in-place scanner keeps apart.
+    static func buffer(_ b: ProtobufCBinaryData) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: b.data, count: b.len)
     }
 
     private static func walkV1(
@@ -182,8 +184,8 @@ public struct RemoteWriteDecoder: Sendable {
             }
         }
         for i in 0..<request.n_metadata {
-            guard let m = request.metadata[i]?.pointee, let name = m.metric_family_name else { continue }
-            metadata(String(cString: name), MetricType(rawValue: Int(m.type.rawValue)) ?? .unknown)
+            guard let m = request.metadata[i]?.pointee, m.metric_family_name.len > 0 else { continue }
+            metadata(String(decoding: buffer(m.metric_family_name), as: UTF8.self), MetricType(rawValue: Int(m.type.rawValue)) ?? .unknown)
         }
     }
 

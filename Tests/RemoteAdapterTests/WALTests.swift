@@ -50,6 +50,24 @@ import Testing
         #expect(try journaled(store, [series("up", ["job": "a"], [(2_000, 5)])]).report.rejected[.outOfOrder] == 1)
     }
 
+    /// One sample repeated in a request is a duplicate each time after the first, and is logged
+    /// once: a small body repeating a 2-byte sample must not write 16 bytes per copy.
+    @Test func aSampleRepeatedInOneRequestIsLoggedOnce() throws {
+        let store = SeriesStore()
+        try journaled(store, [series("up", [:], [(1_000, 1)])])
+        let repeated = [(Int64, Double)](repeating: (2_000, 2), count: 1_000) + [(3_000, 3), (3_000, 3)]
+        let (report, record) = try journaled(store, [series("up", [:], [(1_000, 1), (1_000, 1)] + repeated)])
+        #expect(report.samplesAccepted == 2 && report.samplesDuplicate == 1_002 && report.samplesRejected == 0)
+        var logged = [Int64]()
+        try record.withUnsafeBytes { raw in
+            guard case .frame(let payload) = WALFrame.scan(raw, at: 0) else { Issue.record("no frame"); return }
+            try WALRecordReader.forEachSeries(UnsafeRawBufferPointer(rebasing: raw[payload])) { _, _, samples in
+                logged += samples.map(\.timestamp)
+            }
+        }
+        #expect(logged == [1_000, 2_000, 3_000], "the resent sample once, each new one once")
+    }
+
     @Test func aRequestThatStoresNothingHasNoRecord() throws {
         let store = SeriesStore()
         try journaled(store, [series("up", [:], [(5_000, 1)])])

@@ -216,14 +216,22 @@ public final class SeriesStore: Sendable {
             SeriesKey.withLabels(of: key) { journal.beginSeries($0, metricType: state.series[s]!.metricType) }
         }
         defer { journal?.endSeries() }
+        // The timestamp last journaled for this series in this request. A duplicate is logged
+        // so that a retry after a failed append becomes durable; once is enough, and a request
+        // repeating one 2-byte sample millions of times must not write 16 bytes for each.
+        var journaledAt: Int64?
         for sample in samples {
             switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
             case .appended:
                 report.samplesAccepted += 1
                 journal?.add(sample)
+                journaledAt = sample.timestamp
             case .duplicate:
                 report.samplesDuplicate += 1
-                journal?.add(sample)
+                if journaledAt != sample.timestamp {
+                    journal?.add(sample)
+                    journaledAt = sample.timestamp
+                }
             case .outOfOrder:
                 report.reject(.outOfOrder, count: 1,
                     "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")

@@ -9,9 +9,10 @@ import Foundation
 /// Regular expressions are fully anchored (`^(?s:pattern)$`, so `.` also matches a newline, as in
 /// Prometheus 3) and compiled once, when the matcher is made. They run on `LinearRegex`, in RE2's
 /// syntax and, like RE2, in time linear in the value (`\w`, `\d`, `\s` and `\b` are ASCII, as in
-/// RE2); what RE2 refuses (backreferences, lookaround, possessive quantifiers) is refused. Only a
-/// pattern naming a Unicode script (`\p{Greek}`) runs on Swift's `Regex`, which backtracks.
-/// Literal patterns, `.*` and `.+` skip the regex engine entirely.
+/// RE2); what RE2 refuses (backreferences, lookaround, possessive quantifiers, groups nested more
+/// than 1,000 deep) is refused. So are Unicode scripts (`\p{Greek}`), which `LinearRegex` lacks:
+/// they once ran on Swift's backtracking `Regex`, where `(x+x+)+\p{Greek}` against 24
+/// characters ran for hours, holding a read slot, a core, and shutdown. Literal patterns, `.*` and `.+` skip the regex engine entirely.
 public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
     /// The four comparisons, numbered as remote read's `LabelMatcher.Type`.
     public enum Kind: Int, Sendable, CaseIterable {
@@ -140,7 +141,6 @@ private struct Pattern: @unchecked Sendable {
         case anything
         case nonEmpty
         case linear(LinearRegex)
-        case regex(Regex<AnyRegexOutput>)
     }
 
     private let form: Form
@@ -155,11 +155,7 @@ private struct Pattern: @unchecked Sendable {
         } else {
             // The group keeps a top-level alternation (`a|b`) inside the anchors.
             let anchored = "(?s:" + text + ")"
-            switch Result(catching: { () throws(LinearRegex.ParseError) in try LinearRegex(anchored) }) {
-            case .success(let linear): form = .linear(linear)
-            case .failure(.unsupported): form = .regex(try Regex(anchored).matchingSemantics(.unicodeScalar))
-            case .failure(let error): throw error
-            }
+            form = .linear(try LinearRegex(anchored))
         }
     }
 
@@ -169,7 +165,6 @@ private struct Pattern: @unchecked Sendable {
         case .anything: true
         case .nonEmpty: !s.isEmpty
         case .linear(let r): r.wholeMatch(s)
-        case .regex(let r): (try? r.wholeMatch(in: s)) != nil
         }
     }
 }

@@ -12,8 +12,9 @@
 /// as in RE2) and `[:alpha:]`-style classes, `\pL`/`\p{Lu}` general categories, groups (capturing,
 /// non-capturing, named), `|`, `* + ? {n} {n,} {n,m}` (lazy forms too: for a yes/no answer they
 /// are the same), anchors `^ $ \A \z \b \B`, flags `i s m U` in `(?flags)` and `(?flags:re)`, and
-/// `\Q...\E`. What RE2 refuses (backreferences, lookaround, possessive quantifiers) is refused.
-/// `\p{Greek}`-style scripts throw `.unsupported`: the caller may use another engine for them.
+/// `\Q...\E`. What RE2 refuses (backreferences, lookaround, possessive quantifiers, groups
+/// nested more than `maximumNesting` deep) is refused. `\p{Greek}`-style scripts throw
+/// `.unsupported`.
 struct LinearRegex: Sendable {
     enum ParseError: Error, Equatable, CustomStringConvertible {
         case invalid(String)
@@ -22,7 +23,7 @@ struct LinearRegex: Sendable {
         var description: String {
             switch self {
             case .invalid(let s): s
-            case .unsupported(let s): "unsupported: \(s)"
+            case .unsupported(let s): "\(s) is not supported (Unicode scripts would need a backtracking engine; general categories such as \\p{L} work)"
             }
         }
     }
@@ -325,7 +326,15 @@ private struct Parser {
         .test(flags.caseInsensitive ? .foldCase(.scalar(c)) : .scalar(c))
     }
 
+    /// RE2's limit on nesting. The parser (and the compiler after it) recurse once per level,
+    /// and a request 80 KB long nesting 40,000 groups overflowed the stack and stopped the server.
+    static let maximumNesting = 1_000
+    var nesting = 0
+
     mutating func group() throws(ParseError) -> Node {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.maximumNesting else { throw .invalid("expression nests too deeply") }
         i += 1
         let saved = flags
         if isChar("?") {

@@ -59,6 +59,54 @@ import Testing
         #expect(refused > 0 && loads > refused, "\(loads) loaded, \(refused) refused")
     }
 
+    /// A series frame that passes its checksum and still does not read is skipped alone: the
+    /// log segments the snapshot replaced are gone, so stopping at it lost every series after.
+    @Test func anUnreadableSeriesFrameIsSkippedAndTheRestLoad() throws {
+        var bytes = try Self.soundSnapshot()
+        let frames = Self.frames(bytes)
+        let series = frames.filter { bytes[$0.lowerBound] == SnapshotFile.Kind.series.rawValue }
+        #expect(series.count == 3)
+        // The first label count of the middle series: 0xFF and on, a count its frame cannot hold.
+        bytes[series[1].lowerBound + 1] = 0xFF
+        FuzzEntry.resealFrames(&bytes)
+        let path = FuzzEntry.snapshotDirectory + "/skip-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let store = SeriesStore()
+        let loaded = try SnapshotFile.load(path: path, into: store)
+        #expect(loaded.unreadableFrames == 1)
+        #expect(loaded.series == 2 && store.count == 2, "the series before and after it")
+    }
+
+    /// Forecasts made at samples near the upper time bound look past it (the next step, then
+    /// the horizons). Their snapshot must load: it once refused them and lost every series
+    /// after them.
+    @Test func forecastsPastTheSampleBoundsSurviveASnapshot() throws {
+        let upper = SeriesStore.timestampBounds.upperBound
+        var entry = ExportEntry(id: 1, exportName: "x", sourceLabels: ["__name__", "x"], horizonNames: ["1h"],
+                                horizonSteps: [12], stepMs: 300_000)
+        entry.originMs = upper + 300_000
+        entry.lastRefitMs = upper
+        entry.pastForecasts = [[WireSample(timestamp: upper + 100_000 * 3_650 * 86_400_000, value: 1)]]
+        var w = ByteWriter()
+        SavedForecast(entry).encode(into: &w)
+        let decoded = try w.bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            return try SavedForecast(from: &r)
+        }
+        #expect(decoded.originMs == entry.originMs && decoded.pastForecasts == entry.pastForecasts)
+        // Far beyond anything a forecast can hold is still damage.
+        entry.originMs = Int64.max / 2
+        var far = ByteWriter()
+        SavedForecast(entry).encode(into: &far)
+        #expect(throws: ByteReader.Malformed.self) {
+            try far.bytes.withUnsafeBytes { raw in
+                var r = ByteReader(raw)
+                _ = try SavedForecast(from: &r)
+            }
+        }
+    }
+
     /// The same for a write-ahead log record: every byte edited in turn (the frame's checksum
     /// made right again), replayed, then the store takes new samples, is modelled, and
     /// snapshots. A record must replay, or end the segment's replay as undecodable.

@@ -67,6 +67,9 @@ public final class Durability: Service, Sendable {
                 covered = loaded.header.walCovered
                 saved = loaded.forecasts
                 models = loaded.models
+                if loaded.unreadableFrames > 0 {
+                    logger.error("some records of the snapshot could not be read; skipped, the rest loaded", metadata: ["records": "\(loaded.unreadableFrames)"])
+                }
                 if loaded.unreadableModels > 0 {
                     logger.warning("some saved models could not be read; those series refit", metadata: ["models": "\(loaded.unreadableModels)"])
                 }

@@ -79,6 +79,12 @@ struct SavedForecast: Sendable, Equatable {
         }
     }
 
+    /// The times a forecast can hold: wider than the samples' (`SeriesStore.timestampBounds`,
+    /// ±2^60), since a forecast made at a sample near 2^60 starts at the next step and looks up
+    /// to 100,000 steps of at most 3,650 days further (under 2^55 ms more). With the samples'
+    /// bounds here, such a forecast made its whole snapshot unreadable.
+    static let timeBounds: ClosedRange<Int64> = -(1 << 61)...(1 << 61)
+
     init(from r: inout ByteReader) throws(ByteReader.Malformed) {
         horizonNames = []
         for _ in 0..<(try r.count(minimumBytesEach: 1)) { horizonNames.append(try r.string()) }
@@ -108,8 +114,8 @@ struct SavedForecast: Sendable, Equatable {
         guard point.count == horizonNames.count, lower.count == point.count, upper.count == point.count, mase.count == point.count else {
             throw ByteReader.Malformed(description: "forecast arrays do not match the \(horizonNames.count) horizons")
         }
-        // Times are added to and subtracted from; beyond the store's bounds that overflows.
-        let bounds = SeriesStore.timestampBounds
+        // Times are added to and subtracted from; far beyond them that overflows.
+        let bounds = Self.timeBounds
         guard bounds.contains(originMs), bounds.contains(refit),
               pastForecasts.allSatisfy({ $0.allSatisfy { bounds.contains($0.timestamp) } }) else {
             throw ByteReader.Malformed(description: "a saved forecast's times are outside \(bounds)")

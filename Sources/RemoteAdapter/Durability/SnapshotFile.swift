@@ -235,6 +235,9 @@ enum SnapshotFile {
         var models: [UInt32: SavedModel] = [:]
         /// Model states that could not be decoded (those series refit after the restart).
         var unreadableModels = 0
+        /// Frames (series, or metric types) that passed their checksum and still could not be
+        /// read: skipped, the rest loaded.
+        var unreadableFrames = 0
         var bytes = 0
     }
 
@@ -276,54 +279,61 @@ enum SnapshotFile {
         var loaded = Loaded(header: header, bytes: data.count)
         let retention = store.settings.rawRetentionMs
         for payload in frames.dropFirst().dropLast() {
-            var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[payload]))
-            switch Kind(rawValue: try r.u8()) {
-            case .series:
-                var labels = [RawLabel]()
-                for _ in 0..<(try r.count(minimumBytesEach: 2)) {
-                    let name = try r.bytes()
-                    labels.append(RawLabel(name: name, value: try r.bytes()))
-                }
-                let type = try r.u8()
-                let firstStep = try r.i64()
-                let grid = try r.f64s()
-                var raw = [WireSample]()
-                for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
-                // Only from a buggy or another build (the checksum passed): times the store
-                // never takes would overflow its step arithmetic, and a series always holds
-                // its newest sample (without one, its age is measured from Int64.min).
-                guard Self.stepsAreInBounds(first: firstStep, count: grid.count, stepMs: header.stepMs),
-                      raw.allSatisfy({ SeriesStore.timestampBounds.contains($0.timestamp) }) else {
-                    throw Corrupt(description: "\(path): a series holds samples outside the timestamps the store takes")
-                }
-                guard !raw.isEmpty else { throw Corrupt(description: "\(path): a series without its newest sample") }
-                let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
-                var model: SavedModel?
-                if v >= 2, try r.u8() == 1 {
-                    let bytes = try r.bytes()
-                    let inGrid = v >= 6 ? try r.uvarint() : 0
-                    model = userInfo.flatMap { try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes), userInfo: $0) }
-                    if inGrid > 0 { model = model?.restoringWindowValues(inGrid, from: grid, firstStep: firstStep) }
-                    if model == nil { loaded.unreadableModels += 1 }
-                }
-                let restored = labels.withUnsafeBufferPointer { labels in
-                    store.withSeries(labels: labels) { s in
-                        s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
-                        s.restoreGrid(firstStep: firstStep, stepMs: header.stepMs, values: grid)
-                        for sample in raw { s.replay(sample, retentionMs: retention) }
+            // Each frame passed its checksum, so a frame that still does not read (a bug, or
+            // times this build does not take) is skipped alone: the series after it load, and
+            // the log segments this snapshot replaced are gone, so stopping here lost them.
+            do {
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[payload]))
+                switch Kind(rawValue: try r.u8()) {
+                case .series:
+                    var labels = [RawLabel]()
+                    for _ in 0..<(try r.count(minimumBytesEach: 2)) {
+                        let name = try r.bytes()
+                        labels.append(RawLabel(name: name, value: try r.bytes()))
                     }
+                    let type = try r.u8()
+                    let firstStep = try r.i64()
+                    let grid = try r.f64s()
+                    var raw = [WireSample]()
+                    for _ in 0..<(try r.count(minimumBytesEach: 16)) { raw.append(WireSample(timestamp: try r.i64(), value: try r.f64())) }
+                    // Only from a buggy or another build (the checksum passed): times the store
+                    // never takes would overflow its step arithmetic, and a series always holds
+                    // its newest sample (without one, its age is measured from Int64.min).
+                    guard Self.stepsAreInBounds(first: firstStep, count: grid.count, stepMs: header.stepMs),
+                          raw.allSatisfy({ SeriesStore.timestampBounds.contains($0.timestamp) }) else {
+                        throw Corrupt(description: "\(path): a series holds samples outside the timestamps the store takes")
+                    }
+                    guard !raw.isEmpty else { throw Corrupt(description: "\(path): a series without its newest sample") }
+                    let forecast = try r.u8() == 1 ? try SavedForecast(from: &r) : nil
+                    var model: SavedModel?
+                    if v >= 2, try r.u8() == 1 {
+                        let bytes = try r.bytes()
+                        let inGrid = v >= 6 ? try r.uvarint() : 0
+                        model = userInfo.flatMap { try? ModelStateCoder.decode(SavedModel.self, from: UnsafeRawBufferPointer(bytes), userInfo: $0) }
+                        if inGrid > 0 { model = model?.restoringWindowValues(inGrid, from: grid, firstStep: firstStep) }
+                        if model == nil { loaded.unreadableModels += 1 }
+                    }
+                    let restored = labels.withUnsafeBufferPointer { labels in
+                        store.withSeries(labels: labels) { s in
+                            s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
+                            s.restoreGrid(firstStep: firstStep, stepMs: header.stepMs, values: grid)
+                            for sample in raw { s.replay(sample, retentionMs: retention) }
+                        }
+                    }
+                    guard let restored else { continue }  // over the series limit
+                    loaded.series += 1
+                    if let forecast { loaded.forecasts[restored.id] = forecast }
+                    if let model { loaded.models[restored.id] = model }
+                case .metricTypes:
+                    for _ in 0..<(try r.count(minimumBytesEach: 2)) {
+                        let family = try r.string()
+                        if let type = MetricType(rawValue: Int(try r.u8())) { store.recordMetricType(type, for: family) }
+                    }
+                default:
+                    continue  // a kind a later version added
                 }
-                guard let restored else { continue }  // over the series limit
-                loaded.series += 1
-                if let forecast { loaded.forecasts[restored.id] = forecast }
-                if let model { loaded.models[restored.id] = model }
-            case .metricTypes:
-                for _ in 0..<(try r.count(minimumBytesEach: 2)) {
-                    let family = try r.string()
-                    if let type = MetricType(rawValue: Int(try r.u8())) { store.recordMetricType(type, for: family) }
-                }
-            default:
-                continue  // a kind a later version added
+            } catch {
+                loaded.unreadableFrames += 1
             }
         }
         return loaded

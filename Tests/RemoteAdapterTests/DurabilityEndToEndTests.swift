@@ -218,6 +218,24 @@ import FoundationNetworking
         #expect(server.process.isRunning)
     }
 
+    /// SIGHUP, which asks Prometheus to reload, used to end the process on the spot (its default
+    /// action) without the final snapshot. It is ignored: the server keeps serving, and a
+    /// SIGTERM afterwards still shuts it down cleanly.
+    @Test(.timeLimit(.minutes(2)))
+    func sighupIsIgnored() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try await PrescientServer.start(dataDir: dir, config: "modeling:\n  rules: []\n")
+        defer { server.kill() }
+        #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("hup", [:], [(1_000, 1)])]))) == 204)
+        Foundation.kill(server.process.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(server.process.isRunning)
+        #expect(try await server.metric("prescient_series_active") == 1)
+        #expect(server.terminate() == 0)
+        #expect(server.hasSnapshot, "the final snapshot was written")
+    }
+
     /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts and
     /// models on its first scrape after /-/ready, and carries on with the saved fitted model
     /// rather than refitting.

@@ -95,10 +95,25 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
+        let hangup = Self.ignoreHangup(logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         // The final snapshot is written: only now may another process take the directory.
         withExtendedLifetime(lock) {}
+        withExtendedLifetime(hangup) {}
         logger.info("stopped")
+    }
+
+    /// SIGHUP's default action ends the process at once, without the final snapshot. Prometheus
+    /// reloads its configuration on SIGHUP and systemd units often send it on `reload`;
+    /// Prescient has no reload, so it says so and carries on.
+    static func ignoreHangup(logger: Logger) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            logger.warning("SIGHUP ignored: the configuration is read only at start-up; restart to apply a change")
+        }
+        source.resume()
+        return source
     }
 
     static func parseListen(_ text: String) -> (String, Int)? {

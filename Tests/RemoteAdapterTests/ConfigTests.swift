@@ -15,10 +15,13 @@ import Testing
               step: 1m
               window: 2d
               max_series: 5_000
+              label_limit: 0
+              label_value_length_limit: 256
             limits:
               max_body_bytes: 1MiB
             """)
         #expect(config.storage.stepMs == 60_000 && config.storage.gridLength == 2_880 && config.storage.maxSeries == 5_000)
+        #expect(config.storage.labelLimit == 0 && config.storage.labelValueLengthLimit == 256 && config.storage.labelNameLengthLimit == 1_024)
         #expect(config.limits.maxBodyBytes == 1 << 20)
     }
 
@@ -73,6 +76,7 @@ import Testing
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),
         Case(yaml: "limits:\n  max_body_bytes: -1\n", key: "limits.max_body_bytes", line: 2, mentions: "size"),
         Case(yaml: "storage:\n  max_series: 0\n", key: "storage.max_series", line: 2, mentions: "at least 1"),
+        Case(yaml: "storage:\n  label_value_length_limit: -1\n", key: "storage.label_value_length_limit", line: 2, mentions: "at least 0"),
         Case(yaml: "storage: [1, 2]\n", key: "storage", line: 1, mentions: "mapping"),
         Case(yaml: "storage:\n  step: [5m\n", key: "", line: 3, mentions: "invalid YAML"),
         Case(yaml: "nonsense: 1\n", key: "nonsense", line: 1, mentions: "unknown key"),

@@ -107,6 +107,59 @@ import Testing
         #expect(store.count == 2)
     }
 
+    /// New series past the label limits are refused with a short reason; series within them,
+    /// and series restored from disk whatever their labels, are stored; 0 lifts a limit.
+    @Test func labelLimitsRefuseNewSeriesWithTooManyOrTooLongLabels() throws {
+        var settings = StoreSettings()
+        settings.labelLimit = 3
+        settings.labelNameLengthLimit = 8
+        settings.labelValueLengthLimit = 16
+        let store = SeriesStore(settings: settings)
+        let huge = String(repeating: "v", count: 1 << 20)
+        let report = try ingest(store, [
+            series("fits", ["a": "1", "b": String(repeating: "v", count: 16)], [(1, 1)]),
+            series("many", ["a": "1", "b": "2", "c": "3"], [(1, 1)]),
+            series("long_name", ["abcdefghi": "1"], [(1, 1)]),
+            series("long_value", ["a": huge], [(1, 1)]),
+        ])
+        #expect(report.rejected[.labelLimits] == 3)
+        #expect(report.errors.contains { $0.contains("4 labels, more than label_limit 3") })
+        #expect(report.errors.contains { $0.contains("label name of 9 bytes") })
+        #expect(report.errors.contains { $0.contains("value of 1048576 bytes for label a") })
+        #expect(report.errors.allSatisfy { $0.utf8.count <= IngestReport.maximumMessageBytes + 3 })
+        #expect(store.count == 1)
+        // Restored series were acknowledged once: the limits do not drop them at start-up.
+        let (n, m, k, v) = (Array("__name__".utf8), Array("restored".utf8), Array("a".utf8), Array(huge.utf8))
+        let restored = n.withUnsafeBufferPointer { n in m.withUnsafeBufferPointer { m in
+            k.withUnsafeBufferPointer { k in v.withUnsafeBufferPointer { v in
+                [RawLabel(name: n, value: m), RawLabel(name: k, value: v)].withUnsafeBufferPointer {
+                    store.withSeries(labels: $0) { _ in true }
+                }
+            } }
+        } }
+        #expect(restored?.result == true && store.count == 2)
+
+        let unlimited = SeriesStore(settings: {
+            var s = StoreSettings()
+            s.labelValueLengthLimit = 0
+            return s
+        }())
+        #expect(try ingest(unlimited, [series("long_value", ["a": huge], [(1, 1)])]).samplesAccepted == 1)
+    }
+
+    /// Metadata names are not series: the types kept are bounded by `max_series`, and a
+    /// family already known still takes a new type.
+    @Test func metricTypesAreBoundedByTheSeriesLimit() {
+        var settings = StoreSettings()
+        settings.maxSeries = 2
+        let store = SeriesStore(settings: settings)
+        for (i, name) in ["a_total", "b", "c"].enumerated() { store.recordMetricType(i == 0 ? .counter : .gauge, for: name) }
+        #expect(store.metricType(of: "a_total") == .counter && store.metricType(of: "b") == .gauge)
+        #expect(store.metricType(of: "c") == nil)
+        store.recordMetricType(.summary, for: "b")
+        #expect(store.metricType(of: "b") == .summary)
+    }
+
     /// The modelling loop judges a series idle from its newest timestamp, then removes it; a
     /// sample accepted in between must keep the series (and itself) rather than go with it.
     @Test func conditionalRemovalKeepsASeriesThatMovedSinceItWasJudged() throws {

@@ -54,6 +54,9 @@ public enum ConfigLoader {
                 windowNode = value
             case "max_series": s.maxSeries = try integer(value, key: path, minimum: 1)
             case "max_window_bytes": s.maxWindowBytes = try size(value, key: path)
+            case "label_limit": s.labelLimit = try integer(value, key: path, minimum: 0)
+            case "label_name_length_limit": s.labelNameLengthLimit = try integer(value, key: path, minimum: 0)
+            case "label_value_length_limit": s.labelValueLengthLimit = try integer(value, key: path, minimum: 0)
             case "limit_action":
                 let text = try scalar(value, key: path)
                 guard let action = LimitAction(rawValue: text) else {
@@ -63,7 +66,9 @@ public enum ConfigLoader {
             case "retry_after":
                 // Retry-After is whole seconds; round up so 1500ms does not become 1.
                 s.retryAfterSeconds = Int((try duration(value, key: path, minimum: 1_000) + 999) / 1_000)
-            default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes", "limit_action", "retry_after"])
+            default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes",
+                                                          "label_limit", "label_name_length_limit", "label_value_length_limit",
+                                                          "limit_action", "retry_after"])
             }
         }
         if let windowMs {

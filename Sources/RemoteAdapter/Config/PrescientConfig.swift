@@ -33,6 +33,11 @@ public struct PrescientConfig: Sendable {
           window: 7d
           # New series beyond this are refused (existing ones keep flowing).
           max_series: 1000000
+          # New series with more labels, or longer label names or values (bytes), are refused
+          # (0: no limit). Every label is written again on each of a series' lines on /metrics.
+          label_limit: 128
+          label_name_length_limit: 1024
+          label_value_length_limit: 4096
           # Also refuse new series once windows hold this much memory (default: no budget).
           # max_window_bytes: 8GiB
           # At either limit: "drop" refuses the new series, stores the rest and answers 400;

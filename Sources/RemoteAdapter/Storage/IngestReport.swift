@@ -18,6 +18,9 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case malformedSeries = "malformed_series"
     /// A timestamp outside `SeriesStore.timestampBounds`.
     case outOfBounds = "out_of_bounds"
+    /// A new series with more labels, or a longer label name or value, than the storage
+    /// settings' `label_limit`, `label_name_length_limit` or `label_value_length_limit`.
+    case labelLimits = "label_limits"
 }
 
 /// What one write request did to the store: the basis of the response and the self-metrics.
@@ -39,9 +42,16 @@ public struct IngestReport: Sendable {
 
     public var samplesRejected: Int { rejected.values.reduce(0, +) }
 
+    /// Longest message kept: Prometheus logs at most the first 1 KiB of an error body, and a
+    /// message quoting a series with huge labels made a 1 MB request's answer 25 MB.
+    static let maximumMessageBytes = 1_024
+
     mutating func reject(_ reason: RejectReason, count: Int, _ message: @autoclosure () -> String) {
         guard count > 0 else { return }
         rejected[reason, default: 0] += count
-        if errors.count < 8 { errors.append(message()) }
+        guard errors.count < 8 else { return }
+        let text = message()
+        errors.append(text.utf8.count <= Self.maximumMessageBytes ? text
+                      : String(decoding: text.utf8.prefix(Self.maximumMessageBytes), as: UTF8.self) + "…")
     }
 }

@@ -1,8 +1,8 @@
 extension SeriesStore {
     /// Finds or creates the series with these labels (already canonical: they come from the
     /// write-ahead log or a snapshot, written from canonical labels) and changes it under its
-    /// shard's lock. A series restored was acknowledged once, so neither `max_series` nor
-    /// `max_window_bytes` refuses it here: the limits apply to new series after start-up (the
+    /// shard's lock. A series restored was acknowledged once, so neither `max_series`,
+    /// `max_window_bytes` nor the label limits refuse it here: the limits apply to new series after start-up (the
     /// memory budget's estimate, which charges every series a full grid until the store is
     /// measured, would otherwise drop acknowledged series). Nil only for labels that are no
     /// longer valid.

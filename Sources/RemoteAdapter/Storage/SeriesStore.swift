@@ -18,6 +18,15 @@ public struct StoreSettings: Sendable, Equatable {
     public var limitAction = LimitAction.drop
     /// `Retry-After` of a 429 under `limitAction == .reject`.
     public var retryAfterSeconds = 30
+    /// A new series with more labels than this, its metric name included, is refused (0: no
+    /// limit). Prometheus' scrape settings of the same names; every label of a series is
+    /// written again on each of its lines on `/metrics`, so a few huge ones made every scrape
+    /// hundreds of megabytes.
+    public var labelLimit = 128
+    /// Longest label name, in bytes, of a new series (0: no limit).
+    public var labelNameLengthLimit = 1_024
+    /// Longest label value, in bytes, of a new series (0: no limit).
+    public var labelValueLengthLimit = 4_096
 
     public init() {}
 }
@@ -264,9 +273,36 @@ public final class SeriesStore: Sendable {
         }
     }
 
-    /// Records metadata types from remote write 1.0's metadata field (counter detection).
+    /// A new series' labels past `labelLimit`, `labelNameLengthLimit` or `labelValueLengthLimit`.
+    func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
+        let name = String(decoding: LabelCanonicalizer.metricName(labels).prefix(200), as: UTF8.self)
+        if settings.labelLimit > 0, labels.count > settings.labelLimit {
+            return LabelProblem(.labelLimits, "series \(name) has \(labels.count) labels, more than label_limit \(settings.labelLimit)")
+        }
+        for label in labels {
+            if settings.labelNameLengthLimit > 0, label.name.count > settings.labelNameLengthLimit {
+                return LabelProblem(.labelLimits, "series \(name) has a label name of \(label.name.count) bytes, more than label_name_length_limit \(settings.labelNameLengthLimit)")
+            }
+            if settings.labelValueLengthLimit > 0, label.value.count > settings.labelValueLengthLimit {
+                let labelName = String(decoding: label.name.prefix(200), as: UTF8.self)
+                return LabelProblem(.labelLimits, "series \(name) has a value of \(label.value.count) bytes for label \(labelName), more than label_value_length_limit \(settings.labelValueLengthLimit)")
+            }
+        }
+        return nil
+    }
+
+    /// Families whose metadata type is kept: one per series the store may hold. Metadata names
+    /// are not series and cost nothing to send, so without a bound a stream of requests naming
+    /// a million new families each grew this map for ever.
+    var maximumMetricTypes: Int { settings.maxSeries }
+
+    /// Records metadata types from remote write 1.0's metadata field (counter detection). A
+    /// family past `maximumMetricTypes` is not recorded.
     public func recordMetricType(_ type: MetricType, for metricFamily: String) {
-        metricTypes.withLock { $0[metricFamily] = type }
+        metricTypes.withLock { types in
+            guard types.count < maximumMetricTypes || types[metricFamily] != nil else { return }
+            types[metricFamily] = type
+        }
     }
 
     public func metricType(of metricFamily: String) -> MetricType? {
@@ -289,6 +325,8 @@ public final class SeriesStore: Sendable {
             strings.append(value)
         }
         if let problem = LabelCanonicalizer.nameProblem(labels) { return .failure(problem) }
+        // Restored series were acknowledged under the limits of their day: not refused now.
+        if admission !== SeriesAdmission.restoring, let problem = labelLimitProblem(labels) { return .failure(problem) }
         if let problem = admitNewSeries(admission, labels: strings) { return .failure(problem) }
         let slot = state.freeSlots.popLast() ?? state.series.count
         let id = UInt32(slot << Self.shardBits | shardIndex)

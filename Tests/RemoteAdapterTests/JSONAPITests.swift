@@ -88,7 +88,8 @@ import Testing
     }
 
     @Test(arguments: ["/api/v1/forecasts?match[]=load%7Bhost%3D", "/api/v1/models?match[]=%7Bjob%3D~%22.*%22%7D",
-                      "/api/v1/anomalies?threshold=high", "/api/v1/anomalies?match[]=up%7B1x%3D%22a%22%7D"])
+                      "/api/v1/anomalies?threshold=high", "/api/v1/anomalies?match[]=up%7B1x%3D%22a%22%7D",
+                      "/api/v1/forecasts?match[]=load%zz", "/api/v1/anomalies?thres%68old=high"])
     func badInputIs400WithTheReason(_ uri: String) async throws {
         let (_, app) = try makeApp()
         try await app.test(.router) { client in
@@ -115,6 +116,14 @@ import Testing
             #expect(forecasts.first?["horizon"] as? String == "5m")
             #expect(forecasts.first?["value"] as? String == JSONAPI.format(entry.point[0]))
             #expect(forecasts.first?["timestamp"] as? Double == Double(entry.originMs + 5 * 60_000) / 1000)
+
+            // The query decoded as Go's url.ParseQuery does: an encoded name (what Go's and
+            // Python's encoders send) and `+` for a space select the same one series.
+            for uri in ["/api/v1/forecasts?match%5B%5D=load%7Bhost%3D%22h1%22%7D",
+                        "/api/v1/forecasts?match[]=load%7B+host+=+%22h1%22+%7D"] {
+                let same = try #require(try json(try await client.execute(uri: uri, method: .get))["data"] as? [[String: Any]])
+                #expect(same.count == 1 && (same.first?["metric"] as? [String: String])?["host"] == "h1", "\(uri)")
+            }
 
             let models = try json(try await client.execute(uri: "/api/v1/models", method: .get))["data"] as? [[String: Any]]
             #expect(models?.count == 2)

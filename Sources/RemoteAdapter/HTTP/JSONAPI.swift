@@ -17,14 +17,11 @@ struct JSONAPI: Sendable {
         }
     }
 
-    private func selectors(_ request: Request) throws(SelectorError) -> [Selector] {
-        try request.uri.queryParameters.getAll("match[]").map { text throws(SelectorError) in try Selector(String(text)) }
-    }
-
-    /// Entries matching any of the `match[]` selectors (all when none is given).
-    private func entries(_ request: Request) -> Result<[ExportEntry], SelectorError> {
-        Result { () throws(SelectorError) in
-            let selectors = try selectors(request)
+    /// Entries matching any of the `match[]` selectors (all when none is given), or the reason
+    /// the query or a selector is bad.
+    private func entries(_ request: Request) -> Result<[ExportEntry], any Error> {
+        Result { () throws(any Error) in
+            let selectors = try FormQuery(request).all("match[]").map { try Selector($0) }
             return state.modeling.book.entries { e in
                 selectors.isEmpty || selectors.contains { $0.matches(labels: e.labelArray) }
             }
@@ -33,7 +30,7 @@ struct JSONAPI: Sendable {
 
     private func forecasts(_ request: Request) -> Response {
         switch entries(request) {
-        case .failure(let e): return Self.badData(e.description)
+        case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
             return Self.success(list.map { e in
                 [
@@ -52,12 +49,13 @@ struct JSONAPI: Sendable {
     }
 
     private func anomalies(_ request: Request) -> Response {
-        let text = request.uri.queryParameters.get("threshold") ?? "1"
+        let text: String
+        do { text = try FormQuery(request).first("threshold") ?? "1" } catch { return Self.badData(error.description) }
         guard let threshold = Double(text), threshold.isFinite else {
             return Self.badData("threshold must be a number, got \"\(text)\"")
         }
         switch entries(request) {
-        case .failure(let e): return Self.badData(e.description)
+        case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
             let above = list.filter { $0.exported && $0.score > threshold }.sorted { $0.score > $1.score }
             return Self.success(above.map { e in
@@ -68,7 +66,7 @@ struct JSONAPI: Sendable {
 
     private func models(_ request: Request) -> Response {
         switch entries(request) {
-        case .failure(let e): return Self.badData(e.description)
+        case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
             return Self.success(list.map { e in
                 var d: [String: Any] = [

@@ -286,6 +286,19 @@ import Testing
     /// The log cannot be written (here: its directory replaced by a file, as a full or broken
     /// disk would fail): the request gets a 500 and is counted; the sender's retry, once the
     /// disk works again, is accepted and made durable although its samples are stored already.
+    /// A file where the log's directory should be is an unusable data directory: start-up
+    /// stops with it (as `serve` does, exit code 2) instead of reporting ready and answering
+    /// every write 500.
+    @Test func aFileWhereTheLogDirectoryBelongsStopsStartUp() throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try? FileManager.default.removeItem(atPath: dir + "/wal")
+        try Data("hi".utf8).write(to: URL(fileURLWithPath: dir + "/wal"))
+        #expect(throws: FileIOError.self) { try Self.start("wal-is-a-file", on: dir) }
+        try FileManager.default.removeItem(atPath: dir + "/wal")
+        #expect(try Self.start("wal-is-back", on: dir).1.replayedSamples == 0)
+    }
+
     @Test func failedAppendAnswers500AndTheRetryIsDurable() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

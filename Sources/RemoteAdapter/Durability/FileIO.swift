@@ -53,8 +53,15 @@ enum FileIO {
         guard Foundation.truncate(path, off_t(size)) == 0 else { throw FileIOError("truncate", path) }
     }
 
+    /// Creates `path`, or accepts it as it is when it is a directory already. Something else
+    /// there (a file where `wal` should be) is an error: start-up then stops with it, rather
+    /// than reporting ready and answering every write 500.
     static func createDirectory(_ path: String) throws(FileIOError) {
-        if mkdir(path, 0o755) != 0, errno != EEXIST { throw FileIOError("mkdir", path) }
+        guard mkdir(path, 0o755) != 0 else { return }
+        guard errno == EEXIST else { throw FileIOError("mkdir", path) }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw FileIOError("stat", path) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw FileIOError("mkdir", path, errno: ENOTDIR) }
     }
 }
 

@@ -184,6 +184,7 @@ final class WALWriter: @unchecked Sendable {
                     if segmentSize == 0 {
                         unlink(directory.segmentPath(segmentIndex))
                         segmentIndex -= 1
+                        metrics.segments.subtract(1, ordering: .relaxed)
                     }
                 }
             }
@@ -215,9 +216,10 @@ final class WALWriter: @unchecked Sendable {
         }
         segmentIndex = index
         segmentSize = 0
+        // Counted as soon as it exists: a failed write removes it again and takes it off.
+        metrics.segments.add(1, ordering: .relaxed)
         // The new file's directory entry must be durable before records in it are acknowledged.
         try FileIO.syncDirectory(directory.walPath)
-        metrics.segments.add(1, ordering: .relaxed)
     }
 
     private func closeSegment() throws {

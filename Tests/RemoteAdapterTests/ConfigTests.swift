@@ -75,6 +75,7 @@ import Testing
         Case(yaml: "storage:\n  step: five minutes\n", key: "storage.step", line: 2, mentions: "duration"),
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),
         Case(yaml: "limits:\n  max_body_bytes: -1\n", key: "limits.max_body_bytes", line: 2, mentions: "size"),
+        Case(yaml: "limits:\n  max_decoded_bytes: 1GiB\n", key: "limits.max_decoded_bytes", line: 2, mentions: "at most 256MiB"),
         Case(yaml: "storage:\n  max_series: 0\n", key: "storage.max_series", line: 2, mentions: "at least 1"),
         Case(yaml: "storage:\n  label_value_length_limit: -1\n", key: "storage.label_value_length_limit", line: 2, mentions: "at least 0"),
         Case(yaml: "storage: [1, 2]\n", key: "storage", line: 1, mentions: "mapping"),

@@ -87,7 +87,11 @@ public enum ConfigLoader {
             let path = "limits.\(key)"
             switch key {
             case "max_body_bytes": l.maxBodyBytes = try size(value, key: path)
-            case "max_decoded_bytes": l.maxDecodedBytes = try size(value, key: path)
+            case "max_decoded_bytes":
+                l.maxDecodedBytes = try size(value, key: path)
+                guard l.maxDecodedBytes <= RequestLimits.largestDecodedBytes else {
+                    throw ConfigError(key: path, line: value.mark?.line, "must be at most 256MiB (a request's log record must fit a 1 GiB frame)")
+                }
             case "max_read_samples": l.maxReadSamples = try integer(value, key: path, minimum: 1)
             case "max_concurrent_reads": l.maxConcurrentReads = try integer(value, key: path, minimum: 1)
             default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes", "max_read_samples", "max_concurrent_reads"])

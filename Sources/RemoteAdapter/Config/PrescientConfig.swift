@@ -2,8 +2,14 @@
 public struct RequestLimits: Sendable, Equatable {
     /// Compressed body bytes accepted on write and read.
     public var maxBodyBytes = 32 << 20
-    /// Bytes a snappy body may declare it decodes to.
-    public var maxDecodedBytes = 128 << 20
+    /// Bytes a snappy body may declare it decodes to. Decoding holds up to about 8 bytes per
+    /// decoded byte (a 2-byte sample becomes 16), so this bounds a request's memory; 32 MiB, as
+    /// VictoriaMetrics' `-maxInsertRequestSize`, is far above what Prometheus sends (2,000
+    /// samples, a few hundred KB) and vmagent (8 MB blocks).
+    public var maxDecodedBytes = 32 << 20
+    /// The most `max_decoded_bytes` may be: a request's log record (16 bytes per sample that
+    /// took at least 4 on the wire) must stay under the log's 1 GiB frame.
+    public static let largestDecodedBytes = 256 << 20
     /// Samples one SAMPLES remote read response may carry (Prometheus' `--storage.remote.read-sample-limit`).
     public var maxReadSamples = 50_000_000
     /// Remote reads served at once; more wait their turn (Prometheus' `--storage.remote.read-concurrent-limit`).
@@ -47,7 +53,7 @@ public struct PrescientConfig: Sendable {
           retry_after: 30s
         limits:
           max_body_bytes: 32MiB
-          max_decoded_bytes: 128MiB
+          max_decoded_bytes: 32MiB
           # Remote read: samples per SAMPLES response (more is a 400), reads served at once
           # (more wait their turn).
           max_read_samples: 50000000

@@ -166,7 +166,8 @@ public struct RemoteWriteDecoder: Sendable {
             labels.removeAll(keepingCapacity: true)
             samples.removeAll(keepingCapacity: true)
             for j in 0..<ts.n_labels {
-                guard let label = ts.labels[j]?.pointee else { continue }
+                // Labels with an empty value are absent, as the in-place scanner reads them.
+                guard let label = ts.labels[j]?.pointee, label.value.len > 0 else { continue }
                 labels.append(RawLabel(name: buffer(label.name), value: buffer(label.value)))
             }
             for j in 0..<ts.n_samples {
@@ -208,7 +209,7 @@ public struct RemoteWriteDecoder: Sendable {
                         malformed = "label reference \(max(n, v)) out of range of \(symbols.count) symbols"
                         break
                     }
-                    labels.append(RawLabel(name: symbols[n], value: symbols[v]))
+                    if !symbols[v].isEmpty { labels.append(RawLabel(name: symbols[n], value: symbols[v])) }
                     j += 2
                 }
             }

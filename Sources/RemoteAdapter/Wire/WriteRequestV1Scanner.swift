@@ -99,6 +99,10 @@ struct WriteRequestV1Scanner {
                                     into extent: inout SeriesExtent, wireRun: inout Bool) throws(WireError) {
         if !oneByteTag { wireRun = false }
         if let (name, value) = ts.shortNameValueMessage() {
+            // Labels with an empty value are absent (Prometheus' rule, and the store's): not
+            // kept, so 2-byte empty labels cannot make 32 bytes each (a 6 MB body of them
+            // decoded to 2 GB). Without it the wire bytes are not the key.
+            guard !value.isEmpty else { wireRun = false; return }
             labels.append(RawLabel(name: name, value: value))
             if extent.labelCount == 0 {
                 extent.wireStart = tagAt
@@ -107,9 +111,11 @@ struct WriteRequestV1Scanner {
             }
             extent.wireEnd = ts.offset
         } else {
-            var label = try ts.message()
-            labels.append(try Self.label(&label))
+            var message = try ts.message()
+            let label = try Self.label(&message)
             wireRun = false
+            guard !label.value.isEmpty else { return }
+            labels.append(label)
         }
         extent.labelCount += 1
     }

@@ -103,6 +103,21 @@ import Testing
         #expect(abs(entry.point[0] - 5) < 0.5, "rate forecast \(entry.point[0])")
     }
 
+    /// A new series has nothing to export until its first step completes: no `predicted_*`
+    /// NaN placeholders on /metrics (origin 0, model none) before its first forecast.
+    @Test func nothingIsExportedBeforeTheFirstForecast() throws {
+        let (store, service) = makeService()
+        try ingest(store, [series("young", [:], [(10, 1)])])
+        tick(service, at: 500)
+        #expect(!render(service).contains("predicted_young"))
+        #expect(service.book.entries().first { $0.exportName == "young" }?.exported == false)
+        try ingest(store, [series("young", [:], [(Self.step + 10, 2)])])
+        tick(service, at: 2 * Self.step)
+        let text = render(service)
+        #expect(text.contains("predicted_young{"))
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("predicted_young{") && $0.hasSuffix(" NaN") })
+    }
+
     @Test func staleSeriesStopBeingExportedAndAreDroppedLater() throws {
         let (store, service) = makeService { $0.modeling.staleAfterMs = 2 * Self.step; $0.modeling.dropAfterMs = 5 * Self.step }
         for k in 0..<100 {

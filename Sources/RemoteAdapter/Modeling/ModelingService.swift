@@ -312,7 +312,9 @@ public final class ModelingService: Service, Sendable {
         let mase = state.series.values[index].accuracy.mase
         let modelName = last?.modelName ?? state.series.values[index].modeler.modelName
         book.update(id) { e in
-            e.exported = exported
+            // Nothing to export before the first forecast (made here or restored): its
+            // placeholders are NaN, with origin 0 and model "none".
+            defer { e.exported = exported && e.model != "none" }
             guard let last else { return }
             e.point = last.forecasts.map(\.point)
             e.lower = last.forecasts.map(\.lower)

@@ -117,6 +117,30 @@ import Testing
         #expect(answered)
     }
 
+    /// A sender that goes away halfway through its body gets no answer; the request is counted
+    /// as 499 (nginx's "client closed request"), not as a 500, which is kept for Prescient's own
+    /// faults (Prometheus retries 5xx, and the shipped alerts page on them).
+    @Test func anUploadAbortedMidBodyIsCounted499Not500() async throws {
+        let state = AppState(config: PrescientConfig())
+        let metrics = try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            try await Self.onOwnThread {
+                let fd = try Self.rawConnection(port: port)
+                let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nContent-Length: 1000\r\n\r\n0123456789"
+                _ = head.utf8CString.withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count - 1, 0) }
+                close(fd)
+            }
+            var text = ""
+            for _ in 0..<50 where !text.contains(#"handler="/api/v1/write""#) {
+                try await Task.sleep(for: .milliseconds(100))
+                text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            }
+            return text
+        }
+        #expect(metrics.contains(#"prescient_http_request_duration_seconds_count{handler="/api/v1/write",code="499"} 1"#))
+        #expect(!metrics.contains(#"handler="/api/v1/write",code="500""#))
+    }
+
     /// curl sends `Expect: 100-continue` before a larger body and waits a second for the
     /// interim answer; Prescient gives it as soon as the head is read, as Go's server does.
     @Test func expectContinueIsAnsweredBeforeTheBody() async throws {

@@ -13,6 +13,13 @@ extension Request {
             // What `collect(upTo:)` throws past the limit; uncaught, Hummingbird would answer a
             // bare 413 that no counter saw.
             return nil
+        } catch {
+            // The sender went away mid-body. No answer reaches it; the request is counted as
+            // nginx's 499, not as a 500, which means a fault of Prescient's own (and the shipped
+            // alerts page on 5xx).
+            throw HTTPError(Self.clientClosedRequest, message: "the client closed the connection before sending its body")
         }
     }
+
+    static let clientClosedRequest = HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
 }

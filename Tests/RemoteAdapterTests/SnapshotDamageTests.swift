@@ -21,6 +21,16 @@ import Testing
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// `bytes` with every frame's checksum made right, loaded from a file as start-up loads it.
+    static func loadResealed(_ bytes: [UInt8], into store: SeriesStore) throws -> SnapshotFile.Loaded {
+        var sealed = bytes
+        FuzzEntry.resealFrames(&sealed)
+        let path = FuzzEntry.snapshotDirectory + "/resealed-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try Data(sealed).write(to: URL(fileURLWithPath: path))
+        return try SnapshotFile.load(path: path, into: store)
+    }
+
     /// The payload ranges of the file's frames.
     static func frames(_ bytes: [UInt8]) -> [Range<Int>] {
         bytes.withUnsafeBytes { data in
@@ -68,12 +78,8 @@ import Testing
         #expect(series.count == 3)
         // The first label count of the middle series: 0xFF and on, a count its frame cannot hold.
         bytes[series[1].lowerBound + 1] = 0xFF
-        FuzzEntry.resealFrames(&bytes)
-        let path = FuzzEntry.snapshotDirectory + "/skip-\(UUID().uuidString)"
-        defer { unlink(path) }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
         let store = SeriesStore()
-        let loaded = try SnapshotFile.load(path: path, into: store)
+        let loaded = try Self.loadResealed(bytes, into: store)
         #expect(loaded.unreadableFrames == 1)
         #expect(loaded.series == 2 && store.count == 2, "the series before and after it")
     }

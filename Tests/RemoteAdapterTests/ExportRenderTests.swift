@@ -227,7 +227,21 @@ import Testing
             let exportLines = { (s: String) in s.split(separator: "\n").filter { $0.hasPrefix("predicted_") || $0.hasPrefix("anomaly_score") || $0.hasPrefix("prescient_forecast_mase") } }
             #expect(!exportLines(text).isEmpty)
             #expect(exportLines(om) == exportLines(text))
+            // q=0 means "not acceptable" (RFC 9110): plain text, uncompressed.
+            let refused = try await client.execute(uri: "/metrics", method: .get, headers: [
+                .accept: "application/openmetrics-text;q=0, text/plain", .acceptEncoding: "gzip;q=0, identity"])
+            #expect(refused.headers[.contentEncoding] == nil)
+            #expect(refused.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(String(buffer: refused.body).hasPrefix("# HELP"))
         }
+    }
+
+    @Test func acceptHeadersAreReadWithTheirQualities() {
+        #expect(AcceptHeader.allows("gzip", "gzip") && AcceptHeader.allows("deflate, GZIP;q=0.5", "gzip"))
+        #expect(!AcceptHeader.allows("gzip;q=0", "gzip") && !AcceptHeader.allows("gzip; q=0.0", "gzip"))
+        #expect(!AcceptHeader.allows("x-gzip", "gzip") && !AcceptHeader.allows(nil, "gzip"))
+        #expect(AcceptHeader.allows("*", "gzip", wildcard: true) && !AcceptHeader.allows("*", "gzip"))
+        #expect(AcceptHeader.allows("application/openmetrics-text;version=1.0.0,text/plain;q=0.5", "application/openmetrics-text"))
     }
 }
 

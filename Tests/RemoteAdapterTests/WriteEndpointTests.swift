@@ -274,6 +274,9 @@ import Testing
             let healthy = try await client.execute(uri: "/-/healthy", method: .get)
             let ready = try await client.execute(uri: "/-/ready", method: .get)
             #expect(healthy.status == .ok && ready.status == .ok)
+            for uri in ["/-/healthy", "/-/ready"] {
+                #expect(try await client.execute(uri: uri, method: .head).status == .ok, "HEAD \(uri)")
+            }
         }
     }
 

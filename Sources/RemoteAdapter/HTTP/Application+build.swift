@@ -15,8 +15,8 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let read = ReadHandler(state: state)
     router.post("/api/v1/read") { request, context in try await read.handle(request, context: context) }
     router.get("/metrics") { request, _ in
-        let openMetrics = request.headers[.accept]?.contains("application/openmetrics-text") ?? false
-        let gzip = request.headers[.acceptEncoding]?.contains("gzip") == true
+        let openMetrics = AcceptHeader.allows(request.headers[.accept], "application/openmetrics-text")
+        let gzip = AcceptHeader.allows(request.headers[.acceptEncoding], "gzip", wildcard: true)
         // Rendering and compressing take seconds at 100k modelled series with no suspension
         // point: off the cooperative pool that answers every other request.
         return try await state.scrapeWork.run { metricsResponse(openMetrics: openMetrics, gzip: gzip, state: state) }
@@ -24,6 +24,9 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     JSONAPI(state: state).register(on: router)
     router.get("/-/healthy") { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
     router.get("/-/ready") { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
+    // HEAD too, as Prometheus answers it: some probes and load balancers check with HEAD.
+    router.head("/-/healthy") { _, _ in Response(status: .ok) }
+    router.head("/-/ready") { _, _ in Response(status: .ok) }
     return router
 }
 

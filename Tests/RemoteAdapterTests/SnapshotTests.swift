@@ -259,6 +259,28 @@ import Testing
         #expect(second.store.count == 10)  // series 10..<20, from the log after the lost snapshot
     }
 
+    /// A segment deleted from the middle of the log is a gap too: counted and logged, and the
+    /// segments around it still replay.
+    @Test func aSegmentMissingBetweenTwoIsCounted() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = Self.unmodelled
+        config.durability.segmentBytes = 1 << 20
+        let (first, _) = try Self.start("first", on: dir, config: config)
+        try await Application(router: buildRouter(state: first)).test(.router) { client async throws in
+            // Each batch is over half a segment, so each starts a segment of its own.
+            for batch in 0..<3 {
+                #expect(try await Self.post(client, walBatch(series: batch * 10..<batch * 10 + 10, start: 1_000, count: 4_000)).status == .noContent)
+            }
+        }
+        let segments = WALDirectory(root: dir).segments()
+        try #require(segments.count == 3)
+        try FileManager.default.removeItem(atPath: WALDirectory(root: dir).segmentPath(segments[1].index))
+        let (second, _) = try Self.start("second", on: dir, config: config)
+        #expect(second.metrics.durability.segmentsMissing.load(ordering: .relaxed) == 1)
+        #expect(second.store.count == 20, "the first and last segments replay")
+    }
+
     /// With a window memory budget, every series acknowledged before a crash is back after it:
     /// restoring charges no budget (the estimate counts a full grid for each series created
     /// since the last measurement, which here would have let back about 60 of 200).

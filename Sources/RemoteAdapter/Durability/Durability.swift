@@ -90,15 +90,20 @@ public final class Durability: Service, Sendable {
                 ])
             }
         }
-        // The log continues where the snapshot stops: a first segment past `covered + 1` means
-        // segments were lost with no snapshot holding their samples (a deleted snapshot, or a
-        // corrupt one set aside). That cannot be repaired, but it must not pass unsaid.
-        if let first = directory.segments().first(where: { $0.index > covered }), first.index > covered + 1 {
-            let missing = first.index - covered - 1
-            metrics.segmentsMissing.add(missing, ordering: .relaxed)
-            logger.error("write-ahead log segments are missing and no snapshot covers them; the samples they held are lost", metadata: [
-                "missing_segments": "\(covered + 1)...\(first.index - 1)", "snapshot_covers_through": "\(covered)",
-            ])
+        // The log continues where the snapshot stops, its segments numbered without gaps (the
+        // writer reuses the number of a segment it removes). A gap, first or between two, means
+        // segments were lost with no snapshot holding their samples (a deleted snapshot, a
+        // corrupt one set aside, a deleted file). That cannot be repaired, but it must not pass
+        // unsaid.
+        var expected = covered + 1
+        for segment in directory.segments() where segment.index > covered {
+            if segment.index > expected {
+                metrics.segmentsMissing.add(segment.index - expected, ordering: .relaxed)
+                logger.error("write-ahead log segments are missing and no snapshot covers them; the samples they held are lost", metadata: [
+                    "missing_segments": "\(expected)...\(segment.index - 1)", "snapshot_covers_through": "\(covered)",
+                ])
+            }
+            expected = segment.index + 1
         }
         let outcome = WALReplay.replay(directory, after: covered, into: store, logger: logger)
         recovery.replayedRecords = outcome.records
@@ -236,7 +241,7 @@ public final class Durability: Service, Sendable {
                 "seconds": "\(Double(metrics.snapshotDurationUs.load(ordering: .relaxed)) / 1e6)",
             ])
         } catch {
-            logger.error("final snapshot failed; the write-ahead log is kept and replayed at the next start")
+            logger.error("final snapshot failed; the write-ahead log is kept and replayed at the next start", metadata: ["error": "\(error)"])
         }
         writer.withLock { $0 }?.stop()
     }

@@ -177,7 +177,8 @@ import Testing
             return try await Self.onOwnThread { () throws -> (String, String) in
                 let declared = try Self.rawConnection(port: port)
                 defer { close(declared) }
-                let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 5000\r\n\r\n"
+                // Expect: 100-continue changes nothing: no interim answer invites the body.
+                let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
                 let declaredAnswer = Self.exchange(declared, head)
 
                 let chunked = try Self.rawConnection(port: port)

@@ -43,7 +43,7 @@ public func buildApplication(state: AppState, host: String, port: Int,
                              maxConnections: Int? = nil) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
-        server: serverBuilder(tls: state.web.tls, idleTimeout: idleTimeout),
+        server: serverBuilder(tls: state.web.tls, maxBodyBytes: state.config.limits.maxBodyBytes, idleTimeout: idleTimeout),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient",
                              availableConnectionsDelegate: ConnectionLimit(maximum: maxConnections,
                                                                            metrics: state.metrics.connections)),
@@ -73,9 +73,9 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
 
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
 /// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
-func serverBuilder(tls: WebConfig.TLS?, idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
+func serverBuilder(tls: WebConfig.TLS?, maxBodyBytes: Int, idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
     let http1 = HTTPServerBuilder.http1(configuration: .init(
-        additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: idleTimeout))
+        additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)], idleTimeout: idleTimeout))
     guard let tls else { return http1 }
     do {
         return try .tls(http1, configuration: tls.channelConfiguration)

@@ -119,7 +119,7 @@ import Testing
 
     /// A sender that goes away halfway through its body gets no answer; the request is counted
     /// as 499 (nginx's "client closed request"), not as a 500, which is kept for Prescient's own
-    /// faults (Prometheus retries 5xx, and the shipped alerts page on them).
+    /// faults.
     @Test func anUploadAbortedMidBodyIsCounted499Not500() async throws {
         let state = AppState(config: PrescientConfig())
         let metrics = try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in

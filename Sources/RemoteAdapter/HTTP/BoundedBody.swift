@@ -15,8 +15,8 @@ extension Request {
             return nil
         } catch {
             // The sender went away mid-body. No answer reaches it; the request is counted as
-            // nginx's 499, not as a 500, which means a fault of Prescient's own (and the shipped
-            // alerts page on 5xx).
+            // nginx's 499, not as a 500, which means a fault of Prescient's own (dashboards and
+            // users' alerts read 5xx as that).
             throw HTTPError(Self.clientClosedRequest, message: "the client closed the connection before sending its body")
         }
     }

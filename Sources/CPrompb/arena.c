@@ -36,6 +36,7 @@ struct PrescientArena {
     Block *head;
     size_t reserved;
     size_t limit;
+    int refused; // an allocation failed on the limit since the last reset
 };
 
 enum { FIRST_BLOCK = 256 * 1024 };
@@ -44,7 +45,10 @@ static Block *new_block(PrescientArena *a, size_t at_least) {
     size_t size = a->head ? a->head->size * 2 : FIRST_BLOCK;
     if (size < at_least) size = at_least;
     if (a->reserved + size > a->limit) {
-        if (a->reserved + at_least > a->limit) return NULL;
+        if (a->reserved + at_least > a->limit) {
+            a->refused = 1;
+            return NULL;
+        }
         size = at_least;
     }
     Block *b = malloc(sizeof(Block) + size);
@@ -62,7 +66,10 @@ static void *arena_alloc(void *data, size_t size) {
     PrescientArena *a = data;
     // protobuf-c sizes come from counts in the message, bounded by its length; refuse anything
     // whose rounding would wrap rather than hand out a short block.
-    if (size > a->limit) return NULL;
+    if (size > a->limit) {
+        a->refused = 1;
+        return NULL;
+    }
     size_t requested = size;
     size = ((size + 15) & ~(size_t)15) + REDZONE;
     Block *b = a->head;
@@ -92,6 +99,7 @@ PrescientArena *prescient_arena_create(size_t limit) {
 }
 
 void prescient_arena_reset(PrescientArena *a) {
+    a->refused = 0;
     // Keep the largest (newest) block, free the rest.
     Block *keep = a->head;
     if (!keep) return;
@@ -123,3 +131,4 @@ void prescient_arena_destroy(PrescientArena *a) {
 void prescient_arena_set_limit(PrescientArena *a, size_t limit) { a->limit = limit; }
 ProtobufCAllocator *prescient_arena_allocator(PrescientArena *a) { return &a->allocator; }
 size_t prescient_arena_reserved(const PrescientArena *a) { return a->reserved; }
+int prescient_arena_refused(const PrescientArena *a) { return a->refused; }

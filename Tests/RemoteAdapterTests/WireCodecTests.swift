@@ -94,6 +94,23 @@ import Testing
         }
     }
 
+    /// A well-formed message that would unpack into more structs than the arena allows is too
+    /// large (413), not corrupt (400): 100,000 empty metadata entries, 2 bytes each on the wire
+    /// and about 80 in protobuf-c's structs.
+    @Test func aMessageTooLargeToUnpackIs413NotCorrupt() throws {
+        let body = RemoteWriteEncoder.v1(Self.fixtures) + [UInt8](repeating: 0, count: 200_000).enumerated().map { $0.offset % 2 == 0 ? 0x1a : 0x00 }
+        do {
+            _ = try decodeAll(body, version: .v1)
+            Issue.record("decoded")
+        } catch {
+            let wire = error as? WireError
+            #expect(wire?.kind == .tooLarge && wire?.status == 413, "\(error)")
+        }
+        // The same entries within the limit decode.
+        let small = RemoteWriteEncoder.v1(Self.fixtures) + [0x1a, 0x00, 0x1a, 0x00]
+        #expect(try decodeAll(small, version: .v1).count == Self.fixtures.count)
+    }
+
     @Test func corruptSnappyAndProtobufAreBadRequests() throws {
         let garbage: [UInt8] = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01]
         do {

@@ -18,5 +18,8 @@ void prescient_arena_set_limit(PrescientArena *arena, size_t limit);
 ProtobufCAllocator *prescient_arena_allocator(PrescientArena *arena);
 /// Bytes currently reserved from the system.
 size_t prescient_arena_reserved(const PrescientArena *arena);
+/// Whether an allocation was refused on the limit since the last reset: an unpack that failed
+/// then failed for the message's size, not because it was malformed.
+int prescient_arena_refused(const PrescientArena *arena);
 
 #endif

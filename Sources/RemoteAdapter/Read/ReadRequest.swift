@@ -36,12 +36,14 @@ public struct ReadRequestDecoder: Sendable {
 
     /// Parses a request and compiles its matchers.
     /// - Throws: `WireError` (400) for a corrupt message, an unknown matcher type, a regex that
-    ///   does not compile or a query whose every matcher matches the empty string.
+    ///   does not compile or a query whose every matcher matches the empty string; (413) for a
+    ///   message that would decode into more memory than the arena allows.
     public func decode(_ body: UnsafeRawBufferPointer) throws(WireError) -> ReadRequest {
-        try arenas.withArena(limit: max(1 << 20, body.count * 24)) { (arena) throws(WireError) -> ReadRequest in
+        let limit = max(1 << 20, body.count * 24)
+        return try arenas.withArena(limit: limit) { (arena) throws(WireError) -> ReadRequest in
             let bytes = body.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = prometheus__read_request__unpack(prescient_arena_allocator(arena), body.count, bytes) else {
-                throw WireError(.corruptProtobuf, "protobuf: cannot decode prometheus.ReadRequest")
+                throw ArenaPool.unpackFailure(arena, message: "prometheus.ReadRequest", limit: limit)
             }
             let request = message.pointee
             var queries = [ReadRequest.Query]()

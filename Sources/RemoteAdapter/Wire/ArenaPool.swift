@@ -26,3 +26,14 @@ final class ArenaPool: Sendable {
         return try body(arena)
     }
 }
+
+extension ArenaPool {
+    /// Why protobuf-c could not unpack `message` into `arena`: the arena's limit (a message that
+    /// decodes into more than `limit` bytes of structs, 413) or a malformed message (400).
+    static func unpackFailure(_ arena: OpaquePointer, message: String, limit: Int) -> WireError {
+        if prescient_arena_refused(arena) != 0 {
+            return WireError(.tooLarge, "protobuf: \(message) needs more than \(limit) bytes of memory to decode; send smaller requests")
+        }
+        return WireError(.corruptProtobuf, "protobuf: cannot decode \(message)")
+    }
+}

@@ -92,12 +92,12 @@ public struct RemoteWriteDecoder: Sendable {
             switch version {
             case .v1:
                 guard let request = prometheus__write_request__unpack(allocator, body.count, bytes) else {
-                    throw WireError(.corruptProtobuf, "protobuf: cannot decode prometheus.WriteRequest")
+                    throw ArenaPool.unpackFailure(arena, message: "prometheus.WriteRequest", limit: limit)
                 }
                 Self.walkV1(request.pointee, series: series, metadata: metadata)
             case .v2:
                 guard let request = io__prometheus__write__v2__request__unpack(allocator, body.count, bytes) else {
-                    throw WireError(.corruptProtobuf, "protobuf: cannot decode io.prometheus.write.v2.Request")
+                    throw ArenaPool.unpackFailure(arena, message: "io.prometheus.write.v2.Request", limit: limit)
                 }
                 Self.walkV2(request.pointee, series: series)
             }
@@ -131,14 +131,14 @@ public struct RemoteWriteDecoder: Sendable {
             switch version {
             case .v1:
                 guard let request = prometheus__write_request__unpack(allocator, body.count, bytes) else {
-                    throw WireError(.corruptProtobuf, "protobuf: cannot decode prometheus.WriteRequest")
+                    throw ArenaPool.unpackFailure(arena, message: "prometheus.WriteRequest", limit: limit)
                 }
                 let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV1(request.pointee, series: visit, metadata: { _, _ in }) }
                 Self.walkV1(request.pointee, series: { series(decision, &$0) }, metadata: metadata)
                 return decision
             case .v2:
                 guard let request = io__prometheus__write__v2__request__unpack(allocator, body.count, bytes) else {
-                    throw WireError(.corruptProtobuf, "protobuf: cannot decode io.prometheus.write.v2.Request")
+                    throw ArenaPool.unpackFailure(arena, message: "io.prometheus.write.v2.Request", limit: limit)
                 }
                 let decision = try check(request.pointee.n_timeseries) { visit in Self.walkV2(request.pointee, series: visit) }
                 Self.walkV2(request.pointee, series: { series(decision, &$0) })

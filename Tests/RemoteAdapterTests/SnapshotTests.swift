@@ -308,8 +308,8 @@ import Testing
     /// The log cannot be written (here: its directory replaced by a file, as a full or broken
     /// disk would fail): the request gets a 500 and is counted; the sender's retry, once the
     /// disk works again, is accepted and made durable although its samples are stored already.
-    /// A file where the log's directory should be is an unusable data directory: start-up
-    /// stops with it (as `serve` does, exit code 2) instead of reporting ready and answering
+    /// A file where the log's directory should be, or a directory where the snapshot is first
+    /// written, is an unusable data directory: start-up stops with it (as `serve` does, exit code 2) instead of reporting ready and answering
     /// every write 500.
     @Test func aFileWhereTheLogDirectoryBelongsStopsStartUp() throws {
         let dir = try temporaryDataDirectory()
@@ -319,6 +319,9 @@ import Testing
         #expect(throws: FileIOError.self) { try Self.start("wal-is-a-file", on: dir) }
         try FileManager.default.removeItem(atPath: dir + "/wal")
         #expect(try Self.start("wal-is-back", on: dir).1.replayedSamples == 0)
+        // The same for a directory where a snapshot is written first: every snapshot would fail.
+        try FileManager.default.createDirectory(atPath: dir + "/snapshot.tmp/x", withIntermediateDirectories: true)
+        #expect(throws: FileIOError.self) { try Self.start("tmp-is-a-directory", on: dir) }
     }
 
     @Test func failedAppendAnswers500AndTheRetryIsDurable() async throws {

@@ -60,7 +60,11 @@ public final class Durability: Service, Sendable {
         var covered = 0
         var saved = [UInt32: SavedForecast]()
         var models = [UInt32: SavedModel]()
-        unlink(directory.snapshotTempPath)  // an interrupted snapshot write
+        // An interrupted snapshot write. Anything that stays (a directory of that name) would
+        // make every snapshot fail and the log grow without end: an unusable data directory.
+        if unlink(directory.snapshotTempPath) != 0, errno != ENOENT {
+            throw FileIOError("unlink", directory.snapshotTempPath)
+        }
         if FileManager.default.fileExists(atPath: directory.snapshotPath) {
             do {
                 let loaded = try SnapshotFile.load(path: directory.snapshotPath, into: store)

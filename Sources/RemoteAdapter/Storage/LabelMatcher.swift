@@ -12,7 +12,8 @@ import Foundation
 /// RE2); what RE2 refuses (backreferences, lookaround, possessive quantifiers, groups nested more
 /// than 1,000 deep) is refused. So are Unicode scripts (`\p{Greek}`), which `LinearRegex` lacks:
 /// they once ran on Swift's backtracking `Regex`, where `(x+x+)+\p{Greek}` against 24
-/// characters ran for hours, holding a read slot, a core, and shutdown. Literal patterns, `.*` and `.+` skip the regex engine entirely.
+/// characters ran for hours, holding a read slot, a core, and shutdown. Literal patterns, `.*`
+/// and `.+` skip the regex engine entirely.
 public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
     /// The four comparisons, numbered as remote read's `LabelMatcher.Type`.
     public enum Kind: Int, Sendable, CaseIterable {

@@ -142,8 +142,8 @@ extension SeriesStore {
     }
 
     /// The label hash of a series the store would create for `view`, or nil when it holds the
-    /// series already or would not create it at all (malformed, invalid labels or names, labels
-    /// past the label limits, every sample out of bounds, own outputs): such a series cannot take a place, and counting it
+    /// series already or would not create it at all (malformed, every sample out of bounds, own
+    /// outputs, or a `newSeriesProblem`): such a series cannot take a place, and counting it
     /// would answer 429 to a request that no retry can make fit. The labels are canonicalized in
     /// `scratch`, a copy: `stage` decides the series key from the view's labels as they came.
     private func unknownSeriesHash(_ view: WriteSeriesView, scratch: inout [RawLabel]) -> Int? {
@@ -159,9 +159,7 @@ extension SeriesStore {
             let known = shards[hash & (Self.shardCount - 1)].state.withLock { state in
                 Self.find(labels, hash: hash, in: &state) != nil
             }
-            guard !known, LabelCanonicalizer.nameProblem(labels) == nil, labelLimitProblem(labels) == nil,
-                  labels.allSatisfy({ $0.name.isValidUTF8 && $0.value.isValidUTF8 }) else { return nil }
-            return hash
+            return known || newSeriesProblem(labels) != nil ? nil : hash
         }
     }
 

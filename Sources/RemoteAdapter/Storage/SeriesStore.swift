@@ -273,19 +273,32 @@ public final class SeriesStore: Sendable {
         }
     }
 
+    /// Why a new series with these canonical labels would be refused however much room the
+    /// store has: labels that are not UTF-8, names outside Prometheus' character sets, or
+    /// (unless `restoring`) labels past the label limits. `createSeries` and reject mode's
+    /// admission walk ask the same question.
+    func newSeriesProblem(_ labels: UnsafeBufferPointer<RawLabel>, restoring: Bool = false) -> LabelProblem? {
+        guard labels.allSatisfy({ $0.name.isValidUTF8 && $0.value.isValidUTF8 }) else {
+            return LabelProblem(.invalidLabels, "invalid UTF-8 in labels of a series")
+        }
+        if let problem = LabelCanonicalizer.nameProblem(labels) { return problem }
+        // Restored series were acknowledged under the limits of their day: not refused now.
+        return restoring ? nil : labelLimitProblem(labels)
+    }
+
     /// A new series' labels past `labelLimit`, `labelNameLengthLimit` or `labelValueLengthLimit`.
-    func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
-        let name = String(decoding: LabelCanonicalizer.metricName(labels).prefix(200), as: UTF8.self)
+    private func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
+        func short(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes.prefix(200), as: UTF8.self) }
+        let series = { "series \(short(LabelCanonicalizer.metricName(labels)))" }
         if settings.labelLimit > 0, labels.count > settings.labelLimit {
-            return LabelProblem(.labelLimits, "series \(name) has \(labels.count) labels, more than label_limit \(settings.labelLimit)")
+            return LabelProblem(.labelLimits, "\(series()) has \(labels.count) labels, more than label_limit \(settings.labelLimit)")
         }
         for label in labels {
             if settings.labelNameLengthLimit > 0, label.name.count > settings.labelNameLengthLimit {
-                return LabelProblem(.labelLimits, "series \(name) has a label name of \(label.name.count) bytes, more than label_name_length_limit \(settings.labelNameLengthLimit)")
+                return LabelProblem(.labelLimits, "\(series()) has a label name of \(label.name.count) bytes, more than label_name_length_limit \(settings.labelNameLengthLimit)")
             }
             if settings.labelValueLengthLimit > 0, label.value.count > settings.labelValueLengthLimit {
-                let labelName = String(decoding: label.name.prefix(200), as: UTF8.self)
-                return LabelProblem(.labelLimits, "series \(name) has a value of \(label.value.count) bytes for label \(labelName), more than label_value_length_limit \(settings.labelValueLengthLimit)")
+                return LabelProblem(.labelLimits, "\(series()) has a value of \(label.value.count) bytes for label \(short(label.name)), more than label_value_length_limit \(settings.labelValueLengthLimit)")
             }
         }
         return nil
@@ -313,20 +326,8 @@ public final class SeriesStore: Sendable {
         labels: UnsafeBufferPointer<RawLabel>, key: UnsafeRawBufferPointer? = nil, hash: Int, shardIndex: Int,
         state: inout Shard.State, admission: SeriesAdmission? = nil
     ) -> Result<Int, LabelProblem> {
-        var strings = [String]()
-        strings.reserveCapacity(labels.count * 2)
-        for label in labels {
-            guard let name = String(validating: label.name, as: UTF8.self),
-                  let value = String(validating: label.value, as: UTF8.self)
-            else {
-                return .failure(LabelProblem(.invalidLabels, "invalid UTF-8 in labels of a series"))
-            }
-            strings.append(name)
-            strings.append(value)
-        }
-        if let problem = LabelCanonicalizer.nameProblem(labels) { return .failure(problem) }
-        // Restored series were acknowledged under the limits of their day: not refused now.
-        if admission !== SeriesAdmission.restoring, let problem = labelLimitProblem(labels) { return .failure(problem) }
+        if let problem = newSeriesProblem(labels, restoring: admission === SeriesAdmission.restoring) { return .failure(problem) }
+        let strings = labels.flatMap { [String(decoding: $0.name, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)] }
         if let problem = admitNewSeries(admission, labels: strings) { return .failure(problem) }
         let slot = state.freeSlots.popLast() ?? state.series.count
         let id = UInt32(slot << Self.shardBits | shardIndex)

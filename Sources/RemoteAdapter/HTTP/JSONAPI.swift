@@ -17,15 +17,17 @@ struct JSONAPI: Sendable {
         }
     }
 
-    /// Entries matching any of the `match[]` selectors (all when none is given), or the reason
-    /// the query or a selector is bad.
-    private func entries(_ request: Request) -> Result<[ExportEntry], any Error> {
-        Result { () throws(any Error) in
-            let selectors = try FormQuery(request).all("match[]").map { try Selector($0) }
-            return state.modeling.book.entries { e in
-                selectors.isEmpty || selectors.contains { $0.matches(labels: e.labelArray) }
-            }
+    /// Entries matching any of the query's `match[]` selectors (all when none is given).
+    private func entries(_ query: FormQuery) throws(SelectorError) -> [ExportEntry] {
+        let selectors = try query.all("match[]").map { text throws(SelectorError) in try Selector(text) }
+        return state.modeling.book.entries { e in
+            selectors.isEmpty || selectors.contains { $0.matches(labels: e.labelArray) }
         }
+    }
+
+    /// The same for the request's query, or the reason the query or a selector is bad.
+    private func entries(_ request: Request) -> Result<[ExportEntry], any Error> {
+        Result { () throws(any Error) in try entries(FormQuery(request)) }
     }
 
     private func forecasts(_ request: Request) -> Response {
@@ -49,12 +51,13 @@ struct JSONAPI: Sendable {
     }
 
     private func anomalies(_ request: Request) -> Response {
-        let text: String
-        do { text = try FormQuery(request).first("threshold") ?? "1" } catch { return Self.badData(error.description) }
+        let query: FormQuery
+        do { query = try FormQuery(request) } catch { return Self.badData(error.description) }
+        let text = query.first("threshold") ?? "1"
         guard let threshold = Double(text), threshold.isFinite else {
             return Self.badData("threshold must be a number, got \"\(text)\"")
         }
-        switch entries(request) {
+        switch Result(catching: { () throws(SelectorError) in try entries(query) }) {
         case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
             let above = list.filter { $0.exported && $0.score > threshold }.sorted { $0.score > $1.score }

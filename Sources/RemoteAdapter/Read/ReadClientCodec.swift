@@ -121,9 +121,6 @@ public enum ReadClientCodec {
     }
 
     private static func labels(_ list: UnsafeMutablePointer<UnsafeMutablePointer<Prometheus__Label>?>?, _ n: Int) -> [String] {
-        (0..<n).flatMap { k in
-            [String(decoding: RemoteWriteDecoder.buffer(list![k]!.pointee.name), as: UTF8.self),
-             String(decoding: RemoteWriteDecoder.buffer(list![k]!.pointee.value), as: UTF8.self)]
-        }
+        (0..<n).flatMap { k in [list![k]!.pointee.name.text, list![k]!.pointee.value.text] }
     }
 }

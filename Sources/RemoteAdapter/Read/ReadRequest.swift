@@ -56,7 +56,9 @@ public struct ReadRequestDecoder: Sendable {
                         throw WireError(.badRequest, "query \(i): unknown label matcher type \(m.type.rawValue)")
                     }
                     do {
-                        matchers.append(try LabelMatcher(Self.string(m.name), kind, Self.string(m.value)))
+                        // Invalid UTF-8 becomes replacement characters: such a matcher then
+                        // matches nothing stored, since the store refuses invalid UTF-8 in labels.
+                        matchers.append(try LabelMatcher(m.name.text, kind, m.value.text))
                     } catch {
                         throw WireError(.badRequest, "query \(i): \(error)")
                     }
@@ -77,9 +79,4 @@ public struct ReadRequestDecoder: Sendable {
         }
     }
 
-    private static func string(_ b: ProtobufCBinaryData) -> String {
-        // Invalid UTF-8 becomes replacement characters: such a matcher then matches nothing
-        // stored, since the store refuses invalid UTF-8 in labels.
-        String(decoding: RemoteWriteDecoder.buffer(b), as: UTF8.self)
-    }
 }

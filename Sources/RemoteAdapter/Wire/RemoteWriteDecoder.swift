@@ -147,13 +147,6 @@ public struct RemoteWriteDecoder: Sendable {
         }
     }
 
-    /// The bytes of a label, symbol or name. The schema declares these `bytes`, not `string`:
-    /// protobuf-c gives strings NUL-terminated with no length, and `strlen` cut a value at an
-    /// embedded NUL, merging series that the in-place scanner keeps apart.
-    static func buffer(_ b: ProtobufCBinaryData) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: b.data, count: b.len)
-    }
-
     private static func walkV1(
         _ request: Prometheus__WriteRequest,
         series visit: (inout WriteSeriesView) -> Void,
@@ -168,7 +161,7 @@ public struct RemoteWriteDecoder: Sendable {
             for j in 0..<ts.n_labels {
                 // Labels with an empty value are absent, as the in-place scanner reads them.
                 guard let label = ts.labels[j]?.pointee, label.value.len > 0 else { continue }
-                labels.append(RawLabel(name: buffer(label.name), value: buffer(label.value)))
+                labels.append(RawLabel(name: label.name.bytes, value: label.value.bytes))
             }
             for j in 0..<ts.n_samples {
                 guard let s = ts.samples[j]?.pointee else { continue }
@@ -186,12 +179,12 @@ public struct RemoteWriteDecoder: Sendable {
         }
         for i in 0..<request.n_metadata {
             guard let m = request.metadata[i]?.pointee, m.metric_family_name.len > 0 else { continue }
-            metadata(String(decoding: buffer(m.metric_family_name), as: UTF8.self), MetricType(rawValue: Int(m.type.rawValue)) ?? .unknown)
+            metadata(m.metric_family_name.text, MetricType(rawValue: Int(m.type.rawValue)) ?? .unknown)
         }
     }
 
     private static func walkV2(_ request: Io__Prometheus__Write__V2__Request, series visit: (inout WriteSeriesView) -> Void) {
-        let symbols = (0..<request.n_symbols).map { buffer(request.symbols[$0]) }
+        let symbols = (0..<request.n_symbols).map { request.symbols[$0].bytes }
         var labels = [RawLabel]()
         var samples = [WireSample]()
         for i in 0..<request.n_timeseries {

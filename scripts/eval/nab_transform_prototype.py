@@ -76,8 +76,10 @@ def sustained(scores, k):
     return [max(min(s, p), s / k) for s, p in zip(scores, [0.0] + scores[:-1])]
 
 
-def nab(files, label):
-    """Writes {file: scores} with their rows' timestamps, scores them, prints one line."""
+def nab(files, label, windows=os.path.join(DATA, "windows.json")):
+    """Writes {file: scores} with their rows' timestamps, scores them against `windows` (a
+    windows.json, whose files are the ones scored), prints one line and returns the three
+    profiles' scores."""
     with tempfile.TemporaryDirectory() as out:
         for f, (rows, scores) in files.items():
             os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
@@ -86,10 +88,11 @@ def nab(files, label):
                 for r, s in zip(rows, scores):
                     fh.write(f"{r['timestamp']},{s}\n")
         scored = subprocess.run(["python3", os.path.join(TOOLS, "nab_score.py"), "--data", DATA,
-                                 "--windows", os.path.join(DATA, "windows.json"), out, "--profile", "all"],
+                                 "--windows", windows, out, "--profile", "all"],
                                 capture_output=True, text=True, check=True).stdout
     cols = [line.split() for line in scored.splitlines() if line.startswith(("standard", "reward"))]
     print(f"{label:40s} " + " | ".join(f"{c[1]} (TP {c[4]}, FP {c[6]})" for c in cols), flush=True)
+    return [float(c[1]) for c in cols]
 
 
 def main():

@@ -37,6 +37,7 @@ import Testing
                   level: 0.9
                   direction: up
                   anomaly_bursts: false
+                  anomaly_drift: false
                   anomaly_memory: 7d
               capacity:
                 - name: memory
@@ -55,6 +56,7 @@ import Testing
         let hourly = try ConfigLoader.parse("modeling:\n  rules:\n    - match: up\n      seasonality: hourly\n")
         #expect(hourly.modeling.rules.first?.seasonality == .hourly)
         #expect(!rule.anomalyBursts && ModelingRule(match: rule.match).anomalyBursts, "bursts are on unless turned off")
+        #expect(!rule.anomalyDrift && ModelingRule(match: rule.match).anomalyDrift, "drift is on unless turned off")
         #expect(rule.anomalyMemoryMs == 7 * 86_400_000 && ModelingRule(match: rule.match).anomalyMemoryMs == nil)
         #expect(config.modeling.maxSeries == 500)
         #expect(config.modeling.capacity.first?.name == "memory")
@@ -92,6 +94,7 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: 'up{job=}'\n", key: "modeling.rules[0].match", line: 3, mentions: "bad selector"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      level: 95\n", key: "modeling.rules[0].level", line: 4, mentions: "between 0 and 1"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_bursts: yes\n", key: "modeling.rules[0].anomaly_bursts", line: 4, mentions: "true or false"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_drift: 1\n", key: "modeling.rules[0].anomaly_drift", line: 4, mentions: "true or false"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: a month\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "duration"),
         Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 3, mentions: "above 0"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n", key: "modeling.capacity[0].limit", line: 3, mentions: "limit"),

@@ -8,8 +8,9 @@ import Testing
 @Suite struct ModelSnapshotTests {
     static let step: Int64 = 900_000
 
-    static func configuration() -> PrescientConfig {
+    static func configuration(drift: Bool = true) -> PrescientConfig {
         var config = PrescientConfig()
+        config.modeling.rules[0].anomalyDrift = drift
         config.storage.stepMs = step
         config.storage.gridLength = 1_000
         config.modeling.stepDelayMs = 0
@@ -18,8 +19,8 @@ import Testing
         return config
     }
 
-    static func makeService() -> (SeriesStore, ModelingService) {
-        let config = configuration()
+    static func makeService(drift: Bool = true) -> (SeriesStore, ModelingService) {
+        let config = configuration(drift: drift)
         let store = SeriesStore(settings: config.storage)
         return (store, ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 }))
     }
@@ -94,11 +95,12 @@ import Testing
         #expect(loaded.series == 11 && loaded.models.count == 2)
     }
 
-    /// Format 5 (error samples saved as `Double`) is what the previous release wrote: its model
-    /// states must load whole, or every series would refit after an upgrade.
-    @Test(arguments: [SnapshotFile.version, 5])
-    func aRestoredServiceCarriesOnWithTheSameModels(format: UInt8) throws {
-        let (store, service) = Self.makeService()
+    /// Formats 5 (error samples saved as `Double`) and 6 (no drift channel) are what earlier
+    /// releases wrote: their model states must load whole, or every series would refit after an
+    /// upgrade. Without the drift channel, which they did not save, they carry on bit for bit.
+    @Test(arguments: [(SnapshotFile.version, true), (6, false), (5, false)])
+    func aRestoredServiceCarriesOnWithTheSameModels(format: UInt8, drift: Bool) throws {
+        let (store, service) = Self.makeService(drift: drift)
         for chunk in stride(from: 0, to: 500, by: 50) {
             try Self.feed(store, steps: chunk..<chunk + 50)
             Self.tick(service, at: Int64(chunk + 49) * Self.step)
@@ -114,7 +116,7 @@ import Testing
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
                                    store: store, book: service.book, models: models, formatVersion: format)
 
-        let (restoredStore, restored) = Self.makeService()
+        let (restoredStore, restored) = Self.makeService(drift: drift)
         let loaded = try SnapshotFile.load(path: path, into: restoredStore)
         #expect(loaded.models.count == 2 && loaded.unreadableModels == 0)
         let counts = restored.restore(loaded.forecasts, models: loaded.models, nowMs: 499 * Self.step)
@@ -134,6 +136,30 @@ import Testing
             #expect(restored.book.entries().map(\.model).sorted() == service.book.entries().map(\.model).sorted())
             if Self.exported(restored) != Self.exported(service) { break }
         }
+    }
+
+    /// A format-6 state has no drift channel: it loads whole and starts a fresh one, which
+    /// reports nothing until it has seen 300 errors; forecasts carry on unchanged.
+    @Test func aStateSavedBeforeTheDriftChannelStartsAFreshOne() throws {
+        let (store, service) = try Self.modelled(steps: 500)
+        let models = service.modeledSeries()
+        #expect(models.values.allSatisfy { ($0.modeler.savedState.errorDrift?.seen ?? 0) >= 300 })
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try SnapshotFile.write(to: dir + "/6", header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
+                                   store: store, book: service.book, models: models, formatVersion: 6)
+        let (restoredStore, restored) = Self.makeService()
+        let loaded = try SnapshotFile.load(path: dir + "/6", into: restoredStore)
+        #expect(loaded.models.count == 2 && loaded.unreadableModels == 0)
+        #expect(restored.restore(loaded.forecasts, models: loaded.models, nowMs: 499 * Self.step).models == 2)
+        for (_, m) in restored.modeledSeries() {
+            let drift = try #require(m.modeler.savedState.errorDrift)
+            #expect(drift.seen == 0 && drift.upward == 0 && drift.downward == 0)
+            #expect(m.modeler.observed >= 450, "the model state was not restored")
+        }
+        // The forecasts are the saved model's.
+        let forecasts = { (s: ModelingService) in s.book.entries().map { $0.point + $0.lower + $0.upper }.sorted { $0.lexicographicallyPrecedes($1) } }
+        #expect(forecasts(restored) == forecasts(service))
     }
 
     /// A model state saves each held error in 4 bytes instead of 8 (snapshot format 6).

@@ -1,5 +1,5 @@
 import Foundation
-import Models
+@testable import Models
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
@@ -61,13 +61,19 @@ import Testing
         }
     }
 
-    @Test func aRuleCanTurnTheBurstChannelOff() throws {
+    @Test func aRuleCanTurnTheBurstAndDriftChannelsOff() throws {
         for on in [true, false] {
-            let (store, service) = makeService { $0.modeling.rules[0].anomalyBursts = on }
+            let (store, service) = makeService {
+                $0.modeling.rules[0].anomalyBursts = on
+                $0.modeling.rules[0].anomalyDrift = !on
+            }
             for k in 0..<60 { try ingest(store, [series("load", ["host": "a"], [(Int64(k) * Self.step, Self.truth(k))])]) }
             tick(service, at: 59 * Self.step)
             let modeled = try #require(service.modeledSeries().values.first)
             #expect((modeled.modeler.configuration.errorBursts != nil) == on)
+            #expect((modeled.modeler.configuration.errorDrift != nil) == !on)
+            // The drift channel's reference reaches as far back as the point score's.
+            #expect(on || modeled.modeler.savedState.errorDrift?.span == 8_000)
         }
     }
 

@@ -101,9 +101,19 @@ import Testing
         #expect(try await replay("daily", file: "hours.csv").status == 0)
     }
 
-    @Test func aBadBurstQuantileIsRefused() async throws {
-        let result = try await replay(["--burst-quantile", "1.5"])
+    @Test(arguments: [["--burst-quantile", "1.5"], ["--drift-allowance", "-1"], ["--drift-allowance", "nan"], ["--drift-margin", "0.5"]])
+    func aBadChannelSettingIsRefused(_ option: [String]) async throws {
+        let result = try await replay(option)
         #expect(result.status != 0)
-        #expect(result.stderr.contains("--burst-quantile"), "\(result.stderr)")
+        #expect(result.stderr.contains(option[0]), "\(result.stderr)")
+    }
+
+    /// Off, the drift channel changes nothing else: every score is at most the default's. On
+    /// the alternation (errors changing sides every step) it adds nothing either.
+    @Test func theDriftChannelCanBeTurnedOff() async throws {
+        let on = try await replay([]), off = try await replay(["--drift-allowance", "0"])
+        #expect(on.status == 0 && off.status == 0, "\(on.stderr)\(off.stderr)")
+        #expect(zip(on.scores, off.scores).allSatisfy { $0 >= $1 })
+        #expect(on.scores[2_100...] == off.scores[2_100...])
     }
 }

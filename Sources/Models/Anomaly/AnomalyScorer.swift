@@ -67,10 +67,10 @@ public struct AnomalyScorer: Sendable, Codable {
 
     /// Scores `y` against the one-step `interval` made before it and advances the scorer's
     /// state. Non-finite `y` (a missing step) scores 0 and breaks any exceedance run.
-    /// `burst` is a second opinion on the same point (`ErrorBurstDetector`): the score is the
-    /// larger of the two, after the direction and level-shift rules, while only the deviation
-    /// itself counts towards a level shift.
-    public mutating func score(_ y: Double, against interval: HorizonInterval, burst: Double = 0) -> Double {
+    /// `secondOpinion` is another channel's score of the same point (`ErrorBurstDetector`,
+    /// `ErrorDriftDetector`): the score is the larger of the two, after the direction and
+    /// level-shift rules, while only the deviation itself counts towards a level shift.
+    public mutating func score(_ y: Double, against interval: HorizonInterval, secondOpinion: Double = 0) -> Double {
         guard y.isFinite else {
             run = 0
             return 0
@@ -89,7 +89,7 @@ public struct AnomalyScorer: Sendable, Codable {
         case .up where !above, .down where above: return 0
         default: break
         }
-        let combined = max(raw, burst.isFinite ? burst : 0)
+        let combined = max(raw, secondOpinion.isFinite ? secondOpinion : 0)
         let excess = abs(run) - persistence
         guard excess > 0 else { return combined }
         return combined * max(0, 1 - Double(excess) / Double(persistence))

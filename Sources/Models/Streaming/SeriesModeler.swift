@@ -35,6 +35,9 @@ public struct SeriesModeler: Sendable {
         /// The burst channel of the anomaly score (see `ErrorBurstDetector`); it needs a
         /// `.recentErrors` reference, whose errors give its allowance. Nil turns it off.
         public var errorBursts: ErrorBurstDetector.Settings?
+        /// The drift channel of the anomaly score (see `ErrorDriftDetector`); like bursts, it
+        /// needs a `.recentErrors` reference. Nil turns it off.
+        public var errorDrift: ErrorDriftDetector.Settings?
         /// The model to fit.
         public var model: ModelSpec
 
@@ -45,9 +48,11 @@ public struct SeriesModeler: Sendable {
                     direction: AnomalyDirection = .both, shiftPersistence: Int = 12,
                     robustUpdates: Bool = false,
                     anomalyReference: AnomalyReference = .standard,
-                    errorBursts: ErrorBurstDetector.Settings? = ErrorBurstDetector.Settings()) {
+                    errorBursts: ErrorBurstDetector.Settings? = ErrorBurstDetector.Settings(),
+                    errorDrift: ErrorDriftDetector.Settings? = ErrorDriftDetector.Settings()) {
             self.anomalyReference = anomalyReference
             self.errorBursts = errorBursts
+            self.errorDrift = errorDrift
             self.robustUpdates = robustUpdates
             self.model = model
             self.horizons = horizons
@@ -99,6 +104,8 @@ public struct SeriesModeler: Sendable {
     var largestErrors: RollingBlockMaximum?
     /// Runs of large one-step errors; nil when the channel is off.
     var errorBursts: ErrorBurstDetector?
+    /// Runs of one-sided one-step errors; nil when the channel is off.
+    var errorDrift: ErrorDriftDetector?
     /// Observations seen, and the count the current model had seen when fitted.
     public internal(set) var observed = 0
     var fittedAt = 0
@@ -125,10 +132,14 @@ public struct SeriesModeler: Sendable {
             anomalyErrors = RollingSortedSample<Float>(capacity: max(1, n))
             largestErrors = quantile >= 1 && largestOver > n ? RollingBlockMaximum(span: largestOver) : nil
             errorBursts = configuration.errorBursts.map { ErrorBurstDetector(settings: $0, span: max(1, n)) }
+            errorDrift = configuration.errorDrift.map {
+                ErrorDriftDetector(settings: $0, span: max(1, n, largestOver), meanSpan: max(1, n))
+            }
         } else {
             anomalyErrors = RollingSortedSample<Float>(capacity: 1)
             largestErrors = nil
             errorBursts = nil
+            errorDrift = nil
         }
         scorer = AnomalyScorer(direction: configuration.direction, persistence: configuration.shiftPersistence)
     }
@@ -159,7 +170,9 @@ public struct SeriesModeler: Sendable {
         let y = value.isFinite ? value : .nan
         var score = 0.0
         if let oneStep {
-            score = scorer.score(y, against: anomalyInterval(around: oneStep), burst: burstScore(y, forecast: oneStep.point))
+            let drift = y.isFinite ? errorDrift?.score(error: y - oneStep.point) ?? 0 : 0
+            score = scorer.score(y, against: anomalyInterval(around: oneStep),
+                                 secondOpinion: max(burstScore(y, forecast: oneStep.point), drift))
             if y.isFinite {
                 let error = abs(y - oneStep.point)
                 anomalyErrors.append(error)

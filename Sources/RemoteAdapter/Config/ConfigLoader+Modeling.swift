@@ -81,8 +81,9 @@ extension ConfigLoader {
                 default: throw ConfigError(key: path, line: value.mark?.line, "expected recent_errors or interval, got \"\(text)\"")
                 }
             case "anomaly_bursts": r.anomalyBursts = try WebConfigLoader.boolean(value, key: path)
+            case "anomaly_drift": r.anomalyDrift = try WebConfigLoader.boolean(value, key: path)
             case "anomaly_memory": r.anomalyMemoryMs = try duration(value, key: path, minimum: 1_000)
-            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference", "anomaly_bursts", "anomaly_memory"])
+            default: throw unknown(path, at: value, allowed: ["match", "step", "window", "horizons", "model", "seasonality", "level", "direction", "anomaly_reference", "anomaly_bursts", "anomaly_drift", "anomaly_memory"])
             }
         }
         // Against the storage step: the rule's model step is whole storage steps, and what a

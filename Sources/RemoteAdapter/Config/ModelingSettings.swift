@@ -27,6 +27,9 @@ public struct ModelingRule: Sendable {
     /// Whether the anomaly score also flags bursts of large errors (`ErrorBurstDetector`); only
     /// with the `recent_errors` reference.
     public var anomalyBursts = true
+    /// Whether the anomaly score also flags errors that keep falling on one side of the
+    /// forecast (`ErrorDriftDetector`); only with the `recent_errors` reference.
+    public var anomalyDrift = true
 
     public init(match: Selector) { self.match = match }
 

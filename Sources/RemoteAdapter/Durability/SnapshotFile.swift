@@ -11,18 +11,20 @@ enum SnapshotFile {
     /// to it, 4 the anomaly reference's longer look-back, 5 the reference an exceedance run is
     /// judged against; 6 saves the error samples as `Float`, as they are held, and a window's
     /// newest values only when the grid does not hold them (`SavedModel.windowValuesInGrid`;
-    /// their count follows the state): together about half a gauge's model state. Files of
-    /// version 5 are read whole (their samples as `Double`); of versions 1 to 4 without their
-    /// model states (an older state has another layout, and the positional coder cannot tell):
-    /// those series refit.
-    static let version: UInt8 = 6
+    /// their count follows the state): together about half a gauge's model state; 7 adds the
+    /// anomaly drift detector at the state's end. Files of versions 5 and 6 are read whole (5's
+    /// samples as `Double`; their series start the drift channel afresh); of versions 1 to 4
+    /// without their model states (an older state has another layout, and the positional coder
+    /// cannot tell): those series refit.
+    static let version: UInt8 = 7
 
     /// What the model states of format `v` need from their `Codable` code, or nil when this
     /// build cannot read them.
     static func modelStateUserInfo(format v: UInt8) -> [CodingUserInfoKey: Any]? {
         switch v {
         case version: [:]
-        case 5: [.samplesAsDoubles: true]
+        case 6: [.savedWithoutErrorDrift: true]
+        case 5: [.samplesAsDoubles: true, .savedWithoutErrorDrift: true]
         default: nil
         }
     }

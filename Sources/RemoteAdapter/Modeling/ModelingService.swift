@@ -248,7 +248,8 @@ public final class ModelingService: Service, Sendable {
                 model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
                 refitInterval: max(1, Int(settings.refitIntervalMs / stepMs)), refitsInline: false,
                 direction: rule.direction, anomalyReference: rule.anomalyReference(stepMs: stepMs),
-                errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil)
+                errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil,
+                errorDrift: rule.anomalyDrift ? ErrorDriftDetector.Settings() : nil)
             let exportName = isCounter ? name + "_rate" : name
             let pathSteps = capacity.pathSteps(for: labels, stepMs: stepMs)
             state.series[id] = ModeledSeries(

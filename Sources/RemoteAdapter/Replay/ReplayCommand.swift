@@ -68,6 +68,12 @@ public struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The burst allowance is at least this multiple of the mean error (0: no floor).")
     var burstMeanFloor: Double = ErrorBurstDetector.Settings().meanFloor
 
+    @Option(help: "One-sided one-step errors, in mean errors, that add up as a drift (0: no drift channel).")
+    var driftAllowance: Double = ErrorDriftDetector.Settings().allowance
+
+    @Option(help: "A drift scores 1 at this multiple of the largest recent drift.")
+    var driftMargin: Double = ErrorDriftDetector.Settings().margin
+
     @Flag(help: "Clamp isolated exceedances to the interval edge before they reach the model.")
     var robustUpdates = false
 
@@ -85,6 +91,8 @@ public struct ReplayCommand: AsyncParsableCommand {
         }
         guard burstQuantile >= 0, burstQuantile < 1 else { throw ValidationError("--burst-quantile must be in [0, 1), e.g. 0.85; 0 turns bursts off") }
         guard burstMeanFloor >= 0, burstMeanFloor.isFinite else { throw ValidationError("--burst-mean-floor must be a number >= 0, e.g. 1; 0 turns the floor off") }
+        guard driftAllowance >= 0, driftAllowance.isFinite else { throw ValidationError("--drift-allowance must be a number >= 0, e.g. 2; 0 turns drifts off") }
+        guard driftMargin >= 1, driftMargin.isFinite else { throw ValidationError("--drift-margin must be a number >= 1, e.g. 1.1") }
         guard anomalyQuantile > 0, anomalyQuantile <= 1 else { throw ValidationError("--anomaly-quantile must be in (0, 1], e.g. 0.99 or 1") }
         guard anomalyWindow >= 0, anomalyLargestOver >= 0 else { throw ValidationError("--anomaly-window and --anomaly-largest-over must be >= 0") }
         guard refitEvery >= 1, window >= 2 else { throw ValidationError("--refit-every must be >= 1 and --window >= 2") }
@@ -127,7 +135,8 @@ public struct ReplayCommand: AsyncParsableCommand {
                 ? .recentErrors(window: anomalyWindow, quantile: anomalyQuantile, largestOver: anomalyLargestOver)
                 : .forecastInterval,
             errorBursts: burstQuantile > 0
-                ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile, meanFloor: burstMeanFloor) : nil))
+                ? ErrorBurstDetector.Settings(allowanceQuantile: burstQuantile, meanFloor: burstMeanFloor) : nil,
+            errorDrift: driftAllowance > 0 ? ErrorDriftDetector.Settings(allowance: driftAllowance, margin: driftMargin) : nil))
 
         let out: FileHandle
         if let output {

@@ -10,23 +10,25 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
     if !state.web.headers.isEmpty { router.add(middleware: ResponseHeadersMiddleware(state.web.headers)) }
     if state.web.requiresAuth { router.add(middleware: AuthMiddleware(web: state.web, metrics: state.metrics.auth)) }
+    var routes = AllowedMethods(router: router)
     let write = WriteHandler(state: state)
-    router.post("/api/v1/write") { request, context in try await write.handle(request, context: context) }
+    routes.on("/api/v1/write", .post) { request, context in try await write.handle(request, context: context) }
     let read = ReadHandler(state: state)
-    router.post("/api/v1/read") { request, context in try await read.handle(request, context: context) }
-    router.get("/metrics") { request, _ in
+    routes.on("/api/v1/read", .post) { request, context in try await read.handle(request, context: context) }
+    routes.on("/metrics", .get) { request, _ in
         let openMetrics = AcceptHeader.allows(request.headers[.accept], "application/openmetrics-text")
         let gzip = AcceptHeader.allows(request.headers[.acceptEncoding], "gzip", wildcard: true)
         // Rendering and compressing take seconds at 100k modelled series with no suspension
         // point: off the cooperative pool that answers every other request.
         return try await state.scrapeWork.run { metricsResponse(openMetrics: openMetrics, gzip: gzip, state: state) }
     }
-    JSONAPI(state: state).register(on: router)
-    router.get("/-/healthy") { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
-    router.get("/-/ready") { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
+    JSONAPI(state: state).register(on: &routes)
+    routes.on("/-/healthy", .get) { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
+    routes.on("/-/ready", .get) { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
     // HEAD too, as Prometheus answers it: some probes and load balancers check with HEAD.
-    router.head("/-/healthy") { _, _ in Response(status: .ok) }
-    router.head("/-/ready") { _, _ in Response(status: .ok) }
+    routes.on("/-/healthy", .head) { _, _ in Response(status: .ok) }
+    routes.on("/-/ready", .head) { _, _ in Response(status: .ok) }
+    routes.refuseOtherMethods()
     return router
 }
 

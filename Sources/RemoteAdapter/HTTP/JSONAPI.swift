@@ -8,11 +8,11 @@ import NIOCore
 struct JSONAPI: Sendable {
     let state: AppState
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/api/v1/forecasts") { request, _ in self.forecasts(request) }
-        router.get("/api/v1/anomalies") { request, _ in self.anomalies(request) }
-        router.get("/api/v1/models") { request, _ in self.models(request) }
-        router.get("/api/v1/recommendations") { _, _ in
+    func register(on routes: inout AllowedMethods) {
+        routes.on("/api/v1/forecasts", .get) { request, _ in self.forecasts(request) }
+        routes.on("/api/v1/anomalies", .get) { request, _ in self.anomalies(request) }
+        routes.on("/api/v1/models", .get) { request, _ in self.models(request) }
+        routes.on("/api/v1/recommendations", .get) { _, _ in
             Self.success(self.state.modeling.capacity.recommendations())
         }
     }

@@ -6,6 +6,9 @@ enum Units {
                                         ("d", 86_400_000), ("w", 604_800_000), ("y", 31_536_000_000)]
         var rest = Substring(text)
         var total: Int64 = 0
+        // As Prometheus' `model.ParseDuration`: each unit at most once, largest first, so
+        // "30m1h" and "1h1h" are refused rather than read as 90m and 2h.
+        var smallestSoFar = Int64.max
         guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isASCII && $0.isNumber }
@@ -16,6 +19,8 @@ enum Units {
                 return nil
             }
             rest = rest.dropFirst(suffix.count)
+            guard scale < smallestSoFar else { return nil }
+            smallestSoFar = scale
             // A duration too long for Int64 is refused, not trapped on (found by FuzzConfig).
             let (product, overflow) = n.multipliedReportingOverflow(by: scale)
             guard !overflow else { return nil }

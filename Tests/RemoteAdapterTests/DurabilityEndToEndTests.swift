@@ -303,6 +303,68 @@ import FoundationNetworking
         #expect(try await server.lines(prefix: "prescient_model_info") == before.filter { $0.hasPrefix("prescient_model_info") })
         #expect(scrape.contains("prescient_snapshot_restored_series 1"))
     }
+
+    /// A remote read client that stops reading a streamed response holds the request open.
+    /// SIGTERM still ends the process soon after `--shutdown-timeout`, with the final snapshot
+    /// written: without the bound it waited for that client for ever.
+    @Test(.timeLimit(.minutes(3)))
+    func sigtermDoesNotWaitForAClientThatStoppedReading() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = """
+            storage:
+              step: 1s
+              window: 1h
+            modeling:
+              rules: []
+            """
+        let server = try await PrescientServer.start(dataDir: dir, config: config, arguments: ["--shutdown-timeout", "2s"])
+        defer { server.kill() }
+        // 3,000 series of 1,000 random values: about 25 MB of chunks, far more than the
+        // sockets' buffers hold.
+        let now = Int64(Date().timeIntervalSince1970 * 1000) / 1000 * 1000
+        var rng = SystemRandomNumberGenerator()
+        for first in stride(from: 0, to: 3_000, by: 100) {
+            let batch = (first..<first + 100).map { s in
+                series("held", ["job": "read", "s": "\(s)"], (0..<1_000).map { (now - 1_200_000 + Int64($0) * 1_000, Double.random(in: 0..<1, using: &rng)) })
+            }
+            #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1(batch))) == 204)
+        }
+        // A streamed read for all of it, on a socket whose receive buffer is tiny and that
+        // is never read.
+        let query = ReadRequest.Query(start: 0, end: now + 60_000, matchers: [try LabelMatcher("job", .equal, "read")])
+        let body = Snappy.compress(ReadClientCodec.encode(ReadRequest(queries: [query], acceptedResponseTypes: [1])))
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var small: Int32 = 4_096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(server.port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let head = "POST /api/v1/read HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n"
+            + "Content-Encoding: snappy\r\nX-Prometheus-Remote-Read-Version: 0.1.0\r\nContent-Length: \(body.count)\r\n\r\n"
+        let request = Array(head.utf8) + body
+        #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
+        try await Task.sleep(for: .seconds(2))
+        #expect(server.process.isRunning)
+
+        let start = ContinuousClock.now
+        server.process.terminate()
+        while server.process.isRunning, ContinuousClock.now - start < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!server.process.isRunning, "still running 30 s after SIGTERM")
+        server.kill()
+        #expect(server.process.terminationStatus == 0)
+        #expect(ContinuousClock.now - start >= .seconds(2), "the stuck read should hold the shutdown until the timeout")
+        #expect(server.hasSnapshot, "no final snapshot")
+        #expect(WALDirectory(root: dir).segments().isEmpty, "the final snapshot retires the log")
+    }
 }
 
 /// `prescient serve` on a free port with a data directory, started and waited for until ready.
@@ -320,14 +382,14 @@ struct PrescientServer {
 
     /// - Parameter durable: with `false` the directory holds only the config, and the server
     ///   keeps everything in memory.
-    static func start(dataDir: String, config: String, durable: Bool = true) async throws -> PrescientServer {
+    static func start(dataDir: String, config: String, durable: Bool = true, arguments: [String] = []) async throws -> PrescientServer {
         let port = try freePort()
         let configPath = dataDir + "/config.yml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--config", configPath, "--log-level", "warning"]
-            + (durable ? ["--data-dir", dataDir] : [])
+            + (durable ? ["--data-dir", dataDir] : []) + arguments
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let server = PrescientServer(port: port, dataDir: dataDir, process: process)

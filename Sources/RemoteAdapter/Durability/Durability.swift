@@ -224,7 +224,9 @@ public final class Durability: Service, Sendable {
 
     /// Snapshots every `snapshot_interval`, or early when the log outgrows `max_wal_size`;
     /// on graceful shutdown (after the server has stopped taking writes) a final snapshot,
-    /// then the log is closed.
+    /// then the log is closed. On cancellation too (`serve --shutdown-timeout` escalates to it
+    /// when a client holds the server open): the snapshot awaits only continuations, which do
+    /// not check for cancellation, so it completes.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var last = ContinuousClock.now

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `prescient serve`: runs the receiver, windows and endpoints until SIGTERM or SIGINT.
 public struct ServeCommand: AsyncParsableCommand {
@@ -24,6 +25,10 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.max-connections"),
             help: "Most HTTP connections open at once; more wait to be accepted until one closes. 0: no limit. Default: the open file limit less a reserve.")
     var maxConnections: Int?
+
+    @Option(name: .customLong("shutdown-timeout"),
+            help: "How long SIGTERM waits for open requests (a remote read a client stopped reading) before closing them; the final snapshot is written either way.")
+    var shutdownTimeout: String = "15s"
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -57,6 +62,9 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         if let maxConnections, maxConnections < 0 {
             throw ValidationError("--web.max-connections must be 0 (no limit) or more; got \(maxConnections)")
+        }
+        guard let shutdownMs = Units.milliseconds(shutdownTimeout), shutdownMs > 0 else {
+            throw ValidationError("--shutdown-timeout must be a duration like 15s or 1m; got \(shutdownTimeout)")
         }
         guard let (host, port) = Self.parseListen(listen) else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
@@ -96,7 +104,14 @@ public struct ServeCommand: AsyncParsableCommand {
         var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
         let hangup = Self.ignoreHangup(logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Not `app.runService`, which waits without bound: a remote read client that stops
+        // reading holds its response open, and SIGTERM would wait for it until an orchestrator
+        // sends SIGKILL (Kubernetes after 30 s), losing the final snapshot. After the timeout
+        // the group cancels the services instead: open connections are closed, and the
+        // durability service writes its final snapshot on cancellation as on graceful shutdown.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .milliseconds(shutdownMs)
+        try await ServiceGroup(configuration: group).run()
         // The final snapshot is written: only now may another process take the directory.
         withExtendedLifetime(lock) {}
         withExtendedLifetime(hangup) {}

@@ -78,6 +78,20 @@ import Testing
         #expect(try Selector("up{job='a\\'b'}").matchers[1].value == "a'b")
     }
 
+    /// String escapes as PromQL's lexer takes them (Go's set; a regex escape is written `\\d`).
+    @Test func unescapesStringsAsPromQL() throws {
+        func value(_ text: String) throws -> String { try Selector("up{a=\(text)}").matchers[1].value }
+        #expect(try value(#""\a\b\f\n\r\t\v\\\"""#) == "\u{07}\u{08}\u{0C}\n\r\t\u{0B}\\\"")
+        #expect(try value(#""\101\x42\u00e9\U0001F600""#) == "ABé😀")
+        #expect(try value(#"'it\'s'"#) == "it's")
+        #expect(try value(#"`raw\d`"#) == #"raw\d"#)
+        #expect(try Selector(#"up{a=~"a\\.b"}"#).matches(labels: ["__name__", "up", "a", "a.b"]))
+        #expect(try !Selector(#"up{a=~"a\\.b"}"#).matches(labels: ["__name__", "up", "a", "axb"]))
+        for bad in [#""\d""#, #""\q""#, #""\'""#, #"'\"'"#, #""\x4""#, #""\xff""#, #""\400""#, #""\8""#, #""\ud800""#, #""\u12""#] {
+            #expect(throws: SelectorError.self, "\(bad)") { try value(bad) }
+        }
+    }
+
     @Test(arguments: ["{job=\"a\"", "{job=a}", "up{1x=\"a\"}", "{job=~\".*\"}", "", "up{job=~\"(\"}", "up extra"])
     func rejectsBadSelectors(_ text: String) {
         #expect(throws: SelectorError.self) { try Selector(text) }

@@ -95,19 +95,63 @@ private struct SelectorScanner {
             if c == quote { return out }
             if c == "\\", quote != "`", let next = peek {
                 i += 1
-                switch next {
-                case "n": out.append("\n")
-                case "t": out.append("\t")
-                case "\\": out.append("\\")
-                case "\"": out.append("\"")
-                case "'": out.append("'")
-                default: out.append("\\"); out.append(next)  // regex escapes like \d pass through
-                }
+                out.unicodeScalars.append(try escaped(next, quote: quote))
             } else {
                 out.append(c)
             }
         }
         throw error("unterminated string")
+    }
+
+    /// The character an escape stands for, by PromQL's rules (Go's, in its lexer): `\a \b \f
+    /// \n \r \t \v \\`, the string's own quote, three octal digits, `\x` and two hex digits,
+    /// `\u` and four, `\U` and eight. Anything else is an error there, so it is here: a regex
+    /// escape is written `\\d`, as in Prometheus. Octal and `\x` escapes name a byte in Go; above
+    /// 0x7F that byte alone is not UTF-8, so those are refused (write the character, or `\u`).
+    mutating func escaped(_ next: Character, quote: Character) throws(SelectorError) -> Unicode.Scalar {
+        switch next {
+        case "a": return "\u{07}"
+        case "b": return "\u{08}"
+        case "f": return "\u{0C}"
+        case "n": return "\n"
+        case "r": return "\r"
+        case "t": return "\t"
+        case "v": return "\u{0B}"
+        case "\\": return "\\"
+        case quote: return quote.unicodeScalars.first!
+        case "0"..."7": return try byte(first: next, digits: 2, radix: 8, shown: "\\")
+        case "x": return try byte(first: nil, digits: 2, radix: 16, shown: "\\x")
+        case "u": return try scalar(digits: 4)
+        case "U": return try scalar(digits: 8)
+        default: throw error("unknown escape sequence \\\(next) (a regex escape is written \\\\\(next))")
+        }
+    }
+
+    /// `digits` more digits of `radix` (after `first`, when the escape letter is one), as an ASCII byte.
+    private mutating func byte(first: Character?, digits: Int, radix: Int, shown: String) throws(SelectorError) -> Unicode.Scalar {
+        var text = first.map(String.init) ?? ""
+        for _ in 0..<digits {
+            guard let c = peek, c.isHexDigit, Int(String(c), radix: radix) != nil else { throw error("escape needs \(digits) digits of base \(radix)") }
+            text.append(c)
+            i += 1
+        }
+        guard let value = UInt32(text, radix: radix), value < 0x80, let scalar = Unicode.Scalar(value) else {
+            throw error("escape \(shown)\(text) is a byte above 0x7F, not UTF-8; write the character itself or \\u")
+        }
+        return scalar
+    }
+
+    private mutating func scalar(digits: Int) throws(SelectorError) -> Unicode.Scalar {
+        var text = ""
+        for _ in 0..<digits {
+            guard let c = peek, c.isHexDigit else { throw error("escape needs \(digits) hex digits") }
+            text.append(c)
+            i += 1
+        }
+        guard let value = UInt32(text, radix: 16), let scalar = Unicode.Scalar(value) else {
+            throw error("escape \\u\(text) is not a Unicode character")
+        }
+        return scalar
     }
 
     func error(_ message: String) -> SelectorError {

@@ -70,9 +70,7 @@ public struct ErrorBurstDetector: Sendable, Codable, Equatable {
     public mutating func score(error: Double, allowance: Double) -> Double {
         guard error.isFinite, allowance.isFinite, allowance >= 0 else { return 0 }
         let allowance = max(allowance, settings.meanFloor * meanError)
-        meanCount = min(meanCount + 1, span)
-        meanError += (error - meanError) / Double(meanCount)
-        if !meanError.isFinite { meanError = 0 }
+        MovingMean.add(error, to: &meanError, count: &meanCount, span: span)
         sum = max(0, sum + min(error, settings.cap * allowance) - allowance)
         if !sum.isFinite { sum = 0 }
         let reference = recentSums.maximum

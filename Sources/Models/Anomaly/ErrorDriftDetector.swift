@@ -70,9 +70,7 @@ public struct ErrorDriftDetector: Sendable, Codable, Equatable {
     /// A non-finite error scores 0 and leaves the state alone.
     public mutating func score(error: Double) -> Double {
         guard error.isFinite else { return 0 }
-        meanCount = min(meanCount + 1, meanSpan)
-        meanError += (abs(error) - meanError) / Double(meanCount)
-        if !meanError.isFinite { meanError = 0 }
+        MovingMean.add(abs(error), to: &meanError, count: &meanCount, span: meanSpan)
         seen = min(seen + 1, settings.settlingErrors)
         // A series whose errors are all 0 so far has no unit to count in.
         guard meanError > 0 else { return 0 }

@@ -170,13 +170,13 @@ public struct SeriesModeler: Sendable {
         let y = value.isFinite ? value : .nan
         var score = 0.0
         if let oneStep {
-            let drift = y.isFinite ? errorDrift?.score(error: y - oneStep.point) ?? 0 : 0
+            let error = y - oneStep.point  // NaN for a missing value, which every channel skips
+            let drift = errorDrift?.score(error: error) ?? 0
             score = scorer.score(y, against: anomalyInterval(around: oneStep),
                                  secondOpinion: max(burstScore(y, forecast: oneStep.point), drift))
             if y.isFinite {
-                let error = abs(y - oneStep.point)
-                anomalyErrors.append(error)
-                largestErrors?.add(error)
+                anomalyErrors.append(abs(error))
+                largestErrors?.add(abs(error))
             }
         }
         if scorer.shiftDetected { shiftPending = true }

@@ -1,7 +1,8 @@
 /// A direct median regression per horizon: the value `h` steps ahead, less the 12-value rolling
 /// median, as a linear function of where the last value, rolling medians over 4 to 288
-/// values, rolling means over 12 and 48, and (with a season) the same steps one season ago
-/// stand against that median, fitted by least absolute deviations over the window.
+/// values, rolling means over 12 and 48, and (with a season) the same steps one season ago and
+/// in the last few hours stand against that median, fitted by least absolute deviations over
+/// the window.
 ///
 /// Why: forecasts are judged (and alerts read) by absolute error, which the median of what
 /// comes next minimises. `MovingMedian` forecasts one rolling median flat; this learns, per
@@ -71,6 +72,40 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
         public let low: [[Double]]
         public let high: [[Double]]
         var recent: RecentSummaries
+
+        init(coefficients: [[Double]], sigma: [Double], low: [[Double]], high: [[Double]], recent: RecentSummaries) {
+            self.coefficients = coefficients
+            self.sigma = sigma
+            self.low = low
+            self.high = high
+            self.recent = recent
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case coefficients, sigma, low, high, recent
+        }
+
+        /// A state saved before `hour_before` existed (one feature fewer) loads with that
+        /// feature's coefficient 0 and its range [0, 0]: the same forecasts as before, so an
+        /// upgrade carries on without refitting every regression.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let columns = RecentSummaries.featureNames.count
+            let hourColumn = RecentSummaries.featureNames.firstIndex(of: "hour_before") ?? columns - 2
+            func upgraded(_ rows: [[Double]]) -> [[Double]] {
+                rows.map { row in
+                    guard row.count == columns - 1 else { return row }
+                    var row = row
+                    row.insert(0, at: hourColumn)
+                    return row
+                }
+            }
+            coefficients = upgraded(try c.decode([[Double]].self, forKey: .coefficients))
+            sigma = try c.decode([Double].self, forKey: .sigma)
+            low = upgraded(try c.decode([[Double]].self, forKey: .low))
+            high = upgraded(try c.decode([[Double]].self, forKey: .high))
+            recent = try c.decode(RecentSummaries.self, forKey: .recent)
+        }
     }
 
     public func accepts(_ fitted: Fitted) -> Bool {

@@ -135,15 +135,27 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         let hour = season / 24
         // The first whole number of hours back at which the target's step is not in the future.
         let first = (h + hour - 1) / hour
-        var values = [Double]()
-        values.reserveCapacity(Self.hoursBack)
-        for back in first..<(first + Self.hoursBack) {
-            // lastSeason[i] is the step i + 1 − season from now.
-            let i = season - 1 + h - hour * back
-            guard i >= 0 else { break }
-            if lastSeason[i].isFinite { values.append(lastSeason[i]) }
+        // On the stack, sorted by insertion: a forecast reads this once per horizon at every step.
+        let median = withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.hoursBack) { values in
+            var count = 0
+            for back in first..<(first + Self.hoursBack) {
+                // lastSeason[i] is the step i + 1 − season from now.
+                let i = season - 1 + h - hour * back
+                guard i >= 0 else { break }
+                let v = lastSeason[i]
+                guard v.isFinite else { continue }
+                var j = count
+                while j > 0, values[j - 1] > v {
+                    values[j] = values[j - 1]
+                    j -= 1
+                }
+                values[j] = v
+                count += 1
+            }
+            guard count > 0 else { return Double.nan }
+            return count % 2 == 1 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2
         }
-        let v = values.sorted().medianOfSorted - b
+        let v = median - b
         return v.isFinite ? v : 0
     }
 

@@ -212,9 +212,35 @@ import Testing
         try Data("not a snapshot".utf8).write(to: URL(fileURLWithPath: dir + "/snapshot"))
         let (third, fromLog) = try Self.start("third", on: dir)
         #expect(fromLog.snapshotCorrupt && fromLog.snapshotSeries == 0)
-        #expect(FileManager.default.fileExists(atPath: dir + "/snapshot.corrupt"))
+        #expect(try Self.corruptSnapshots(in: dir).count == 1)
         #expect(third.store.count == 20)  // series 10..<30 from the log after the snapshot
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
+    }
+
+    /// The snapshots set aside at start-up, oldest first by the time in their names.
+    static func corruptSnapshots(in dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("snapshot.corrupt") }
+            .sorted { Int64($0.split(separator: ".").last!) ?? .min < Int64($1.split(separator: ".").last!) ?? .min }
+    }
+
+    /// Each corrupt snapshot is kept under its own name, so the second does not overwrite the
+    /// first (which shows when the damage began), and only the newest few are kept, so a
+    /// restart loop over bad snapshots cannot fill the disk. The name older builds used counts
+    /// as the oldest.
+    @Test func corruptSnapshotsAreKeptApartAndOnlyTheNewestFew() throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("from an older build".utf8).write(to: URL(fileURLWithPath: dir + "/snapshot.corrupt"))
+        for i in 0..<4 {
+            try Data("not a snapshot \(i)".utf8).write(to: URL(fileURLWithPath: dir + "/snapshot"))
+            let (_, recovery) = try Self.start("corrupt \(i)", on: dir)
+            #expect(recovery.snapshotCorrupt)
+            #expect(!FileManager.default.fileExists(atPath: dir + "/snapshot"))
+        }
+        let kept = try Self.corruptSnapshots(in: dir)
+        #expect(kept.count == WALDirectory.corruptSnapshotsKept)
+        let contents = try kept.map { String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)), as: UTF8.self) }
+        #expect(contents == (1..<4).map { "not a snapshot \($0)" })
     }
 
     /// A downgrade: the snapshot was written by a newer build. Setting it aside as corrupt would
@@ -232,7 +258,7 @@ import Testing
         #expect(error?.format == SnapshotFile.version + 1)
         #expect(error?.description.contains("newer Prescient") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot")) == before)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/snapshot.corrupt"))
+        #expect(try Self.corruptSnapshots(in: dir).isEmpty)
     }
 
     /// A deleted snapshot leaves a gap before the log's first segment: start-up goes on with

@@ -87,10 +87,10 @@ public final class Durability: Service, Sendable {
             } catch {
                 recovery.snapshotCorrupt = true
                 metrics.snapshotsCorrupt.add(1, ordering: .relaxed)
-                let kept = directory.snapshotPath + ".corrupt"
-                rename(directory.snapshotPath, kept)
-                logger.error("snapshot is corrupt; skipped (kept as snapshot.corrupt), starting from the write-ahead log alone", metadata: [
+                let kept = directory.setAsideCorruptSnapshot(nowMs: nowMs())
+                logger.error("snapshot is corrupt; skipped, starting from the write-ahead log alone", metadata: [
                     "error": "\(error)", "series_loaded_before_the_fault": "\(store.count)",
+                    "kept_as": "\(kept ?? "(could not be renamed)")",
                 ])
             }
         }

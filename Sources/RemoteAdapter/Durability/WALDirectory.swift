@@ -1,7 +1,8 @@
 import Foundation
 
-/// The data directory's layout: `wal/` holds numbered segments (`00000001`, ...), and
-/// `snapshot` the newest complete snapshot (written as `snapshot.tmp`, then renamed).
+/// The data directory's layout: `wal/` holds numbered segments (`00000001`, ...), `snapshot`
+/// the newest complete snapshot (written as `snapshot.tmp`, then renamed), and
+/// `snapshot.corrupt.<unix ms>` the last few snapshots found corrupt at start-up.
 struct WALDirectory {
     let root: String
     var walPath: String { root + "/wal" }
@@ -35,6 +36,32 @@ struct WALDirectory {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             return Segment(index: index, path: path, size: size)
         }.sorted { $0.index < $1.index }
+    }
+
+    /// How many corrupt snapshots are kept for a post-mortem. Each is named by the time it was
+    /// set aside, so a second one does not overwrite the first (the one that shows when the
+    /// damage began); a few, so that a build that writes bad snapshots and restarts in a loop
+    /// cannot fill the disk with them.
+    static let corruptSnapshotsKept = 3
+
+    /// Renames the snapshot `snapshot.corrupt.<nowMs>` (or the next free millisecond) and removes
+    /// all but the newest `corruptSnapshotsKept` set aside; returns the new name, or nil when the
+    /// rename failed.
+    func setAsideCorruptSnapshot(nowMs: Int64) -> String? {
+        var ms = nowMs
+        while FileManager.default.fileExists(atPath: snapshotPath + ".corrupt.\(ms)") { ms += 1 }
+        let kept = snapshotPath + ".corrupt.\(ms)"
+        guard rename(snapshotPath, kept) == 0 else { return nil }
+        let prefix = "snapshot.corrupt"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        // Oldest first: the unnumbered name earlier builds used, then by the time in the name.
+        let setAside = names.compactMap { name -> (ms: Int64, name: String)? in
+            if name == prefix { return (Int64.min, name) }
+            guard name.hasPrefix(prefix + "."), let t = Int64(name.dropFirst(prefix.count + 1)) else { return nil }
+            return (t, name)
+        }.sorted { $0.ms < $1.ms }
+        for old in setAside.dropLast(Self.corruptSnapshotsKept) { unlink(root + "/" + old.name) }
+        return kept
     }
 
     /// Removes the segments a snapshot covers.

@@ -285,6 +285,36 @@ import Testing
         #expect(second.store.count == 10)  // series 10..<20, from the log after the lost snapshot
     }
 
+    /// A covered segment that cannot be removed after the snapshot is in place does not make the
+    /// snapshot a failure (its time would go stale and page whoever alerts on it): it is counted
+    /// apart, the other covered segments still go, and the next snapshot removes it.
+    @Test func aSegmentThatCannotBeRemovedDoesNotFailTheSnapshot() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (first, _) = try Self.start("first", on: dir)
+        try await Application(router: buildRouter(state: first)).test(.router) { client in
+            #expect(try await Self.post(client, walBatch(series: 0..<10, start: 1_000, count: 3)).status == .noContent)
+            // A "segment" unlink refuses even for root: a non-empty directory numbered before the log.
+            let stuck = first.durability!.directory.segmentPath(0)
+            try FileManager.default.createDirectory(atPath: stuck + "/x", withIntermediateDirectories: true)
+            let logged = first.durability!.directory.segments().map(\.index)
+            #expect(logged.count == 2)
+            try await first.durability!.snapshot()
+            let metrics = first.metrics.durability
+            #expect(metrics.snapshotFailures.load(ordering: .relaxed) == 0)
+            #expect(metrics.segmentRemovalFailures.load(ordering: .relaxed) == 1)
+            #expect(metrics.snapshotSuccessMs.load(ordering: .relaxed) > 0)
+            #expect(first.durability!.directory.segments().map(\.index) == [0])  // the real segment went
+            try FileManager.default.removeItem(atPath: stuck)
+            #expect(try await Self.post(client, walBatch(series: 10..<20, start: 1_000, count: 3)).status == .noContent)
+            try await first.durability!.snapshot()
+            #expect(metrics.segmentRemovalFailures.load(ordering: .relaxed) == 1)
+            #expect(first.durability!.directory.segments().isEmpty)
+        }
+        let (second, recovery) = try Self.start("second", on: dir)
+        #expect(recovery.snapshotSeries == 20 && second.store.count == 20)
+    }
+
     /// A segment deleted from the middle of the log is a gap too: counted and logged, and the
     /// segments around it still replay.
     @Test func aSegmentMissingBetweenTwoIsCounted() async throws {

@@ -181,17 +181,24 @@ public final class Durability: Service, Sendable {
             let (directory, store, book) = (self.directory, self.store, modeling.book)
             let models = modeling.modeledSeries()
             // File I/O of a snapshot takes a while: off the cooperative pool.
-            let written = try await Self.onThread {
+            let (written, removal) = try await Self.onThread {
                 let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book,
                                                  models: models, encoders: encoders)
                 guard rename(directory.snapshotTempPath, directory.snapshotPath) == 0 else {
                     throw FileIOError("rename", directory.snapshotTempPath)
                 }
                 try FileIO.syncDirectory(directory.root)
-                try directory.removeSegments(through: covered)
-                return written
+                // The snapshot is in place: segments it covers that stay are skipped by
+                // recovery and removed by the next snapshot, so this is not a failed snapshot
+                // (which would leave its time stale and page whoever alerts on it).
+                let removal = Result { () throws(FileIOError) in try directory.removeSegments(through: covered) }
+                return (written, removal)
             }
             recountSegments()
+            if case .failure(let error) = removal {
+                metrics.segmentRemovalFailures.add(1, ordering: .relaxed)
+                logger.warning("snapshot written, but log segments it covers could not be removed; retried at the next snapshot", metadata: ["error": "\(error)"])
+            }
             let seconds = WALWriter.seconds(ContinuousClock.now - started)
             metrics.snapshotSuccessMs.store(Int(nowMs()), ordering: .relaxed)
             metrics.snapshotDurationUs.store(Int(seconds * 1e6), ordering: .relaxed)

@@ -64,13 +64,19 @@ struct WALDirectory {
         return kept
     }
 
-    /// Removes the segments a snapshot covers.
+    /// Removes the segments a snapshot covers; one that cannot be removed does not keep the
+    /// others (the first such failure is thrown once the rest are gone).
     func removeSegments(through index: Int) throws(FileIOError) {
         var removed = false
+        var failure: FileIOError?
         for s in segments() where s.index <= index {
-            guard unlink(s.path) == 0 || errno == ENOENT else { throw FileIOError("unlink", s.path) }
-            removed = true
+            if unlink(s.path) == 0 || errno == ENOENT {
+                removed = true
+            } else if failure == nil {
+                failure = FileIOError("unlink", s.path)
+            }
         }
         if removed { try FileIO.syncDirectory(walPath) }
+        if let failure { throw failure }
     }
 }

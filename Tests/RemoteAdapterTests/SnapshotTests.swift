@@ -380,6 +380,58 @@ import Testing
         #expect(throws: FileIOError.self) { try Self.start("tmp-is-a-directory", on: dir) }
     }
 
+    /// Mounts a small tmpfs (root only; nil where mounting is not allowed).
+    static func smallFilesystem(kilobytes: Int) -> String? {
+        guard getuid() == 0, let dir = try? temporaryDataDirectory() else { return nil }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", dir]
+        guard (try? mount.run()) != nil else { return nil }
+        mount.waitUntilExit()
+        return mount.terminationStatus == 0 ? dir : nil
+    }
+
+    static func unmount(_ dir: String) {
+        let umount = Process()
+        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        umount.arguments = [dir]
+        try? umount.run()
+        umount.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static let canMount: Bool = {
+        guard let dir = smallFilesystem(kilobytes: 64) else { return false }
+        unmount(dir)
+        return true
+    }()
+
+    /// A disk that fills up under `fsync: interval`: the records already in the segment were
+    /// acknowledged before any sync, and the failed write moves the log to a new segment, so
+    /// the old one is synced before it is closed (else no sync of ours ever covers them).
+    @Test(.enabled(if: canMount, "needs root and permission to mount a tmpfs"))
+    func aFailedWriteUnderIntervalSyncsTheSegmentItLeaves() async throws {
+        let dir = try #require(Self.smallFilesystem(kilobytes: 512))
+        defer { Self.unmount(dir) }
+        var config = Self.unmodelled
+        config.durability.fsync = .interval(3_600_000)
+        let (state, _) = try Self.start("full disk", on: dir, config: config)
+        let durability = state.metrics.durability
+        try await Application(router: buildRouter(state: state)).test(.router) { client in
+            #expect(try await Self.post(client, walBatch(series: 0..<5, start: 1_000, count: 3)).status == .noContent)
+            #expect(durability.fsyncCount == 0)  // acknowledged, not synced: the hour is not up
+            // Fill the filesystem: the next record cannot be written.
+            let filler = dir + "/filler"
+            FileManager.default.createFile(atPath: filler, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+            while (try? handle.write(contentsOf: Data(count: 4_096))) != nil {}
+            try? handle.close()
+            #expect(try await Self.post(client, walBatch(series: 5..<50, start: 1_000, count: 50)).status == .internalServerError)
+            #expect(durability.appendFailures.load(ordering: .relaxed) == 1)
+            #expect(durability.fsyncCount >= 1, "the segment holding the acknowledged records was closed unsynced")
+        }
+    }
+
     @Test func failedAppendAnswers500AndTheRetryIsDurable() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

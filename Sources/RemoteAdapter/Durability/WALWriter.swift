@@ -175,6 +175,12 @@ final class WALWriter: @unchecked Sendable {
                 logger.error("write-ahead log write failed; retrying in a new segment", metadata: ["error": "\(error)"])
                 lastError = error
                 if fd >= 0 {
+                    // Under `interval`, records written to this segment before the failed one
+                    // were acknowledged unsynced; the next sync is the new segment's, so this
+                    // one is synced now or never by us. (Under `always` each was synced already.)
+                    if case .interval = policy, unsynced, segmentSize > 0 {
+                        do { try syncTimed() } catch { logger.error("write-ahead log fdatasync failed", metadata: ["error": "\(error)"]) }
+                    }
                     close(fd)
                     fd = -1
                     // A segment that holds nothing (opened for this attempt, its partial write

@@ -72,40 +72,6 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
         public let low: [[Double]]
         public let high: [[Double]]
         var recent: RecentSummaries
-
-        init(coefficients: [[Double]], sigma: [Double], low: [[Double]], high: [[Double]], recent: RecentSummaries) {
-            self.coefficients = coefficients
-            self.sigma = sigma
-            self.low = low
-            self.high = high
-            self.recent = recent
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case coefficients, sigma, low, high, recent
-        }
-
-        /// A state saved before `hour_before` existed (one feature fewer) loads with that
-        /// feature's coefficient 0 and its range [0, 0]: the same forecasts as before, so an
-        /// upgrade carries on without refitting every regression.
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let columns = RecentSummaries.featureNames.count
-            let hourColumn = RecentSummaries.featureNames.firstIndex(of: "hour_before") ?? columns - 2
-            func upgraded(_ rows: [[Double]]) -> [[Double]] {
-                rows.map { row in
-                    guard row.count == columns - 1 else { return row }
-                    var row = row
-                    row.insert(0, at: hourColumn)
-                    return row
-                }
-            }
-            coefficients = upgraded(try c.decode([[Double]].self, forKey: .coefficients))
-            sigma = try c.decode([Double].self, forKey: .sigma)
-            low = upgraded(try c.decode([[Double]].self, forKey: .low))
-            high = upgraded(try c.decode([[Double]].self, forKey: .high))
-            recent = try c.decode(RecentSummaries.self, forKey: .recent)
-        }
     }
 
     public func accepts(_ fitted: Fitted) -> Bool {
@@ -226,5 +192,29 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
             for (name, c) in zip(RecentSummaries.featureNames, b) { p["h\(h)_\(name)"] = c }
         }
         return p
+    }
+}
+
+extension MedianRegression.Fitted {
+    /// A state saved before `hour_before` existed (one feature fewer) loads with that feature's
+    /// coefficient 0 and its range [0, 0]: the same forecasts as before, so an upgrade carries
+    /// on without refitting every regression.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let columns = RecentSummaries.featureNames.count
+        let hourColumn = RecentSummaries.featureNames.firstIndex(of: "hour_before") ?? columns - 2
+        func upgraded(_ rows: [[Double]]) -> [[Double]] {
+            rows.map { row in
+                guard row.count == columns - 1 else { return row }
+                var row = row
+                row.insert(0, at: hourColumn)
+                return row
+            }
+        }
+        coefficients = upgraded(try c.decode([[Double]].self, forKey: .coefficients))
+        sigma = try c.decode([Double].self, forKey: .sigma)
+        low = upgraded(try c.decode([[Double]].self, forKey: .low))
+        high = upgraded(try c.decode([[Double]].self, forKey: .high))
+        recent = try c.decode(RecentSummaries.self, forKey: .recent)
     }
 }

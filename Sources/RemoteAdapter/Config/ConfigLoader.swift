@@ -179,8 +179,40 @@ public enum ConfigLoader {
         }
         let first = context.mark.line
         let again = lineOfRepeat(key, after: context.mark, in: yaml)
-        return ConfigError(key: key, line: again ?? first,
+        let path = again.flatMap { pathOfRepeat(key, line: $0, column: context.mark.column, in: yaml) }
+        return ConfigError(key: path ?? key, line: again ?? first,
                            "duplicate key (first on line \(first)); a key may appear once in a mapping")
+    }
+
+    /// The dotted path (`modeling.rules[0].model`) of the key repeated on `line` at `column`,
+    /// as every other config error names its key. Yams refuses the file before any tree exists,
+    /// so it is composed again with that one key renamed and the tree searched for the new name;
+    /// nil when that does not compose either (another fault further on).
+    private static func pathOfRepeat(_ key: String, line: Int, column: Int, in yaml: String) -> String? {
+        var lines = yaml.split(omittingEmptySubsequences: false, whereSeparator: yamlLineBreaks.contains).map(Array.init)
+        let indent = column - 1
+        guard line >= 1, line <= lines.count, indent >= 0, lines[line - 1].count >= indent + key.count else { return nil }
+        let marker = "prescient-repeated-key"
+        lines[line - 1].replaceSubrange(indent..<(indent + key.count), with: marker)
+        guard let root = try? Yams.compose(yaml: lines.map { String($0) }.joined(separator: "\n")),
+              let parent = parentPath(of: marker, in: root, at: "") else { return nil }
+        return parent.isEmpty ? key : parent + "." + key
+    }
+
+    /// The path of the mapping that holds `key`, searched depth first.
+    private static func parentPath(of key: String, in node: Node, at path: String) -> String? {
+        if let mapping = node.mapping {
+            for (k, v) in mapping {
+                let name = k.string ?? ""
+                if name == key { return path }
+                if let found = parentPath(of: key, in: v, at: path.isEmpty ? name : path + "." + name) { return found }
+            }
+        } else if let sequence = node.sequence {
+            for (i, v) in sequence.enumerated() {
+                if let found = parentPath(of: key, in: v, at: path + "[\(i)]") { return found }
+            }
+        }
+        return nil
     }
 
     /// The line of the next `key:` at the first one's column (a block mapping's next entry),

@@ -328,6 +328,8 @@ enum FuzzSeedCorpus {
             seed("bad-duration", "storage:\n  step: five minutes\n", accepted: false),
             seed("bad-selector", "modeling:\n  rules:\n    - match: 'up{job=}'\n", accepted: false),
             seed("invalid-yaml", "storage:\n  step: [5m\n", accepted: false),
+            // A repeated key is composed again to name its path: nested, in a sequence.
+            seed("duplicate-nested-key", "modeling:\n  rules:\n    - match: up\n    - match: down\n      model: ets\n      model: arima\n", accepted: false),
             seed("alias-loop", "a: &x [*x]\n", accepted: false),
             seed("tags-and-blocks", "--- !!map\nstorage: !!map\n  step: !!str 5m\n  window: >-\n    7d\n...\n", accepted: true),
         ]

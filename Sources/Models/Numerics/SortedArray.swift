@@ -38,13 +38,13 @@ extension Array where Element: Comparable {
     }
 }
 
-extension Array where Element: SampleValue {
-    /// The median of this ascending array, as a `Double` (the mean of the middle two for an
-    /// even count; NaN when empty).
+extension RandomAccessCollection where Element: SampleValue, Index == Int {
+    /// The median of this ascending collection, as a `Double` (the mean of the middle two for
+    /// an even count; NaN when empty).
     var medianOfSorted: Double {
         let n = count
         guard n > 0 else { return .nan }
-        let upper = self[n / 2].asDouble
-        return n % 2 == 1 ? upper : (self[n / 2 - 1].asDouble + upper) / 2
+        let upper = self[startIndex + n / 2].asDouble
+        return n % 2 == 1 ? upper : (self[startIndex + n / 2 - 1].asDouble + upper) / 2
     }
 }

@@ -152,8 +152,7 @@ struct RecentSummaries: Sendable, Equatable, Codable {
                 values[j] = v
                 count += 1
             }
-            guard count > 0 else { return Double.nan }
-            return count % 2 == 1 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2
+            return values.prefix(count).medianOfSorted
         }
         let v = median - b
         return v.isFinite ? v : 0

@@ -136,10 +136,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("web.yml").path
         try "basic_auth_users:\n  alice: not-a-hash\n".write(toFile: file, atomically: true, encoding: .utf8)
-        // The test bundle sits next to the `prescient` built with it.
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prescient").path
-        let result = try await run(FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/prescient").path,
-                             ["serve", "--listen", "127.0.0.1:0", "--web.config.file", file])
+        let result = try await run(PrescientServer.binary, ["serve", "--listen", "127.0.0.1:0", "--web.config.file", file])
         let stderr = String(decoding: result.stderr, as: UTF8.self)
         #expect(result.status == 2, "\(stderr)")
         #expect(stderr.contains("basic_auth_users.alice (line 2)"), "\(stderr)")

@@ -82,6 +82,9 @@ public final class SelfMetrics: Sendable {
 
     /// Writes every self-metric family in a fixed order.
     public func write(to w: inout ExpositionWriter, store: SeriesStore) {
+        // Always 1; the labels say which build answers, as `prometheus_build_info` does.
+        w.family("prescient_build_info", .gauge, help: "Always 1, labelled with the version of Prescient and of the Swift compiler that built it.")
+        w.sample("prescient_build_info", [("version", BuildInfo.version), ("swiftversion", BuildInfo.swiftVersion)], 1)
         w.family("prescient_samples_received_total", .counter, help: "Float samples received in remote write requests that could be decoded.")
         w.sample("prescient_samples_received_total", [], Double(samplesReceived.load(ordering: .relaxed)))
         w.family("prescient_samples_appended_total", .counter, help: "Samples stored in series windows.")

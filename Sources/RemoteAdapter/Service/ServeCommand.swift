@@ -88,7 +88,7 @@ public struct ServeCommand: AsyncParsableCommand {
         case let n?: n
         }
         logger.info("starting", metadata: [
-            "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
+            "version": "\(BuildInfo.version)", "listen": "\(host):\(port)", "step": "\(Units.formatDuration(loaded.storage.stepMs))",
             "window_points": "\(loaded.storage.gridLength)", "max_series": "\(loaded.storage.maxSeries)",
             "max_open_files": "\(files.map { "\($0.after)" } ?? "unknown")",
             "max_connections": "\(connectionLimit.map { "\($0)" } ?? "unlimited")",

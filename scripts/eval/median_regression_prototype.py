@@ -7,9 +7,14 @@ geometric mean over series; given a replay directory (e.g. of `auto`), also that
 the better of the two per series in hindsight, and their 50/50 mean.
 
   median_regression_prototype.py [REPLAY_DIR]
-Env: FEATS (comma-separated: last, medK, meanK, seas, seas5; default below), WINDOW, REFIT,
-DATA and CATEGORIES as for dense_mase.py. About 4-8 minutes for the 31 real series.
-The default features are the shipped ones.
+Env: FEATS (comma-separated: last, medK, meanK, seas, seas5, hourK, daysK, seas5r; the default
+below is the shipped set), WINDOW, REFIT, DATA and CATEGORIES as for dense_mase.py; TSMOOTH=K
+trains on the median of the 2K+1 values around each target; LGB=1 fits LightGBM (L1 loss, NL
+leaves, NT trees) instead. About 4-8 minutes for the 31 real series.
+  hourK   the median of the target's step in each of the last K hours (shipped: hour4)
+  daysK   the median over the last K days of the 5-step median around the target's step
+  seas5r  yesterday's move to the target's step (as seas5), as a ratio applied to today's level
+Session 29 tried daysK, seas5r, TSMOOTH=2 and WINDOW=8064; none helped (docs/models.md).
 """
 import csv, math, os, statistics, sys
 import numpy as np
@@ -18,7 +23,7 @@ from dense_mase import read_rows, daily_period, mase_scale, DATA, CATEGORIES, HO
 
 WINDOW = int(os.environ.get("WINDOW", 4032))
 REFIT = int(os.environ.get("REFIT", 288))
-FEATS = os.environ.get("FEATS", "last,med4,med24,med48,med96,med288,mean12,mean48,seas5")
+FEATS = os.environ.get("FEATS", "last,med4,med24,med48,med96,med288,mean12,mean48,seas5,hour4")
 
 def rolling(y, k, fn):
     out = np.full(len(y), np.nan)
@@ -66,6 +71,45 @@ def features(y, m, h, cache):
                 ok = idx >= 0
                 c[ok] = med5[idx[ok]] - np.concatenate([np.full(m, np.nan), base[:-m]])[ok]
                 c = np.nan_to_num(c)
+        elif f == "seas5r":
+            c = np.full(n, 0.0)
+            if m + 12 < n and h + 2 <= m:
+                med5 = cache.setdefault("med5c", np.array([np.median(y[max(0, i - 2):i + 3]) for i in range(n)]))
+                idx = np.arange(n) + h - m
+                ok = idx >= 0
+                by = np.concatenate([np.full(m, np.nan), base[:-m]])
+                with np.errstate(all="ignore"):
+                    r = med5[idx[ok]] / by[ok]
+                r = np.where(np.isfinite(r), np.clip(r, 0, 10), 1.0)
+                c[ok] = base[ok] * (r - 1)
+        elif f.startswith("days"):
+            # median over the last K days of the 5-step median around the target's time of day
+            K = int(f[4:]); c = np.full(n, 0.0)
+            if m + 12 < n and h + 2 <= m:
+                med5 = cache.setdefault("med5c", np.array([np.median(y[max(0, i - 2):i + 3]) for i in range(n)]))
+                stack = []
+                for j in range(1, K + 1):
+                    idx = np.arange(n) + h - m * j
+                    col = np.full(n, np.nan); ok = idx >= 0
+                    col[ok] = med5[idx[ok]]
+                    stack.append(col)
+                st = np.vstack(stack)
+                with np.errstate(all="ignore"):
+                    import warnings; warnings.simplefilter("ignore")
+                    c = np.nanmedian(st, axis=0) - base
+                c = np.nan_to_num(c)
+        elif f.startswith("hour"):
+            K = int(f[4:]); per = m // 24
+            c = np.full(n, 0.0)
+            if per >= 2:
+                j0 = -(-h // per)
+                stack = []
+                for j in range(j0, j0 + K):
+                    sh = per * j - h  # value at s + h - per*j = s - sh
+                    col = np.full(n, np.nan); col[sh:] = y[:n - sh] if sh > 0 else y
+                    stack.append(col)
+                c = np.nanmedian(np.vstack(stack), axis=0) - base
+                c = np.nan_to_num(c)
         cols.append(c)
     cols.append(np.ones(n))
     return np.column_stack(cols), base
@@ -87,11 +131,26 @@ def run(y, m):
             if beta is None or (s - (start - 1)) % REFIT == 0:
                 lo = max(0, s - WINDOW + 1)
                 rows = np.arange(max(lo, 288), s - h + 1)  # targets s' + h <= s
-                if len(rows) > 50:
-                    beta = lad(X[rows], y[rows + h] - base[rows])
+                if os.environ.get("LGB"):
+                    import lightgbm as lgb
+                    sc = np.mean(np.abs(np.diff(y[lo:s+1]))) or 1.0
+                    params = dict(objective="l1", learning_rate=0.05, num_leaves=int(os.environ.get("NL","15")), min_data_in_leaf=40, bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.8, verbose=-1, num_threads=1)
+                    beta = lgb.train(params, lgb.Dataset(X[rows] / sc, (y[rows + h] - base[rows]) / sc), num_boost_round=int(os.environ.get("NT","200")))
+                    beta.sc = sc
+                elif len(rows) > 50:
+                    ts = int(os.environ.get("TSMOOTH", "0"))
+                    if ts:
+                        rows = rows[rows + h + ts <= s]
+                        tgt = np.array([np.median(y[r + h - ts:r + h + ts + 1]) for r in rows])
+                        beta = lad(X[rows], tgt - base[rows])
+                    else:
+                        beta = lad(X[rows], y[rows + h] - base[rows])
                 else:
                     beta = np.zeros(X.shape[1])
-            preds[h][s] = base[s] + X[s] @ beta
+            if os.environ.get("LGB"):
+                preds[h][s] = base[s] + beta.predict(X[s:s+1] / beta.sc)[0] * beta.sc
+            else:
+                preds[h][s] = base[s] + X[s] @ beta
     return preds
 
 def main():

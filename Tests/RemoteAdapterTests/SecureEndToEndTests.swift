@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import HummingbirdTesting
+import NIOSSL
 import Testing
 @testable import RemoteAdapter
 #if canImport(FoundationNetworking)
@@ -128,6 +129,66 @@ import FoundationNetworking
             let tls12 = try await curl(["--cacert", certs.caCert, "--cert", certs.clientCert, "--key", certs.clientKey,
                                   "--tls-max", "1.2", url])
             #expect(tls12.code == 0 && tls12.exit != 0, "TLS 1.2 is below min_version: \(tls12)")
+        }
+    }
+
+    /// A renewed certificate is served from the next handshake without a restart. A renewal
+    /// caught halfway (the new certificate beside the old key) is refused, and the old pair
+    /// stays in use until the key arrives too.
+    @Test(.timeLimit(.minutes(2)))
+    func aRenewedCertificateIsServedWithoutARestart() async throws {
+        let old = try await TestCertificates(), new = try await TestCertificates()
+        defer { old.remove(); new.remove() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-renew-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certFile = dir.appendingPathComponent("tls.crt").path, keyFile = dir.appendingPathComponent("tls.key").path
+        // Replaced by rename, as a renewal tool or a Kubernetes secret volume does.
+        @Sendable func install(_ source: String, at target: String) throws {
+            let staged = target + ".new"
+            try? FileManager.default.removeItem(atPath: staged)
+            try FileManager.default.copyItem(atPath: source, toPath: staged)
+            try #require(rename(staged, target) == 0)
+        }
+        try install(old.serverCert, at: certFile)
+        try install(old.serverKey, at: keyFile)
+        let web = try WebConfigLoader.parse("""
+            tls_server_config:
+              cert_file: tls.crt
+              key_file: tls.key
+            """, directory: dir.path)
+        let certificates = try #require(web.tls?.certificates)
+        let state = AppState(config: PrescientConfig(), web: web)
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let url = "https://127.0.0.1:\(try #require(client.port))/-/healthy"
+            let ready = Date().addingTimeInterval(60)
+            while Date() < ready, try await curl(["--cacert", old.caCert, url]).code != 200 {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(try await curl(["--cacert", old.caCert, url]).code == 200)
+            let untrusted = try await curl(["--cacert", new.caCert, url])
+            #expect(untrusted.code == 0 && untrusted.exit != 0, "\(untrusted)")
+
+            try install(new.serverCert, at: certFile)
+            let halfway = try await curl(["--cacert", old.caCert, url])
+            #expect(halfway.code == 200, "halfway, the old pair is still served: \(halfway)")
+            #expect(certificates.failures.load(ordering: .relaxed) == 1)
+            #expect(certificates.reloads.load(ordering: .relaxed) == 0)
+
+            try install(new.serverKey, at: keyFile)
+            #expect(try await curl(["--cacert", new.caCert, url]).code == 200)
+            let stale = try await curl(["--cacert", old.caCert, url])
+            #expect(stale.code == 0 && stale.exit != 0, "the old certificate is no longer served: \(stale)")
+            #expect(certificates.reloads.load(ordering: .relaxed) == 1)
+            #expect(certificates.failures.load(ordering: .relaxed) == 1)
+            let renewed = try NIOSSLCertificate.fromPEMFile(new.serverCert)
+            #expect(certificates.notAfterSeconds == Int(try #require(renewed.first).notValidAfter))
+            let metrics = try await run(try tool("curl"), ["-s", "--max-time", "30", "--cacert", new.caCert, url.replacingOccurrences(of: "/-/healthy", with: "/metrics")])
+            let exposition = String(decoding: metrics.stdout, as: UTF8.self)
+            #expect(exposition.contains("prescient_http_tls_certificate_reloads_total 1\n"), "\(exposition.suffix(600))")
+            #expect(exposition.contains("prescient_http_tls_certificate_reload_failures_total 1\n"))
+            let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(metrics.stdout))
+            #expect(check.status == 0, "promtool: \(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
         }
     }
 

@@ -12,6 +12,8 @@ public struct WebConfig: Sendable {
         /// Set for `RequestClientCert` and `RequireAnyClientCert`: a client certificate is
         /// taken without checking who signed it, as Go's crypto/tls does for those modes.
         public var acceptAnyClientCertificate: Bool
+        /// The served certificate and key, read again from their files when they change.
+        public var certificates: CertificateReloader
 
         /// What Hummingbird's TLS channel is built from.
         public var channelConfiguration: TLSChannelConfiguration {

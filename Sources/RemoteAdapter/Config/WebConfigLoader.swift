@@ -49,6 +49,9 @@ public enum WebConfigLoader {
     private static func tls(_ node: Node, directory: String) throws(ConfigError) -> WebConfig.TLS {
         var certificates: [NIOSSLCertificate]?
         var key: NIOSSLPrivateKey?
+        // The files' paths and stamps, for reading them again when they change.
+        var certificateFile: (path: String, stamp: CertificateReloader.FileStamp?)?
+        var keyFile: (path: String, stamp: CertificateReloader.FileStamp?)?
         var clientCAs: [NIOSSLCertificate]?
         var clientCANode: Node?
         var clientAuth = WebConfig.ClientAuth.noClientCert
@@ -62,15 +65,19 @@ public enum WebConfigLoader {
             switch name {
             case "cert_file":
                 let file = resolve(try ConfigLoader.scalar(value, key: path), in: directory)
+                certificateFile = (file, CertificateReloader.FileStamp(path: file))
                 certificates = try read(path, value, file) { try NIOSSLCertificate.fromPEMFile(file) }
             case "cert":
                 let pem = try ConfigLoader.scalar(value, key: path)
+                certificateFile = nil
                 certificates = try read(path, value, "the inline certificate") { try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)) }
             case "key_file":
                 let file = resolve(try ConfigLoader.scalar(value, key: path), in: directory)
+                keyFile = (file, CertificateReloader.FileStamp(path: file))
                 key = try read(path, value, file) { try NIOSSLPrivateKey(file: file, format: .pem) }
             case "key":
                 let pem = try ConfigLoader.scalar(value, key: path)
+                keyFile = nil
                 key = try read(path, value, "the inline key") { try NIOSSLPrivateKey(bytes: Array(pem.utf8), format: .pem) }
             case "client_ca_file":
                 let file = resolve(try ConfigLoader.scalar(value, key: path), in: directory)
@@ -134,8 +141,15 @@ public enum WebConfigLoader {
         } catch {
             throw ConfigError(key: "tls_server_config", line: line, "cannot use this certificate and key: \(error)")
         }
+        let reloader = CertificateReloader(certificatePath: certificateFile?.path, certificateStamp: certificateFile?.stamp,
+                                           keyPath: keyFile?.path, keyStamp: keyFile?.stamp,
+                                           pair: .init(chain: certificates, key: key))
+        if certificateFile != nil || keyFile != nil {
+            c.sslContextCallback = { _, promise in reloader.answer(promise) }
+        }
         return WebConfig.TLS(tlsConfiguration: c,
-                             acceptAnyClientCertificate: clientAuth == .requestClientCert || clientAuth == .requireAnyClientCert)
+                             acceptAnyClientCertificate: clientAuth == .requestClientCert || clientAuth == .requireAnyClientCert,
+                             certificates: reloader)
     }
 
     private static func version(_ node: Node, key: String) throws(ConfigError) -> TLSVersion {

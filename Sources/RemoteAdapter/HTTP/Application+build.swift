@@ -61,6 +61,7 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
     var w = ExpositionWriter(capacity: 1 << 20, openMetrics: openMetrics)
     state.modeling.write(to: &w)
     state.metrics.write(to: &w, store: state.store)
+    state.web.tls?.certificates.write(to: &w)
     w.finish()
     var headers: HTTPFields = [
         .contentType: openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",

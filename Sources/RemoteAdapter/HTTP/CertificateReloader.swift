@@ -20,13 +20,8 @@ public final class CertificateReloader: Sendable {
     /// What identifies one version of a file without reading it.
     struct FileStamp: Equatable, Sendable {
         var device: UInt64, inode: UInt64, size: Int64
-        var modified: timespec, changed: timespec
-
-        static func == (a: FileStamp, b: FileStamp) -> Bool {
-            a.device == b.device && a.inode == b.inode && a.size == b.size
-                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
-        }
+        /// Modification and status-change times, in nanoseconds.
+        var modified: Int64, changed: Int64
 
         /// `stat` follows symbolic links, so a Kubernetes secret volume's swap of its `..data`
         /// link shows as a new inode.
@@ -34,7 +29,8 @@ public final class CertificateReloader: Sendable {
             var s = stat()
             guard stat(path, &s) == 0 else { return nil }
             device = UInt64(s.st_dev); inode = UInt64(s.st_ino); size = Int64(s.st_size)
-            modified = s.st_mtim; changed = s.st_ctim
+            modified = Int64(s.st_mtim.tv_sec) * 1_000_000_000 + Int64(s.st_mtim.tv_nsec)
+            changed = Int64(s.st_ctim.tv_sec) * 1_000_000_000 + Int64(s.st_ctim.tv_nsec)
         }
     }
 

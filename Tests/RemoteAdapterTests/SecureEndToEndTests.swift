@@ -192,6 +192,69 @@ import FoundationNetworking
         }
     }
 
+    /// A bearer token rotated the safe way while a real Prometheus writes, with no restart of
+    /// either: Prescient accepts the old and the new token, Prometheus' `credentials_file` (read
+    /// on every request) switches to the new one, Prescient drops the old one. Not one sample
+    /// is refused on the way, and at the end only the new token opens the door.
+    @Test(.timeLimit(.minutes(3)))
+    func prometheusKeepsWritingThroughATokenRotation() async throws {
+        let prometheusBinary = try tool("prometheus")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-rotate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let old = "old-token-\(UUID().uuidString)", new = "new-token-\(UUID().uuidString)"
+        @Sendable func install(_ text: String, _ name: String) throws {
+            try text.write(toFile: dir.appendingPathComponent(name).path, atomically: true, encoding: .utf8)
+        }
+        try install(old + "\n", "old.token")
+        try install(new + "\n", "new.token")
+        try install(old + "\n", "prometheus.credentials")
+        try install("prescient:\n  bearer_token_files: [old.token]\n", "web.yml")
+        let webFile = dir.appendingPathComponent("web.yml").path
+        let state = AppState(config: PrescientConfig(), web: try WebConfigLoader.load(file: webFile), webConfigFile: webFile)
+        try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))"
+            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: prometheus
+                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+                remote_write:
+                  - url: \(base)/api/v1/write
+                    authorization: {credentials_file: \(dir.path)/prometheus.credentials}
+                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+                """)
+            defer { prometheus.stop() }
+            try await prometheus.waitUntilReady()
+            /// Waits until Prescient has appended `more` samples beyond what it had.
+            func flowing(_ more: Int) async throws {
+                let from = state.metrics.samplesAppended.load(ordering: .relaxed)
+                let deadline = Date().addingTimeInterval(60)
+                while Date() < deadline, state.metrics.samplesAppended.load(ordering: .relaxed) < from + more {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(state.metrics.samplesAppended.load(ordering: .relaxed) >= from + more)
+            }
+            try await flowing(500)
+            try install("prescient:\n  bearer_token_files: [old.token, new.token]\n", "web.yml")
+            try await flowing(200)
+            try install(new + "\n", "prometheus.credentials")
+            // Several of Prometheus' sends (one a second at least) after it switched.
+            try await Task.sleep(for: .seconds(3))
+            try await flowing(200)
+            try install("prescient:\n  bearer_token_files: [new.token]\n", "web.yml")
+            try await flowing(500)
+
+            #expect(try await prometheus.metric("prometheus_remote_storage_samples_failed_total") == 0)
+            #expect(state.metrics.auth.failures(.wrongToken) == 0)
+            #expect(state.webConfig.reloads.load(ordering: .relaxed) == 2)
+            #expect(try await curl(["-H", "Authorization: Bearer \(old)", "\(base)/api/v1/models"]).code == 401)
+            #expect(try await curl(["-H", "Authorization: Bearer \(new)", "\(base)/api/v1/models"]).code == 200)
+            #expect(state.metrics.auth.failures(.wrongToken) == 1)
+        }
+    }
+
     /// curl's status code (0 when no HTTP answer came), lower-cased response headers and exit status.
     func curl(_ arguments: [String]) async throws -> (code: Int, headers: String, exit: Int32) {
         let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-curl-\(UUID().uuidString)").path

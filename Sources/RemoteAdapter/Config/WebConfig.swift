@@ -36,8 +36,13 @@ public struct WebConfig: Sendable {
     public var basicAuthUsers: [String: String] = [:]
     /// Extension `prescient.bearer_tokens`: bcrypt hashes of accepted bearer tokens.
     public var bearerTokenHashes: [String] = []
-    /// Extension `prescient.bearer_token_files`: accepted tokens, one per file, read at start.
+    /// Extension `prescient.bearer_token_files`: accepted tokens, one per file.
     public var bearerTokens: [String] = []
+    /// The files `bearerTokens` were read from (paths resolved), watched for a changed token.
+    public var bearerTokenFiles: [String] = []
+    /// `tls_server_config` as written (nil without one), so that a reload can tell that it
+    /// changed: TLS settings other than the certificate files apply only at start.
+    public var tlsSettings: String?
     /// Extension `prescient.metrics_auth`: whether `GET /metrics` needs credentials too
     /// (default true, as exporter-toolkit protects an exporter's `/metrics`).
     public var metricsRequireAuth = true

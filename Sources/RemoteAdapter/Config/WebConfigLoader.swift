@@ -31,7 +31,9 @@ public enum WebConfigLoader {
         let top = ["tls_server_config", "http_server_config", "basic_auth_users", "prescient"]
         for (key, value) in try ConfigLoader.mapping(root, key: "") {
             switch key {
-            case "tls_server_config": web.tls = try tls(value, directory: directory)
+            case "tls_server_config":
+                web.tls = try tls(value, directory: directory)
+                web.tlsSettings = (try? Yams.serialize(node: value)) ?? ""
             case "http_server_config": web.headers = try httpServer(value)
             case "basic_auth_users":
                 for (user, hash) in try ConfigLoader.mapping(value, key: key) {
@@ -50,8 +52,8 @@ public enum WebConfigLoader {
         var certificates: [NIOSSLCertificate]?
         var key: NIOSSLPrivateKey?
         // The files' paths and stamps, for reading them again when they change.
-        var certificateFile: (path: String, stamp: CertificateReloader.FileStamp?)?
-        var keyFile: (path: String, stamp: CertificateReloader.FileStamp?)?
+        var certificateFile: (path: String, stamp: FileStamp?)?
+        var keyFile: (path: String, stamp: FileStamp?)?
         var clientCAs: [NIOSSLCertificate]?
         var clientCANode: Node?
         var clientAuth = WebConfig.ClientAuth.noClientCert
@@ -65,7 +67,7 @@ public enum WebConfigLoader {
             switch name {
             case "cert_file":
                 let file = resolve(try ConfigLoader.scalar(value, key: path), in: directory)
-                certificateFile = (file, CertificateReloader.FileStamp(path: file))
+                certificateFile = (file, FileStamp(path: file))
                 certificates = try read(path, value, file) { try NIOSSLCertificate.fromPEMFile(file) }
             case "cert":
                 let pem = try ConfigLoader.scalar(value, key: path)
@@ -73,7 +75,7 @@ public enum WebConfigLoader {
                 certificates = try read(path, value, "the inline certificate") { try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)) }
             case "key_file":
                 let file = resolve(try ConfigLoader.scalar(value, key: path), in: directory)
-                keyFile = (file, CertificateReloader.FileStamp(path: file))
+                keyFile = (file, FileStamp(path: file))
                 key = try read(path, value, file) { try NIOSSLPrivateKey(file: file, format: .pem) }
             case "key":
                 let pem = try ConfigLoader.scalar(value, key: path)
@@ -208,6 +210,7 @@ public enum WebConfigLoader {
                         throw ConfigError(key: path, line: item.mark?.line, "the token in \(file) is shorter than 16 characters")
                     }
                     web.bearerTokens.append(token)
+                    web.bearerTokenFiles.append(file)
                 }
             case "metrics_auth": web.metricsRequireAuth = try boolean(value, key: path)
             default: throw ConfigLoader.unknown(path, at: value, allowed: ["bearer_tokens", "bearer_token_files", "metrics_auth"])

@@ -18,20 +18,24 @@ public final class AppState: Sendable {
     /// Where `/metrics` is rendered: two threads, so an HA pair of Prometheus servers scraping
     /// at once do not wait on each other, and never behind a remote read.
     let scrapeWork = BlockingWork(threads: 2)
-    /// `--web.config.file`: TLS, credentials and response headers (none by default).
+    /// `--web.config.file` as read at start: TLS, credentials and response headers (none by
+    /// default). The listener's TLS is built from it; requests are judged by `webConfig`.
     public let web: WebConfig
+    /// The web config in force, read again when its file changes.
+    let webConfig: WebConfigReloader
     /// The write-ahead log and snapshots under `--data-dir`; nil keeps everything in memory only.
     public let durability: Durability?
 
     public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient"),
                 clock: any Clock<Duration> = ContinuousClock(),
                 nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                dataDir: String? = nil, web: WebConfig = WebConfig()) {
+                dataDir: String? = nil, web: WebConfig = WebConfig(), webConfigFile: String? = nil) {
         self.config = config
         self.web = web
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger
+        self.webConfig = WebConfigReloader(path: webConfigFile, web: web, metrics: metrics.auth, logger: logger)
         self.remoteRead = RemoteReadState(limits: config.limits)
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)

@@ -8,8 +8,10 @@ import NIOCore
 public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
-    if !state.web.headers.isEmpty { router.add(middleware: ResponseHeadersMiddleware(state.web.headers)) }
-    if state.web.requiresAuth { router.add(middleware: AuthMiddleware(web: state.web, metrics: state.metrics.auth)) }
+    // With a web config file both are installed even when it sets nothing yet: it may later.
+    let watched = state.webConfig.path != nil
+    if watched || !state.web.headers.isEmpty { router.add(middleware: ResponseHeadersMiddleware(webConfig: state.webConfig)) }
+    if watched || state.web.requiresAuth { router.add(middleware: AuthMiddleware(webConfig: state.webConfig)) }
     var routes = AllowedMethods(router: router)
     let write = WriteHandler(state: state)
     routes.on("/api/v1/write", .post) { request, context in try await write.handle(request, context: context) }
@@ -62,6 +64,7 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
     state.modeling.write(to: &w)
     state.metrics.write(to: &w, store: state.store)
     state.web.tls?.certificates.write(to: &w)
+    state.webConfig.write(to: &w)
     w.finish()
     var headers: HTTPFields = [
         .contentType: openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",

@@ -70,6 +70,12 @@ final class CredentialChecker: Sendable {
         let verified: Bool
         do {
             verified = try await bcryptTurns.withTurn {
+                // Requests with the same new credentials queue here together (after a rotation,
+                // every connection of a sender): the first to compute answers the others.
+                if let known = cache.withLock({ $0[key] }) {
+                    metrics.cacheHits.add(1, ordering: .relaxed)
+                    return known
+                }
                 metrics.bcryptComputations.add(1, ordering: .relaxed)
                 return verify()
             }

@@ -70,7 +70,7 @@ public struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
         }
         if demo { DemoFeeder.configure(&loaded) }
-        let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web)
+        let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web, webConfigFile: webConfigFile)
         var lock: DataDirectoryLock?
         do {
             lock = try dataDir.map { try DataDirectoryLock(directory: $0) }

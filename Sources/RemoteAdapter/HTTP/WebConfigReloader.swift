@@ -1,0 +1,144 @@
+import Dispatch
+import Foundation
+import HTTPTypes
+import Logging
+import Synchronization
+
+/// `--web.config.file` read again when it changes, so that credentials (`basic_auth_users`,
+/// `prescient.bearer_tokens` and the token files), `prescient.metrics_auth` and response
+/// headers can be rotated without a restart: exporter-toolkit reads its file on every request,
+/// and users of Prometheus' exporters rotate passwords that way.
+///
+/// Each request only compares the stamps of the file and of the token files it names (a `stat`
+/// each) with those last seen. A changed version is read once, by the first request to see it,
+/// and checked as at start; requests that arrive meanwhile wait for it, so none is judged by
+/// credentials already replaced. A version that fails keeps the previous settings in force,
+/// counted and logged, and is not read again until the files change again (an editor saving
+/// half a file passes through such a state).
+///
+/// `tls_server_config` is checked but not applied: the listener's TLS context is built at start.
+/// Its certificate and key files are renewed by `CertificateReloader`; any other change to it
+/// is logged as waiting for a restart.
+final class WebConfigReloader: Sendable {
+    /// What requests are judged by.
+    struct Settings: Sendable {
+        let web: WebConfig
+        let checker: CredentialChecker
+        let headers: [HTTPField]
+
+        init(web: WebConfig, metrics: AuthMetrics) {
+            self.web = web
+            checker = CredentialChecker(web: web, metrics: metrics)
+            headers = web.headers.compactMap { h in HTTPField.Name(h.name).map { HTTPField(name: $0, value: h.value) } }
+        }
+    }
+
+    private struct State: Sendable {
+        var settings: Settings
+        /// The config file, then each token file the settings name.
+        var paths: [String]
+        /// The stamps of `paths` when they were last read.
+        var stamps: [FileStamp?]
+        /// The read in progress, and the stamps it is reading.
+        var pending: (stamps: [FileStamp?], task: Task<Settings, Never>)?
+    }
+
+    /// Nil: settings given in code (tests, no `--web.config.file`), never read again.
+    let path: String?
+    private let state: Mutex<State>
+    /// The TLS settings the listener was built with.
+    private let servedTLS: String?
+    private let metrics: AuthMetrics
+    private let logger: Logger
+    let reloads = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    private let lastSucceeded = Atomic<Bool>(true)
+    /// Unix seconds of the start or of the last reload that succeeded, as Prometheus reports its own.
+    private let lastSuccessSeconds: Atomic<Int>
+
+    /// The stamps are taken here, after `web` was read at start: a change in between is seen
+    /// only at the file's next change.
+    init(path: String?, web: WebConfig, metrics: AuthMetrics, logger: Logger) {
+        self.path = path
+        self.metrics = metrics
+        self.logger = logger
+        servedTLS = web.tlsSettings
+        let paths = path.map { [$0] + web.bearerTokenFiles } ?? []
+        state = Mutex(State(settings: Settings(web: web, metrics: metrics), paths: paths,
+                            stamps: paths.map(FileStamp.init(path:))))
+        lastSuccessSeconds = Atomic(Int(Date().timeIntervalSince1970))
+    }
+
+    /// The settings in force, read again first if the files changed since they were last read.
+    func current() async -> Settings {
+        let (settings, paths, seen) = state.withLock { ($0.settings, $0.paths, $0.stamps) }
+        let stamps = paths.map(FileStamp.init(path:))
+        guard stamps != seen, let path else { return settings }
+        let task = state.withLock { state -> Task<Settings, Never>? in
+            if let pending = state.pending, pending.stamps == stamps { return pending.task }
+            // Another request finished reading this version (or a newer one) since the stamps above.
+            guard state.stamps != stamps, state.paths == paths else { return nil }
+            let task = Task { await self.read(path, stamps: stamps) }
+            state.pending = (stamps, task)
+            return task
+        }
+        guard let task else { return state.withLock { $0.settings } }
+        return await task.value
+    }
+
+    /// Reads and checks the file on another thread: it reads files, and a `tls_server_config`
+    /// loads certificates through BoringSSL, whose errors queue per thread; none of that
+    /// belongs on the threads that serve requests.
+    private func read(_ path: String, stamps: [FileStamp?]) async -> Settings {
+        let loaded: Result<WebConfig, ConfigError> = await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Result { () throws(ConfigError) in try WebConfigLoader.load(file: path) })
+            }
+        }
+        return state.withLock { state in
+            state.pending = nil
+            switch loaded {
+            case .success(let web):
+                state.settings = Settings(web: web, metrics: metrics)
+                // Token files named for the first time are stamped after being read: a change
+                // in between shows at their next change.
+                state.paths = [path] + web.bearerTokenFiles
+                state.stamps = [stamps[0]] + web.bearerTokenFiles.map(FileStamp.init(path:))
+                reloads.add(1, ordering: .relaxed)
+                lastSucceeded.store(true, ordering: .relaxed)
+                lastSuccessSeconds.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+                logger.info("web config reloaded", metadata: [
+                    "file": "\(path)", "basic_auth_users": "\(web.basicAuthUsers.count)",
+                    "bearer_tokens": "\(web.bearerTokens.count + web.bearerTokenHashes.count)"])
+                if web.tlsSettings != servedTLS {
+                    logger.warning("tls_server_config changed; it applies at the next restart (renewed certificate and key files are served without one)",
+                                   metadata: ["file": "\(path)"])
+                }
+            case .failure(let error):
+                state.stamps = stamps
+                failures.add(1, ordering: .relaxed)
+                lastSucceeded.store(false, ordering: .relaxed)
+                logger.error("web config changed but cannot be used; the previous settings stay in force",
+                             metadata: ["file": "\(path)", "error": "\(error)"])
+            }
+            return state.settings
+        }
+    }
+
+    /// Whether the file as last read asks for TLS settings other than those being served.
+    var tlsAwaitsRestart: Bool { state.withLock { $0.settings.web.tlsSettings != servedTLS } }
+
+    func write(to w: inout ExpositionWriter) {
+        guard path != nil else { return }
+        w.family("prescient_web_config_reloads_total", .counter, help: "Times --web.config.file (or a token file it names) changed and was applied.")
+        w.sample("prescient_web_config_reloads_total", [], Double(reloads.load(ordering: .relaxed)))
+        w.family("prescient_web_config_reload_failures_total", .counter, help: "Times --web.config.file changed but could not be used; the previous settings stayed in force.")
+        w.sample("prescient_web_config_reload_failures_total", [], Double(failures.load(ordering: .relaxed)))
+        w.family("prescient_web_config_last_reload_successful", .gauge, help: "Whether the last reading of --web.config.file succeeded (1 at start).")
+        w.sample("prescient_web_config_last_reload_successful", [], lastSucceeded.load(ordering: .relaxed) ? 1 : 0)
+        w.family("prescient_web_config_last_reload_success_timestamp_seconds", .gauge, help: "When --web.config.file was last read with success (at start or since).")
+        w.sample("prescient_web_config_last_reload_success_timestamp_seconds", [], Double(lastSuccessSeconds.load(ordering: .relaxed)))
+        w.family("prescient_web_config_tls_restart_pending", .gauge, help: "1 when the file's tls_server_config differs from the one being served, which needs a restart.")
+        w.sample("prescient_web_config_tls_restart_pending", [], tlsAwaitsRestart ? 1 : 0)
+    }
+}

@@ -133,6 +133,39 @@ import Testing
         #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
     }
 
+    /// A reading that never ends (the token file replaced by a pipe no one writes to) holds no
+    /// request: they wait a little, then are judged by the settings in force. When the pipe
+    /// is written at last, the reading completes and applies.
+    @Test(.timeLimit(.minutes(1)))
+    func aReadingThatHangsHoldsNoRequest() async throws {
+        let old = "old-token-0123456789", new = "new-token-9876543210"
+        let file = try WebConfigFile("prescient:\n  bearer_token_files: [token]\n")
+        defer { file.remove() }
+        try file.write(old + "\n", to: "token")
+        let (state, app) = try file.app()
+        let token = file.directory.appendingPathComponent("token").path
+        try #require(mkfifo(token + ".fifo", 0o600) == 0)
+        try #require(rename(token + ".fifo", token) == 0)
+        try await app.test(.router) { client async throws in
+            #expect(try await write(client, "Bearer \(old)") == .noContent)
+            #expect(try await write(client, "Bearer \(old)") == .noContent)
+            #expect(try await write(client, "Bearer \(new)") == .unauthorized)
+            // The reading is still blocked on the pipe: a writer that will not wait finds it there.
+            let pipe = open(token, O_WRONLY | O_NONBLOCK)
+            try #require(pipe >= 0, "no reader on the pipe: errno \(errno)")
+            _ = (new + "\n").withCString { Glibc.write(pipe, $0, strlen($0)) }
+            close(pipe)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline, try await write(client, "Bearer \(new)") != .noContent {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await write(client, "Bearer \(new)") == .noContent)
+            #expect(try await write(client, "Bearer \(old)") == .unauthorized)
+        }
+        #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
+        #expect(state.webConfig.failures.load(ordering: .relaxed) == 0)
+    }
+
     /// Requests that meet a change together wait for one reading of it.
     @Test func concurrentRequestsReadAChangeOnce() async throws {
         let file = try WebConfigFile(Self.users([("alice", "wonderland")]))

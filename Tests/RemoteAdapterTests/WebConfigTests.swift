@@ -90,6 +90,8 @@ import Testing
         Bad(yaml: "prescient:\n  metrics_auth: maybe\n", key: "prescient.metrics_auth", line: 2, says: "true or false"),
         Bad(yaml: "prescient:\n  bearer_tokens: [plaintext-token]\n", key: "prescient.bearer_tokens", line: 2, says: "bcrypt"),
         Bad(yaml: "prescient:\n  bearer_token_files: [/nonexistent/token]\n", key: "prescient.bearer_token_files", line: 2, says: "cannot read"),
+        // A mistyped path is refused, not read into memory for ever.
+        Bad(yaml: "prescient:\n  bearer_token_files: [/dev/zero]\n", key: "prescient.bearer_token_files", line: 2, says: "larger than 64 KiB"),
         Bad(yaml: "basic_auth_users: [alice]\n", key: "basic_auth_users", line: 1, says: "mapping"),
         Bad(yaml: "basic_auth_users:\n  alice: x\n  alice: y\n", key: "basic_auth_users.alice", line: 3, says: "duplicate key"),
         Bad(yaml: "tls_server_config: {cert_file: [\n", key: "", line: nil, says: "invalid YAML"),

@@ -6,12 +6,7 @@ import Yams
 /// silently ignored (a typo in `max_series` should not quietly keep the default).
 public enum ConfigLoader {
     public static func load(file path: String) throws(ConfigError) -> PrescientConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(key: "", line: nil, "cannot read \(path): \(error.localizedDescription)")
-        }
+        let text = try BoundedFile.read(path, limit: BoundedFile.configLimit)
         return try parse(text)
     }
 

@@ -8,12 +8,7 @@ import Yams
 /// paths are taken from the file's directory, as exporter-toolkit does.
 public enum WebConfigLoader {
     public static func load(file path: String) throws(ConfigError) -> WebConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(key: "", line: nil, "cannot read \(path): \(error.localizedDescription)")
-        }
+        let text = try BoundedFile.read(path, limit: BoundedFile.configLimit)
         return try parse(text, directory: (path as NSString).deletingLastPathComponent)
     }
 
@@ -202,9 +197,9 @@ public enum WebConfigLoader {
                     let file = resolve(try ConfigLoader.scalar(item, key: path), in: directory)
                     let token: String
                     do {
-                        token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                        token = try BoundedFile.read(file, limit: BoundedFile.tokenLimit).trimmingCharacters(in: .whitespacesAndNewlines)
                     } catch {
-                        throw ConfigError(key: path, line: item.mark?.line, "cannot read \(file): \(error.localizedDescription)")
+                        throw ConfigError(key: path, line: item.mark?.line, error.message)
                     }
                     guard token.count >= 16 else {
                         throw ConfigError(key: path, line: item.mark?.line, "the token in \(file) is shorter than 16 characters")

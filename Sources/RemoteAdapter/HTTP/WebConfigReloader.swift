@@ -11,8 +11,8 @@ import Synchronization
 ///
 /// Each request only compares the stamps of the file and of the token files it names (a `stat`
 /// each) with those last seen. A changed version is read once, by the first request to see it,
-/// and checked as at start; requests that arrive meanwhile wait for it, so none is judged by
-/// credentials already replaced. A version that fails keeps the previous settings in force,
+/// and checked as at start; requests that arrive meanwhile wait for it (up to `readingWait`),
+/// so none is judged by credentials already replaced. A version that fails keeps the previous settings in force,
 /// counted and logged, and is not read again until the files change again (an editor saving
 /// half a file passes through such a state).
 ///
@@ -39,8 +39,8 @@ final class WebConfigReloader: Sendable {
         var paths: [String]
         /// The stamps of `paths` when they were last read.
         var stamps: [FileStamp?]
-        /// The read in progress, and the stamps it is reading.
-        var pending: (stamps: [FileStamp?], task: Task<Settings, Never>)?
+        /// The read in progress: the stamps it is reading, since when.
+        var pending: (stamps: [FileStamp?], started: ContinuousClock.Instant, task: Task<Settings, Never>)?
     }
 
     /// Nil: settings given in code (tests, no `--web.config.file`), never read again.
@@ -74,16 +74,47 @@ final class WebConfigReloader: Sendable {
         let (settings, paths, seen) = state.withLock { ($0.settings, $0.paths, $0.stamps) }
         let stamps = paths.map(FileStamp.init(path:))
         guard stamps != seen, let path else { return settings }
-        let task = state.withLock { state -> Task<Settings, Never>? in
-            if let pending = state.pending, pending.stamps == stamps { return pending.task }
+        let reading = state.withLock { state -> (started: ContinuousClock.Instant, task: Task<Settings, Never>)? in
+            if let pending = state.pending, pending.stamps == stamps { return (pending.started, pending.task) }
             // Another request finished reading this version (or a newer one) since the stamps above.
             guard state.stamps != stamps, state.paths == paths else { return nil }
             let task = Task { await self.read(path, stamps: stamps) }
-            state.pending = (stamps, task)
-            return task
+            state.pending = (stamps, .now, task)
+            return (.now, task)
         }
-        guard let task else { return state.withLock { $0.settings } }
-        return await task.value
+        guard let reading else { return state.withLock { $0.settings } }
+        let wait = reading.started + Self.readingWait - .now
+        return await Self.value(of: reading.task, within: wait) ?? state.withLock { $0.settings }
+    }
+
+    /// How long requests wait for a reading of the files before they are judged by the settings
+    /// in force. A reading takes milliseconds, but one that never ends (a token path replaced by
+    /// a pipe no one writes to) must not hold every request: those that come later wait only
+    /// for what is left of this.
+    static let readingWait = Duration.seconds(2)
+
+    /// The task's value, or nil when it takes longer than `limit` (the task runs on).
+    static func value<T: Sendable>(of task: Task<T, Never>, within limit: Duration) async -> T? {
+        guard limit > .zero else { return nil }
+        return await withCheckedContinuation { (answered: CheckedContinuation<T?, Never>) in
+            let first = FirstAnswer(answered)
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                first.give(nil)
+            }
+            Task {
+                let value = await task.value
+                timer.cancel()
+                first.give(value)
+            }
+        }
+    }
+
+    /// Resumes a continuation with the first of the answers given it.
+    private final class FirstAnswer<T: Sendable>: Sendable {
+        private let waiting: Mutex<CheckedContinuation<T?, Never>?>
+        init(_ continuation: CheckedContinuation<T?, Never>) { waiting = Mutex(continuation) }
+        func give(_ value: T?) { waiting.withLock { $0.take() }?.resume(returning: value) }
     }
 
     /// Reads and checks the file on another thread: it reads files, and a `tls_server_config`
@@ -96,6 +127,8 @@ final class WebConfigReloader: Sendable {
             }
         }
         return state.withLock { state in
+            // A reading that outlasted a newer one (started when the files changed again) is stale.
+            guard state.pending?.stamps == stamps else { return state.settings }
             state.pending = nil
             switch loaded {
             case .success(let web):

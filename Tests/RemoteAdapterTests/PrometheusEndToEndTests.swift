@@ -83,6 +83,17 @@ final class PrometheusProcess: Sendable {
     let directory: URL
     private let process: Process
 
+    /// The start of a config in which Prometheus scrapes itself every second, so it has series
+    /// to send; `remote_write` and the rest follow it.
+    static let scrapingItself = """
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: prometheus
+            static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+
+        """
+
     init(binary: String, config: String) throws {
         port = try freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-prom-\(UUID().uuidString)")

@@ -214,12 +214,7 @@ import FoundationNetworking
         let state = AppState(config: PrescientConfig(), web: try WebConfigLoader.load(file: webFile), webConfigFile: webFile)
         try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
             let base = "http://127.0.0.1:\(try #require(client.port))"
-            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: prometheus
-                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: PrometheusProcess.scrapingItself + """
                 remote_write:
                   - url: \(base)/api/v1/write
                     authorization: {credentials_file: \(dir.path)/prometheus.credentials}

@@ -39,8 +39,10 @@ final class WebConfigReloader: Sendable {
         var paths: [String]
         /// The stamps of `paths` when they were last read.
         var stamps: [FileStamp?]
-        /// The read in progress: the stamps it is reading, since when.
+        /// The newest read in progress: the stamps it is reading, since when.
         var pending: (stamps: [FileStamp?], started: ContinuousClock.Instant, task: Task<Settings, Never>)?
+        /// Reads are numbered as they start; the outcome of the newest finished one is in force.
+        var started = 0, finished = 0
     }
 
     /// Nil: settings given in code (tests, no `--web.config.file`), never read again.
@@ -78,7 +80,9 @@ final class WebConfigReloader: Sendable {
             if let pending = state.pending, pending.stamps == stamps { return (pending.started, pending.task) }
             // Another request finished reading this version (or a newer one) since the stamps above.
             guard state.stamps != stamps, state.paths == paths else { return nil }
-            let task = Task { await self.read(path, stamps: stamps) }
+            state.started += 1
+            let number = state.started
+            let task = Task { await self.read(path, stamps: stamps, number: number) }
             state.pending = (stamps, .now, task)
             return (.now, task)
         }
@@ -120,16 +124,18 @@ final class WebConfigReloader: Sendable {
     /// Reads and checks the file on another thread: it reads files, and a `tls_server_config`
     /// loads certificates through BoringSSL, whose errors queue per thread; none of that
     /// belongs on the threads that serve requests.
-    private func read(_ path: String, stamps: [FileStamp?]) async -> Settings {
+    private func read(_ path: String, stamps: [FileStamp?], number: Int) async -> Settings {
         let loaded: Result<WebConfig, ConfigError> = await withCheckedContinuation { done in
             DispatchQueue.global().async {
                 done.resume(returning: Result { () throws(ConfigError) in try WebConfigLoader.load(file: path) })
             }
         }
         return state.withLock { state in
-            // A reading that outlasted a newer one (started when the files changed again) is stale.
-            guard state.pending?.stamps == stamps else { return state.settings }
-            state.pending = nil
+            // A reading that finished after a newer one is stale. One that finishes while a newer
+            // one still runs applies: the newer may never finish (its file a pipe no one writes).
+            guard number > state.finished else { return state.settings }
+            state.finished = number
+            if number == state.started { state.pending = nil }
             switch loaded {
             case .success(let web):
                 state.settings = Settings(web: web, metrics: metrics)

@@ -8,10 +8,10 @@ import NIOCore
 public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
-    // With a web config file both are installed even when it sets nothing yet: it may later.
-    let watched = state.webConfig.path != nil
-    if watched || !state.web.headers.isEmpty { router.add(middleware: ResponseHeadersMiddleware(webConfig: state.webConfig)) }
-    if watched || state.web.requiresAuth { router.add(middleware: AuthMiddleware(webConfig: state.webConfig)) }
+    // With a web config file it is installed even when the file sets nothing yet: it may later.
+    if state.webConfig.path != nil || !state.web.headers.isEmpty || state.web.requiresAuth {
+        router.add(middleware: WebConfigMiddleware(webConfig: state.webConfig))
+    }
     var routes = AllowedMethods(router: router)
     let write = WriteHandler(state: state)
     routes.on("/api/v1/write", .post) { request, context in try await write.handle(request, context: context) }

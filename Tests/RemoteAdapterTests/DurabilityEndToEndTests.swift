@@ -218,20 +218,42 @@ import FoundationNetworking
         #expect(server.process.isRunning)
     }
 
-    /// SIGHUP, which asks Prometheus to reload, used to end the process on the spot (its default
-    /// action) without the final snapshot. It is ignored: the server keeps serving, and a
-    /// SIGTERM afterwards still shuts it down cleanly.
+    /// SIGHUP reads `--config` again, as Prometheus does. Its default action used to end the
+    /// process on the spot, without the final snapshot. A raised `max_series` admits the series
+    /// refused before; a file that does not load keeps the process and its settings; SIGTERM
+    /// afterwards still shuts down cleanly.
     @Test(.timeLimit(.minutes(2)))
-    func sighupIsIgnored() async throws {
+    func sighupReadsTheConfigurationAgain() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try await PrescientServer.start(dataDir: dir, config: "modeling:\n  rules: []\n")
+        let server = try await PrescientServer.start(dataDir: dir, config: "storage:\n  max_series: 1\nmodeling:\n  rules: []\n")
         defer { server.kill() }
-        #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("hup", [:], [(1_000, 1)])]))) == 204)
-        Foundation.kill(server.process.processIdentifier, SIGHUP)
-        try await Task.sleep(for: .milliseconds(500))
+        func write(_ names: [String], at t: Int64) async throws -> Int {
+            try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1(names.map { series($0, [:], [(t, 1)]) })))
+        }
+        func hangUpAndWait(forReloads reloads: Double, failures: Double) async throws {
+            Foundation.kill(server.process.processIdentifier, SIGHUP)
+            for _ in 0..<100 {
+                if try await server.metric("prescient_config_reloads_total") == reloads,
+                   try await server.metric("prescient_config_reload_failures_total") == failures { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(try await write(["hup_a", "hup_b"], at: 1_000) == 400, "over max_series: one refused")
+
+        try "storage:\n  max_series: 5\nmodeling:\n  rules: []\n".write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        try await hangUpAndWait(forReloads: 1, failures: 0)
+        #expect(try await server.metric("prescient_config_reloads_total") == 1)
+        #expect(try await server.metric("prescient_series_limit") == 5)
+        #expect(try await write(["hup_a", "hup_b"], at: 2_000) == 204)
+        #expect(try await server.metric("prescient_series_active") == 2)
+
+        try "storage:\n  max_series: nine\n".write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        try await hangUpAndWait(forReloads: 1, failures: 1)
         #expect(server.process.isRunning)
-        #expect(try await server.metric("prescient_series_active") == 1)
+        #expect(try await server.metric("prescient_config_reload_failures_total") == 1)
+        #expect(try await server.metric("prescient_config_last_reload_successful") == 0)
+        #expect(try await server.metric("prescient_series_limit") == 5)
         #expect(server.terminate() == 0)
         #expect(server.hasSnapshot, "the final snapshot was written")
     }

@@ -5,12 +5,14 @@ import Yams
 /// types so that every error can name the key and line, and unknown keys are errors rather than
 /// silently ignored (a typo in `max_series` should not quietly keep the default).
 public enum ConfigLoader {
-    public static func load(file path: String) throws(ConfigError) -> PrescientConfig {
+    /// - Parameter servingStepMs: the storage step a running service keeps until a restart
+    ///   (a reload): the modelling rules are checked against it instead of the file's.
+    public static func load(file path: String, servingStepMs: Int64? = nil) throws(ConfigError) -> PrescientConfig {
         let text = try BoundedFile.read(path, limit: BoundedFile.configLimit)
-        return try parse(text)
+        return try parse(text, servingStepMs: servingStepMs)
     }
 
-    public static func parse(_ yaml: String) throws(ConfigError) -> PrescientConfig {
+    public static func parse(_ yaml: String, servingStepMs: Int64? = nil) throws(ConfigError) -> PrescientConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -28,7 +30,7 @@ public enum ConfigLoader {
             switch key {
             case "storage": break
             case "limits": try parseLimits(value, into: &config.limits)
-            case "modeling": try parseModeling(value, into: &config.modeling, storageStepMs: config.storage.stepMs)
+            case "modeling": try parseModeling(value, into: &config.modeling, storageStepMs: servingStepMs ?? config.storage.stepMs)
             case "durability": try parseDurability(value, into: &config.durability)
             default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling", "durability"])
             }

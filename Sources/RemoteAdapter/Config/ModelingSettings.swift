@@ -1,7 +1,7 @@
 import Models
 
 /// Which series are modelled, and how. The first rule whose selector matches a series wins.
-public struct ModelingRule: Sendable {
+public struct ModelingRule: Sendable, Equatable {
     public enum Seasonality: String, Sendable, CaseIterable { case auto, none, hourly, daily, weekly }
 
     public var match: Selector
@@ -69,8 +69,8 @@ extension ModelingRule.Seasonality {
 }
 
 /// A series whose forecast is watched against a limit: `predicted_exhaustion_seconds`.
-public struct CapacityRule: Sendable {
-    public enum Limit: Sendable { case constant(Double), series(Selector) }
+public struct CapacityRule: Sendable, Equatable {
+    public enum Limit: Sendable, Equatable { case constant(Double), series(Selector) }
     public var name: String
     public var match: Selector
     public var limit: Limit
@@ -82,7 +82,7 @@ public struct CapacityRule: Sendable {
 }
 
 /// A demand series turned into a replica count: `recommended_replicas{scaler}`.
-public struct ScalerRule: Sendable {
+public struct ScalerRule: Sendable, Equatable {
     public var name: String
     public var demand: Selector
     public var capacityPerReplica: Double
@@ -96,7 +96,7 @@ public struct ScalerRule: Sendable {
 }
 
 /// The modelling service's settings.
-public struct ModelingSettings: Sendable {
+public struct ModelingSettings: Sendable, Equatable {
     public var rules: [ModelingRule]
     /// Series modelled at most; beyond it new series are stored but not modelled (counted).
     public var maxSeries = 100_000

@@ -1,11 +1,14 @@
 /// A series selector in PromQL syntax: `metric`, `metric{job="api"}`, `{__name__=~"node_.*", env!="dev"}`,
 /// parsed into the same `LabelMatcher`s remote read uses (fully anchored regular expressions,
 /// byte-wise comparison; see `LabelMatcher` for how Swift's `Regex` differs from RE2).
-public struct Selector: Sendable, CustomStringConvertible {
+public struct Selector: Sendable, Equatable, CustomStringConvertible {
     public let matchers: [LabelMatcher]
     public let text: String
 
     public var description: String { text }
+
+    /// Two selectors are the same when written the same: a reload compares rules by their text.
+    public static func == (a: Selector, b: Selector) -> Bool { a.text == b.text }
 
     /// Whether a series' labels (name, value, name, value, ...) satisfy every matcher.
     public func matches(labels: [String]) -> Bool {

@@ -119,8 +119,8 @@ public final class SelfMetrics: Sendable {
         w.family("prescient_series_created_total", .counter, help: "Series created since start.")
         w.sample("prescient_series_created_total", [], Double(seriesCreated.load(ordering: .relaxed)))
         w.family("prescient_series_limit", .gauge, help: "The configured maximum number of series.")
-        w.sample("prescient_series_limit", [], Double(store.settings.maxSeries))
-        if let budget = store.settings.maxWindowBytes {
+        w.sample("prescient_series_limit", [], Double(store.limits.maxSeries))
+        if let budget = store.limits.maxWindowBytes {
             w.family("prescient_window_memory_limit_bytes", .gauge, help: "The configured window memory budget (storage.max_window_bytes).")
             w.sample("prescient_window_memory_limit_bytes", [], Double(budget))
         }

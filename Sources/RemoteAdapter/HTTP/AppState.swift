@@ -3,7 +3,12 @@ import Logging
 
 /// What the handlers share: the store, the decoders, the self-metrics and the configuration.
 public final class AppState: Sendable {
-    public let config: PrescientConfig
+    /// The configuration in force: as read at start, then as `configReloader` last put in force.
+    public var config: PrescientConfig { configReloader.config }
+    /// `--config` read again on SIGHUP or `POST /-/reload`.
+    public let configReloader: ConfigReloader
+    /// `--web.enable-lifecycle`: whether `POST /-/reload` is served (else 403, as Prometheus).
+    public let lifecycleEnabled: Bool
     public let store: SeriesStore
     public let metrics: SelfMetrics
     public let writeDecoder = RemoteWriteDecoder()
@@ -29,9 +34,10 @@ public final class AppState: Sendable {
     public init(config: PrescientConfig, logger: Logger = Logger(label: "prescient"),
                 clock: any Clock<Duration> = ContinuousClock(),
                 nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                dataDir: String? = nil, web: WebConfig = WebConfig(), webConfigFile: String? = nil) {
-        self.config = config
+                dataDir: String? = nil, web: WebConfig = WebConfig(), webConfigFile: String? = nil,
+                configFile: String? = nil, lifecycleEnabled: Bool = false, prepareConfig: @escaping @Sendable (inout PrescientConfig) -> Void = { _ in }) {
         self.web = web
+        self.lifecycleEnabled = lifecycleEnabled
         self.store = SeriesStore(settings: config.storage)
         self.metrics = SelfMetrics()
         self.logger = logger
@@ -40,6 +46,8 @@ public final class AppState: Sendable {
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)
         remoteRead.forecastSource = ExportedForecasts(book: modeling.book)
+        configReloader = ConfigReloader(path: configFile, config: config, store: store, modeling: modeling,
+                                        logger: logger, prepare: prepareConfig)
         if let dataDir {
             durability = Durability(directory: dataDir, settings: config.durability, store: store, modeling: modeling,
                                     metrics: metrics.durability, logger: logger, clock: clock, nowMs: nowMs)

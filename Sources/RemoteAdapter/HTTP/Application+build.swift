@@ -1,3 +1,4 @@
+import Dispatch
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -25,6 +26,11 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
         return try await state.scrapeWork.run { metricsResponse(openMetrics: openMetrics, gzip: gzip, state: state) }
     }
     JSONAPI(state: state).register(on: &routes)
+    let reload = { @Sendable (_: Request, _: BasicRequestContext) async throws -> Response in
+        await reloadResponse(state: state)
+    }
+    routes.on("/-/reload", .post, reload)
+    routes.on("/-/reload", .put, reload)
     routes.on("/-/healthy", .get) { _, _ in Response.plainText(status: .ok, "Prescient is Healthy.") }
     routes.on("/-/ready", .get) { _, _ in Response.plainText(status: .ok, "Prescient is Ready.") }
     // HEAD too, as Prometheus answers it: some probes and load balancers check with HEAD.
@@ -65,6 +71,7 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
     state.metrics.write(to: &w, store: state.store)
     state.web.tls?.certificates.write(to: &w)
     state.webConfig.write(to: &w)
+    state.configReloader.write(to: &w)
     w.finish()
     var headers: HTTPFields = [
         .contentType: openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
@@ -75,6 +82,31 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
         body = zipped
     }
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}
+
+/// `POST` or `PUT /-/reload`: as Prometheus' lifecycle endpoint, refused (403) unless
+/// `--web.enable-lifecycle` is given, since anyone who can reach it could make the service
+/// re-read its files; 200 once the configuration is in force, 500 with the reason when it does
+/// not load (the one in force is kept).
+func reloadResponse(state: AppState) async -> Response {
+    guard state.lifecycleEnabled else {
+        return Response.plainText(status: .forbidden, "Lifecycle API is not enabled.")
+    }
+    // Reading the file and waiting for the modelling loop's lock block: off the cooperative pool.
+    let reloader = state.configReloader
+    let outcome = await withCheckedContinuation { (c: CheckedContinuation<ConfigReloader.Outcome, Never>) in
+        DispatchQueue.global().async { c.resume(returning: reloader.reload()) }
+    }
+    switch outcome {
+    case .applied(let pending) where pending.isEmpty:
+        return Response.plainText(status: .ok, "configuration reloaded\n")
+    case .applied(let pending):
+        return Response.plainText(status: .ok, "configuration reloaded; these settings apply only at a restart: \(pending.joined(separator: ", "))\n")
+    case .nothingToRead:
+        return Response.plainText(status: .ok, "no --config was given: the embedded configuration stays in force\n")
+    case .failed(let reason):
+        return Response.plainText(status: .internalServerError, "failed to reload config: \(reason)\n")
+    }
 }
 
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built

@@ -6,7 +6,7 @@ import Hummingbird
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: SelfMetrics
     static var knownPaths: Set<String> {
-        ["/api/v1/write", "/api/v1/read", "/metrics", "/-/healthy", "/-/ready"]
+        ["/api/v1/write", "/api/v1/read", "/metrics", "/-/healthy", "/-/ready", "/-/reload"]
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

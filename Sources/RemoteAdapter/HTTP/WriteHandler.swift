@@ -14,7 +14,7 @@ struct WriteHandler: Sendable {
     static let exemplarsWritten = HTTPField.Name("X-Prometheus-Remote-Write-Exemplars-Written")!
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
-        let limits = state.config.limits
+        let limits = state.configReloader.limits
         let version: RemoteWriteVersion
         do {
             version = try RemoteWriteNegotiation.version(
@@ -91,7 +91,7 @@ struct WriteHandler: Sendable {
     private func refuse(_ error: WireError) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/write", reason: error.kind.rawValue)
         var response = Response.plainText(status: .init(code: error.status), error.message)
-        if error.status == 429 { response.headers[.retryAfter] = String(state.config.storage.retryAfterSeconds) }
+        if error.status == 429 { response.headers[.retryAfter] = String(state.store.limits.retryAfterSeconds) }
         return response
     }
 }

@@ -7,6 +7,8 @@ struct ModeledSeries: Sendable {
     /// Storage steps per model step.
     let stepMultiple: Int64
     let stepMs: Int64
+    /// The rule's terms it was made under: a reload that leaves them alone leaves it alone.
+    let terms: Terms
     var modeler: SeriesModeler
     var accuracy: RollingAccuracy
     var rate = CounterRate()
@@ -21,4 +23,38 @@ struct ModeledSeries: Sendable {
     var holdRestoredUntilMs: Int64?
     /// When its newest sample last moved (nil before the first pass): when to forget it.
     var arrival: ArrivalWatch?
+}
+
+extension ModeledSeries {
+    /// What of a modelling rule (and the global settings) shapes a series' model: everything
+    /// but the selector, so a reload that only reorders or rewrites selectors changes nothing.
+    struct Terms: Sendable, Equatable {
+        var stepMs: Int64?
+        var windowMs: Int64?
+        var horizonsMs: [Int64]
+        var model: String
+        var seasonality: ModelingRule.Seasonality
+        var level: Double
+        var direction: AnomalyDirection
+        var anomalyReference: AnomalyReference
+        var anomalyMemoryMs: Int64?
+        var anomalyBursts: Bool
+        var anomalyDrift: Bool
+        var refitIntervalMs: Int64
+
+        init(rule: ModelingRule, refitIntervalMs: Int64) {
+            stepMs = rule.stepMs
+            windowMs = rule.windowMs
+            horizonsMs = rule.horizonsMs
+            model = rule.model
+            seasonality = rule.seasonality
+            level = rule.level
+            direction = rule.direction
+            anomalyReference = rule.anomalyReference
+            anomalyMemoryMs = rule.anomalyMemoryMs
+            anomalyBursts = rule.anomalyBursts
+            anomalyDrift = rule.anomalyDrift
+            self.refitIntervalMs = refitIntervalMs
+        }
+    }
 }

@@ -14,7 +14,13 @@ import Synchronization
 /// for step completion and staleness, so tests drive `tick(nowMs:)` directly.
 public final class ModelingService: Service, Sendable {
     let store: SeriesStore
-    let settings: ModelingSettings
+    /// The settings the service started with: `refit_workers` (its threads), `capacity` and
+    /// `scalers` (the `CapacityTracker`'s) stay these until a restart. The rest may be
+    /// replaced on reload (`apply(_:)`); the loop reads them from `LoopState.settings`.
+    let startSettings: ModelingSettings
+    /// The settings in force, for readers outside the loop (a scrape must not wait for a pass).
+    let settingsInForce: Mutex<ModelingSettings>
+    var settings: ModelingSettings { settingsInForce.withLock { $0 } }
     let storage: StoreSettings
     public let book: ExportBook
     let metrics = ModelingMetrics()
@@ -27,6 +33,8 @@ public final class ModelingService: Service, Sendable {
     private let catchUpBudget: Duration?
 
     struct LoopState: Sendable {
+        /// The settings in force.
+        var settings: ModelingSettings
         var series: [UInt32: ModeledSeries] = [:]
         /// Ids already judged: modelled, or matched by no rule.
         var known = Set<UInt32>()
@@ -39,7 +47,7 @@ public final class ModelingService: Service, Sendable {
         var freed = FreedMemory()
     }
 
-    let loop = Mutex(LoopState())
+    let loop: Mutex<LoopState>
     /// Set on graceful shutdown: queued refits are dropped rather than run (after a backfill
     /// thousands may be waiting, and shutdown must not wait for them); running ones finish, and
     /// new series not yet replayed wait for the next start.
@@ -53,7 +61,9 @@ public final class ModelingService: Service, Sendable {
                 logger: Logger = Logger(label: "prescient.modeling"), catchUpBudget: Duration? = .seconds(2)) {
         self.store = store
         self.catchUpBudget = catchUpBudget
-        self.settings = settings
+        self.startSettings = settings
+        self.loop = Mutex(LoopState(settings: settings))
+        self.settingsInForce = Mutex(settings)
         self.storage = storage
         self.book = ExportBook()
         self.capacity = CapacityTracker(settings: settings)
@@ -82,7 +92,7 @@ public final class ModelingService: Service, Sendable {
         // cooperative pool, one thread a core, they would hold the threads that answer HTTP:
         // with `refit_workers` at the core count a probe waited 29 s behind a backlog of refits.
         // So they run on threads of their own, one a worker and one for the pass.
-        let threads = NIOThreadPool(numberOfThreads: settings.refitWorkers + 1)
+        let threads = NIOThreadPool(numberOfThreads: startSettings.refitWorkers + 1)
         threads.start()
         do {
             try await runLoop(orders: orders, queue: queue, threads: threads)
@@ -96,7 +106,7 @@ public final class ModelingService: Service, Sendable {
     private func runLoop(orders: AsyncStream<RefitOrder>, queue: AsyncStream<RefitOrder>.Continuation,
                          threads: NIOThreadPool) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<settings.refitWorkers {
+            for _ in 0..<startSettings.refitWorkers {
                 group.addTask {
                     for await order in orders {
                         if self.stopping.load(ordering: .relaxed) { break }
@@ -151,7 +161,7 @@ public final class ModelingService: Service, Sendable {
         let trim = loop.withLock { state -> Bool in
             for (order, result, seconds) in done {
                 metrics.observeRefit(seconds: seconds)
-                if seconds * 1000 > Double(settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
+                if seconds * 1000 > Double(state.settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
                 let id = order.id
                 // The series that ordered it, not another that took its id since.
                 guard let ticket = state.series[id]?.refitTicket, ticket === order.ticket else { continue }
@@ -192,7 +202,7 @@ public final class ModelingService: Service, Sendable {
                     }
                 }
             }
-            let sweepEvery = min(60_000, max(1_000, settings.dropAfterMs / 4))
+            let sweepEvery = min(60_000, max(1_000, state.settings.dropAfterMs / 4))
             if state.lastSweepMs.map({ nowMs < $0 || nowMs - $0 >= sweepEvery }) ?? true {
                 sweepUnmodelled(&state, nowMs: nowMs)
                 state.lastSweepMs = nowMs
@@ -218,54 +228,63 @@ public final class ModelingService: Service, Sendable {
     /// Judges series the loop has not seen: the first matching rule models it, within the cap.
     func discover(_ state: inout LoopState) {
         var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
-        if state.series.count < settings.maxSeries, !state.overCap.isEmpty {
+        if state.series.count < state.settings.maxSeries, !state.overCap.isEmpty {
             candidates += state.overCap
             state.overCap.removeAll()
         }
         for id in candidates {
             guard let labels = store.labels(id: id) else { continue }
-            let name = Self.metricName(labels)
-            guard let ruleIndex = rule(for: labels) else {
+            guard let ruleIndex = rule(for: labels, in: state.settings) else {
                 state.known.insert(id)
                 continue
             }
-            guard state.series.count < settings.maxSeries else {
+            guard state.series.count < state.settings.maxSeries else {
                 state.overCap.insert(id)
                 state.known.insert(id)
                 continue
             }
             state.known.insert(id)
             state.unmodelledArrival[id] = nil  // an over-cap series now modelled
-            let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
-            let isCounter = CounterDetection.isCounter(metricName: name, type: type)
-            let rule = settings.rules[ruleIndex]
-            let stepMs = max(storage.stepMs, (rule.stepMs ?? storage.stepMs) / storage.stepMs * storage.stepMs)
-            let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
-            let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
-            let context = rule.seasonality.modelContext(horizons: horizonSteps, stepSeconds: Double(stepMs) / 1000)
-            let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
-            let configuration = SeriesModeler.Configuration(
-                model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
-                refitInterval: max(1, Int(settings.refitIntervalMs / stepMs)), refitsInline: false,
-                direction: rule.direction, anomalyReference: rule.anomalyReference(stepMs: stepMs),
-                errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil,
-                errorDrift: rule.anomalyDrift ? ErrorDriftDetector.Settings() : nil)
-            let exportName = isCounter ? name + "_rate" : name
-            let pathSteps = capacity.pathSteps(for: labels, stepMs: stepMs)
-            state.series[id] = ModeledSeries(
-                id: id, isCounter: isCounter, stepMultiple: stepMs / storage.stepMs, stepMs: stepMs,
-                modeler: SeriesModeler(configuration: configuration),
-                accuracy: RollingAccuracy(horizons: horizonSteps), lastStep: .min, pathSteps: pathSteps)
-            book.insert(ExportEntry(
-                id: id, exportName: exportName, sourceLabels: labels,
-                horizonNames: rule.horizonsMs.map(Units.formatDuration), horizonSteps: horizonSteps, stepMs: stepMs))
-            capacity.track(id: id, labels: labels, exportName: exportName)
+            let made = makeSeries(id: id, labels: labels, rule: state.settings.rules[ruleIndex], settings: state.settings)
+            state.series[id] = made.series
+            book.insert(made.entry)
+            capacity.track(id: id, labels: labels, exportName: made.entry.exportName)
         }
+    }
+
+    /// A new series' loop state and exported entry under `rule`: what `discover` installs, and
+    /// what a reload compares a modelled series' current terms with.
+    func makeSeries(id: UInt32, labels: [String], rule: ModelingRule, settings: ModelingSettings) -> (series: ModeledSeries, entry: ExportEntry) {
+        let name = Self.metricName(labels)
+        let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
+        let isCounter = CounterDetection.isCounter(metricName: name, type: type)
+        let stepMs = max(storage.stepMs, (rule.stepMs ?? storage.stepMs) / storage.stepMs * storage.stepMs)
+        let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
+        let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
+        let context = rule.seasonality.modelContext(horizons: horizonSteps, stepSeconds: Double(stepMs) / 1000)
+        let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
+        let configuration = SeriesModeler.Configuration(
+            model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
+            refitInterval: max(1, Int(settings.refitIntervalMs / stepMs)), refitsInline: false,
+            direction: rule.direction, anomalyReference: rule.anomalyReference(stepMs: stepMs),
+            errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil,
+            errorDrift: rule.anomalyDrift ? ErrorDriftDetector.Settings() : nil)
+        let exportName = isCounter ? name + "_rate" : name
+        let series = ModeledSeries(
+            id: id, isCounter: isCounter, stepMultiple: stepMs / storage.stepMs, stepMs: stepMs,
+            terms: ModeledSeries.Terms(rule: rule, refitIntervalMs: settings.refitIntervalMs),
+            modeler: SeriesModeler(configuration: configuration),
+            accuracy: RollingAccuracy(horizons: horizonSteps), lastStep: .min,
+            pathSteps: capacity.pathSteps(for: labels, stepMs: stepMs))
+        let entry = ExportEntry(
+            id: id, exportName: exportName, sourceLabels: labels,
+            horizonNames: rule.horizonsMs.map(Units.formatDuration), horizonSteps: horizonSteps, stepMs: stepMs)
+        return (series, entry)
     }
 
     /// Index of the first rule matching `labels`; capacity and scaler series are modelled with
     /// the first rule's settings even when no rule selects them.
-    private func rule(for labels: [String]) -> Int? {
+    func rule(for labels: [String], in settings: ModelingSettings) -> Int? {
         if let i = settings.rules.firstIndex(where: { $0.match.matches(labels: labels) }) { return i }
         if !settings.rules.isEmpty, capacity.wants(labels) { return 0 }
         return nil
@@ -285,18 +304,18 @@ public final class ModelingService: Service, Sendable {
         arrival.see(newest: update.newestTimestamp, nowMs: nowMs)
         state.series.values[index].arrival = arrival
         let idle = nowMs - update.newestTimestamp
-        if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs) {
+        if arrival.isIdle(nowMs: nowMs, for: state.settings.dropAfterMs) {
             // A sample that arrived since `gridUpdate` keeps the series: the next pass sees it.
             guard store.remove(id: id, ifNewestIs: update.newestTimestamp) else { return }
             forget(id, &state)
             metrics.seriesDropped.add(1, ordering: .relaxed)
             return
         }
-        let exported = !update.isStale && idle <= settings.staleAfterMs
+        let exported = !update.isStale && idle <= state.settings.staleAfterMs
         guard let newest = update.newestStep else { return }
         // The newest step is complete once its end plus the delay has passed (or a later step
         // has started, which `newestStep` already reflects for the steps before it).
-        let complete = newest * storage.stepMs + settings.stepDelayMs <= nowMs ? newest : newest - 1
+        let complete = newest * storage.stepMs + state.settings.stepDelayMs <= nowMs ? newest : newest - 1
         let (observed, last) = Self.observe(update, through: complete, into: &state.series.values[index])
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
         if holdsRestoredForecasts(id, &state, nowMs: nowMs) {
@@ -399,7 +418,7 @@ public final class ModelingService: Service, Sendable {
             }
             var arrival = state.unmodelledArrival[id] ?? ArrivalWatch(newest: newest, nowMs: nowMs)
             arrival.see(newest: newest, nowMs: nowMs)
-            if arrival.isIdle(nowMs: nowMs, for: settings.dropAfterMs),
+            if arrival.isIdle(nowMs: nowMs, for: state.settings.dropAfterMs),
                 store.remove(id: id, ifNewestIs: newest)
             {
                 metrics.seriesDropped.add(1, ordering: .relaxed)
@@ -415,7 +434,7 @@ public final class ModelingService: Service, Sendable {
         }
     }
 
-    private func forget(_ id: UInt32, _ state: inout LoopState) {
+    func forget(_ id: UInt32, _ state: inout LoopState) {
         state.series[id]?.refitTicket?.cancel()
         state.series[id] = nil
         state.known.remove(id)
@@ -436,7 +455,7 @@ public final class ModelingService: Service, Sendable {
 
     /// Writes the exported series and the loop's self-metrics.
     public func write(to w: inout ExpositionWriter) {
-        book.write(to: &w, level: settings.rules.first?.level ?? 0.95)
+        book.write(to: &w, level: settingsInForce.withLock { $0.rules.first?.level } ?? 0.95)
         w.family("prescient_export_conflicts", .gauge, help: "Modelled series with some output left out of /metrics because another series exports the same name and labels (the lower bound of x and the forecast of x_lower, or a counter x modelled as x_rate beside a gauge x_rate).")
         w.sample("prescient_export_conflicts", [], Double(book.conflicts))
         capacity.write(to: &w)

@@ -18,7 +18,7 @@ struct ReadHandler: Sendable {
     static let streamedContentType = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse"
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
-        let limits = state.config.limits
+        let limits = state.configReloader.limits
         guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
             return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }

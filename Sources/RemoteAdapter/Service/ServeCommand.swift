@@ -22,6 +22,10 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "TLS and authentication, in Prometheus' web-config format (see README, Security).")
     var webConfigFile: String?
 
+    @Flag(name: .customLong("web.enable-lifecycle"),
+          help: "Serve POST /-/reload, which reads --config again as SIGHUP does (as Prometheus' flag of the same name).")
+    var enableLifecycle = false
+
     @Option(name: .customLong("web.max-connections"),
             help: "Most HTTP connections open at once; more wait to be accepted until one closes. 0: no limit. Default: the open file limit less a reserve.")
     var maxConnections: Int?
@@ -69,8 +73,11 @@ public struct ServeCommand: AsyncParsableCommand {
         guard let (host, port) = Self.parseListen(listen) else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
         }
-        if demo { DemoFeeder.configure(&loaded) }
-        let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web, webConfigFile: webConfigFile)
+        let demo = demo
+        let prepare: @Sendable (inout PrescientConfig) -> Void = { config in if demo { DemoFeeder.configure(&config) } }
+        prepare(&loaded)
+        let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web, webConfigFile: webConfigFile,
+                             configFile: config, lifecycleEnabled: enableLifecycle, prepareConfig: prepare)
         var lock: DataDirectoryLock?
         do {
             lock = try dataDir.map { try DataDirectoryLock(directory: $0) }
@@ -103,7 +110,7 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
-        let hangup = Self.ignoreHangup(logger: logger)
+        let hangup = Self.reloadOnHangup(state.configReloader)
         // Not `app.runService`, which waits without bound: a remote read client that stops
         // reading holds its response open, and SIGTERM would wait for it until an orchestrator
         // sends SIGKILL (Kubernetes after 30 s), losing the final snapshot. After the timeout
@@ -118,15 +125,12 @@ public struct ServeCommand: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    /// SIGHUP's default action ends the process at once, without the final snapshot. Prometheus
-    /// reloads its configuration on SIGHUP and systemd units often send it on `reload`;
-    /// Prescient has no reload, so it says so and carries on.
-    static func ignoreHangup(logger: Logger) -> any DispatchSourceSignal {
+    /// SIGHUP reads `--config` again, as Prometheus does (and systemd units send it on
+    /// `reload`). Its default action would end the process at once, without the final snapshot.
+    static func reloadOnHangup(_ reloader: ConfigReloader) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            logger.warning("SIGHUP ignored: the configuration is read only at start-up; restart to apply a change")
-        }
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "prescient.sighup"))
+        source.setEventHandler { reloader.reload() }
         source.resume()
         return source
     }

@@ -100,8 +100,9 @@ extension SeriesStore {
     /// be admitted, and a sender retrying 429 would retry it forever: it gets `drop` instead.
     /// - Throws: `WireError` `.seriesLimit` or `.memoryLimit` (HTTP 429) when the new series do not fit.
     public func admit(seriesCount: Int, walk: ((inout WriteSeriesView) -> Void) -> Void) throws(WireError) -> SeriesAdmission? {
-        if settings.maxWindowBytes != nil { refreshMemoryIfStale() }
-        guard settings.limitAction == .reject else { return nil }
+        let limits = self.limits
+        if limits.maxWindowBytes != nil { refreshMemoryIfStale() }
+        guard limits.limitAction == .reject else { return nil }
         if let all = try? reserve(newSeries: seriesCount) { return all }
         var newSeries = Set<Int>()
         var scratch = [RawLabel]()
@@ -121,8 +122,9 @@ extension SeriesStore {
 
     private func reserve(newSeries n: Int) throws(WireError) -> SeriesAdmission? {
         guard n > 0 else { return SeriesAdmission(reserved: 0) }
-        if n > settings.maxSeries || settings.maxWindowBytes.map({ n * bytesPerNewSeries > $0 }) == true { return nil }
-        if let budget = settings.maxWindowBytes {
+        let limits = self.limits
+        if n > limits.maxSeries || limits.maxWindowBytes.map({ n * bytesPerNewSeries > $0 }) == true { return nil }
+        if let budget = limits.maxWindowBytes {
             let used = memoryMeter.estimate(bytesPerNewSeries: bytesPerNewSeries)
             guard used + n * bytesPerNewSeries <= budget else {
                 throw WireError(.memoryLimit, "window memory budget of \(budget) bytes reached (\(used) in use): the request's \(n) new series do not fit; nothing was stored, retry later")
@@ -130,8 +132,8 @@ extension SeriesStore {
         }
         var current = seriesCount.load(ordering: .relaxed)
         while true {
-            guard current + n <= settings.maxSeries else {
-                throw WireError(.seriesLimit, "series limit of \(settings.maxSeries) reached (\(current) held): the request's \(n) new series do not fit; nothing was stored, retry later")
+            guard current + n <= limits.maxSeries else {
+                throw WireError(.seriesLimit, "series limit of \(limits.maxSeries) reached (\(current) held): the request's \(n) new series do not fit; nothing was stored, retry later")
             }
             let (exchanged, original) = seriesCount.compareExchange(expected: current, desired: current + n, ordering: .relaxed)
             if exchanged { break }
@@ -175,7 +177,8 @@ extension SeriesStore {
             }
             return nil
         }
-        if let budget = settings.maxWindowBytes {
+        let limits = self.limits
+        if let budget = limits.maxWindowBytes {
             let used = memoryMeter.estimate(bytesPerNewSeries: bytesPerNewSeries)
             guard used + bytesPerNewSeries <= budget else {
                 return LabelProblem(.memoryLimit, "window memory budget of \(budget) bytes reached: refused new series \(Self.describe(labels))")
@@ -183,9 +186,9 @@ extension SeriesStore {
         }
         // Take a place under the limit first so concurrent shards cannot overshoot it.
         let taken = seriesCount.wrappingAdd(1, ordering: .relaxed).newValue
-        guard taken <= settings.maxSeries else {
+        guard taken <= limits.maxSeries else {
             seriesCount.wrappingSubtract(1, ordering: .relaxed)
-            return LabelProblem(.seriesLimit, "series limit of \(settings.maxSeries) reached: refused new series \(Self.describe(labels))")
+            return LabelProblem(.seriesLimit, "series limit of \(limits.maxSeries) reached: refused new series \(Self.describe(labels))")
         }
         memoryMeter.noteCreated(1)
         return nil

@@ -35,7 +35,10 @@ public struct StoreSettings: Sendable, Equatable {
 /// hash collision can never merge two series), sharded so concurrent requests rarely meet on a
 /// lock, with the label index behind its own lock.
 public final class SeriesStore: Sendable {
+    /// The settings the store was made with. Its grid and retention stay these; the admission
+    /// limits in force are `limits`, which a configuration reload may change.
     public let settings: StoreSettings
+    private let limitsInForce: Mutex<StoreSettings>
     static let shardBits = 4
     static let shardCount = 1 << shardBits
 
@@ -65,10 +68,30 @@ public final class SeriesStore: Sendable {
 
     public init(settings: StoreSettings = StoreSettings()) {
         self.settings = settings
+        self.limitsInForce = Mutex(settings)
         shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
     public var count: Int { seriesCount.load(ordering: .relaxed) }
+
+    /// `settings` with the admission limits in force: `max_series`, `max_window_bytes`,
+    /// `limit_action`, `retry_after` and the label limits. Read once per request or new series.
+    public var limits: StoreSettings { limitsInForce.withLock { $0 } }
+
+    /// Puts the admission limits of `new` in force; its grid and retention are ignored (they
+    /// shape every window, so they change only at a restart). Series held past a lowered limit
+    /// are kept: only new ones are refused.
+    public func applyLimits(_ new: StoreSettings) {
+        limitsInForce.withLock { limits in
+            limits.maxSeries = new.maxSeries
+            limits.maxWindowBytes = new.maxWindowBytes
+            limits.limitAction = new.limitAction
+            limits.retryAfterSeconds = new.retryAfterSeconds
+            limits.labelLimit = new.labelLimit
+            limits.labelNameLengthLimit = new.labelNameLengthLimit
+            limits.labelValueLengthLimit = new.labelValueLengthLimit
+        }
+    }
 
     // MARK: Ingest
 
@@ -290,15 +313,16 @@ public final class SeriesStore: Sendable {
     private func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
         func short(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes.prefix(200), as: UTF8.self) }
         let series = { "series \(short(LabelCanonicalizer.metricName(labels)))" }
-        if settings.labelLimit > 0, labels.count > settings.labelLimit {
-            return LabelProblem(.labelLimits, "\(series()) has \(labels.count) labels, more than label_limit \(settings.labelLimit)")
+        let limits = self.limits
+        if limits.labelLimit > 0, labels.count > limits.labelLimit {
+            return LabelProblem(.labelLimits, "\(series()) has \(labels.count) labels, more than label_limit \(limits.labelLimit)")
         }
         for label in labels {
-            if settings.labelNameLengthLimit > 0, label.name.count > settings.labelNameLengthLimit {
-                return LabelProblem(.labelLimits, "\(series()) has a label name of \(label.name.count) bytes, more than label_name_length_limit \(settings.labelNameLengthLimit)")
+            if limits.labelNameLengthLimit > 0, label.name.count > limits.labelNameLengthLimit {
+                return LabelProblem(.labelLimits, "\(series()) has a label name of \(label.name.count) bytes, more than label_name_length_limit \(limits.labelNameLengthLimit)")
             }
-            if settings.labelValueLengthLimit > 0, label.value.count > settings.labelValueLengthLimit {
-                return LabelProblem(.labelLimits, "\(series()) has a value of \(label.value.count) bytes for label \(short(label.name)), more than label_value_length_limit \(settings.labelValueLengthLimit)")
+            if limits.labelValueLengthLimit > 0, label.value.count > limits.labelValueLengthLimit {
+                return LabelProblem(.labelLimits, "\(series()) has a value of \(label.value.count) bytes for label \(short(label.name)), more than label_value_length_limit \(limits.labelValueLengthLimit)")
             }
         }
         return nil
@@ -307,7 +331,7 @@ public final class SeriesStore: Sendable {
     /// Families whose metadata type is kept: one per series the store may hold. Metadata names
     /// are not series and cost nothing to send, so without a bound a stream of requests naming
     /// a million new families each grew this map for ever.
-    var maximumMetricTypes: Int { settings.maxSeries }
+    var maximumMetricTypes: Int { limits.maxSeries }
 
     /// Records metadata types from remote write 1.0's metadata field (counter detection). A
     /// family past `maximumMetricTypes` is not recorded.

@@ -1,0 +1,76 @@
+import Models
+
+extension ModelingService {
+    /// What a reload did to the series modelled when it came.
+    struct ReloadOutcome: Sendable, Equatable {
+        /// Terms unchanged: left as they were.
+        var unchanged = 0
+        /// New terms under which the fitted model, calibration and accuracy carry on.
+        var carried = 0
+        /// Made afresh: their models are fitted again on the windows the store holds.
+        var remade = 0
+        /// Selected by no rule any more: no longer modelled or exported (their windows stay).
+        var dropped = 0
+    }
+
+    /// Puts `new` in force, all but `refit_workers`, `capacity` and `scalers`, which keep their
+    /// start values until a restart (threads and the capacity tracker's state are made from
+    /// them). Every modelled series is judged again by the new rules:
+    /// - its rule's terms unchanged (only selectors or other rules changed): left alone;
+    /// - new terms that the saved state of the series fits (a new `level` or `refit_interval`:
+    ///   the same model, step, horizons, window and anomaly settings): its fitted model and
+    ///   calibration carry on, as from a snapshot, under the new terms;
+    /// - otherwise made afresh, as a new series is: the next pass replays the window the store
+    ///   holds through the new model, so nothing is waited for but the fit;
+    /// - selected by no rule: forgotten by the loop (the store keeps its window).
+    /// Series that no rule selected before, or that were over `max_series`, are judged again by
+    /// the next pass. Runs under the loop's lock, between two passes.
+    func apply(_ new: ModelingSettings) -> ReloadOutcome {
+        var settings = new
+        settings.refitWorkers = startSettings.refitWorkers
+        settings.capacity = startSettings.capacity
+        settings.scalers = startSettings.scalers
+        defer { settingsInForce.withLock { $0 = settings } }
+        return loop.withLock { state in
+            state.settings = settings
+            var outcome = ReloadOutcome()
+            for id in Array(state.series.keys) {
+                let old = state.series[id]!
+                guard let labels = store.labels(id: id), let index = rule(for: labels, in: settings) else {
+                    forget(id, &state)
+                    outcome.dropped += 1
+                    continue
+                }
+                let rule = settings.rules[index]
+                if old.terms == ModeledSeries.Terms(rule: rule, refitIntervalMs: settings.refitIntervalMs) {
+                    outcome.unchanged += 1
+                    continue
+                }
+                old.refitTicket?.cancel()
+                let made = makeSeries(id: id, labels: labels, rule: rule, settings: settings)
+                if var carried = SavedModel(old).restored(onto: made.series) {
+                    carried.arrival = old.arrival
+                    carried.holdRestoredUntilMs = old.holdRestoredUntilMs
+                    state.series[id] = carried
+                    if book.entry(id)?.horizonNames != made.entry.horizonNames {
+                        // Same steps under other names (`5m` became `300s`): the entry is renamed.
+                        book.insert(made.entry)
+                        book.update(id) { $0.setModel(carried.modeler.modelName) }
+                    }
+                    outcome.carried += 1
+                } else {
+                    var fresh = made.series
+                    fresh.arrival = old.arrival
+                    state.series[id] = fresh
+                    book.insert(made.entry)
+                    capacity.untrack(id: id)
+                    capacity.track(id: id, labels: labels, exportName: made.entry.exportName)
+                    outcome.remade += 1
+                }
+            }
+            state.known = Set(state.series.keys)
+            state.overCap.removeAll()
+            return outcome
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// `--config` read again on SIGHUP or `POST /-/reload`, as Prometheus reloads its own. Without a
+/// reload the only way to change a rule or raise `max_series` was a restart, which without
+/// `--data-dir` throws every window away.
+///
+/// A version that does not load (bad YAML, a bad value, an unreadable file) changes nothing: it
+/// is logged with its key and line, counted, and `prescient_config_last_reload_successful`
+/// drops to 0 until a good one is read. A good version is put in force at once, all but the
+/// settings that shape what is already built, which wait for a restart (logged, and
+/// `prescient_config_restart_pending` is 1 while the file differs from the start in them):
+/// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
+/// - `limits.max_body_bytes`, `limits.max_concurrent_reads`: the listener and the read gate;
+/// - `durability`: the log and snapshot writers;
+/// - `modeling.refit_workers`, `modeling.capacity`, `modeling.scalers`: the worker threads and
+///   the capacity tracker's per-rule state.
+/// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
+/// request limits, and the modelling rules and timings (`ModelingService.apply`).
+public final class ConfigReloader: Sendable {
+    /// Nil: the embedded default configuration, which there is nothing to read again for.
+    public let path: String?
+    /// Applied to each version read, as to the one read at start (`--demo` adds its rules).
+    private let prepare: @Sendable (inout PrescientConfig) -> Void
+    /// As read at start: restart-only settings are compared with it and kept from it.
+    let started: PrescientConfig
+    private let inForce: Mutex<PrescientConfig>
+    /// One reload at a time: a signal and a request at once must not interleave their changes.
+    private let turn = Mutex(())
+    private let store: SeriesStore
+    private let modeling: ModelingService
+    private let logger: Logger
+    let reloads = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    private let lastSucceeded = Atomic<Bool>(true)
+    /// Unix seconds of the start or of the last reload that succeeded.
+    private let lastSuccessSeconds: Atomic<Int>
+    private let restartPending = Atomic<Bool>(false)
+
+    init(path: String?, config: PrescientConfig, store: SeriesStore, modeling: ModelingService, logger: Logger,
+         prepare: @escaping @Sendable (inout PrescientConfig) -> Void = { _ in }) {
+        self.path = path
+        self.prepare = prepare
+        self.started = config
+        self.inForce = Mutex(config)
+        self.store = store
+        self.modeling = modeling
+        self.logger = logger
+        lastSuccessSeconds = Atomic(Int(Date().timeIntervalSince1970))
+    }
+
+    /// The configuration in force.
+    public var config: PrescientConfig { inForce.withLock { $0 } }
+    /// The request limits in force (read once per request).
+    var limits: RequestLimits { inForce.withLock { $0.limits } }
+
+    public enum Outcome: Sendable, Equatable {
+        /// Read and put in force; `restartPending` names the changed keys that wait for a restart.
+        case applied(restartPending: [String])
+        /// No `--config`: the embedded configuration cannot change.
+        case nothingToRead
+        case failed(String)
+    }
+
+    /// Reads the file again and puts it in force (see the type's comment). Blocks for the
+    /// read and for the modelling loop's lock (up to one pass): call it off the cooperative pool.
+    @discardableResult
+    public func reload() -> Outcome {
+        turn.withLock { _ in
+            guard let path else {
+                logger.notice("configuration reload asked for, but no --config was given: the embedded configuration stays in force")
+                return .nothingToRead
+            }
+            var new: PrescientConfig
+            do throws(ConfigError) {
+                new = try ConfigLoader.load(file: path)
+                if new.storage.stepMs != started.storage.stepMs {
+                    // The rules will run at the step in force, which they must suit: a window
+                    // of 1,000 steps of the file's hour is 60,000 of a minute in force.
+                    do throws(ConfigError) {
+                        _ = try ConfigLoader.load(file: path, servingStepMs: started.storage.stepMs)
+                    } catch {
+                        throw ConfigError(key: error.key, line: error.line,
+                                          "\(error.message) (checked against storage.step \(Units.formatDuration(started.storage.stepMs)), which stays in force until a restart)")
+                    }
+                }
+            } catch {
+                failures.add(1, ordering: .relaxed)
+                lastSucceeded.store(false, ordering: .relaxed)
+                logger.error("configuration reload failed; the configuration in force is kept", metadata: [
+                    "file": "\(path)", "error": "\(error)",
+                ])
+                return .failed("\(error)")
+            }
+            prepare(&new)
+            let pending = Self.restartOnlyChanges(from: started, to: new)
+            let merged = Self.applicable(new, keeping: started)
+            store.applyLimits(merged.storage)
+            let outcome = modeling.apply(merged.modeling)
+            inForce.withLock { $0 = merged }
+            reloads.add(1, ordering: .relaxed)
+            lastSucceeded.store(true, ordering: .relaxed)
+            lastSuccessSeconds.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+            restartPending.store(!pending.isEmpty, ordering: .relaxed)
+            logger.info("configuration reloaded", metadata: [
+                "file": "\(path)", "series_unchanged": "\(outcome.unchanged)", "series_carried_on": "\(outcome.carried)",
+                "series_remodelled": "\(outcome.remade)", "series_no_longer_modelled": "\(outcome.dropped)",
+            ])
+            if !pending.isEmpty {
+                logger.warning("configuration settings changed that apply only at a restart; until then the ones read at start stay in force",
+                               metadata: ["keys": "\(pending.joined(separator: ", "))"])
+            }
+            return .applied(restartPending: pending)
+        }
+    }
+
+    /// The keys of the restart-only settings that differ between `a` and `b`, in file order.
+    static func restartOnlyChanges(from a: PrescientConfig, to b: PrescientConfig) -> [String] {
+        var keys: [String] = []
+        func check(_ changed: Bool, _ key: String) { if changed { keys.append(key) } }
+        check(a.storage.rawRetentionMs != b.storage.rawRetentionMs, "storage.raw_retention")
+        check(a.storage.stepMs != b.storage.stepMs, "storage.step")
+        check(a.storage.gridLength != b.storage.gridLength, "storage.window")
+        check(a.limits.maxBodyBytes != b.limits.maxBodyBytes, "limits.max_body_bytes")
+        check(a.limits.maxConcurrentReads != b.limits.maxConcurrentReads, "limits.max_concurrent_reads")
+        check(a.durability.fsync != b.durability.fsync, "durability.fsync")
+        check(a.durability.snapshotIntervalMs != b.durability.snapshotIntervalMs, "durability.snapshot_interval")
+        check(a.durability.segmentBytes != b.durability.segmentBytes, "durability.wal_segment_size")
+        check(a.durability.maxWALBytes != b.durability.maxWALBytes, "durability.max_wal_size")
+        check(a.modeling.refitWorkers != b.modeling.refitWorkers, "modeling.refit_workers")
+        check(a.modeling.capacity != b.modeling.capacity, "modeling.capacity")
+        check(a.modeling.scalers != b.modeling.scalers, "modeling.scalers")
+        return keys
+    }
+
+    /// `new` with its restart-only settings taken from `started`: what is put in force.
+    static func applicable(_ new: PrescientConfig, keeping started: PrescientConfig) -> PrescientConfig {
+        var c = new
+        c.storage.rawRetentionMs = started.storage.rawRetentionMs
+        c.storage.stepMs = started.storage.stepMs
+        c.storage.gridLength = started.storage.gridLength
+        c.limits.maxBodyBytes = started.limits.maxBodyBytes
+        c.limits.maxConcurrentReads = started.limits.maxConcurrentReads
+        c.durability = started.durability
+        c.modeling.refitWorkers = started.modeling.refitWorkers
+        c.modeling.capacity = started.modeling.capacity
+        c.modeling.scalers = started.modeling.scalers
+        return c
+    }
+
+    func write(to w: inout ExpositionWriter) {
+        guard path != nil else { return }
+        w.family("prescient_config_reloads_total", .counter, help: "Times --config was read again (SIGHUP or POST /-/reload) and put in force.")
+        w.sample("prescient_config_reloads_total", [], Double(reloads.load(ordering: .relaxed)))
+        w.family("prescient_config_reload_failures_total", .counter, help: "Times --config was read again but could not be used; the configuration in force was kept.")
+        w.sample("prescient_config_reload_failures_total", [], Double(failures.load(ordering: .relaxed)))
+        w.family("prescient_config_last_reload_successful", .gauge, help: "Whether the last reading of --config succeeded (1 at start).")
+        w.sample("prescient_config_last_reload_successful", [], lastSucceeded.load(ordering: .relaxed) ? 1 : 0)
+        w.family("prescient_config_last_reload_success_timestamp_seconds", .gauge, help: "When --config was last read with success (at start or since).")
+        w.sample("prescient_config_last_reload_success_timestamp_seconds", [], Double(lastSuccessSeconds.load(ordering: .relaxed)))
+        w.family("prescient_config_restart_pending", .gauge, help: "1 when the last --config read changed settings that apply only at a restart (logged by key).")
+        w.sample("prescient_config_restart_pending", [], restartPending.load(ordering: .relaxed) ? 1 : 0)
+    }
+}

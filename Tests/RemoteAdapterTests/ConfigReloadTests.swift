@@ -1,0 +1,348 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import Models
+import Testing
+@testable import RemoteAdapter
+
+/// `--config` read again while serving (SIGHUP, `POST /-/reload`): what applies at once, what
+/// waits for a restart, and that a file that does not load changes nothing.
+@Suite struct ConfigReloadTests {
+    /// A config file in a fresh directory, and a way to rewrite it.
+    struct ConfigFile {
+        let directory: String
+        var path: String { directory + "/prescient.yml" }
+
+        init(_ text: String) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-reload-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try write(text)
+        }
+
+        func write(_ text: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+        func state(lifecycle: Bool = false) throws -> AppState {
+            AppState(config: try ConfigLoader.load(file: path), configFile: path, lifecycleEnabled: lifecycle)
+        }
+    }
+
+    /// What `/metrics` shows of the store and the reloads.
+    static func exposition(_ state: AppState) -> String {
+        var w = ExpositionWriter(capacity: 1 << 16, openMetrics: false)
+        state.metrics.write(to: &w, store: state.store)
+        state.configReloader.write(to: &w)
+        w.finish()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func value(_ name: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+    }
+
+    @Test func raisedLimitsApplyWithoutARestart() throws {
+        let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
+        defer { file.remove() }
+        let state = try file.state()
+        let first = try ingest(state.store, [series("a", [:], [(1_000, 1)]), series("b", [:], [(1_000, 1)]), series("c", [:], [(1_000, 1)])])
+        #expect(first.rejected[.seriesLimit] == 1 && state.store.count == 2)
+
+        try file.write("storage:\n  max_series: 5\n  label_limit: 3\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        // Whichever of the three was refused is stored now.
+        let second = try ingest(state.store, ["a", "b", "c"].map { series($0, [:], [(2_000, 1)]) } + [series("d", ["x": "1", "y": "2", "z": "3"], [(2_000, 1)])])
+        #expect(second.rejected[.seriesLimit] == nil, "the raised max_series is in force")
+        #expect(second.rejected[.labelLimits] == 1, "the new label_limit is in force")
+        #expect(state.store.count == 3)
+        let text = Self.exposition(state)
+        #expect(Self.value("prescient_series_limit", in: text) == 5)
+        #expect(Self.value("prescient_config_reloads_total", in: text) == 1)
+        #expect(Self.value("prescient_config_last_reload_successful", in: text) == 1)
+        #expect(Self.value("prescient_config_restart_pending", in: text) == 0)
+
+        // A lowered limit refuses new series; the ones held stay.
+        try file.write("storage:\n  max_series: 1\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        let third = try ingest(state.store, [series("a", [:], [(3_000, 1)]), series("e", [:], [(3_000, 1)])])
+        #expect(second.samplesAccepted == 3)
+        #expect(third.samplesAccepted == 1 && third.rejected[.seriesLimit] == 1 && state.store.count == 3)
+    }
+
+    @Test func requestLimitsApplyToTheNextRequest() async throws {
+        let file = try ConfigFile("modeling:\n  rules: []\n")
+        defer { file.remove() }
+        let state = try file.state()
+        let body = Snappy.compress(RemoteWriteEncoder.v1((0..<50).map { series("m\($0)", ["job": "reload"], [(1_000, 1)]) }))
+        try file.write("limits:\n  max_decoded_bytes: 100\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        try await Application(router: buildRouter(state: state)).test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/write", method: .post,
+                                                    headers: [.contentType: "application/x-protobuf", .contentEncoding: "snappy"],
+                                                    body: ByteBuffer(bytes: body))
+            #expect(response.status == .contentTooLarge)
+            #expect(String(buffer: response.body).contains("exceeds the limit of 100"), "\(String(buffer: response.body))")
+        }
+        #expect(state.store.count == 0)
+    }
+
+    @Test func aFileThatDoesNotLoadKeepsTheConfigurationInForce() throws {
+        let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
+        defer { file.remove() }
+        let state = try file.state()
+        try file.write("storage:\n  max_series: -1\n")
+        guard case .failed(let reason) = state.configReloader.reload() else {
+            Issue.record("a bad max_series was accepted")
+            return
+        }
+        #expect(reason.contains("storage.max_series") && reason.contains("line 2"), "\(reason)")
+        #expect(state.store.limits.maxSeries == 2)
+        var text = Self.exposition(state)
+        #expect(Self.value("prescient_config_last_reload_successful", in: text) == 0)
+        #expect(Self.value("prescient_config_reload_failures_total", in: text) == 1)
+        #expect(Self.value("prescient_config_reloads_total", in: text) == 0)
+
+        try FileManager.default.removeItem(atPath: file.path)
+        guard case .failed = state.configReloader.reload() else {
+            Issue.record("a missing file was accepted")
+            return
+        }
+        try file.write("storage:\n  max_series: 3\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        text = Self.exposition(state)
+        #expect(Self.value("prescient_config_last_reload_successful", in: text) == 1)
+        #expect(Self.value("prescient_config_reload_failures_total", in: text) == 2)
+        #expect(state.store.limits.maxSeries == 3)
+    }
+
+    @Test func settingsThatShapeWhatIsBuiltWaitForARestart() throws {
+        let original = "storage:\n  step: 1m\nmodeling:\n  rules: []\n"
+        let file = try ConfigFile(original)
+        defer { file.remove() }
+        let state = try file.state()
+        try file.write("""
+            storage:
+              step: 30s
+              max_series: 7
+            limits:
+              max_body_bytes: 1MiB
+              max_read_samples: 1000
+            durability:
+              fsync: 100ms
+            modeling:
+              refit_workers: 2
+              rules: []
+            """)
+        #expect(state.configReloader.reload() == .applied(restartPending: [
+            "storage.step", "limits.max_body_bytes", "durability.fsync", "modeling.refit_workers",
+        ]))
+        let config = state.config
+        #expect(config.storage.stepMs == 60_000 && config.limits.maxBodyBytes == RequestLimits().maxBodyBytes)
+        #expect(config.durability.fsync == .always && config.modeling.refitWorkers == 1)
+        // The rest of the same file is in force.
+        #expect(config.limits.maxReadSamples == 1000 && state.store.limits.maxSeries == 7)
+        #expect(Self.value("prescient_config_restart_pending", in: Self.exposition(state)) == 1)
+
+        try file.write(original)
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        #expect(Self.value("prescient_config_restart_pending", in: Self.exposition(state)) == 0)
+
+        // Rules that suit the file's new step but not the one in force are refused: a 2000h
+        // horizon is 12,000 steps of the file's 10m but 120,000 of the 1m in force, past the
+        // 100,000 a horizon may span.
+        try file.write("storage:\n  step: 10m\nmodeling:\n  rules:\n    - match: up\n      horizons: [2000h]\n")
+        guard case .failed(let reason) = state.configReloader.reload() else {
+            Issue.record("rules unfit for the step in force were put in force")
+            return
+        }
+        #expect(reason.contains("modeling.rules[0].horizons") && reason.contains("checked against storage.step 1m"), "\(reason)")
+        #expect(state.config.modeling.rules.isEmpty)
+    }
+
+    @Test func withoutAFileThereIsNothingToRead() {
+        let state = AppState(config: PrescientConfig())
+        #expect(state.configReloader.reload() == .nothingToRead)
+        #expect(!Self.exposition(state).contains("prescient_config_reloads_total"))
+    }
+
+    @Test func theReloadEndpointNeedsTheLifecycleFlag() async throws {
+        let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
+        defer { file.remove() }
+        try file.write("storage:\n  max_series: 4\nmodeling:\n  rules: []\n")
+        let closed = try file.state()
+        try await Application(router: buildRouter(state: closed)).test(.router) { client in
+            let response = try await client.execute(uri: "/-/reload", method: .post)
+            #expect(response.status == .forbidden)
+            #expect(String(buffer: response.body) == "Lifecycle API is not enabled.\n")
+            #expect(try await client.execute(uri: "/-/reload", method: .get).status == .methodNotAllowed)
+        }
+        #expect(closed.store.limits.maxSeries == 4, "read at start")
+
+        let open = try file.state(lifecycle: true)
+        try file.write("storage:\n  max_series: 9\n  step: 1m\nmodeling:\n  rules: []\n")
+        try await Application(router: buildRouter(state: open)).test(.router) { client in
+            var response = try await client.execute(uri: "/-/reload", method: .post)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body).contains("apply only at a restart: storage.step"))
+            #expect(open.store.limits.maxSeries == 9)
+            try file.write("storage:\n  max_series: [\n")
+            response = try await client.execute(uri: "/-/reload", method: .put)
+            #expect(response.status == .internalServerError)
+            #expect(String(buffer: response.body).hasPrefix("failed to reload config: "), "\(String(buffer: response.body))")
+            #expect(open.store.limits.maxSeries == 9)
+        }
+    }
+}
+
+/// What a reload does to the series being modelled.
+@Suite struct ModelingReloadTests {
+    static let step: Int64 = 900_000
+
+    static func rule(_ selector: String, model: String = "ets") throws -> ModelingRule {
+        var rule = ModelingRule(match: try Selector(selector))
+        rule.model = model
+        rule.seasonality = .none
+        rule.horizonsMs = [2 * step, 4 * step]
+        return rule
+    }
+
+    /// A store with `load` and `other` (300 steps each) and a service modelling `load` with ETS.
+    func makeService() throws -> (SeriesStore, ModelingService, ModelingSettings) {
+        var storage = StoreSettings()
+        storage.stepMs = Self.step
+        storage.gridLength = 500
+        var settings = ModelingSettings()
+        settings.stepDelayMs = 0
+        settings.refitIntervalMs = 1_000 * Self.step
+        settings.rules = [try Self.rule("load")]
+        let store = SeriesStore(settings: storage)
+        let service = ModelingService(store: store, settings: settings, storage: storage, catchUpBudget: nil)
+        for k in 0..<300 {
+            let t = Int64(k) * Self.step
+            _ = try ingest(store, [series("load", [:], [(t, 50 + Double(k % 7))]), series("other", [:], [(t, 20 + Double(k % 5))])])
+        }
+        tick(service)
+        tick(service)
+        return (store, service, settings)
+    }
+
+    func tick(_ service: ModelingService, at k: Int64 = 300) {
+        service.tick(nowMs: k * Self.step) { service.complete($0, result: $0.job.run(), seconds: 0) }
+    }
+
+    /// One more step of both series, at step `k`.
+    func feed(_ store: SeriesStore, step k: Int) throws {
+        let t = Int64(k) * Self.step
+        _ = try ingest(store, [series("load", [:], [(t, 50 + Double(k % 7))]), series("other", [:], [(t, 20 + Double(k % 5))])])
+    }
+
+    func only(_ service: ModelingService) throws -> ModeledSeries {
+        let all = service.modeledSeries()
+        try #require(all.count == 1)
+        return all.values.first!
+    }
+
+    @Test func newTermsCarryTheFittedModelOnWhenTheModelIsTheSame() throws {
+        let (store, service, settings) = try makeService()
+        let before = try only(service)
+        #expect(before.modeler.modelName == "autoets", "\(before.modeler.modelName)")
+        #expect(service.book.entries().map(\.exportName) == ["load"])
+
+        // The selector rewritten, nothing else: left alone.
+        var same = settings
+        same.rules = [try Self.rule("{__name__=\"load\"}")]
+        #expect(service.apply(same) == .init(unchanged: 1))
+
+        var levelled = settings
+        levelled.rules[0].level = 0.8
+        levelled.refitIntervalMs = 500 * Self.step
+        #expect(service.apply(levelled) == .init(carried: 1))
+        let after = try only(service)
+        #expect(after.modeler.configuration.level == 0.8 && after.modeler.configuration.refitInterval == 500)
+        #expect(after.lastStep == before.lastStep, "fed on from where it was, not replayed")
+        #expect(after.modeler.modelName == before.modeler.modelName)
+        #expect(after.modeler.parameters == before.modeler.parameters, "the fitted model carried on")
+        try feed(store, step: 300)
+        tick(service, at: 301)
+        let entry = try #require(service.book.entries().first)
+        #expect(entry.point.allSatisfy(\.isFinite) && entry.model == before.modeler.modelName)
+        // Narrower intervals at the lower level, from the same calibration errors.
+        let width = entry.upper[0] - entry.lower[0]
+        levelled.rules[0].level = 0.99
+        #expect(service.apply(levelled) == .init(carried: 1))
+        try feed(store, step: 301)
+        tick(service, at: 302)
+        let wider = try #require(service.book.entries().first)
+        #expect(wider.upper[0] - wider.lower[0] > width, "\(wider.upper[0] - wider.lower[0]) vs \(width)")
+
+        // Another anomaly direction starts the scorer, so the series, afresh.
+        levelled.rules[0].direction = .up
+        #expect(service.apply(levelled) == .init(remade: 1))
+    }
+
+    @Test func anotherModelIsFittedAfreshOnTheWindowHeld() throws {
+        let (_, service, settings) = try makeService()
+        var other = settings
+        other.rules = [try Self.rule("load", model: "naive")]
+        #expect(service.apply(other) == .init(remade: 1))
+        #expect(try only(service).lastStep == .min, "the window is replayed through the new model")
+        tick(service)
+        tick(service)
+        let s = try only(service)
+        #expect(s.modeler.modelName == "naive", "\(s.modeler.modelName)")
+        let entry = try #require(service.book.entries().first)
+        #expect(entry.model == "naive" && entry.point.allSatisfy(\.isFinite))
+        // The naive forecast is the last value: 50 + 299 % 7.
+        #expect(entry.point[0] == 50 + Double(299 % 7))
+    }
+
+    @Test func aSeriesNoRuleSelectsIsDroppedAndANewlySelectedOneModelled() throws {
+        let (store, service, settings) = try makeService()
+        var moved = settings
+        moved.rules = [try Self.rule("other", model: "naive")]
+        #expect(service.apply(moved) == .init(dropped: 1))
+        #expect(service.book.entries().isEmpty)
+        #expect(store.count == 2, "the store keeps both windows")
+        tick(service)
+        tick(service)
+        #expect(service.book.entries().map(\.exportName) == ["other"], "the series no rule selected before is judged again")
+        #expect(try only(service).modeler.modelName == "naive")
+    }
+
+    @Test func otherHorizonsRemakeTheExportedEntry() throws {
+        let (_, service, settings) = try makeService()
+        var longer = settings
+        longer.rules[0].horizonsMs = [Self.step, 8 * Self.step, 16 * Self.step]
+        #expect(service.apply(longer) == .init(remade: 1))
+        tick(service)
+        tick(service)
+        let entry = try #require(service.book.entries().first)
+        #expect(entry.horizonNames == ["15m", "2h", "4h"] && entry.point.count == 3 && entry.point.allSatisfy(\.isFinite))
+    }
+
+    @Test func aLowerMaxSeriesKeepsTheModelledOnesAndStopsNewOnes() throws {
+        let (_, service, settings) = try makeService()
+        var both = settings
+        both.maxSeries = 1
+        both.rules = [try Self.rule("{__name__=~\"load|other\"}")]
+        #expect(service.apply(both) == .init(unchanged: 1))
+        tick(service)
+        #expect(service.book.entries().map(\.exportName) == ["load"], "other is over the cap")
+        both.maxSeries = 2
+        #expect(service.apply(both) == .init(unchanged: 1))
+        tick(service)
+        #expect(Set(service.book.entries().map(\.exportName)) == ["load", "other"])
+    }
+
+    @Test func restartOnlyModellingSettingsKeepTheirStartValues() throws {
+        let (_, service, settings) = try makeService()
+        var changed = settings
+        changed.refitWorkers = 3
+        changed.capacity = [CapacityRule(name: "disk", match: try Selector("load"), limit: .constant(100))]
+        changed.staleAfterMs = 123_000
+        _ = service.apply(changed)
+        #expect(service.settings.refitWorkers == 1 && service.settings.capacity.isEmpty)
+        #expect(service.settings.staleAfterMs == 123_000)
+        #expect(service.loop.withLock { $0.settings } == service.settings)
+    }
+}

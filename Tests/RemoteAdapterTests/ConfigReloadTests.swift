@@ -334,15 +334,70 @@ import Testing
         #expect(Set(service.book.entries().map(\.exportName)) == ["load", "other"])
     }
 
-    @Test func restartOnlyModellingSettingsKeepTheirStartValues() throws {
+    @Test func refitWorkersKeepTheirStartValue() throws {
         let (_, service, settings) = try makeService()
         var changed = settings
         changed.refitWorkers = 3
-        changed.capacity = [CapacityRule(name: "disk", match: try Selector("load"), limit: .constant(100))]
         changed.staleAfterMs = 123_000
         _ = service.apply(changed)
-        #expect(service.settings.refitWorkers == 1 && service.settings.capacity.isEmpty)
-        #expect(service.settings.staleAfterMs == 123_000)
+        #expect(service.settings.refitWorkers == 1 && service.settings.staleAfterMs == 123_000)
         #expect(service.loop.withLock { $0.settings } == service.settings)
+    }
+
+    /// Capacity and scaler rules are replaced: a new one is evaluated from the next pass, a
+    /// removed one stops exporting, and a scaler kept by name keeps its cool-down.
+    @Test func capacityAndScalerRulesApplyWithoutARestart() throws {
+        let (store, service, settings) = try makeService()
+        func exposition() -> String {
+            var w = ExpositionWriter(capacity: 1 << 16, openMetrics: false)
+            service.capacity.write(to: &w)
+            w.finish()
+            return String(decoding: w.bytes, as: UTF8.self)
+        }
+        #expect(!exposition().contains("predicted_exhaustion_seconds"))
+
+        var ruled = settings
+        // `other` is selected by no modelling rule: the capacity rule alone gets it modelled
+        // (with the first rule's settings), as at start.
+        ruled.capacity = [CapacityRule(name: "ceiling", match: try Selector("{__name__=~\"load|other\"}"), limit: .constant(1_000),
+                                       horizonMs: 4 * Self.step)]
+        var scaler = ScalerRule(name: "web", demand: try Selector("load"), capacityPerReplica: 5)
+        scaler.scaleDownCooldownMs = 100 * Self.step
+        scaler.horizonMs = 2 * Self.step
+        ruled.scalers = [scaler]
+        #expect(service.apply(ruled) == .init(unchanged: 1))
+        try feed(store, step: 300)
+        tick(service, at: 301)
+        tick(service, at: 301)
+        #expect(service.modeledSeries().count == 2)
+        try feed(store, step: 301)
+        tick(service, at: 302)
+        var text = exposition()
+        #expect(text.contains(#"limit="ceiling",metric_name="load"} +Inf"#), "\(text)")
+        #expect(text.contains(#"limit="ceiling",metric_name="other"} +Inf"#), "\(text)")
+        let recommended = try #require(service.capacity.recommendations().first { $0["scaler"] as? String == "web" }?["recommended_replicas"] as? Int)
+        #expect(recommended >= 11, "demand near 50-56 at 5 per replica and 70% utilisation: \(recommended)")
+
+        // Half the capacity per replica, then back: the cool-down held under the same name keeps
+        // the higher count rather than dropping at once.
+        ruled.scalers[0].capacityPerReplica = 2.5
+        _ = service.apply(ruled)
+        try feed(store, step: 302)
+        tick(service, at: 303)
+        let doubled = try #require(service.capacity.recommendations().first?["recommended_replicas"] as? Int)
+        #expect(doubled >= 2 * recommended - 1)
+        ruled.scalers[0].capacityPerReplica = 5
+        _ = service.apply(ruled)
+        try feed(store, step: 303)
+        tick(service, at: 304)
+        #expect(service.capacity.recommendations().first?["recommended_replicas"] as? Int == doubled, "held by the cool-down")
+
+        ruled.capacity = []
+        ruled.scalers = []
+        _ = service.apply(ruled)
+        tick(service, at: 304)
+        text = exposition()
+        #expect(!text.contains("predicted_exhaustion_seconds") && !text.contains("recommended_replicas"), "\(text)")
+        #expect(service.book.entries().map(\.exportName) == ["load"], "other is no longer wanted by any rule")
     }
 }

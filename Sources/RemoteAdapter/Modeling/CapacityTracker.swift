@@ -6,7 +6,11 @@ import Synchronization
 /// (`predicted_exhaustion_seconds`), and replica counts from a demand forecast
 /// (`recommended_replicas`). Fed the forecast path of the series its rules select.
 final class CapacityTracker: Sendable {
-    let settings: ModelingSettings
+    /// The rules in force; a reload replaces them (`replaceRules`).
+    struct Rules: Sendable {
+        var capacity: [CapacityRule]
+        var scalers: [ScalerRule]
+    }
 
     private struct Path: Sendable {
         var point: [Double]
@@ -27,6 +31,7 @@ final class CapacityTracker: Sendable {
     }
 
     private struct State: Sendable {
+        var rules: Rules
         /// Per tracked series: its labels and exported name.
         var labels: [UInt32: (labels: [String], exportName: String)] = [:]
         var paths: [UInt32: Path] = [:]
@@ -39,13 +44,38 @@ final class CapacityTracker: Sendable {
     private let state: Mutex<State>
 
     init(settings: ModelingSettings) {
-        self.settings = settings
-        state = Mutex(State(limitSeries: settings.capacity.map { _ in [:] },
+        state = Mutex(State(rules: Rules(capacity: settings.capacity, scalers: settings.scalers),
+                            limitSeries: settings.capacity.map { _ in [:] },
                             scalers: settings.scalers.map { _ in ScalerState() }))
+    }
+
+    var rules: Rules { state.withLock { $0.rules } }
+
+    /// Puts new rules in force and forgets which series were tracked: the caller tracks every
+    /// modelled series again, then calls `dropUntrackedPaths`. A scaler keeps its state (its
+    /// recommendation and the cool-down's history) under the same name, so a reload cannot
+    /// scale down at once what the cool-down still holds.
+    func replaceRules(_ rules: Rules) {
+        state.withLock { s in
+            let (old, oldStates) = (s.rules.scalers, s.scalers)
+            s.scalers = rules.scalers.map { rule in old.firstIndex { $0.name == rule.name }.map { oldStates[$0] } ?? ScalerState() }
+            s.rules = rules
+            s.labels = [:]
+            s.limitSeries = rules.capacity.map { _ in [:] }
+        }
+    }
+
+    /// After a reload's tracking: forecast paths of series no rule wants any more are let go.
+    func dropUntrackedPaths() {
+        state.withLock { s in s.paths = s.paths.filter { s.labels[$0.key] != nil } }
     }
 
     /// Whether any capacity or scaling rule refers to a series with these labels.
     func wants(_ labels: [String]) -> Bool {
+        Self.wants(labels, rules)
+    }
+
+    private static func wants(_ labels: [String], _ settings: Rules) -> Bool {
         settings.capacity.contains { rule in
             if rule.match.matches(labels: labels) { return true }
             if case .series(let s) = rule.limit, s.matches(labels: labels) { return true }
@@ -55,6 +85,7 @@ final class CapacityTracker: Sendable {
 
     /// Forecast steps the rules need for this series (0 when none do).
     func pathSteps(for labels: [String], stepMs: Int64) -> Int {
+        let settings = rules
         var ms: Int64 = 0
         for rule in settings.capacity where rule.match.matches(labels: labels) { ms = max(ms, rule.horizonMs) }
         for rule in settings.scalers where rule.demand.matches(labels: labels) { ms = max(ms, rule.horizonMs) }
@@ -62,10 +93,10 @@ final class CapacityTracker: Sendable {
     }
 
     func track(id: UInt32, labels: [String], exportName: String) {
-        guard wants(labels) else { return }
         state.withLock { s in
+            guard Self.wants(labels, s.rules) else { return }
             s.labels[id] = (labels, exportName)
-            for (i, rule) in settings.capacity.enumerated() {
+            for (i, rule) in s.rules.capacity.enumerated() {
                 if case .series(let selector) = rule.limit, selector.matches(labels: labels) {
                     s.limitSeries[i][Self.identity(labels)] = id
                 }
@@ -116,8 +147,12 @@ final class CapacityTracker: Sendable {
     }
 
     func evaluate(book: ExportBook, store: SeriesStore, nowMs: Int64) {
-        guard !settings.capacity.isEmpty || !settings.scalers.isEmpty else { return }
         state.withLock { s in
+            let settings = s.rules
+            guard !settings.capacity.isEmpty || !settings.scalers.isEmpty else {
+                s.exhaustion = []
+                return
+            }
             var exhaustion = [(labels: [UInt8], metric: [String: String], seconds: Double)]()
             for (r, rule) in settings.capacity.enumerated() {
                 for (id, info) in s.labels where rule.match.matches(labels: info.labels) {
@@ -166,7 +201,7 @@ final class CapacityTracker: Sendable {
     }
 
     func write(to w: inout ExpositionWriter) {
-        let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
+        let (exhaustion, scalers, settings) = state.withLock { ($0.exhaustion, $0.scalers, $0.rules) }
         if !exhaustion.isEmpty {
             w.family("predicted_exhaustion_seconds", .gauge, help: "Seconds until the forecast reaches the configured limit; +Inf when not within the rule's horizon.")
             for e in exhaustion { w.sample("predicted_exhaustion_seconds", renderedLabels: e.labels, e.seconds) }
@@ -191,7 +226,7 @@ final class CapacityTracker: Sendable {
     /// values as strings like every other value of the API (so +Inf survives JSON), labels as
     /// a `metric` object as in the other endpoints.
     func recommendations() -> [[String: Any]] {
-        let (exhaustion, scalers) = state.withLock { ($0.exhaustion, $0.scalers) }
+        let (exhaustion, scalers, settings) = state.withLock { ($0.exhaustion, $0.scalers, $0.rules) }
         var out = [[String: Any]]()
         for (rule, st) in zip(settings.scalers, scalers) {
             var d: [String: Any] = ["type": "scaler", "scaler": rule.name, "min_replicas": rule.minReplicas, "max_replicas": rule.maxReplicas,

@@ -13,26 +13,27 @@ extension ModelingService {
         var dropped = 0
     }
 
-    /// Puts `new` in force, all but `refit_workers`, `capacity` and `scalers`, which keep their
-    /// start values until a restart (threads and the capacity tracker's state are made from
-    /// them). Every modelled series is judged again by the new rules:
+    /// Puts `new` in force, all but `refit_workers`, which keeps its start value until a restart
+    /// (the worker threads are made from it). Every modelled series is judged again by the new
+    /// rules:
     /// - its rule's terms unchanged (only selectors or other rules changed): left alone;
     /// - new terms that the saved state of the series fits (a new `level` or `refit_interval`:
     ///   the same model, step, horizons, window and anomaly settings): its fitted model and
     ///   calibration carry on, as from a snapshot, under the new terms;
     /// - otherwise made afresh, as a new series is: the next pass replays the window the store
     ///   holds through the new model, so nothing is waited for but the fit;
-    /// - selected by no rule: forgotten by the loop (the store keeps its window).
-    /// Series that no rule selected before, or that were over `max_series`, are judged again by
-    /// the next pass. Runs under the loop's lock, between two passes.
+    /// - selected by no rule (nor wanted by a capacity or scaler rule): forgotten by the loop
+    ///   (the store keeps its window).
+    /// Capacity and scaler rules are replaced too, and every modelled series tracked again by
+    /// them. Series that no rule selected before, or that were over `max_series`, are judged
+    /// again by the next pass. Runs under the loop's lock, between two passes.
     func apply(_ new: ModelingSettings) -> ReloadOutcome {
         var settings = new
         settings.refitWorkers = startSettings.refitWorkers
-        settings.capacity = startSettings.capacity
-        settings.scalers = startSettings.scalers
         defer { settingsInForce.withLock { $0 = settings } }
         return loop.withLock { state in
             state.settings = settings
+            capacity.replaceRules(CapacityTracker.Rules(capacity: settings.capacity, scalers: settings.scalers))
             var outcome = ReloadOutcome()
             for id in Array(state.series.keys) {
                 let old = state.series[id]!
@@ -43,11 +44,14 @@ extension ModelingService {
                 }
                 let rule = settings.rules[index]
                 if old.terms == ModeledSeries.Terms(rule: rule, refitIntervalMs: settings.refitIntervalMs) {
+                    state.series[id]!.pathSteps = capacity.pathSteps(for: labels, stepMs: old.stepMs)
+                    if let exportName = book.entry(id)?.exportName { capacity.track(id: id, labels: labels, exportName: exportName) }
                     outcome.unchanged += 1
                     continue
                 }
                 old.refitTicket?.cancel()
                 let made = makeSeries(id: id, labels: labels, rule: rule, settings: settings)
+                capacity.track(id: id, labels: labels, exportName: made.entry.exportName)
                 if var carried = SavedModel(old).restored(onto: made.series) {
                     carried.arrival = old.arrival
                     carried.holdRestoredUntilMs = old.holdRestoredUntilMs
@@ -63,11 +67,10 @@ extension ModelingService {
                     fresh.arrival = old.arrival
                     state.series[id] = fresh
                     book.insert(made.entry)
-                    capacity.untrack(id: id)
-                    capacity.track(id: id, labels: labels, exportName: made.entry.exportName)
                     outcome.remade += 1
                 }
             }
+            capacity.dropUntrackedPaths()
             state.known = Set(state.series.keys)
             state.overCap.removeAll()
             return outcome

@@ -14,9 +14,9 @@ import Synchronization
 /// for step completion and staleness, so tests drive `tick(nowMs:)` directly.
 public final class ModelingService: Service, Sendable {
     let store: SeriesStore
-    /// The settings the service started with: `refit_workers` (its threads), `capacity` and
-    /// `scalers` (the `CapacityTracker`'s) stay these until a restart. The rest may be
-    /// replaced on reload (`apply(_:)`); the loop reads them from `LoopState.settings`.
+    /// The settings the service started with: `refit_workers` (its threads) stays this until a
+    /// restart. The rest may be replaced on reload (`apply(_:)`); the loop reads them from
+    /// `LoopState.settings`.
     let startSettings: ModelingSettings
     /// The settings in force, for readers outside the loop (a scrape must not wait for a pass).
     let settingsInForce: Mutex<ModelingSettings>

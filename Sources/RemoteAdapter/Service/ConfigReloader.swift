@@ -14,10 +14,9 @@ import Synchronization
 /// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
 /// - `limits.max_body_bytes`, `limits.max_concurrent_reads`: the listener and the read gate;
 /// - `durability`: the log and snapshot writers;
-/// - `modeling.refit_workers`, `modeling.capacity`, `modeling.scalers`: the worker threads and
-///   the capacity tracker's per-rule state.
+/// - `modeling.refit_workers`: the worker threads.
 /// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
-/// request limits, and the modelling rules and timings (`ModelingService.apply`).
+/// request limits, and the modelling, capacity and scaler rules and timings (`ModelingService.apply`).
 public final class ConfigReloader: Sendable {
     /// Nil: the embedded default configuration, which there is nothing to read again for.
     public let path: String?
@@ -129,8 +128,6 @@ public final class ConfigReloader: Sendable {
         check(a.durability.segmentBytes != b.durability.segmentBytes, "durability.wal_segment_size")
         check(a.durability.maxWALBytes != b.durability.maxWALBytes, "durability.max_wal_size")
         check(a.modeling.refitWorkers != b.modeling.refitWorkers, "modeling.refit_workers")
-        check(a.modeling.capacity != b.modeling.capacity, "modeling.capacity")
-        check(a.modeling.scalers != b.modeling.scalers, "modeling.scalers")
         return keys
     }
 
@@ -144,8 +141,6 @@ public final class ConfigReloader: Sendable {
         c.limits.maxConcurrentReads = started.limits.maxConcurrentReads
         c.durability = started.durability
         c.modeling.refitWorkers = started.modeling.refitWorkers
-        c.modeling.capacity = started.modeling.capacity
-        c.modeling.scalers = started.modeling.scalers
         return c
     }
 

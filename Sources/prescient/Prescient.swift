@@ -8,6 +8,6 @@ struct Prescient: AsyncParsableCommand {
         commandName: "prescient",
         abstract: "Forecasts and anomaly scores for Prometheus series, as a remote_write target.",
         version: BuildInfo.versionText,
-        subcommands: [ServeCommand.self, ReplayCommand.self, BenchIngestCommand.self, BenchReadCommand.self, BenchExporterCommand.self],
+        subcommands: [ServeCommand.self, ReplayCommand.self, CheckCommand.self, BenchIngestCommand.self, BenchReadCommand.self, BenchExporterCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -19,7 +19,7 @@ public struct RequestLimits: Sendable, Equatable {
 }
 
 /// Everything `prescient serve` is configured with.
-public struct PrescientConfig: Sendable {
+public struct PrescientConfig: Sendable, Equatable {
     public var storage = StoreSettings()
     public var limits = RequestLimits()
     public var modeling = ModelingSettings()

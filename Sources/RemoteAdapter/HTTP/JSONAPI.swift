@@ -15,6 +15,11 @@ struct JSONAPI: Sendable {
         routes.on("/api/v1/recommendations", .get) { _, _ in
             Self.success(self.state.modeling.capacity.recommendations())
         }
+        // As Prometheus' endpoint of the same path: the configuration in force, which after a
+        // reload that left keys for a restart is not what the file says.
+        routes.on("/api/v1/status/config", .get) { _, _ in
+            Self.success(["yaml": ConfigRenderer.yaml(self.state.config)])
+        }
     }
 
     /// Entries matching any of the query's `match[]` selectors (all when none is given).

@@ -7,13 +7,15 @@ geometric mean over series; given a replay directory (e.g. of `auto`), also that
 the better of the two per series in hindsight, and their 50/50 mean.
 
   median_regression_prototype.py [REPLAY_DIR]
-Env: FEATS (comma-separated: last, medK, meanK, seas, seas5, hourK, daysK, seas5r; the default
+Env: FEATS (comma-separated: last, medK, meanK, seas, seas5, hourK, daysK, seas5r, knnK; the default
 below is the shipped set), WINDOW, REFIT, DATA and CATEGORIES as for dense_mase.py; TSMOOTH=K
 trains on the median of the 2K+1 values around each target; LGB=1 fits LightGBM (L1 loss, NL
 leaves, NT trees) instead. About 4-8 minutes for the 31 real series.
   hourK   the median of the target's step in each of the last K hours (shipped: hour4)
   daysK   the median over the last K days of the 5-step median around the target's step
   seas5r  yesterday's move to the target's step (as seas5), as a ratio applied to today's level
+  knnK    analogues: the median of what followed the K past 12-step stretches most like the
+          latest (level removed), h steps on, within the last 4,032 steps
 Session 29 tried daysK, seas5r, TSMOOTH=2 and WINDOW=8064; none helped (docs/models.md).
 """
 import csv, math, os, statistics, sys
@@ -110,9 +112,36 @@ def features(y, m, h, cache):
                     stack.append(col)
                 c = np.nanmedian(np.vstack(stack), axis=0) - base
                 c = np.nan_to_num(c)
+        elif f.startswith("knn"):
+            # analogues: the median of what followed (h steps on, relative to the level then)
+            # the K past stretches of L steps most like the latest, level removed
+            K = int(f[3:]); c = knn_feature(y, base, h, K, cache)
         cols.append(c)
     cols.append(np.ones(n))
     return np.column_stack(cols), base
+
+def knn_feature(y, base, h, K, cache, L=12, back=4032):
+    n = len(y)
+    key = ("knnd", L)
+    if key not in cache:
+        # patterns: the last L values less the level, one row per end step
+        P = np.full((n, L), np.nan)
+        for j in range(L):
+            P[L - 1:, j] = y[j:n - L + 1 + j] - base[L - 1:]
+        cache[key] = P
+    P = cache[key]
+    fut = np.full(n, np.nan)
+    fut[:n - h] = y[h:] - base[:n - h]
+    c = np.zeros(n)
+    for t in range(L - 1 + 200, n):
+        lo = max(L - 1, t - back); hi = t - h  # analogues end at u <= t - h: their futures are known at t
+        if hi - lo < 2 * K: continue
+        d = np.sum((P[lo:hi + 1] - P[t]) ** 2, axis=1)
+        d = np.where(np.isfinite(d), d, np.inf)
+        idx = np.argpartition(d, K)[:K] + lo
+        v = fut[idx]; v = v[np.isfinite(v)]
+        if len(v): c[t] = np.median(v)
+    return c
 
 def run(y, m):
     y = np.asarray(y, float); n = len(y)

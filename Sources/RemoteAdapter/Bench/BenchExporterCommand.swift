@@ -176,5 +176,15 @@ public struct BenchExporterCommand: AsyncParsableCommand {
         // Percent of one core the refits take when every series refits once per `seconds`.
         func refitShare(every seconds: Double) -> Double { Double(modelSeries) / seconds / max(perSecond, 1e-9) * 100 }
         print("steady state: series=\(modelSeries) model=\(model) pass=\(Self.f(wall)) s wall, \(Self.f(cpu)) s CPU per 1-minute step = \(Self.f(cpu / 60 * 100, 1))% of one core (refits excluded: \(due) came due while measuring; at the default refit_interval of \(Units.formatDuration(config.modeling.refitIntervalMs)) they add \(Self.f(refitShare(every: Double(config.modeling.refitIntervalMs) / 1000), 1))% of one core, at 6h \(Self.f(refitShare(every: 21_600), 1))%)")
+        // A configuration reload holds the loop's lock while it judges every series again.
+        var reloaded = config.modeling
+        let unchanged = Self.measure { _ = service.apply(reloaded) }
+        reloaded.rules[0].level = 0.9
+        var outcome = ModelingService.ReloadOutcome()
+        let carried = Self.measure { outcome = service.apply(reloaded) }
+        reloaded.rules[0].model = model == "naive" ? "median" : "naive"
+        var remadeOutcome = ModelingService.ReloadOutcome()
+        let remade = Self.measure { remadeOutcome = service.apply(reloaded) }
+        print("reload: \(modelSeries) series unchanged \(Self.f(unchanged.wall)) s wall, a new level (\(outcome.carried) carried on) \(Self.f(carried.wall)) s, a new model (\(remadeOutcome.remade) made afresh) \(Self.f(remade.wall)) s: the loop's lock is held that long")
     }
 }

@@ -243,7 +243,7 @@ import FoundationNetworking
 
             #expect(try await prometheus.metric("prometheus_remote_storage_samples_failed_total") == 0)
             #expect(state.metrics.auth.failures(.wrongToken) == 0)
-            #expect(state.webConfig.reloads.load(ordering: .relaxed) == 2)
+            #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 2)
             #expect(try await curl(["-H", "Authorization: Bearer \(old)", "\(base)/api/v1/models"]).code == 401)
             #expect(try await curl(["-H", "Authorization: Bearer \(new)", "\(base)/api/v1/models"]).code == 200)
             #expect(state.metrics.auth.failures(.wrongToken) == 1)

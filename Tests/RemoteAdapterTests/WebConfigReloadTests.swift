@@ -63,14 +63,14 @@ import Testing
             try file.write(Self.users([("bob", "builder")]))
             #expect(try await write(client, alice) == .unauthorized, "alice's password was removed")
             #expect(try await write(client, bob) == .noContent)
-            #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
+            #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 1)
 
             // Half a file, as an editor may leave it: bob still gets in, and the version is counted once.
             try file.write("basic_auth_users:\n  carol: [\n")
             #expect(try await write(client, bob) == .noContent)
             #expect(try await write(client, bob) == .noContent)
             #expect(try await write(client, AuthTests.basic("carol", "x")) == .unauthorized)
-            #expect(state.webConfig.failures.load(ordering: .relaxed) == 1)
+            #expect(state.webConfig.record.failures.load(ordering: .relaxed) == 1)
             let failed = try await metrics(client, bob)
             #expect(failed.contains("prescient_web_config_reload_failures_total 1\n"))
             #expect(failed.contains("prescient_web_config_last_reload_successful 0\n"))
@@ -128,9 +128,9 @@ import Testing
             // A token file emptied by mistake is refused as at start; the last good token stays.
             try file.write("", to: "token")
             #expect(try await write(client, "Bearer \(new)") == .noContent)
-            #expect(state.webConfig.failures.load(ordering: .relaxed) == 1)
+            #expect(state.webConfig.record.failures.load(ordering: .relaxed) == 1)
         }
-        #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
+        #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 1)
     }
 
     /// A reading that never ends (the token file replaced by a pipe no one writes to) holds no
@@ -166,7 +166,7 @@ import Testing
             let again = open(token, O_WRONLY | O_NONBLOCK)
             if again >= 0 { close(again) }
         }
-        #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
+        #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 1)
     }
 
     /// Requests that meet a change together wait for one reading of it.
@@ -185,7 +185,7 @@ import Testing
             }
             #expect(statuses.allSatisfy { $0 == .ok }, "\(statuses)")
         }
-        #expect(state.webConfig.reloads.load(ordering: .relaxed) == 1)
+        #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 1)
         #expect(state.metrics.auth.bcryptComputations.load(ordering: .relaxed) == 1, "one checker, one bcrypt for 32 requests")
     }
 
@@ -205,10 +205,10 @@ import Testing
             // A TLS block that would not start is refused like any other broken version.
             try file.write(config("TLS99"))
             #expect(try await write(client, nil) == .noContent)
-            #expect(state.webConfig.failures.load(ordering: .relaxed) == 1)
+            #expect(state.webConfig.record.failures.load(ordering: .relaxed) == 1)
             try file.write(config("TLS12"))
             #expect(try await metrics(client, nil).contains("prescient_web_config_tls_restart_pending 0\n"))
         }
-        #expect(state.webConfig.reloads.load(ordering: .relaxed) == 2)
+        #expect(state.webConfig.record.reloads.load(ordering: .relaxed) == 2)
     }
 }

@@ -118,7 +118,14 @@ public enum FuzzEntry {
     public static func config(_ bytes: UnsafeRawBufferPointer) -> Bool {
         // load(file:) reads the file as UTF-8 and refuses it when it is not.
         guard let text = String(validating: bytes, as: UTF8.self) else { return false }
-        let main = (try? ConfigLoader.parse(text)) != nil
+        let config = try? ConfigLoader.parse(text)
+        if let config {
+            // `/api/v1/status/config` shows the configuration in force as YAML: whatever loads
+            // must be written back so that it loads as the same configuration.
+            let rendered = ConfigRenderer.yaml(config)
+            precondition((try? ConfigLoader.parse(rendered)) == config, "the rendered configuration does not load back the same:\n\(rendered)")
+        }
+        let main = config != nil
         let web = (try? WebConfigLoader.parse(text, directory: "/nonexistent/prescient-fuzz")) != nil
         return main || web
     }

@@ -52,11 +52,7 @@ final class WebConfigReloader: Sendable {
     private let servedTLS: String?
     private let metrics: AuthMetrics
     private let logger: Logger
-    let reloads = Atomic<Int>(0)
-    let failures = Atomic<Int>(0)
-    private let lastSucceeded = Atomic<Bool>(true)
-    /// Unix seconds of the start or of the last reload that succeeded, as Prometheus reports its own.
-    private let lastSuccessSeconds: Atomic<Int>
+    let record = ReloadRecord()
 
     /// The stamps are taken here, after `web` was read at start: a change in between is seen
     /// only at the file's next change.
@@ -68,7 +64,6 @@ final class WebConfigReloader: Sendable {
         let paths = path.map { [$0] + web.bearerTokenFiles } ?? []
         state = Mutex(State(settings: Settings(web: web, metrics: metrics), paths: paths,
                             stamps: paths.map(FileStamp.init(path:))))
-        lastSuccessSeconds = Atomic(Int(Date().timeIntervalSince1970))
     }
 
     /// The settings in force, read again first if the files changed since they were last read.
@@ -143,9 +138,7 @@ final class WebConfigReloader: Sendable {
                 // in between shows at their next change.
                 state.paths = [path] + web.bearerTokenFiles
                 state.stamps = [stamps[0]] + web.bearerTokenFiles.map(FileStamp.init(path:))
-                reloads.add(1, ordering: .relaxed)
-                lastSucceeded.store(true, ordering: .relaxed)
-                lastSuccessSeconds.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+                record.succeeded()
                 logger.info("web config reloaded", metadata: [
                     "file": "\(path)", "basic_auth_users": "\(web.basicAuthUsers.count)",
                     "bearer_tokens": "\(web.bearerTokens.count + web.bearerTokenHashes.count)"])
@@ -155,8 +148,7 @@ final class WebConfigReloader: Sendable {
                 }
             case .failure(let error):
                 state.stamps = stamps
-                failures.add(1, ordering: .relaxed)
-                lastSucceeded.store(false, ordering: .relaxed)
+                record.failed()
                 logger.error("web config changed but cannot be used; the previous settings stay in force",
                              metadata: ["file": "\(path)", "error": "\(error)"])
             }
@@ -169,14 +161,7 @@ final class WebConfigReloader: Sendable {
 
     func write(to w: inout ExpositionWriter) {
         guard path != nil else { return }
-        w.family("prescient_web_config_reloads_total", .counter, help: "Times --web.config.file (or a token file it names) changed and was applied.")
-        w.sample("prescient_web_config_reloads_total", [], Double(reloads.load(ordering: .relaxed)))
-        w.family("prescient_web_config_reload_failures_total", .counter, help: "Times --web.config.file changed but could not be used; the previous settings stayed in force.")
-        w.sample("prescient_web_config_reload_failures_total", [], Double(failures.load(ordering: .relaxed)))
-        w.family("prescient_web_config_last_reload_successful", .gauge, help: "Whether the last reading of --web.config.file succeeded (1 at start).")
-        w.sample("prescient_web_config_last_reload_successful", [], lastSucceeded.load(ordering: .relaxed) ? 1 : 0)
-        w.family("prescient_web_config_last_reload_success_timestamp_seconds", .gauge, help: "When --web.config.file was last read with success (at start or since).")
-        w.sample("prescient_web_config_last_reload_success_timestamp_seconds", [], Double(lastSuccessSeconds.load(ordering: .relaxed)))
+        record.write(to: &w, prefix: "prescient_web_config", subject: "--web.config.file (or a token file it names)")
         w.family("prescient_web_config_tls_restart_pending", .gauge, help: "1 when the file's tls_server_config differs from the one being served, which needs a restart.")
         w.sample("prescient_web_config_tls_restart_pending", [], tlsAwaitsRestart ? 1 : 0)
     }

@@ -30,11 +30,7 @@ public final class ConfigReloader: Sendable {
     private let store: SeriesStore
     private let modeling: ModelingService
     private let logger: Logger
-    let reloads = Atomic<Int>(0)
-    let failures = Atomic<Int>(0)
-    private let lastSucceeded = Atomic<Bool>(true)
-    /// Unix seconds of the start or of the last reload that succeeded.
-    private let lastSuccessSeconds: Atomic<Int>
+    private let record = ReloadRecord()
     private let restartPending = Atomic<Bool>(false)
 
     init(path: String?, config: PrescientConfig, store: SeriesStore, modeling: ModelingService, logger: Logger,
@@ -46,7 +42,6 @@ public final class ConfigReloader: Sendable {
         self.store = store
         self.modeling = modeling
         self.logger = logger
-        lastSuccessSeconds = Atomic(Int(Date().timeIntervalSince1970))
     }
 
     /// The configuration in force.
@@ -85,8 +80,7 @@ public final class ConfigReloader: Sendable {
                     }
                 }
             } catch {
-                failures.add(1, ordering: .relaxed)
-                lastSucceeded.store(false, ordering: .relaxed)
+                record.failed()
                 logger.error("configuration reload failed; the configuration in force is kept", metadata: [
                     "file": "\(path)", "error": "\(error)",
                 ])
@@ -98,9 +92,7 @@ public final class ConfigReloader: Sendable {
             store.applyLimits(merged.storage)
             let outcome = modeling.apply(merged.modeling)
             inForce.withLock { $0 = merged }
-            reloads.add(1, ordering: .relaxed)
-            lastSucceeded.store(true, ordering: .relaxed)
-            lastSuccessSeconds.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+            record.succeeded()
             restartPending.store(!pending.isEmpty, ordering: .relaxed)
             logger.info("configuration reloaded", metadata: [
                 "file": "\(path)", "series_unchanged": "\(outcome.unchanged)", "series_carried_on": "\(outcome.carried)",
@@ -146,14 +138,7 @@ public final class ConfigReloader: Sendable {
 
     func write(to w: inout ExpositionWriter) {
         guard path != nil else { return }
-        w.family("prescient_config_reloads_total", .counter, help: "Times --config was read again (SIGHUP or POST /-/reload) and put in force.")
-        w.sample("prescient_config_reloads_total", [], Double(reloads.load(ordering: .relaxed)))
-        w.family("prescient_config_reload_failures_total", .counter, help: "Times --config was read again but could not be used; the configuration in force was kept.")
-        w.sample("prescient_config_reload_failures_total", [], Double(failures.load(ordering: .relaxed)))
-        w.family("prescient_config_last_reload_successful", .gauge, help: "Whether the last reading of --config succeeded (1 at start).")
-        w.sample("prescient_config_last_reload_successful", [], lastSucceeded.load(ordering: .relaxed) ? 1 : 0)
-        w.family("prescient_config_last_reload_success_timestamp_seconds", .gauge, help: "When --config was last read with success (at start or since).")
-        w.sample("prescient_config_last_reload_success_timestamp_seconds", [], Double(lastSuccessSeconds.load(ordering: .relaxed)))
+        record.write(to: &w, prefix: "prescient_config", subject: "--config (on SIGHUP or POST /-/reload)")
         w.family("prescient_config_restart_pending", .gauge, help: "1 when the last --config read changed settings that apply only at a restart (logged by key).")
         w.sample("prescient_config_restart_pending", [], restartPending.load(ordering: .relaxed) ? 1 : 0)
     }

@@ -137,7 +137,10 @@ import Testing
     /// trapped; each is now a config error naming the key. (The step of the last, 2^62 ms, is
     /// now refused by itself, as over 3650d, before the window is looked at.) So did a duplicate
     /// key in a file whose lines end in a lone CR: its line was looked up past the last "\n".
+    /// A step of 7d without a window kept the default 2,016 points, 38 years, which the
+    /// configuration in force could not be written back as (found by the render round trip).
     @Test(arguments: [
+        ("step-without-window-spans-decades", "storage.window"),
         ("duration-sum-overflow", "storage.step"),
         ("size-overflow", "limits.max_body_bytes"),
         ("window-step-overflow", "storage.step"),

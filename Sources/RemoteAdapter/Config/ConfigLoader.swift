@@ -73,6 +73,12 @@ public enum ConfigLoader {
                 throw ConfigError(key: "storage.window", line: windowNode?.mark?.line, "must hold at least two steps (step is \(Units.formatDuration(s.stepMs)))")
             }
             s.gridLength = Int(windowMs / s.stepMs)
+        } else if s.stepMs * Int64(s.gridLength) > maximumDurationMs {
+            // The window keeps its 2,016 points when only the step is given: at a step of a
+            // few days that spans decades, which no window may be given as.
+            let stepLine = try mapping(node, key: "storage").first { $0.0 == "step" }?.1.mark?.line
+            throw ConfigError(key: "storage.window", line: stepLine,
+                              "\(s.gridLength) steps of \(Units.formatDuration(s.stepMs)) span more than 3650d; give a window")
         }
         guard s.gridLength <= 1_000_000 else {
             throw ConfigError(key: "storage.window", line: windowNode?.mark?.line, "more than 1,000,000 steps per series; use a longer step")

@@ -106,33 +106,43 @@ public final class ConfigReloader: Sendable {
         }
     }
 
+    /// A setting that shapes what is built at start, so a reload keeps it: its key as the file
+    /// names it, and how to compare and keep it.
+    struct RestartOnly: Sendable {
+        let key: String
+        let differs: @Sendable (PrescientConfig, PrescientConfig) -> Bool
+        let keep: @Sendable (inout PrescientConfig, PrescientConfig) -> Void
+
+        init<T: Equatable & Sendable>(_ key: String, _ path: any WritableKeyPath<PrescientConfig, T> & Sendable) {
+            self.key = key
+            differs = { $0[keyPath: path] != $1[keyPath: path] }
+            keep = { $0[keyPath: path] = $1[keyPath: path] }
+        }
+    }
+
+    /// Every restart-only setting, in file order: one list, so comparing and keeping agree.
+    static let restartOnly: [RestartOnly] = [
+        RestartOnly("storage.raw_retention", \.storage.rawRetentionMs),
+        RestartOnly("storage.step", \.storage.stepMs),
+        RestartOnly("storage.window", \.storage.gridLength),
+        RestartOnly("limits.max_body_bytes", \.limits.maxBodyBytes),
+        RestartOnly("limits.max_concurrent_reads", \.limits.maxConcurrentReads),
+        RestartOnly("durability.fsync", \.durability.fsync),
+        RestartOnly("durability.snapshot_interval", \.durability.snapshotIntervalMs),
+        RestartOnly("durability.wal_segment_size", \.durability.segmentBytes),
+        RestartOnly("durability.max_wal_size", \.durability.maxWALBytes),
+        RestartOnly("modeling.refit_workers", \.modeling.refitWorkers),
+    ]
+
     /// The keys of the restart-only settings that differ between `a` and `b`, in file order.
     static func restartOnlyChanges(from a: PrescientConfig, to b: PrescientConfig) -> [String] {
-        var keys: [String] = []
-        func check(_ changed: Bool, _ key: String) { if changed { keys.append(key) } }
-        check(a.storage.rawRetentionMs != b.storage.rawRetentionMs, "storage.raw_retention")
-        check(a.storage.stepMs != b.storage.stepMs, "storage.step")
-        check(a.storage.gridLength != b.storage.gridLength, "storage.window")
-        check(a.limits.maxBodyBytes != b.limits.maxBodyBytes, "limits.max_body_bytes")
-        check(a.limits.maxConcurrentReads != b.limits.maxConcurrentReads, "limits.max_concurrent_reads")
-        check(a.durability.fsync != b.durability.fsync, "durability.fsync")
-        check(a.durability.snapshotIntervalMs != b.durability.snapshotIntervalMs, "durability.snapshot_interval")
-        check(a.durability.segmentBytes != b.durability.segmentBytes, "durability.wal_segment_size")
-        check(a.durability.maxWALBytes != b.durability.maxWALBytes, "durability.max_wal_size")
-        check(a.modeling.refitWorkers != b.modeling.refitWorkers, "modeling.refit_workers")
-        return keys
+        restartOnly.filter { $0.differs(a, b) }.map(\.key)
     }
 
     /// `new` with its restart-only settings taken from `started`: what is put in force.
     static func applicable(_ new: PrescientConfig, keeping started: PrescientConfig) -> PrescientConfig {
         var c = new
-        c.storage.rawRetentionMs = started.storage.rawRetentionMs
-        c.storage.stepMs = started.storage.stepMs
-        c.storage.gridLength = started.storage.gridLength
-        c.limits.maxBodyBytes = started.limits.maxBodyBytes
-        c.limits.maxConcurrentReads = started.limits.maxConcurrentReads
-        c.durability = started.durability
-        c.modeling.refitWorkers = started.modeling.refitWorkers
+        for setting in restartOnly { setting.keep(&c, started) }
         return c
     }
 

@@ -284,9 +284,13 @@ import Testing
         let (_, service, settings) = try makeService()
         var other = settings
         other.rules = [try Self.rule("load", model: "naive")]
+        let before = try #require(service.book.entries().first)
         #expect(service.apply(other) == .init(remade: 1))
         #expect(try only(service).lastStep == .min, "the window is replayed through the new model")
+        // Until the new model has fitted, the old forecasts stay exported: no gap on /metrics.
         tick(service)
+        let meanwhile = try #require(service.book.entries().first)
+        #expect(meanwhile.exported && meanwhile.model == "autoets" && meanwhile.point == before.point)
         tick(service)
         let s = try only(service)
         #expect(s.modeler.modelName == "naive", "\(s.modeler.modelName)")

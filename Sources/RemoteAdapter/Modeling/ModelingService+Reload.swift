@@ -21,7 +21,8 @@ extension ModelingService {
     ///   the same model, step, horizons, window and anomaly settings): its fitted model and
     ///   calibration carry on, as from a snapshot, under the new terms;
     /// - otherwise made afresh, as a new series is: the next pass replays the window the store
-    ///   holds through the new model, so nothing is waited for but the fit;
+    ///   holds through the new model, so nothing is waited for but the fit, and meanwhile the
+    ///   old forecasts stay exported (unless the horizons changed);
     /// - selected by no rule (nor wanted by a capacity or scaler rule): forgotten by the loop
     ///   (the store keeps its window).
     /// Capacity and scaler rules are replaced too, and every modelled series tracked again by
@@ -65,8 +66,16 @@ extension ModelingService {
                 } else {
                     var fresh = made.series
                     fresh.arrival = old.arrival
+                    let entry = book.entry(id)
+                    if entry?.exportName == made.entry.exportName, entry?.horizonNames == made.entry.horizonNames {
+                        // The old model's forecasts stay exported until the new one has fitted,
+                        // as after a restart: a gap would mark the outputs stale in Prometheus
+                        // and reset the `for:` of every alert on them.
+                        fresh.holdRestoredUntilMs = nowMs() + 2 * max(fresh.stepMs, 60_000)
+                    } else {
+                        book.insert(made.entry)
+                    }
                     state.series[id] = fresh
-                    book.insert(made.entry)
                     outcome.remade += 1
                 }
             }

@@ -27,7 +27,7 @@ public final class ModelingService: Service, Sendable {
     let capacity: CapacityTracker
     let logger: Logger
     private let clock: any Clock<Duration>
-    private let nowMs: @Sendable () -> Int64
+    let nowMs: @Sendable () -> Int64
     private let tickInterval: Duration
     /// Time a pass may spend on new series' first replay of their window (nil: no limit).
     private let catchUpBudget: Duration?

@@ -3,7 +3,7 @@ SWIFT ?= swift
 LISTEN ?= 0.0.0.0:9201
 ARGS ?=
 
-.PHONY: deps build release run test bench bench-ingest bench-models bench-durability clean proto fuzz fuzz-seeds
+.PHONY: deps build release run test bench bench-ingest bench-models bench-durability bench-write-memory clean proto fuzz fuzz-seeds
 
 deps:
 	@scripts/install-deps.sh
@@ -32,7 +32,7 @@ test: deps
 	# it waits for enough scraped history for the offset queries).
 	python3 scripts/test-dashboards.py
 
-bench: bench-ingest bench-models
+bench: bench-ingest bench-models bench-write-memory
 
 # Ingest against VictoriaMetrics on one core, and RSS per series.
 bench-ingest: deps
@@ -43,6 +43,12 @@ bench-ingest: deps
 # and streaming replay of 4,032 points (points/s = 4,032 / its wall clock). About 2.5 minutes.
 bench-models: deps
 	Benchmarks/run-models.sh
+
+# Peak RSS with 60 clients posting 30 MB bodies at once, limits.max_inflight_write_bytes at its
+# default against off (about 20 s).
+bench-write-memory: deps
+	$(SWIFT) build -c release --product prescient
+	scripts/bench-write-memory.sh
 
 # Ingest with --data-dir (fsync always / 100ms) against in-memory, and recovery times.
 bench-durability: deps

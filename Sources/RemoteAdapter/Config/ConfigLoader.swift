@@ -86,6 +86,7 @@ public enum ConfigLoader {
     }
 
     private static func parseLimits(_ node: Node, into l: inout RequestLimits) throws(ConfigError) {
+        var inflightNode: Node?
         for (key, value) in try mapping(node, key: "limits") {
             let path = "limits.\(key)"
             switch key {
@@ -97,8 +98,19 @@ public enum ConfigLoader {
                 }
             case "max_read_samples": l.maxReadSamples = try integer(value, key: path, minimum: 1)
             case "max_concurrent_reads": l.maxConcurrentReads = try integer(value, key: path, minimum: 1)
-            default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes", "max_read_samples", "max_concurrent_reads"])
+            case "max_inflight_write_bytes":
+                l.maxInflightWriteBytes = try size(value, key: path)
+                inflightNode = value
+            case "max_write_wait": l.maxWriteWaitMs = try duration(value, key: path, minimum: 0)
+            default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes", "max_read_samples", "max_concurrent_reads",
+                                                              "max_inflight_write_bytes", "max_write_wait"])
             }
+        }
+        // Below it, a full-size body could only ever run alone. Unset, it follows a larger body limit.
+        if inflightNode == nil { l.maxInflightWriteBytes = max(l.maxInflightWriteBytes, l.maxBodyBytes) }
+        if let inflightNode, l.maxInflightWriteBytes < l.maxBodyBytes {
+            throw ConfigError(key: "limits.max_inflight_write_bytes", line: inflightNode.mark?.line,
+                              "must be at least limits.max_body_bytes (\(Units.formatBytes(l.maxBodyBytes))), got \(Units.formatBytes(l.maxInflightWriteBytes))")
         }
     }
 

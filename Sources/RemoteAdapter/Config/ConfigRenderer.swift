@@ -13,6 +13,8 @@ enum ConfigRenderer {
                 ("max_decoded_bytes", size(c.limits.maxDecodedBytes)),
                 ("max_read_samples", text(c.limits.maxReadSamples)),
                 ("max_concurrent_reads", text(c.limits.maxConcurrentReads)),
+                ("max_inflight_write_bytes", size(c.limits.maxInflightWriteBytes)),
+                ("max_write_wait", duration(c.limits.maxWriteWaitMs)),
             ])),
             ("modeling", modeling(c.modeling)),
             ("durability", map([
@@ -116,11 +118,5 @@ enum ConfigRenderer {
     private static func text(_ n: Int) -> Node { Node(String(n)) }
     private static func text(_ d: Double) -> Node { Node(d.description) }
 
-    /// In the largest binary unit that divides it (32MiB), else in bytes.
-    private static func size(_ bytes: Int) -> Node {
-        for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes % scale == 0 {
-            return Node("\(bytes / scale)\(suffix)")
-        }
-        return Node(String(bytes))
-    }
+    private static func size(_ bytes: Int) -> Node { Node(Units.formatBytes(bytes)) }
 }

@@ -42,6 +42,14 @@ enum Units {
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
+    /// In the largest binary unit that divides it (32MiB), else in bytes: what `bytes` reads back.
+    static func formatBytes(_ bytes: Int) -> String {
+        for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes != 0 && bytes % scale == 0 {
+            return "\(bytes / scale)\(suffix)"
+        }
+        return String(bytes)
+    }
+
     static func formatDuration(_ ms: Int64) -> String {
         let units: [(String, Int64)] = [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
         if ms == 0 { return "0s" }

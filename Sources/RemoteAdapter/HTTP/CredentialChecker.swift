@@ -22,7 +22,7 @@ final class CredentialChecker: Sendable {
     private let tokens: [[UInt8]]
     /// Verified (true) or refused (false) credentials, keyed by scheme and the exact text.
     private let cache = Mutex([String: Bool]())
-    private let bcryptTurns = ReadGate(limit: 1)
+    private let bcryptTurns = FairGate(capacity: 1)
     let metrics: AuthMetrics
     /// Bounds the cache; when full it starts over (a real sender's credentials are back in one request).
     static let cacheLimit = 4096

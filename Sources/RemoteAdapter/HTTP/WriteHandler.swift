@@ -22,9 +22,25 @@ struct WriteHandler: Sendable {
         } catch {
             return refuse(error)
         }
-        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
-            return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limits.maxBodyBytes { return tooLarge(limits) }
+        // A body is read only in its turn, so the bodies being read hold at most the limit's
+        // bytes; the others wait unread in the kernel's buffers.
+        do {
+            return try await state.writeAdmission.withTurn(declaredBytes: declared, limits: limits) {
+                try await handle(request, version: version, limits: limits)
+            }
+        } catch is FairGate.WaitedTooLong {
+            return refuse(WireError(.busy, "waited \(Units.formatDuration(limits.maxWriteWaitMs)) (limits.max_write_wait) for room among the write bodies being handled (limits.max_inflight_write_bytes, \(Units.formatBytes(limits.maxInflightWriteBytes))); try again later"))
         }
+    }
+
+    private func tooLarge(_ limits: RequestLimits) -> Response {
+        refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
+    }
+
+    private func handle(_ request: Request, version: RemoteWriteVersion, limits: RequestLimits) async throws -> Response {
+        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return tooLarge(limits) }
         // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.
         let journal = state.durability == nil ? nil : WALRecordBuilder()
         let outcome = body.withUnsafeReadableBytes { compressed in

@@ -4,13 +4,13 @@ import Synchronization
 /// What remote read keeps between requests: the concurrency gate and where forecast series
 /// come from (set by the modelling side once it runs; nil serves raw windows only).
 public final class RemoteReadState: Sendable {
-    public let gate: ReadGate
+    public let gate: FairGate
     /// Where SAMPLES responses are built, a thread a core (the gate bounds how many wait).
     let work = BlockingWork(threads: System.coreCount)
     private let source = Mutex<(any ForecastSeriesSource)?>(nil)
 
     public init(limits: RequestLimits) {
-        gate = ReadGate(limit: limits.maxConcurrentReads)
+        gate = FairGate(capacity: limits.maxConcurrentReads)
     }
 
     /// The source of `predicted_*` and other computed series served beside the raw windows.

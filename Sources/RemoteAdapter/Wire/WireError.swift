@@ -11,6 +11,8 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         /// request for now (429), so the sender retries it later.
         case seriesLimit = "series_limit"
         case memoryLimit = "memory_limit"
+        /// Waited `limits.max_write_wait` for room among the write bodies being handled (429).
+        case busy = "inflight_limit"
     }
 
     public let kind: Kind
@@ -27,7 +29,7 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corruptSnappy, .corruptProtobuf, .badRequest: 400
         case .tooLarge: 413
         case .unsupportedMediaType: 415
-        case .seriesLimit, .memoryLimit: 429
+        case .seriesLimit, .memoryLimit, .busy: 429
         }
     }
 

@@ -44,7 +44,7 @@ bench-ingest: deps
 bench-models: deps
 	Benchmarks/run-models.sh
 
-# Peak RSS with 60 clients posting 30 MB bodies at once, limits.max_inflight_write_bytes at its
+# Peak RSS with 60 clients posting 30 MB bodies at once, limits.max_inflight_body_bytes at its
 # default against off (about 20 s).
 bench-write-memory: deps
 	$(SWIFT) build -c release --product prescient

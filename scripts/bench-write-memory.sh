@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory under many large writes at once (limits.max_inflight_write_bytes): peak RSS of a release
+# Memory under many large writes at once (limits.max_inflight_body_bytes): peak RSS of a release
 # `prescient serve` while N clients each post a 30 MB body at the same moment (random bytes, so
 # each is read whole and then refused 400), with the limit at its default and with it set to
 # 64 GiB (in effect off, as before the limit existed). ROUNDS rounds alternate the two.
@@ -14,7 +14,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 head -c 30000000 /dev/urandom > "$work/body.bin"
-printf 'limits:\n  max_inflight_write_bytes: 64GiB\n' > "$work/off.yml"
+printf 'limits:\n  max_inflight_body_bytes: 64GiB\n' > "$work/off.yml"
 printf 'limits: {}\n' > "$work/default.yml"
 for r in $(seq 1 "$ROUNDS"); do
   for mode in default off; do

@@ -74,9 +74,9 @@ import Testing
         defer { file.remove() }
         let state = try file.state()
         let body = Snappy.compress(RemoteWriteEncoder.v1((0..<50).map { series("m\($0)", ["job": "reload"], [(1_000, 1)]) }))
-        try file.write("limits:\n  max_decoded_bytes: 100\n  max_inflight_write_bytes: 64MiB\nmodeling:\n  rules: []\n")
+        try file.write("limits:\n  max_decoded_bytes: 100\n  max_inflight_body_bytes: 64MiB\nmodeling:\n  rules: []\n")
         #expect(state.configReloader.reload() == .applied(restartPending: []))
-        #expect(state.writeAdmission.gate.capacity == 256 << 20, "until a write reads the limits in force")
+        #expect(state.bodyAdmission.gate.capacity == 256 << 20, "until a write reads the limits in force")
         try await Application(router: buildRouter(state: state)).test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/write", method: .post,
                                                     headers: [.contentType: "application/x-protobuf", .contentEncoding: "snappy"],
@@ -85,7 +85,7 @@ import Testing
             #expect(String(buffer: response.body).contains("exceeds the limit of 100"), "\(String(buffer: response.body))")
         }
         #expect(state.store.count == 0)
-        #expect(state.writeAdmission.gate.capacity == 64 << 20)
+        #expect(state.bodyAdmission.gate.capacity == 64 << 20)
     }
 
     @Test func aFileThatDoesNotLoadKeepsTheConfigurationInForce() throws {

@@ -98,19 +98,19 @@ public enum ConfigLoader {
                 }
             case "max_read_samples": l.maxReadSamples = try integer(value, key: path, minimum: 1)
             case "max_concurrent_reads": l.maxConcurrentReads = try integer(value, key: path, minimum: 1)
-            case "max_inflight_write_bytes":
-                l.maxInflightWriteBytes = try size(value, key: path)
+            case "max_inflight_body_bytes":
+                l.maxInflightBodyBytes = try size(value, key: path)
                 inflightNode = value
-            case "max_write_wait": l.maxWriteWaitMs = try duration(value, key: path, minimum: 0)
+            case "max_body_wait": l.maxBodyWaitMs = try duration(value, key: path, minimum: 0)
             default: throw unknown(path, at: value, allowed: ["max_body_bytes", "max_decoded_bytes", "max_read_samples", "max_concurrent_reads",
-                                                              "max_inflight_write_bytes", "max_write_wait"])
+                                                              "max_inflight_body_bytes", "max_body_wait"])
             }
         }
         // Below it, a full-size body could only ever run alone. Unset, it follows a larger body limit.
-        if inflightNode == nil { l.maxInflightWriteBytes = max(l.maxInflightWriteBytes, l.maxBodyBytes) }
-        if let inflightNode, l.maxInflightWriteBytes < l.maxBodyBytes {
-            throw ConfigError(key: "limits.max_inflight_write_bytes", line: inflightNode.mark?.line,
-                              "must be at least limits.max_body_bytes (\(Units.formatBytes(l.maxBodyBytes))), got \(Units.formatBytes(l.maxInflightWriteBytes))")
+        if inflightNode == nil { l.maxInflightBodyBytes = max(l.maxInflightBodyBytes, l.maxBodyBytes) }
+        if let inflightNode, l.maxInflightBodyBytes < l.maxBodyBytes {
+            throw ConfigError(key: "limits.max_inflight_body_bytes", line: inflightNode.mark?.line,
+                              "must be at least limits.max_body_bytes (\(Units.formatBytes(l.maxBodyBytes))), got \(Units.formatBytes(l.maxInflightBodyBytes))")
         }
     }
 

@@ -13,8 +13,8 @@ enum ConfigRenderer {
                 ("max_decoded_bytes", size(c.limits.maxDecodedBytes)),
                 ("max_read_samples", text(c.limits.maxReadSamples)),
                 ("max_concurrent_reads", text(c.limits.maxConcurrentReads)),
-                ("max_inflight_write_bytes", size(c.limits.maxInflightWriteBytes)),
-                ("max_write_wait", duration(c.limits.maxWriteWaitMs)),
+                ("max_inflight_body_bytes", size(c.limits.maxInflightBodyBytes)),
+                ("max_body_wait", duration(c.limits.maxBodyWaitMs)),
             ])),
             ("modeling", modeling(c.modeling)),
             ("durability", map([

@@ -14,15 +14,15 @@ public struct RequestLimits: Sendable, Equatable {
     public var maxReadSamples = 50_000_000
     /// Remote reads served at once; more wait their turn (Prometheus' `--storage.remote.read-concurrent-limit`).
     public var maxConcurrentReads = 10
-    /// Body bytes of writes being handled at once (by `Content-Length`, or `max_body_bytes` for
-    /// a chunked body); more wait their turn. Without it memory grows with every connection
+    /// Body bytes of remote writes and reads being handled at once (by `Content-Length`, or
+    /// `max_body_bytes` for a chunked body); more wait their turn. Without it memory grows with every connection
     /// sending a large body at once (60 random 30 MB bodies held 0.87 GB). Prometheus' requests
     /// are a few hundred KB, so at the default a thousand of them fit at once.
-    public var maxInflightWriteBytes = 256 << 20
-    /// How long a write waits for its turn before a 429 (VictoriaMetrics' `-insert.maxQueueDuration`).
+    public var maxInflightBodyBytes = 256 << 20
+    /// How long a request waits for its turn before a 429 (VictoriaMetrics' `-insert.maxQueueDuration`).
     /// Longer than Prometheus' `remote_timeout` (30 s), so Prometheus gives up first and retries,
     /// as it does after any timeout, rather than receiving a 429 it would not retry by default.
-    public var maxWriteWaitMs: Int64 = 60_000
+    public var maxBodyWaitMs: Int64 = 60_000
 
     public init() {}
 }
@@ -67,10 +67,10 @@ public struct PrescientConfig: Sendable, Equatable {
           # (more wait their turn).
           max_read_samples: 50000000
           max_concurrent_reads: 10
-          # Write bodies handled at once, in bytes; more wait their turn, for at most
-          # max_write_wait, then get 429 with storage.retry_after.
-          max_inflight_write_bytes: 256MiB
-          max_write_wait: 1m
+          # Write and read request bodies handled at once, in bytes; more wait their turn, for at most
+          # max_body_wait, then get 429 with storage.retry_after.
+          max_inflight_body_bytes: 256MiB
+          max_body_wait: 1m
         # Used with --data-dir (see README, Durability).
         durability:
           # "always": every write is fdatasync'ed before its 2xx, one fdatasync shared by the

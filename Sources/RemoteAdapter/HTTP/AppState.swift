@@ -20,8 +20,8 @@ public final class AppState: Sendable {
     public let modeling: ModelingService
     /// Remote read's concurrency gate and forecast source.
     public let remoteRead: RemoteReadState
-    /// Bounds the write bodies handled at once (`limits.max_inflight_write_bytes`).
-    let writeAdmission: WriteAdmission
+    /// Bounds the request bodies handled at once (`limits.max_inflight_body_bytes`).
+    let bodyAdmission: BodyAdmission
     /// Where `/metrics` is rendered: two threads, so an HA pair of Prometheus servers scraping
     /// at once do not wait on each other, and never behind a remote read.
     let scrapeWork = BlockingWork(threads: 2)
@@ -45,7 +45,7 @@ public final class AppState: Sendable {
         self.logger = logger
         self.webConfig = WebConfigReloader(path: webConfigFile, web: web, metrics: metrics.auth, logger: logger)
         self.remoteRead = RemoteReadState(limits: config.limits)
-        self.writeAdmission = WriteAdmission(limits: config.limits)
+        self.bodyAdmission = BodyAdmission(limits: config.limits)
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)
         remoteRead.forecastSource = ExportedForecasts(book: modeling.book)

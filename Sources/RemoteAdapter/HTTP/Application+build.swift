@@ -69,7 +69,7 @@ func metricsResponse(openMetrics: Bool, gzip: Bool, state: AppState) -> Response
     var w = ExpositionWriter(capacity: 1 << 20, openMetrics: openMetrics)
     state.modeling.write(to: &w)
     state.metrics.write(to: &w, store: state.store)
-    state.writeAdmission.write(to: &w)
+    state.bodyAdmission.write(to: &w)
     state.web.tls?.certificates.write(to: &w)
     state.webConfig.write(to: &w)
     state.configReloader.write(to: &w)

@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Lets work in, first come first served, while what it holds stays within a capacity: remote
-/// reads (each costs 1 of `limits.max_concurrent_reads`), bcrypt checks (1 of 1), and write
-/// bodies (their bytes, of `limits.max_inflight_write_bytes`). Work over the capacity waits its
+/// reads (each costs 1 of `limits.max_concurrent_reads`), bcrypt checks (1 of 1), and request
+/// bodies (their bytes, of `limits.max_inflight_body_bytes`). Work over the capacity waits its
 /// turn in arrival order rather than being refused, as Prometheus' read gate and
 /// VictoriaMetrics' `-maxConcurrentInserts` make it wait: a wait only makes a client slower.
 /// A later, smaller piece of work does not pass a waiting larger one, so a large body is not

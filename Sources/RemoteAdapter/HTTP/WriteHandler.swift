@@ -23,24 +23,20 @@ struct WriteHandler: Sendable {
             return refuse(error)
         }
         let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limits.maxBodyBytes { return tooLarge(limits) }
+        if let declared, declared > limits.maxBodyBytes { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
         // A body is read only in its turn, so the bodies being read hold at most the limit's
         // bytes; the others wait unread in the kernel's buffers.
         do {
-            return try await state.writeAdmission.withTurn(declaredBytes: declared, limits: limits) {
+            return try await state.bodyAdmission.withTurn(declaredBytes: declared, limits: limits) {
                 try await handle(request, version: version, limits: limits)
             }
         } catch is FairGate.WaitedTooLong {
-            return refuse(WireError(.busy, "waited \(Units.formatDuration(limits.maxWriteWaitMs)) (limits.max_write_wait) for room among the write bodies being handled (limits.max_inflight_write_bytes, \(Units.formatBytes(limits.maxInflightWriteBytes))); try again later"))
+            return refuse(BodyAdmission.waitedTooLong(limits))
         }
     }
 
-    private func tooLarge(_ limits: RequestLimits) -> Response {
-        refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
-    }
-
     private func handle(_ request: Request, version: RemoteWriteVersion, limits: RequestLimits) async throws -> Response {
-        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return tooLarge(limits) }
+        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
         // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.
         let journal = state.durability == nil ? nil : WALRecordBuilder()
         let outcome = body.withUnsafeReadableBytes { compressed in

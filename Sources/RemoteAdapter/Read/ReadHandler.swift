@@ -19,14 +19,23 @@ struct ReadHandler: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         let limits = state.configReloader.limits
-        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
-            return refuse(WireError(.tooLarge, "request body exceeds the limit of \(limits.maxBodyBytes) bytes"))
-        }
-        let decoded = body.withUnsafeReadableBytes { compressed in
-            Result { () throws(WireError) -> ReadRequest in
-                let raw = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
-                return try raw.withUnsafeBytes { bytes in Result { () throws(WireError) in try decoder.decode(bytes) } }.get()
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limits.maxBodyBytes { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
+        let decoded: Result<ReadRequest, WireError>
+        do {
+            // Read and decoded in its turn, as a write's body is: large read bodies at once
+            // cannot hold more memory than writes may.
+            decoded = try await state.bodyAdmission.withTurn(declaredBytes: declared, limits: limits) {
+                guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return .failure(.bodyTooLarge(limit: limits.maxBodyBytes)) }
+                return body.withUnsafeReadableBytes { compressed in
+                    Result { () throws(WireError) -> ReadRequest in
+                        let raw = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
+                        return try raw.withUnsafeBytes { bytes in Result { () throws(WireError) in try decoder.decode(bytes) } }.get()
+                    }
+                }
             }
+        } catch is FairGate.WaitedTooLong {
+            return refuse(BodyAdmission.waitedTooLong(limits))
         }
         let readRequest: ReadRequest
         let type: ReadResponseType
@@ -140,6 +149,8 @@ struct ReadHandler: Sendable {
     private func refuse(_ error: WireError, responseType: ReadResponseType? = nil) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/read", reason: error.kind.rawValue)
         state.metrics.read.recordRequest(responseType: responseType?.metricLabel ?? "none", code: error.status)
-        return Response.plainText(status: .init(code: error.status), error.message)
+        var response = Response.plainText(status: .init(code: error.status), error.message)
+        if error.status == 429 { response.headers[.retryAfter] = String(state.store.limits.retryAfterSeconds) }
+        return response
     }
 }

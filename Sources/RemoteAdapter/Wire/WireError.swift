@@ -11,7 +11,7 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         /// request for now (429), so the sender retries it later.
         case seriesLimit = "series_limit"
         case memoryLimit = "memory_limit"
-        /// Waited `limits.max_write_wait` for room among the write bodies being handled (429).
+        /// Waited `limits.max_body_wait` for room among the request bodies being handled (429).
         case busy = "inflight_limit"
     }
 
@@ -34,4 +34,9 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// A request body over `limits.max_body_bytes` (413), on write and read alike.
+    static func bodyTooLarge(limit: Int) -> WireError {
+        WireError(.tooLarge, "request body exceeds the limit of \(limit) bytes")
+    }
 }

@@ -124,6 +124,21 @@ import Testing
         #expect(gate.load == (0, 0, 0))
     }
 
+    /// A wait of zero refuses at once when there is no room (the timer cannot fire before the
+    /// waiter is queued), and admits at once when there is.
+    @Test func aWaitOfZeroRefusesAtOnceWithoutRoom() async throws {
+        let gate = FairGate(capacity: 1)
+        #expect(try await gate.withTurn(waitingAtMost: .zero) { 1 } == 1)
+        let release = AsyncStream<Void>.makeStream()
+        let holder = await hold(gate, cost: 1, until: release.stream)
+        for _ in 0..<100 {
+            await #expect(throws: FairGate.WaitedTooLong.self) { try await gate.withTurn(waitingAtMost: .zero) { 1 } }
+        }
+        #expect(gate.load == (1, 1, 0))
+        release.continuation.yield()
+        try await holder.value
+    }
+
     @Test func cancelledWaiterLeavesTheQueue() async throws {
         let gate = FairGate(capacity: 1)
         let release = AsyncStream<Void>.makeStream()

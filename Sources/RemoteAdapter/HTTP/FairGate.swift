@@ -14,6 +14,8 @@ public final class FairGate: Sendable {
         let id: UInt64
         let cost: Int
         let continuation: CheckedContinuation<Void, any Error>
+        /// Ends the wait after `waitingAtMost`; cancelled when the turn comes first.
+        var timer: Task<Void, Never>?
     }
 
     private struct State {
@@ -30,6 +32,7 @@ public final class FairGate: Sendable {
             var admitted = [CheckedContinuation<Void, any Error>]()
             while let first = waiting.first, admits(first.cost) {
                 waiting.removeFirst()
+                first.timer?.cancel()
                 held += first.cost
                 running += 1
                 admitted.append(first.continuation)
@@ -86,15 +89,6 @@ public final class FairGate: Sendable {
             return s.nextID
         }
         guard let id else { return }
-        // Ends the wait from outside; cancelled once the turn comes. Removing the waiter and
-        // resuming it happen under the lock its admission takes, so it is resumed once.
-        let timer = limit.map { limit in
-            Task { [weak self] in
-                try await Task.sleep(for: limit)
-                self?.remove(id, throwing: WaitedTooLong())
-            }
-        }
-        defer { timer?.cancel() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 // The cancellation check shares the lock with the handler below, so a waiter is
@@ -106,7 +100,17 @@ public final class FairGate: Sendable {
                         s.running += 1
                         return true
                     }
-                    s.waiting.append(Waiter(id: id, cost: cost, continuation: c))
+                    var waiter = Waiter(id: id, cost: cost, continuation: c)
+                    // Started once the waiter is queued, under the lock its removal takes, so
+                    // even a wait of zero finds it; removing and admitting share that lock, so
+                    // the waiter is resumed once.
+                    if let limit {
+                        waiter.timer = Task { [weak self] in
+                            do { try await Task.sleep(for: limit) } catch { return }
+                            self?.remove(id, throwing: WaitedTooLong())
+                        }
+                    }
+                    s.waiting.append(waiter)
                     return nil
                 }
                 switch outcome {
@@ -125,8 +129,9 @@ public final class FairGate: Sendable {
     private func remove(_ id: UInt64, throwing error: any Error) {
         let (removed, admitted) = state.withLock { s -> (CheckedContinuation<Void, any Error>?, [CheckedContinuation<Void, any Error>]) in
             guard let i = s.waiting.firstIndex(where: { $0.id == id }) else { return (nil, []) }
-            let removed = s.waiting.remove(at: i).continuation
-            return (removed, s.admitWaiting())
+            let removed = s.waiting.remove(at: i)
+            removed.timer?.cancel()
+            return (removed.continuation, s.admitWaiting())
         }
         removed?.resume(throwing: error)
         for c in admitted { c.resume() }

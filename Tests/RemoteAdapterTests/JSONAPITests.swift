@@ -99,6 +99,11 @@ import Testing
             #expect(body["status"] as? String == "error")
             #expect(body["errorType"] as? String == "bad_data")
             #expect((body["error"] as? String)?.isEmpty == false)
+            // Counted, and timed under the endpoint's own name (a scanner's path is "other").
+            let path = String(uri.prefix { $0 != "?" })
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"prescient_requests_rejected_total{handler="\#(path)",reason="bad_data"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"prescient_http_request_duration_seconds_count{handler="\#(path)",code="400"} 1"#))
         }
     }
 

@@ -8,10 +8,13 @@ import NIOCore
 struct JSONAPI: Sendable {
     let state: AppState
 
+    /// Every path served here; each is its own `handler` label in the request metrics.
+    static let paths = ["/api/v1/forecasts", "/api/v1/anomalies", "/api/v1/models", "/api/v1/recommendations", "/api/v1/status/config"]
+
     func register(on routes: inout AllowedMethods) {
-        routes.on("/api/v1/forecasts", .get) { request, _ in self.forecasts(request) }
-        routes.on("/api/v1/anomalies", .get) { request, _ in self.anomalies(request) }
-        routes.on("/api/v1/models", .get) { request, _ in self.models(request) }
+        routes.on("/api/v1/forecasts", .get) { request, _ in self.answer(request, self.forecasts(request)) }
+        routes.on("/api/v1/anomalies", .get) { request, _ in self.answer(request, self.anomalies(request)) }
+        routes.on("/api/v1/models", .get) { request, _ in self.answer(request, self.models(request)) }
         routes.on("/api/v1/recommendations", .get) { _, _ in
             Self.success(self.state.modeling.capacity.recommendations())
         }
@@ -20,6 +23,12 @@ struct JSONAPI: Sendable {
         routes.on("/api/v1/status/config", .get) { _, _ in
             Self.success(["yaml": ConfigRenderer.yaml(self.state.config)])
         }
+    }
+
+    /// A refused query is counted, as refused writes and reads are.
+    private func answer(_ request: Request, _ response: Response) -> Response {
+        if response.status == .badRequest { state.metrics.recordRequestError(handler: request.uri.path, reason: "bad_data") }
+        return response
     }
 
     /// Entries matching any of the query's `match[]` selectors (all when none is given).

@@ -32,10 +32,15 @@ import Testing
             // The right methods still answer, and an unknown path is still not found.
             #expect(try await client.execute(uri: "/-/healthy", method: .head).status == .ok)
             #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok)
-            #expect(try await client.execute(uri: "/api/v1/nothing", method: .get).status == .notFound)
+            let unknown = try await client.execute(uri: "/api/v1/nothing", method: .get)
+            #expect(unknown.status == .notFound)
+            #expect(String(buffer: unknown.body) == "404 page not found\n", "as Prometheus words it")
+            #expect(try await client.execute(uri: "/nothing", method: .post).status == .notFound)
             // Counted under the route, by status, like every other answer.
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"prescient_http_request_duration_seconds_count{handler="/api/v1/write",code="405"} 2"#))
+            #expect(metrics.contains(#"prescient_http_request_duration_seconds_count{handler="/api/v1/other",code="404"} 1"#))
+            #expect(metrics.contains(#"prescient_http_request_duration_seconds_count{handler="other",code="404"} 1"#))
         }
     }
 }

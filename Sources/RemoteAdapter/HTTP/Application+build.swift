@@ -9,6 +9,7 @@ import NIOCore
 public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
+    router.add(middleware: NotFoundMiddleware())
     // With a web config file it is installed even when the file sets nothing yet: it may later.
     if state.webConfig.path != nil || !state.web.headers.isEmpty || state.web.requiresAuth {
         router.add(middleware: WebConfigMiddleware(webConfig: state.webConfig))

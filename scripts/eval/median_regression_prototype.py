@@ -10,7 +10,8 @@ the better of the two per series in hindsight, and their 50/50 mean.
 Env: FEATS (comma-separated: last, medK, meanK, seas, seas5, hourK, daysK, seas5r, knnK; the default
 below is the shipped set), WINDOW, REFIT, DATA and CATEGORIES as for dense_mase.py; TSMOOTH=K
 trains on the median of the 2K+1 values around each target; LGB=1 fits LightGBM (L1 loss, NL
-leaves, NT trees) instead; LOG=1 fits on log(y + 1% of the mean) (non-negative series). About 4-8 minutes for the 31 real series.
+leaves, NT trees) instead; LOG=1 fits on log(y + 1% of the mean) (non-negative series); TAU=T
+weights the fit's rows by exp(-age / T steps). About 4-8 minutes for the 31 real series.
   hourK   the median of the target's step in each of the last K hours (shipped: hour4)
   daysK   the median over the last K days of the 5-step median around the target's step
   seas5r  yesterday's move to the target's step (as seas5), as a ratio applied to today's level
@@ -34,13 +35,14 @@ def rolling(y, k, fn):
         out[i] = fn(y[lo:i + 1])
     return out
 
-def lad(X, t, iters=40):
-    # IRLS for least absolute deviations
+def lad(X, t, iters=40, prior=None):
+    # IRLS for least absolute deviations; `prior` weights the rows (TAU: recency)
     w = np.ones(len(t))
     beta = np.linalg.lstsq(X, t, rcond=None)[0]
     for _ in range(iters):
         r = np.abs(t - X @ beta)
         w = 1.0 / np.maximum(r, 1e-6 * (np.median(r) + 1e-12) + 1e-12)
+        if prior is not None: w = w * prior
         sw = np.sqrt(w)
         nb = np.linalg.lstsq(X * sw[:, None], t * sw, rcond=None)[0]
         if np.max(np.abs(nb - beta)) < 1e-9 * (1 + np.max(np.abs(beta))):
@@ -183,7 +185,9 @@ def run_on(y, m):
                         tgt = np.array([np.median(y[r + h - ts:r + h + ts + 1]) for r in rows])
                         beta = lad(X[rows], tgt - base[rows])
                     else:
-                        beta = lad(X[rows], y[rows + h] - base[rows])
+                        tau = float(os.environ.get("TAU", "0"))
+                        prior = np.exp(-(rows.max() - rows) / tau) if tau > 0 else None
+                        beta = lad(X[rows], y[rows + h] - base[rows], prior=prior)
                 else:
                     beta = np.zeros(X.shape[1])
             if os.environ.get("LGB"):

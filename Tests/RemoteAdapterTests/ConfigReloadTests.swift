@@ -136,11 +136,12 @@ import Testing
               rules: []
             """)
         #expect(state.configReloader.reload() == .applied(restartPending: [
-            "storage.step", "limits.max_body_bytes", "durability.fsync", "modeling.refit_workers",
+            "storage.step", "limits.max_body_bytes", "durability.fsync",
         ]))
         let config = state.config
         #expect(config.storage.stepMs == 60_000 && config.limits.maxBodyBytes == RequestLimits().maxBodyBytes)
-        #expect(config.durability.fsync == .always && config.modeling.refitWorkers == 1)
+        #expect(config.durability.fsync == .always)
+        #expect(config.modeling.refitWorkers == 2, "refit workers follow a reload")
         // The rest of the same file is in force.
         #expect(config.limits.maxReadSamples == 1000 && state.store.limits.maxSeries == 7)
         #expect(Self.value("prescient_config_restart_pending", in: Self.exposition(state)) == 1)
@@ -340,13 +341,16 @@ import Testing
         #expect(Set(service.book.entries().map(\.exportName)) == ["load", "other"])
     }
 
-    @Test func refitWorkersKeepTheirStartValue() throws {
+    /// The number is put in force with the rest (the running loop starts or retires workers
+    /// to match it: `ResponsivenessTests.refitWorkersFollowAReload`).
+    @Test func refitWorkersApplyOnReload() throws {
         let (_, service, settings) = try makeService()
         var changed = settings
         changed.refitWorkers = 3
         changed.staleAfterMs = 123_000
         _ = service.apply(changed)
-        #expect(service.settings.refitWorkers == 1 && service.settings.staleAfterMs == 123_000)
+        #expect(service.settings.refitWorkers == 3 && service.settings.staleAfterMs == 123_000)
+        #expect(service.workerTarget.load(ordering: .relaxed) == 3)
         #expect(service.loop.withLock { $0.settings } == service.settings)
     }
 

@@ -53,6 +53,69 @@ import FoundationNetworking
         #expect(slowest < .seconds(5), "slowest answer \(slowest)")
     }
 
+    /// A reload raises and lowers the number of refit workers of a running process: with a
+    /// backlog of refits, one worker runs one at a time; raised to two, two run at once; lowered
+    /// again, the second retires after its refit.
+    @Test(.timeLimit(.minutes(3)))
+    func refitWorkersFollowAReload() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func config(workers: Int) -> String {
+            """
+            modeling:
+              refit_workers: \(workers)
+              stale_after: 24h
+              drop_after: 48h
+              rules:
+                - match: '{__name__=~".+"}'
+                  model: auto
+            """
+        }
+        let server = try await PrescientServer.start(dataDir: dir, config: config(workers: 1), durable: false)
+        defer { server.kill() }
+        let fill = try await run(PrescientServer.binary, ["bench-ingest", "--url", "http://127.0.0.1:\(server.port)/api/v1/write",
+                                                          "--fill", "--series", "300", "--points", "2300"])
+        #expect(fill.status == 0, "\(String(decoding: fill.stderr, as: UTF8.self))")
+        /// Polls until `condition` holds of the metric, for at most `seconds`; returns the last value.
+        func waitFor(_ name: String, seconds: Int, until condition: (Double) -> Bool) async throws -> Double {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            var value = try await server.metric(name)
+            while !condition(value), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                value = try await server.metric(name)
+            }
+            return value
+        }
+        let backlog = try await waitFor("prescient_refits_pending", seconds: 60, until: { $0 >= 4 })
+        #expect(backlog >= 4, "a backlog of refits")
+        #expect(try await server.metric("prescient_refit_workers") == 1)
+        var mostRunning = 0.0
+        for _ in 0..<10 {
+            mostRunning = max(mostRunning, try await server.metric("prescient_refits_running"))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(mostRunning == 1, "one worker runs one refit at a time")
+
+        try config(workers: 2).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        Foundation.kill(server.process.processIdentifier, SIGHUP)
+        let raised = try await waitFor("prescient_refit_workers", seconds: 30, until: { $0 == 2 })
+        #expect(raised == 2)
+        let runningTwo = try await waitFor("prescient_refits_running", seconds: 30, until: { $0 == 2 })
+        #expect(runningTwo == 2, "two refits at once")
+        #expect(try await server.metric("prescient_config_restart_pending") == 0)
+
+        try config(workers: 1).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        Foundation.kill(server.process.processIdentifier, SIGHUP)
+        let lowered = try await waitFor("prescient_refit_workers", seconds: 60, until: { $0 == 1 })
+        #expect(lowered == 1, "the second retires after its refit")
+        var runningAfter = 0.0
+        for _ in 0..<10 {
+            runningAfter = max(runningAfter, try await server.metric("prescient_refits_running"))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(runningAfter <= 1)
+    }
+
     /// As many SAMPLES reads as cores, each of about two million samples (seconds of encoding in a
     /// debug build): a probe sent while they all run is answered before the first finishes.
     /// (When the responses were built on the pool, each read held a thread to its end, and

@@ -12,6 +12,9 @@ final class ModelingMetrics: Sendable {
     let seriesAwaitingFirstPass = Atomic<Int>(0)
     let refitsPending = Atomic<Int>(0)
     let refitsOverdue = Atomic<Int>(0)
+    /// Refit workers running, and refits running on them now.
+    let refitWorkers = Atomic<Int>(0)
+    let refitsRunning = Atomic<Int>(0)
     /// Wall time of the last completed tick and how long it took, in ms.
     let lastTickEndMs = Atomic<Int>(0)
     let lastTickDurationUs = Atomic<Int>(0)
@@ -48,6 +51,10 @@ final class ModelingMetrics: Sendable {
         w.sample("prescient_refits_pending", [], Double(refitsPending.load(ordering: .relaxed)))
         w.family("prescient_refits_overdue", .gauge, help: "Series whose refit has waited more than a minute.")
         w.sample("prescient_refits_overdue", [], Double(refitsOverdue.load(ordering: .relaxed)))
+        w.family("prescient_refit_workers", .gauge, help: "Refit workers running (modeling.refit_workers; a reload starts or retires them).")
+        w.sample("prescient_refit_workers", [], Double(refitWorkers.load(ordering: .relaxed)))
+        w.family("prescient_refits_running", .gauge, help: "Refits running now, one at most per worker.")
+        w.sample("prescient_refits_running", [], Double(refitsRunning.load(ordering: .relaxed)))
         w.family("prescient_refit_duration_seconds", .histogram, help: "Time one refit took.")
         let h = refitDurations.withLock { $0 }
         w.histogram("prescient_refit_duration_seconds", [], bounds: Self.buckets, counts: h.buckets, count: h.count, sum: h.sum)

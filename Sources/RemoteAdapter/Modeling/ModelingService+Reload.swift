@@ -13,9 +13,8 @@ extension ModelingService {
         var dropped = 0
     }
 
-    /// Puts `new` in force, all but `refit_workers`, which keeps its start value until a restart
-    /// (the worker threads are made from it). Every modelled series is judged again by the new
-    /// rules:
+    /// Puts `new` in force (a new `refit_workers` starts or retires workers within a second).
+    /// Every modelled series is judged again by the new rules:
     /// - its rule's terms unchanged (only selectors or other rules changed): left alone;
     /// - new terms that the saved state of the series fits (a new `level` or `refit_interval`:
     ///   the same model, step, horizons, window and anomaly settings): its fitted model and
@@ -29,8 +28,8 @@ extension ModelingService {
     /// them. Series that no rule selected before, or that were over `max_series`, are judged
     /// again by the next pass. Runs under the loop's lock, between two passes.
     func apply(_ new: ModelingSettings) -> ReloadOutcome {
-        var settings = new
-        settings.refitWorkers = startSettings.refitWorkers
+        let settings = new
+        workerTarget.store(settings.refitWorkers, ordering: .relaxed)
         defer { settingsInForce.withLock { $0 = settings } }
         return loop.withLock { state in
             state.settings = settings

@@ -14,10 +14,9 @@ import Synchronization
 /// for step completion and staleness, so tests drive `tick(nowMs:)` directly.
 public final class ModelingService: Service, Sendable {
     let store: SeriesStore
-    /// The settings the service started with: `refit_workers` (its threads) stays this until a
-    /// restart. The rest may be replaced on reload (`apply(_:)`); the loop reads them from
-    /// `LoopState.settings`.
-    let startSettings: ModelingSettings
+    /// How many refit workers should run (`refit_workers`); a reload changes it, and the
+    /// supervisor in `run()` starts or retires workers to match.
+    let workerTarget: Atomic<Int>
     /// The settings in force, for readers outside the loop (a scrape must not wait for a pass).
     let settingsInForce: Mutex<ModelingSettings>
     var settings: ModelingSettings { settingsInForce.withLock { $0 } }
@@ -61,7 +60,7 @@ public final class ModelingService: Service, Sendable {
                 logger: Logger = Logger(label: "prescient.modeling"), catchUpBudget: Duration? = .seconds(2)) {
         self.store = store
         self.catchUpBudget = catchUpBudget
-        self.startSettings = settings
+        self.workerTarget = Atomic(settings.refitWorkers)
         self.loop = Mutex(LoopState(settings: settings))
         self.settingsInForce = Mutex(settings)
         self.storage = storage
@@ -91,43 +90,26 @@ public final class ModelingService: Service, Sendable {
         // Refits and passes are long stretches of CPU with no suspension point. On Swift's
         // cooperative pool, one thread a core, they would hold the threads that answer HTTP:
         // with `refit_workers` at the core count a probe waited 29 s behind a backlog of refits.
-        // So they run on threads of their own, one a worker and one for the pass.
-        let threads = NIOThreadPool(numberOfThreads: startSettings.refitWorkers + 1)
-        threads.start()
+        // So they run on threads of their own: one for the pass, and one each worker owns.
+        let passThread = NIOThreadPool(numberOfThreads: 1)
+        passThread.start()
         do {
-            try await runLoop(orders: orders, queue: queue, threads: threads)
+            try await runLoop(orders: orders, queue: queue, passThread: passThread)
         } catch {
-            try? await threads.shutdownGracefully()
+            try? await passThread.shutdownGracefully()
             throw error
         }
-        try await threads.shutdownGracefully()
+        try await passThread.shutdownGracefully()
     }
 
     private func runLoop(orders: AsyncStream<RefitOrder>, queue: AsyncStream<RefitOrder>.Continuation,
-                         threads: NIOThreadPool) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<startSettings.refitWorkers {
-                group.addTask {
-                    for await order in orders {
-                        if self.stopping.load(ordering: .relaxed) { break }
-                        if order.ticket.isCancelled { continue }  // its series was forgotten
-                        // Throws only when the task is cancelled before the refit started: stop,
-                        // as the stream would.
-                        guard let timed = try? await threads.runIfActive({
-                            let start = ContinuousClock.now
-                            let result = order.job.run()
-                            let d = ContinuousClock.now - start
-                            return (result, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-                        }) else { break }
-                        self.complete(order, result: timed.0, seconds: timed.1)
-                    }
-                }
-            }
+                         passThread: NIOThreadPool) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled, !self.stopping.load(ordering: .relaxed) {
                         let now = self.nowMs()
-                        _ = try? await threads.runIfActive { self.tick(nowMs: now) { queue.yield($0) } }
+                        _ = try? await passThread.runIfActive { self.tick(nowMs: now) { queue.yield($0) } }
                         // New series left for later: go on after a breath for the lock's
                         // other users, not a whole interval.
                         let catchingUp = self.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) > 0
@@ -137,8 +119,56 @@ public final class ModelingService: Service, Sendable {
                 self.stopping.store(true, ordering: .relaxed)
                 queue.finish()
             }
-            try await group.waitForAll()
+            // Keeps `refit_workers` workers running: those missing are started at once and,
+            // after a reload raises the number, within a second. A worker over the number
+            // retires after its next refit (it cannot hand back an order it has taken).
+            final class Running: Sendable { let indices = Mutex(Set<Int>()) }
+            let running = Running()
+            while !stopping.load(ordering: .relaxed) {
+                let target = workerTarget.load(ordering: .relaxed)
+                let missing = running.indices.withLock { running -> [Int] in
+                    let missing = (0..<target).filter { !running.contains($0) }
+                    running.formUnion(missing)
+                    return missing
+                }
+                for index in missing {
+                    group.addTask {
+                        await self.work(index: index, orders: orders)
+                        running.indices.withLock { _ = $0.remove(index) }
+                    }
+                }
+                // Not `clock`: tests drive that one by hand, and this only watches a number.
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
+    }
+
+    /// One refit worker: takes queued refits in turn and runs them on a thread of its own until
+    /// the queue ends or a reload leaves fewer workers than its index.
+    private func work(index: Int, orders: AsyncStream<RefitOrder>) async {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        metrics.refitWorkers.add(1, ordering: .relaxed)
+        for await order in orders {
+            if stopping.load(ordering: .relaxed) { break }
+            if !order.ticket.isCancelled {  // else its series was forgotten
+                metrics.refitsRunning.add(1, ordering: .relaxed)
+                // Throws only when the task is cancelled before the refit started: stop, as
+                // the stream would.
+                let timed = try? await thread.runIfActive {
+                    let start = ContinuousClock.now
+                    let result = order.job.run()
+                    let d = ContinuousClock.now - start
+                    return (result, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+                }
+                metrics.refitsRunning.subtract(1, ordering: .relaxed)
+                guard let timed else { break }
+                complete(order, result: timed.0, seconds: timed.1)
+            }
+            if index >= workerTarget.load(ordering: .relaxed) { break }
+        }
+        metrics.refitWorkers.subtract(1, ordering: .relaxed)
+        try? await thread.shutdownGracefully()
     }
 
     /// Hands a finished refit to the loop; the next tick installs it. Workers call this, and

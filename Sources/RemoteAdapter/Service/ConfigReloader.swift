@@ -13,8 +13,7 @@ import Synchronization
 /// `prescient_config_restart_pending` is 1 while the file differs from the start in them):
 /// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
 /// - `limits.max_body_bytes`, `limits.max_concurrent_reads`: the listener and the read gate;
-/// - `durability`: the log and snapshot writers;
-/// - `modeling.refit_workers`: the worker threads.
+/// - `durability`: the log and snapshot writers.
 /// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
 /// request limits, and the modelling, capacity and scaler rules and timings (`ModelingService.apply`).
 public final class ConfigReloader: Sendable {
@@ -131,7 +130,6 @@ public final class ConfigReloader: Sendable {
         RestartOnly("durability.snapshot_interval", \.durability.snapshotIntervalMs),
         RestartOnly("durability.wal_segment_size", \.durability.segmentBytes),
         RestartOnly("durability.max_wal_size", \.durability.maxWALBytes),
-        RestartOnly("modeling.refit_workers", \.modeling.refitWorkers),
     ]
 
     /// The keys of the restart-only settings that differ between `a` and `b`, in file order.

@@ -11,6 +11,19 @@ import FoundationNetworking
 /// own, not on Swift's cooperative pool: that pool has one thread a core and answers every
 /// request, so work that held all its threads kept probes, scrapes and writes waiting.
 @Suite struct ResponsivenessTests {
+    /// Every series modelled with `auto` by `workers` refit workers, none dropped while the test runs.
+    static func everySeriesAuto(workers: Int) -> String {
+        """
+        modeling:
+          refit_workers: \(workers)
+          stale_after: 24h
+          drop_after: 48h
+          rules:
+            - match: '{__name__=~".+"}'
+              model: auto
+        """
+    }
+
     /// With as many refit workers as cores and a backlog of `auto` refits, the server still
     /// answers at once. (When refits ran on the pool, a probe waited 29 s behind them.)
     @Test(.timeLimit(.minutes(3)))
@@ -18,15 +31,7 @@ import FoundationNetworking
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
-        let server = try await PrescientServer.start(dataDir: dir, config: """
-            modeling:
-              refit_workers: \(workers)
-              stale_after: 24h
-              drop_after: 48h
-              rules:
-                - match: '{__name__=~".+"}'
-                  model: auto
-            """, durable: false)
+        let server = try await PrescientServer.start(dataDir: dir, config: Self.everySeriesAuto(workers: workers), durable: false)
         defer { server.kill() }
         // 1,000 series of 2,300 points at a 5-minute step, each due an `auto` refit.
         let fill = try await run(PrescientServer.binary, ["bench-ingest", "--url", "http://127.0.0.1:\(server.port)/api/v1/write",
@@ -60,18 +65,7 @@ import FoundationNetworking
     func refitWorkersFollowAReload() async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func config(workers: Int) -> String {
-            """
-            modeling:
-              refit_workers: \(workers)
-              stale_after: 24h
-              drop_after: 48h
-              rules:
-                - match: '{__name__=~".+"}'
-                  model: auto
-            """
-        }
-        let server = try await PrescientServer.start(dataDir: dir, config: config(workers: 1), durable: false)
+        let server = try await PrescientServer.start(dataDir: dir, config: Self.everySeriesAuto(workers: 1), durable: false)
         defer { server.kill() }
         let fill = try await run(PrescientServer.binary, ["bench-ingest", "--url", "http://127.0.0.1:\(server.port)/api/v1/write",
                                                           "--fill", "--series", "300", "--points", "2300"])
@@ -96,7 +90,7 @@ import FoundationNetworking
         }
         #expect(mostRunning == 1, "one worker runs one refit at a time")
 
-        try config(workers: 2).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        try Self.everySeriesAuto(workers: 2).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
         Foundation.kill(server.process.processIdentifier, SIGHUP)
         let raised = try await waitFor("prescient_refit_workers", seconds: 30, until: { $0 == 2 })
         #expect(raised == 2)
@@ -104,7 +98,7 @@ import FoundationNetworking
         #expect(runningTwo == 2, "two refits at once")
         #expect(try await server.metric("prescient_config_restart_pending") == 0)
 
-        try config(workers: 1).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        try Self.everySeriesAuto(workers: 1).write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
         Foundation.kill(server.process.processIdentifier, SIGHUP)
         let lowered = try await waitFor("prescient_refit_workers", seconds: 60, until: { $0 == 1 })
         #expect(lowered == 1, "the second retires after its refit")

@@ -88,6 +88,25 @@ import Testing
         #expect(state.bodyAdmission.gate.capacity == 64 << 20)
     }
 
+    /// The read gate takes a new `max_concurrent_reads` from the next read, with no restart.
+    @Test func concurrentReadsApplyToTheNextRead() async throws {
+        let file = try ConfigFile("modeling:\n  rules: []\n")
+        defer { file.remove() }
+        let state = try file.state()
+        #expect(state.remoteRead.gate.capacity == 10)
+        try file.write("limits:\n  max_concurrent_reads: 3\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: []))
+        let query = ReadRequest(queries: [ReadRequest.Query(start: 0, end: 1_000, matchers: [try LabelMatcher("__name__", .equal, "up")])],
+                                acceptedResponseTypes: [0])
+        try await Application(router: buildRouter(state: state)).test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/read", method: .post,
+                                                    headers: [.contentType: "application/x-protobuf", .contentEncoding: "snappy"],
+                                                    body: ByteBuffer(bytes: Snappy.compress(ReadClientCodec.encode(query))))
+            #expect(response.status == .ok)
+        }
+        #expect(state.remoteRead.gate.capacity == 3)
+    }
+
     @Test func aFileThatDoesNotLoadKeepsTheConfigurationInForce() throws {
         let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
         defer { file.remove() }

@@ -52,7 +52,7 @@ struct ReadHandler: Sendable {
             defer { state.metrics.read.inFlight.subtract(1, ordering: .relaxed) }
             // Built whole with no suspension point (seconds at the sample limit): off the
             // cooperative pool that answers every other request.
-            let outcome = try await state.remoteRead.gate.withTurn {
+            let outcome = try await state.remoteRead.gate(for: limits).withTurn {
                 try await state.remoteRead.work.run { samplesResponse(readRequest, limit: limits.maxReadSamples) }
             }
             switch outcome {
@@ -71,7 +71,7 @@ struct ReadHandler: Sendable {
                     // The turn is taken inside the body: it is only released if it runs.
                     state.metrics.read.inFlight.add(1, ordering: .relaxed)
                     defer { state.metrics.read.inFlight.subtract(1, ordering: .relaxed) }
-                    try await state.remoteRead.gate.withTurn {
+                    try await state.remoteRead.gate(for: limits).withTurn {
                         try await Self.stream(readRequest, state: state, to: &writer)
                     }
                     try await writer.finish(nil)

@@ -13,6 +13,13 @@ public final class RemoteReadState: Sendable {
         gate = FairGate(capacity: limits.maxConcurrentReads)
     }
 
+    /// The gate, at the `max_concurrent_reads` in force (a reload may have changed it since the
+    /// last read; a larger number lets waiting reads in at once).
+    func gate(for limits: RequestLimits) -> FairGate {
+        if gate.capacity != limits.maxConcurrentReads { gate.setCapacity(limits.maxConcurrentReads) }
+        return gate
+    }
+
     /// The source of `predicted_*` and other computed series served beside the raw windows.
     public var forecastSource: (any ForecastSeriesSource)? {
         get { source.withLock { $0 } }

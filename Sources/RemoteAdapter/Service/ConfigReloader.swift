@@ -12,7 +12,7 @@ import Synchronization
 /// settings that shape what is already built, which wait for a restart (logged, and
 /// `prescient_config_restart_pending` is 1 while the file differs from the start in them):
 /// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
-/// - `limits.max_body_bytes`, `limits.max_concurrent_reads`: the listener and the read gate;
+/// - `limits.max_body_bytes`: the listener (its `Expect: 100-continue` answer);
 /// - `durability`: the log and snapshot writers.
 /// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
 /// request limits, and the modelling, capacity and scaler rules and timings (`ModelingService.apply`).
@@ -125,7 +125,6 @@ public final class ConfigReloader: Sendable {
         RestartOnly("storage.step", \.storage.stepMs),
         RestartOnly("storage.window", \.storage.gridLength),
         RestartOnly("limits.max_body_bytes", \.limits.maxBodyBytes),
-        RestartOnly("limits.max_concurrent_reads", \.limits.maxConcurrentReads),
         RestartOnly("durability.fsync", \.durability.fsync),
         RestartOnly("durability.snapshot_interval", \.durability.snapshotIntervalMs),
         RestartOnly("durability.wal_segment_size", \.durability.segmentBytes),

@@ -107,6 +107,34 @@ import Testing
         #expect(state.remoteRead.gate.capacity == 3)
     }
 
+    /// A lowered `max_body_bytes` applies from the next request, down to the listener's answer
+    /// to `Expect: 100-continue`: a declared length over it gets the 413 before the body is sent.
+    @Test func aLoweredBodyLimitAppliesToTheListener() async throws {
+        let file = try ConfigFile("modeling:\n  rules: []\n")
+        defer { file.remove() }
+        let state = try file.state()
+        let head = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
+        let (before, after) = try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            let before = try await WriteEndpointTests.onOwnThread { () throws -> String in
+                let fd = try WriteEndpointTests.rawConnection(port: port)
+                defer { close(fd) }
+                return WriteEndpointTests.exchange(fd, head)
+            }
+            try file.write("limits:\n  max_body_bytes: 1KiB\nmodeling:\n  rules: []\n")
+            #expect(state.configReloader.reload() == .applied(restartPending: []))
+            let after = try await WriteEndpointTests.onOwnThread { () throws -> String in
+                let fd = try WriteEndpointTests.rawConnection(port: port)
+                defer { close(fd) }
+                return WriteEndpointTests.exchange(fd, head)
+            }
+            return (before, after)
+        }
+        #expect(before == "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(after.hasPrefix("HTTP/1.1 413"), "\(after)")
+        #expect(after.contains("exceeds the limit of 1024 bytes"), "\(after)")
+    }
+
     @Test func aFileThatDoesNotLoadKeepsTheConfigurationInForce() throws {
         let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
         defer { file.remove() }
@@ -155,10 +183,11 @@ import Testing
               rules: []
             """)
         #expect(state.configReloader.reload() == .applied(restartPending: [
-            "storage.step", "limits.max_body_bytes", "durability.fsync",
+            "storage.step", "durability.fsync",
         ]))
         let config = state.config
-        #expect(config.storage.stepMs == 60_000 && config.limits.maxBodyBytes == RequestLimits().maxBodyBytes)
+        #expect(config.storage.stepMs == 60_000)
+        #expect(config.limits.maxBodyBytes == 1 << 20, "the body limit follows a reload")
         #expect(config.durability.fsync == .always)
         #expect(config.modeling.refitWorkers == 2, "refit workers follow a reload")
         // The rest of the same file is in force.

@@ -54,7 +54,7 @@ public func buildApplication(state: AppState, host: String, port: Int,
                              maxConnections: Int? = nil) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
-        server: serverBuilder(tls: state.web.tls, maxBodyBytes: state.config.limits.maxBodyBytes, idleTimeout: idleTimeout),
+        server: serverBuilder(tls: state.web.tls, maxBodyBytes: { state.configReloader.limits.maxBodyBytes }, idleTimeout: idleTimeout),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient",
                              availableConnectionsDelegate: ConnectionLimit(maximum: maxConnections,
                                                                            metrics: state.metrics.connections)),
@@ -113,7 +113,8 @@ func reloadResponse(state: AppState) async -> Response {
 
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
 /// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
-func serverBuilder(tls: WebConfig.TLS?, maxBodyBytes: Int, idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
+func serverBuilder(tls: WebConfig.TLS?, maxBodyBytes: @escaping @Sendable () -> Int,
+                   idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
     let http1 = HTTPServerBuilder.http1(configuration: .init(
         additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)], idleTimeout: idleTimeout))
     guard let tls else { return http1 }

@@ -12,7 +12,6 @@ import Synchronization
 /// settings that shape what is already built, which wait for a restart (logged, and
 /// `prescient_config_restart_pending` is 1 while the file differs from the start in them):
 /// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
-/// - `limits.max_body_bytes`: the listener (its `Expect: 100-continue` answer);
 /// - `durability`: the log and snapshot writers.
 /// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
 /// request limits, and the modelling, capacity and scaler rules and timings (`ModelingService.apply`).
@@ -124,7 +123,6 @@ public final class ConfigReloader: Sendable {
         RestartOnly("storage.raw_retention", \.storage.rawRetentionMs),
         RestartOnly("storage.step", \.storage.stepMs),
         RestartOnly("storage.window", \.storage.gridLength),
-        RestartOnly("limits.max_body_bytes", \.limits.maxBodyBytes),
         RestartOnly("durability.fsync", \.durability.fsync),
         RestartOnly("durability.snapshot_interval", \.durability.snapshotIntervalMs),
         RestartOnly("durability.wal_segment_size", \.durability.segmentBytes),

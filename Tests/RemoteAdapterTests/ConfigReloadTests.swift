@@ -135,6 +135,21 @@ import Testing
         #expect(after.contains("exceeds the limit of 1024 bytes"), "\(after)")
     }
 
+    /// When to snapshot applies on reload; how the log is written waits for a restart.
+    @Test func snapshotTriggersApplyOnReload() throws {
+        let file = try ConfigFile("modeling:\n  rules: []\n")
+        defer { file.remove() }
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let state = AppState(config: try ConfigLoader.load(file: file.path), dataDir: dir, configFile: file.path)
+        let durability = try #require(state.durability)
+        #expect(durability.snapshotTriggersInForce == (300_000, 1 << 30))
+        try file.write("durability:\n  snapshot_interval: 30s\n  max_wal_size: 64MiB\n  fsync: 100ms\nmodeling:\n  rules: []\n")
+        #expect(state.configReloader.reload() == .applied(restartPending: ["durability.fsync"]))
+        #expect(durability.snapshotTriggersInForce == (30_000, 64 << 20))
+        #expect(state.config.durability.fsync == .always, "the log writer keeps its start policy")
+    }
+
     @Test func aFileThatDoesNotLoadKeepsTheConfigurationInForce() throws {
         let file = try ConfigFile("storage:\n  max_series: 2\nmodeling:\n  rules: []\n")
         defer { file.remove() }

@@ -14,6 +14,9 @@ public final class Durability: Service, Sendable {
 
     let directory: WALDirectory
     let settings: DurabilitySettings
+    /// When to snapshot (`snapshot_interval`, `max_wal_size`): thresholds the snapshot loop reads
+    /// each second, so a reload changes them; `settings` keeps the start values of the rest.
+    private let snapshotTriggers: Mutex<(intervalMs: Int64, maxWALBytes: Int)>
     let metrics: DurabilityMetrics
     private let store: SeriesStore
     private let modeling: ModelingService
@@ -27,6 +30,7 @@ public final class Durability: Service, Sendable {
                 nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.directory = WALDirectory(root: directory)
         self.settings = settings
+        self.snapshotTriggers = Mutex((settings.snapshotIntervalMs, settings.maxWALBytes))
         self.store = store
         self.modeling = modeling
         self.metrics = metrics
@@ -227,6 +231,14 @@ public final class Durability: Service, Sendable {
         }
     }
 
+    /// A reload's `snapshot_interval` and `max_wal_size`, in force from the loop's next check.
+    func applySnapshotTriggers(_ new: DurabilitySettings) {
+        snapshotTriggers.withLock { $0 = (new.snapshotIntervalMs, new.maxWALBytes) }
+    }
+
+    /// The `snapshot_interval` and `max_wal_size` in force.
+    var snapshotTriggersInForce: (intervalMs: Int64, maxWALBytes: Int) { snapshotTriggers.withLock { $0 } }
+
     // MARK: Service
 
     /// Snapshots every `snapshot_interval`, or early when the log outgrows `max_wal_size`;
@@ -240,8 +252,9 @@ public final class Durability: Service, Sendable {
             while !Task.isCancelled {
                 try? await self.clock.sleep(for: .seconds(1))
                 guard !Task.isCancelled else { break }
-                let due = WALWriter.seconds(ContinuousClock.now - last) * 1000 >= Double(self.settings.snapshotIntervalMs)
-                let large = self.metrics.walBytes.load(ordering: .relaxed) > self.settings.maxWALBytes
+                let triggers = self.snapshotTriggers.withLock { $0 }
+                let due = WALWriter.seconds(ContinuousClock.now - last) * 1000 >= Double(triggers.intervalMs)
+                let large = self.metrics.walBytes.load(ordering: .relaxed) > triggers.maxWALBytes
                 guard due || large else { continue }
                 last = ContinuousClock.now
                 try? await self.snapshot()

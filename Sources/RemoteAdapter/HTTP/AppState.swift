@@ -49,13 +49,13 @@ public final class AppState: Sendable {
         self.modeling = ModelingService(store: store, settings: config.modeling, storage: config.storage,
                                         clock: clock, nowMs: nowMs, logger: logger)
         remoteRead.forecastSource = ExportedForecasts(book: modeling.book)
-        configReloader = ConfigReloader(path: configFile, config: config, store: store, modeling: modeling,
-                                        logger: logger, prepare: prepareConfig)
         if let dataDir {
             durability = Durability(directory: dataDir, settings: config.durability, store: store, modeling: modeling,
                                     metrics: metrics.durability, logger: logger, clock: clock, nowMs: nowMs)
         } else {
             durability = nil
         }
+        configReloader = ConfigReloader(path: configFile, config: config, store: store, modeling: modeling,
+                                        durability: durability, logger: logger, prepare: prepareConfig)
     }
 }

@@ -12,9 +12,10 @@ import Synchronization
 /// settings that shape what is already built, which wait for a restart (logged, and
 /// `prescient_config_restart_pending` is 1 while the file differs from the start in them):
 /// - `storage.step`, `storage.window`, `storage.raw_retention`: the shape of every window;
-/// - `durability`: the log and snapshot writers.
-/// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the other
-/// request limits, and the modelling, capacity and scaler rules and timings (`ModelingService.apply`).
+/// - `durability.fsync`, `durability.wal_segment_size`: the log writer.
+/// Everything else applies: storage admission limits (`SeriesStore.applyLimits`), the request
+/// limits, when to snapshot (`Durability.applySnapshotTriggers`), and the modelling, capacity and
+/// scaler rules and timings (`ModelingService.apply`).
 public final class ConfigReloader: Sendable {
     /// Nil: the embedded default configuration, which there is nothing to read again for.
     public let path: String?
@@ -27,11 +28,12 @@ public final class ConfigReloader: Sendable {
     private let turn = Mutex(())
     private let store: SeriesStore
     private let modeling: ModelingService
+    private let durability: Durability?
     private let logger: Logger
     private let record = ReloadRecord()
     private let restartPending = Atomic<Bool>(false)
 
-    init(path: String?, config: PrescientConfig, store: SeriesStore, modeling: ModelingService, logger: Logger,
+    init(path: String?, config: PrescientConfig, store: SeriesStore, modeling: ModelingService, durability: Durability? = nil, logger: Logger,
          prepare: @escaping @Sendable (inout PrescientConfig) -> Void = { _ in }) {
         self.path = path
         self.prepare = prepare
@@ -39,6 +41,7 @@ public final class ConfigReloader: Sendable {
         self.inForce = Mutex(config)
         self.store = store
         self.modeling = modeling
+        self.durability = durability
         self.logger = logger
     }
 
@@ -88,6 +91,7 @@ public final class ConfigReloader: Sendable {
             let pending = Self.restartOnlyChanges(from: started, to: new)
             let merged = Self.applicable(new, keeping: started)
             store.applyLimits(merged.storage)
+            durability?.applySnapshotTriggers(merged.durability)
             let outcome = modeling.apply(merged.modeling)
             inForce.withLock { $0 = merged }
             record.succeeded()
@@ -124,9 +128,7 @@ public final class ConfigReloader: Sendable {
         RestartOnly("storage.step", \.storage.stepMs),
         RestartOnly("storage.window", \.storage.gridLength),
         RestartOnly("durability.fsync", \.durability.fsync),
-        RestartOnly("durability.snapshot_interval", \.durability.snapshotIntervalMs),
         RestartOnly("durability.wal_segment_size", \.durability.segmentBytes),
-        RestartOnly("durability.max_wal_size", \.durability.maxWALBytes),
     ]
 
     /// The keys of the restart-only settings that differ between `a` and `b`, in file order.

@@ -1,3 +1,6 @@
+import Hummingbird
+import NIOCore
+
 /// How many request body bytes are read and handled at once (`limits.max_inflight_body_bytes`),
 /// on remote write and remote read, and the self-metrics that show it. A request reserves its
 /// declared `Content-Length` (or `max_body_bytes` for a chunked body) before its body is read:
@@ -10,18 +13,25 @@ final class BodyAdmission: Sendable {
         gate = FairGate(capacity: limits.maxInflightBodyBytes)
     }
 
-    /// Runs `body` in the request's turn, under the limits in force (a reload may have changed
-    /// the capacity since the last request).
-    /// - Throws: `FairGate.WaitedTooLong` after `max_body_wait`, or what `body` throws.
-    func withTurn<R>(declaredBytes: Int?, limits: RequestLimits, _ body: () async throws -> R) async throws -> R {
-        if gate.capacity != limits.maxInflightBodyBytes { gate.setCapacity(limits.maxInflightBodyBytes) }
-        let cost = max(declaredBytes ?? limits.maxBodyBytes, 1)
-        return try await gate.withTurn(cost: cost, waitingAtMost: .milliseconds(limits.maxBodyWaitMs), body)
-    }
-
-    /// What a request that waited too long is told (a 429 with Retry-After).
-    static func waitedTooLong(_ limits: RequestLimits) -> WireError {
-        WireError(.busy, "waited \(Units.formatDuration(limits.maxBodyWaitMs)) (limits.max_body_wait) for room among the request bodies being handled (limits.max_inflight_body_bytes, \(Units.formatBytes(limits.maxInflightBodyBytes))); try again later")
+    /// Reads the request's body in its turn, under the limits in force (a reload may have
+    /// changed them since the last request), and runs `use` on it while the turn is held.
+    /// A declared length over `max_body_bytes` is refused before any wait (413), as is a body
+    /// that passes it while read; a request that finds no room for `max_body_wait` gets 429.
+    func withBody<R>(of request: Request, limits: RequestLimits,
+                     _ use: (ByteBuffer) async throws -> R) async throws -> Result<R, WireError> {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limits.maxBodyBytes { return .failure(.bodyTooLarge(limit: limits.maxBodyBytes)) }
+        gate.setCapacity(limits.maxInflightBodyBytes)
+        do {
+            return try await gate.withTurn(cost: max(declared ?? limits.maxBodyBytes, 1), waitingAtMost: .milliseconds(limits.maxBodyWaitMs)) {
+                guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else {
+                    return .failure(.bodyTooLarge(limit: limits.maxBodyBytes))
+                }
+                return .success(try await use(body))
+            }
+        } catch is FairGate.WaitedTooLong {
+            return .failure(WireError(.busy, "waited \(Units.formatDuration(limits.maxBodyWaitMs)) (limits.max_body_wait) for room among the request bodies being handled (limits.max_inflight_body_bytes, \(Units.formatBytes(limits.maxInflightBodyBytes))); try again later"))
+        }
     }
 
     func write(to w: inout ExpositionWriter) {

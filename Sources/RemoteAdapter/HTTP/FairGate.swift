@@ -57,10 +57,12 @@ public final class FairGate: Sendable {
     public var load: (running: Int, held: Int, waiting: Int) { state.withLock { ($0.running, $0.held, $0.waiting.count) } }
 
     /// A reload's new capacity: a larger one lets waiting work in at once; a smaller one lets
-    /// what runs finish and admits no more until it fits.
+    /// what runs finish and admits no more until it fits. The same capacity changes nothing, so
+    /// callers pass the number in force with every request.
     public func setCapacity(_ capacity: Int) {
         precondition(capacity > 0, "a gate's capacity must be positive")
-        let admitted = state.withLock { s in
+        let admitted = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            guard s.capacity != capacity else { return [] }
             s.capacity = capacity
             return s.admitWaiting()
         }

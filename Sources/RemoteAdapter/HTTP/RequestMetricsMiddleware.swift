@@ -1,19 +1,19 @@
 import Hummingbird
 
+/// The paths that are their own `handler` label; outside the generic type below, which cannot
+/// hold a stored static.
+private let knownHandlerPaths = Set(["/api/v1/write", "/api/v1/read", "/metrics", "/-/healthy", "/-/ready", "/-/reload"] + JSONAPI.paths)
+
 /// Times every request into `prescient_http_request_duration_seconds{handler, code}` and counts
 /// it in `prescient_http_requests_in_flight{handler}` while it is answered. The handler label is
 /// the matched route, never the raw path, so a scanner cannot explode it.
-/// Outside the generic type, which cannot hold a stored static.
-private let knownHandlerPaths = Set(["/api/v1/write", "/api/v1/read", "/metrics", "/-/healthy", "/-/ready", "/-/reload"] + JSONAPI.paths)
-
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: SelfMetrics
-    static var knownPaths: Set<String> { knownHandlerPaths }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let path = request.uri.path
-        let handler = Self.knownPaths.contains(path) ? path : (path.hasPrefix("/api/v1/") ? "/api/v1/other" : "other")
+        let handler = knownHandlerPaths.contains(path) ? path : (path.hasPrefix("/api/v1/") ? "/api/v1/other" : "other")
         metrics.requestStarted(handler: handler)
         defer { metrics.requestFinished(handler: handler) }
         do {

@@ -22,21 +22,18 @@ struct WriteHandler: Sendable {
         } catch {
             return refuse(error)
         }
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limits.maxBodyBytes { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
         // A body is read only in its turn, so the bodies being read hold at most the limit's
         // bytes; the others wait unread in the kernel's buffers.
-        do {
-            return try await state.bodyAdmission.withTurn(declaredBytes: declared, limits: limits) {
-                try await handle(request, version: version, limits: limits)
-            }
-        } catch is FairGate.WaitedTooLong {
-            return refuse(BodyAdmission.waitedTooLong(limits))
+        let answer = try await state.bodyAdmission.withBody(of: request, limits: limits) { body in
+            try await handle(body, version: version, limits: limits)
+        }
+        switch answer {
+        case .success(let response): return response
+        case .failure(let error): return refuse(error)
         }
     }
 
-    private func handle(_ request: Request, version: RemoteWriteVersion, limits: RequestLimits) async throws -> Response {
-        guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
+    private func handle(_ body: ByteBuffer, version: RemoteWriteVersion, limits: RequestLimits) async throws -> Response {
         // What the store accepts goes to the write-ahead log (with --data-dir) before the answer.
         let journal = state.durability == nil ? nil : WALRecordBuilder()
         let outcome = body.withUnsafeReadableBytes { compressed in
@@ -102,13 +99,17 @@ struct WriteHandler: Sendable {
 
     private func refuse(_ error: WireError) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/write", reason: error.kind.rawValue)
-        var response = Response.plainText(status: .init(code: error.status), error.message)
-        if error.status == 429 { response.headers[.retryAfter] = String(state.store.limits.retryAfterSeconds) }
-        return response
+        return Response(refusing: error, retryAfterSeconds: state.store.limits.retryAfterSeconds)
     }
 }
 
 extension Response {
+    /// A refused request's answer: its status and message, and `Retry-After` on a 429.
+    init(refusing error: WireError, retryAfterSeconds: Int) {
+        self = .plainText(status: .init(code: error.status), error.message)
+        if error.status == 429 { headers[.retryAfter] = String(retryAfterSeconds) }
+    }
+
     static func plainText(status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
             status: status,

@@ -19,24 +19,16 @@ struct ReadHandler: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         let limits = state.configReloader.limits
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limits.maxBodyBytes { return refuse(.bodyTooLarge(limit: limits.maxBodyBytes)) }
-        let decoded: Result<ReadRequest, WireError>
-        do {
-            // Read and decoded in its turn, as a write's body is: large read bodies at once
-            // cannot hold more memory than writes may.
-            decoded = try await state.bodyAdmission.withTurn(declaredBytes: declared, limits: limits) {
-                guard let body = try await request.boundedBody(upTo: limits.maxBodyBytes) else { return .failure(.bodyTooLarge(limit: limits.maxBodyBytes)) }
-                return body.withUnsafeReadableBytes { compressed in
-                    Result { () throws(WireError) -> ReadRequest in
-                        let raw = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
-                        return try raw.withUnsafeBytes { bytes in Result { () throws(WireError) in try decoder.decode(bytes) } }.get()
-                    }
+        // Read and decoded in its turn, as a write's body is: large read bodies at once cannot
+        // hold more memory than writes may.
+        let decoded = try await state.bodyAdmission.withBody(of: request, limits: limits) { body in
+            body.withUnsafeReadableBytes { compressed in
+                Result { () throws(WireError) -> ReadRequest in
+                    let raw = try Snappy.decompress(compressed, limit: limits.maxDecodedBytes)
+                    return try raw.withUnsafeBytes { bytes in Result { () throws(WireError) in try decoder.decode(bytes) } }.get()
                 }
             }
-        } catch is FairGate.WaitedTooLong {
-            return refuse(BodyAdmission.waitedTooLong(limits))
-        }
+        }.flatMap { $0 }
         let readRequest: ReadRequest
         let type: ReadResponseType
         do {
@@ -149,8 +141,6 @@ struct ReadHandler: Sendable {
     private func refuse(_ error: WireError, responseType: ReadResponseType? = nil) -> Response {
         state.metrics.recordRequestError(handler: "/api/v1/read", reason: error.kind.rawValue)
         state.metrics.read.recordRequest(responseType: responseType?.metricLabel ?? "none", code: error.status)
-        var response = Response.plainText(status: .init(code: error.status), error.message)
-        if error.status == 429 { response.headers[.retryAfter] = String(state.store.limits.retryAfterSeconds) }
-        return response
+        return Response(refusing: error, retryAfterSeconds: state.store.limits.retryAfterSeconds)
     }
 }

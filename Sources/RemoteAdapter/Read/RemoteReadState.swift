@@ -16,7 +16,7 @@ public final class RemoteReadState: Sendable {
     /// The gate, at the `max_concurrent_reads` in force (a reload may have changed it since the
     /// last read; a larger number lets waiting reads in at once).
     func gate(for limits: RequestLimits) -> FairGate {
-        if gate.capacity != limits.maxConcurrentReads { gate.setCapacity(limits.maxConcurrentReads) }
+        gate.setCapacity(limits.maxConcurrentReads)
         return gate
     }
 

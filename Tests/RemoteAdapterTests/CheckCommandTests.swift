@@ -5,6 +5,7 @@ import Testing
 /// `prescient check config` and `check web-config`, run as a user runs them: the binary, its
 /// output and its exit status.
 @Suite struct CheckCommandTests {
+    /// Standard output and error together, as a terminal shows them.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PrescientServer.binary)
@@ -25,7 +26,7 @@ import Testing
         return dir
     }
 
-    @Test func aGoodConfigPassesAndABadOneNamesItsKeyAndLine() throws {
+    @Test func aGoodConfigPassesAndABadOneNamesItsKeyAndLine() async throws {
         let dir = try Self.files([
             "good.yml": "modeling:\n  rules:\n    - match: up\n    - match: '{job=\"node\"}'\n  scalers:\n    - name: web\n      demand: http_requests\n      capacity_per_replica: 10\n",
             "bad.yml": "storage:\n  max_seris: 10\n",
@@ -36,11 +37,18 @@ import Testing
         #expect(good.output.contains("SUCCESS: \(dir)/good.yml is a valid Prescient configuration: 2 modelling rule(s), 0 capacity rule(s), 1 scaler(s)"), "\(good.output)")
 
         // Every file is checked; one failure fails the run.
-        let both = try Self.run(["check", "config", dir + "/bad.yml", dir + "/good.yml", dir + "/missing.yml"])
+        let both = try Self.run(["check", "config", dir + "/bad.yml", dir + "/good.yml", dir + "/missing.yml", dir])
         #expect(both.status == 1)
+        #expect(both.output.contains("Checking \(dir)\n  FAILED: config: cannot read \(dir): is a directory"), "\(both.output)")
         #expect(both.output.contains("FAILED: config: storage.max_seris (line 2): unknown key"), "\(both.output)")
         #expect(both.output.contains("SUCCESS: \(dir)/good.yml"), "\(both.output)")
         #expect(both.output.contains("Checking \(dir)/missing.yml\n  FAILED: "), "\(both.output)")
+
+        // As promtool: verdicts of success on stdout, failures on stderr.
+        let apart = try await RemoteAdapterTests.run(PrescientServer.binary, ["check", "config", dir + "/bad.yml", dir + "/good.yml"])
+        let stdout = String(decoding: apart.stdout, as: UTF8.self), stderr = String(decoding: apart.stderr, as: UTF8.self)
+        #expect(stdout.contains("SUCCESS") && !stdout.contains("FAILED"), "\(stdout)")
+        #expect(stderr.contains("FAILED: config: storage.max_seris") && !stderr.contains("SUCCESS"), "\(stderr)")
     }
 
     @Test func webConfigsAreCheckedAsServeReadsThem() throws {

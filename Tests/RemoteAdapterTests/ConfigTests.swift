@@ -107,7 +107,13 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      window: 3650d\n      step: 5m\n", key: "modeling.rules[0].window", line: 4, mentions: "more than 1000000 steps"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: 3650d\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "more than 1000000 steps"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      step: 7m\n", key: "modeling.rules[0].step", line: 4, mentions: "whole number of storage.step (5m)"),
-        Case(yaml: "modeling:\n  rules:\n    - match: up\n      step: 2m\nstorage:\n  step: 1m\n  window: 1d\n", key: "", line: nil, mentions: "accepted"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      step: 5m\nstorage:\n  step: 1m\n  window: 1d\n", key: "", line: nil, mentions: "accepted"),
+        // A horizon is exported under its own name: rounded up to whole steps, `horizon="5m"`
+        // was a 6-minute forecast at a 2-minute step, and 90s and 2m were the same one.
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 7m]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "7m is not a whole number of steps of 5m"),
+        Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      step: 2m\n", key: "modeling.rules[0].horizons", line: 5, mentions: "the default horizon 5m is not a whole number of steps of 2m; give the rule its own horizons"),
+        Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      horizons: [1m, 90s, 2m]\n", key: "modeling.rules[0].horizons", line: 6, mentions: "1m30s is not a whole number"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 1h, 60m]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "listed twice"),
         Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]

@@ -218,6 +218,37 @@ import FoundationNetworking
         #expect(server.process.isRunning)
     }
 
+    /// What the process cannot read or write in its data directory stops start-up (exit 2,
+    /// naming the file and the reason) and is left as it was: a snapshot it may not read was
+    /// set aside as corrupt (every window it held lost), a segment it may not read was skipped
+    /// without a counter and removed by the next snapshot, and a read-only `wal/` let it report
+    /// ready and answer every write 500. Run as `nobody` (through `setpriv` when the tests run
+    /// as root, who may read anything).
+    @Test(.timeLimit(.minutes(2)), arguments: ["snapshot", "wal/00000001", "wal/"])
+    func anUnreadableOrUnwritableDataDirectoryStopsStartUp(_ denied: String) async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + denied
+        if !denied.hasSuffix("/") { try Data("held data".utf8).write(to: URL(fileURLWithPath: path)) }
+        let asRoot = getuid() == 0
+        if asRoot {
+            for entry in [dir, dir + "/wal"] + (denied.hasSuffix("/") ? [] : [path]) { chown(entry, 65_534, 65_534) }
+        }
+        chmod(path, denied.hasSuffix("/") ? 0o555 : 0o000)
+        let command = [PrescientServer.binary, "serve", "--listen", "127.0.0.1:\(try freePort())", "--data-dir", dir]
+        // Under `timeout`: a build that starts anyway serves until stopped (status 124).
+        let result = try await run("/usr/bin/timeout", ["20"] + (asRoot ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []) + command)
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(result.status == 2, "\(stderr)")
+        #expect(stderr.contains("Permission denied") && stderr.contains("--data-dir \(dir)"), "\(stderr)")
+        #expect(!stderr.contains("corrupt"), "\(stderr)")
+        if !denied.hasSuffix("/") {
+            chmod(path, 0o644)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("held data".utf8), "the file was changed")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.hasPrefix("snapshot.corrupt") })
+    }
+
     /// SIGHUP reads `--config` again, as Prometheus does. Its default action used to end the
     /// process on the spot, without the final snapshot. A raised `max_series` admits the series
     /// refused before; a file that does not load keeps the process and its settings; SIGTERM
@@ -256,6 +287,64 @@ import FoundationNetworking
         #expect(try await server.metric("prescient_series_limit") == 5)
         #expect(server.terminate() == 0)
         #expect(server.hasSnapshot, "the final snapshot was written")
+    }
+
+    /// A SIGHUP while the process recovers its data directory (a minute for 100k series; a
+    /// logrotate or `systemctl reload` may come then) used to end it, as SIGHUP's default
+    /// action: the handler was installed after recovery. It is now caught from before recovery
+    /// and the reload it asks for is made once serving, as Prometheus holds reloads until its
+    /// first configuration is in force.
+    @Test(.timeLimit(.minutes(2)))
+    func aSighupDuringRecoveryIsHeldNotFatal() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "storage:\n  max_series: 200000\nmodeling:\n  rules: []\n"
+        let first = try await PrescientServer.start(dataDir: dir, config: config)
+        // A log to replay: 60,000 series, so that recovery takes a while.
+        for r in 0..<30 {
+            let batch = (0..<2_000).map { i in series("hup_recovery", ["i": "\(r * 2_000 + i)"], [(1_000, 1)]) }
+            #expect(try await Load.post(port: first.port, body: Snappy.compress(RemoteWriteEncoder.v1(batch))) == 204)
+        }
+        first.kill()
+
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PrescientServer.binary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--config", dir + "/config.yml", "--data-dir", dir, "--log-level", "info"]
+        let log = Pipe()
+        process.standardError = log
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let server = PrescientServer(port: port, dataDir: dir, process: process)
+        defer { server.kill() }
+        // The first log line, "recovering", is written once the handler is in place; a build
+        // without it gets as far as "starting".
+        let reader = log.fileHandleForReading
+        let recovering = await Task.detached {
+            var text = ""
+            while !text.contains("recovering") {
+                let chunk = reader.availableData
+                if chunk.isEmpty || text.contains(" starting") { return false }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return true
+        }.value
+        #expect(recovering)
+        Foundation.kill(process.processIdentifier, SIGHUP)
+        var ready = false
+        for _ in 0..<300 where process.isRunning && !ready {
+            if let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/-/ready")!),
+               (r as? HTTPURLResponse)?.statusCode == 200 { ready = true } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(process.isRunning && ready, "the SIGHUP during recovery ended the process")
+        #expect(try await server.metric("prescient_series_active") == 60_000)
+        var reloads = -1.0
+        for _ in 0..<40 where reloads != 1 {
+            reloads = try await server.metric("prescient_config_reloads_total")
+            if reloads != 1 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(reloads == 1, "the held reload was not made once serving")
+        #expect(server.terminate() == 0)
     }
 
     /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts and

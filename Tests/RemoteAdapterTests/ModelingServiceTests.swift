@@ -109,6 +109,40 @@ import Testing
         #expect(abs(entry.point[0] - 5) < 0.5, "rate forecast \(entry.point[0])")
     }
 
+    /// Remote write 1.0 sends metadata on its own timer, so it usually comes after a series is
+    /// modelled by its name alone. When it comes, the series is modelled again by its type, in
+    /// the same pass, from the window held: a counter without `_total` as its rate, a gauge
+    /// named `_sum` by its value. (Before, the first verdict stood for good.)
+    @Test func metadataArrivingAfterTheSamplesDecidesWhatIsACounter() throws {
+        let (store, service) = makeService()
+        var octets = 0.0
+        for k in 0..<300 {
+            octets += Double(Self.step / 1000) * 5  // 5 per second
+            try ingest(store, [series("if_in_octets", [:], [(Int64(k) * Self.step, octets)]),
+                               series("lag_sum", [:], [(Int64(k) * Self.step, Self.truth(k))])])
+        }
+        tick(service, at: 300 * Self.step)
+        tick(service, at: 300 * Self.step)
+        var names = service.book.entries().map(\.exportName).sorted()
+        #expect(names == ["if_in_octets", "lag_sum_rate"], "by name alone")
+
+        store.recordMetricType(.counter, for: "if_in_octets")
+        store.recordMetricType(.gauge, for: "lag_sum")
+        tick(service, at: 300 * Self.step)
+        tick(service, at: 300 * Self.step)
+        names = service.book.entries().map(\.exportName).sorted()
+        #expect(names == ["if_in_octets_rate", "lag_sum"])
+        let rate = try #require(service.book.entries().first { $0.exportName == "if_in_octets_rate" })
+        #expect(abs(rate.point[0] - 5) < 0.5, "rate forecast \(rate.point[0])")
+        let gauge = try #require(service.book.entries().first { $0.exportName == "lag_sum" })
+        #expect(abs(gauge.point[0] - 100) < 15, "gauge forecast \(gauge.point[0])")
+
+        // The same metadata again (Prometheus resends it every minute) is no change: the
+        // loop does not judge its series again.
+        store.recordMetricType(.counter, for: "if_in_octets")
+        #expect(store.metricTypesChanged.load(ordering: .relaxed) == 2)
+    }
+
     /// A new series has nothing to export until its first step completes: no `predicted_*`
     /// NaN placeholders on /metrics (origin 0, model none) before its first forecast.
     @Test func nothingIsExportedBeforeTheFirstForecast() throws {

@@ -45,27 +45,71 @@ import Testing
     /// Values that are not numbers and timestamps going backwards are replayed leniently (as
     /// missing, in file order: one output row per input row) but never silently.
     @Test func unreadableValuesAndBackwardTimestampsAreReplayedWithAWarning() async throws {
-        let input = try ReplayInput(csv: "timestamp,value\n300,1\n600,abc\n900,\n600,2\n900,3\n900,4\n")
+        // Lines are numbered as an editor numbers them: the header and the blank line count.
+        let input = try ReplayInput(csv: "timestamp,value\n300,1\n600,abc\n\n900,\n600,2\n900,3\n900,4\n")
         #expect(input.values.count == 6 && input.values[1].isNaN && input.values[2].isNaN)
-        #expect(input.unreadableValueRows == [2])  // the empty value is an ordinary gap
-        #expect(input.rowsNotAfterPrevious == [4, 6])
+        #expect(input.unreadableValueLines == [3])  // the empty value is an ordinary gap
+        #expect(input.linesNotAfterPrevious == [6, 8])
         #expect(input.warnings == [
-            "warning: 1 values are not numbers (first: data row 2, \"abc\"); replayed as missing",
-            "warning: 2 rows have a timestamp not after the row before (first: data row 4, 600); replayed in file order",
+            "warning: 1 values are not numbers (first: line 3, \"abc\"); replayed as missing",
+            "warning: 2 rows have a timestamp not after the row before (first: line 6, 600); replayed in file order",
         ])
         #expect(try ReplayInput(csv: Self.csv()).warnings.isEmpty)
     }
 
-    /// A malformed file is an error that names the row, without the command's usage text.
-    @Test func aMalformedFileIsAnErrorNamingTheRow() async throws {
+    /// A malformed file is an error that names the line, without the command's usage text:
+    /// a timestamp that is not a time (not finite, beyond the year 5,000, an impossible date)
+    /// included. Before, `nan`, `inf` or `1e300` passed as a time and crashed the replay when
+    /// the gap to it was counted in steps.
+    @Test(arguments: ["foo", "nan", "inf", "-inf", "1e300", "2024-13-01 00:00:00", "2023-02-29 00:00:00",
+                      "2024-01-01 24:00:00", "2024-01-01 10:61:00", "2024-01-01 10:00:75", "2024--01 10:00:00"])
+    func aMalformedTimestampIsAnErrorNamingTheLine(_ timestamp: String) async throws {
         let dir = try temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "timestamp,value\n300,1\nfoo,2\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        try "timestamp,value\n300,1\n\n600,2\n\(timestamp),2\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
         let result = try await run(PrescientServer.binary, ["replay", dir + "/bad.csv"])
         let stderr = String(decoding: result.stderr, as: UTF8.self)
-        #expect(result.status != 0)
-        #expect(stderr.contains("row 2: expected timestamp,value"), "\(stderr)")
+        #expect(result.status == 1, "\(stderr)")
+        #expect(stderr.contains("line 5: expected timestamp,value"), "\(stderr)")
         #expect(!stderr.lowercased().contains("usage"), "\(stderr)")
+    }
+
+    @Test func timestampsInEitherFormParse() throws {
+        #expect(ReplayInput.parseTime("2024-02-29 23:59:59") == 1_709_251_199)
+        #expect(ReplayInput.parseTime("2024-02-29T23:59:59.5Z") == 1_709_251_199.5)
+        #expect(ReplayInput.parseTime("1970-01-01 00:01") == 60)
+        #expect(ReplayInput.parseTime("1700000000.25") == 1_700_000_000.25)
+        #expect(ReplayInput.parseTime("-86400") == -86_400)
+        #expect(ReplayInput.parseTime("2100-02-29 00:00:00") == nil)  // not a leap year
+    }
+
+    /// A gap of millennia at a nanosecond step (10^20 steps, past `Int.max`) is counted without
+    /// overflow: the replay fills at most a window of missing steps and goes on.
+    @Test func aHugeGapIsReplayedNotCounted() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rows = (0..<50).map { "\(Double($0) * 1e-9),\($0 % 5)" } + ["90000000000,1"]
+        try (["timestamp,value"] + rows).joined(separator: "\n").write(toFile: dir + "/gap.csv", atomically: true, encoding: .utf8)
+        let result = try await run(PrescientServer.binary, ["replay", dir + "/gap.csv", "--model", "naive",
+                                                            "--output", dir + "/out.csv"])
+        #expect(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
+        let lines = try String(contentsOfFile: dir + "/out.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 52)
+    }
+
+    /// Files that cannot be read or written, and horizons with a hole, are errors that say so.
+    @Test func unusableFilesAndHorizonsAreRefusedClearly() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.csv().write(toFile: dir + "/in.csv", atomically: true, encoding: .utf8)
+        let directory = try await run(PrescientServer.binary, ["replay", dir])
+        #expect(directory.status == 1 && String(decoding: directory.stderr, as: UTF8.self).contains("is a directory"))
+        let output = try await run(PrescientServer.binary, ["replay", dir + "/in.csv", "--output", dir + "/no/such/out.csv"])
+        let outputError = String(decoding: output.stderr, as: UTF8.self)
+        #expect(output.status == 1 && outputError.contains("cannot write") && outputError.contains("No such file"), "\(outputError)")
+        #expect(!outputError.lowercased().contains("usage"), "\(outputError)")
+        let hole = try await run(PrescientServer.binary, ["replay", dir + "/in.csv", "--horizons", "1,,6"])
+        #expect(hole.status != 0 && String(decoding: hole.stderr, as: UTF8.self).contains("--horizons"))
     }
 
     /// `--seasonality` builds the models as a rule's `seasonality` does: forced, seasonal naive

@@ -104,7 +104,7 @@ import Testing
             let path = wal.segmentPath(1)
             try Data(whole[..<cut]).write(to: URL(fileURLWithPath: path))
             let store = SeriesStore()
-            let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+            let outcome = try WALReplay.replay(wal, after: 0, into: store, logger: logger)
             #expect(outcome.records == 2, "cut at \(cut)")
             #expect(outcome.truncations == (cut > goodBytes ? 1 : 0), "cut at \(cut)")
             #expect(outcome.truncatedBytes == cut - goodBytes)
@@ -125,14 +125,14 @@ import Testing
         try Data(first).write(to: URL(fileURLWithPath: wal.segmentPath(1)))
         try Data(records[3]).write(to: URL(fileURLWithPath: wal.segmentPath(2)))
         let store = SeriesStore()
-        let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+        let outcome = try WALReplay.replay(wal, after: 0, into: store, logger: logger)
         #expect(outcome.records == 2)
         #expect(outcome.truncations == 1)
         #expect(outcome.truncatedBytes == records[1].count + records[2].count)
         let instances = Set(storeContents(store).keys.compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) })
         #expect(instances == ["i0", "i1", "i30", "i31"])
         // The start after this one sees a clean log.
-        let again = WALReplay.replay(wal, after: 0, into: SeriesStore(), logger: logger)
+        let again = try WALReplay.replay(wal, after: 0, into: SeriesStore(), logger: logger)
         #expect(again.truncations == 0 && again.records == 2)
     }
 
@@ -148,7 +148,7 @@ import Testing
         let segment = records[0] + future + records[1]
         try Data(segment).write(to: URL(fileURLWithPath: wal.segmentPath(1)))
         let store = SeriesStore()
-        let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+        let outcome = try WALReplay.replay(wal, after: 0, into: store, logger: logger)
         #expect(outcome.records == 2 && outcome.unknownRecords == 1)
         #expect(outcome.truncations == 0 && outcome.truncatedBytes == 0)
         #expect(storeContents(store) == storeContents(source))
@@ -195,7 +195,7 @@ import Testing
         for garbage in [[UInt8](repeating: 0, count: 4096), (0..<100).map { _ in UInt8.random(in: 0...255, using: &rng) }, [0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3, 4, 5]] {
             try Data(record + garbage).write(to: URL(fileURLWithPath: wal.segmentPath(1)))
             let store = SeriesStore()
-            let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+            let outcome = try WALReplay.replay(wal, after: 0, into: store, logger: logger)
             #expect(outcome.records == 1 && outcome.truncations == 1 && outcome.truncatedBytes == garbage.count)
             #expect(storeContents(store) == storeContents(source))
         }
@@ -263,7 +263,7 @@ import Testing
         writer.stop()
         #expect(wal.segments().count > 1)
         let store = SeriesStore()
-        let outcome = WALReplay.replay(wal, after: 0, into: store, logger: logger)
+        let outcome = try WALReplay.replay(wal, after: 0, into: store, logger: logger)
         #expect(outcome.records == 64 && outcome.truncations == 0)
         #expect(storeContents(store) == storeContents(source))
         await #expect(throws: (any Error).self) { try await writer.append(records[0]) }

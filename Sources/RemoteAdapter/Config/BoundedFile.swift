@@ -5,6 +5,11 @@ import Foundation
 /// serving. Pipes are still read (`--config <(generate-config)` works), up to the same bound.
 enum BoundedFile {
     static func read(_ path: String, limit: Int) throws(ConfigError) -> String {
+        // Opening a directory succeeds; reading it fails with a message that names no cause.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError(key: "", line: nil, "cannot read \(path): is a directory")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
             throw ConfigError(key: "", line: nil, "cannot read \(path): \(reason)")

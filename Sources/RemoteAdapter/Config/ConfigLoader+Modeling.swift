@@ -95,7 +95,14 @@ extension ConfigLoader {
         }
         let step = r.stepMs ?? storageStepMs
         if let window = r.windowMs { try checkSteps(window, stepMs: step, maximum: 1_000_000, key: "\(key).window", node: line("window")) }
-        for h in r.horizonsMs { try checkSteps(h, stepMs: step, maximum: maximumHorizonSteps, key: "\(key).horizons", node: line("horizons")) }
+        let horizonsGiven = fields.contains { $0.0 == "horizons" }
+        for h in r.horizonsMs {
+            try checkWholeSteps(h, stepMs: step, key: "\(key).horizons", node: line("horizons"), defaulted: !horizonsGiven)
+            try checkSteps(h, stepMs: step, maximum: maximumHorizonSteps, key: "\(key).horizons", node: line("horizons"))
+        }
+        if Set(r.horizonsMs).count < r.horizonsMs.count {
+            throw ConfigError(key: "\(key).horizons", line: line("horizons").mark?.line, "a horizon is listed twice")
+        }
         if let memory = r.anomalyMemoryMs {
             try checkSteps(memory, stepMs: step, maximum: 1_000_000, key: "\(key).anomaly_memory", node: line("anomaly_memory"))
         }

@@ -164,6 +164,16 @@ public enum ConfigLoader {
         }
     }
 
+    /// A horizon is exported under the name it was given (`horizon="5m"`), so it must be the
+    /// forecast that far ahead: rounded to whole steps, it would be a longer one under that name.
+    static func checkWholeSteps(_ durationMs: Int64, stepMs: Int64, key: String, node: Node, defaulted: Bool = false) throws(ConfigError) {
+        guard durationMs % stepMs != 0 else { return }
+        let given = defaulted ? "the default horizon \(Units.formatDuration(durationMs))" : Units.formatDuration(durationMs)
+        throw ConfigError(key: key, line: node.mark?.line,
+                          "\(given) is not a whole number of steps of \(Units.formatDuration(stepMs))"
+                          + (defaulted ? "; give the rule its own horizons" : ""))
+    }
+
     static func integer(_ node: Node, key: String, minimum: Int) throws(ConfigError) -> Int {
         let text = try scalar(node, key: key)
         guard let n = Int(text.replacingOccurrences(of: "_", with: "")) else {

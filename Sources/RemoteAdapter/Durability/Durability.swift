@@ -59,7 +59,10 @@ public final class Durability: Service, Sendable {
     @discardableResult
     public func recover() throws -> Recovery {
         let started = ContinuousClock.now
+        logger.info("recovering", metadata: ["data_dir": "\(directory.root)"])
         try directory.create()
+        try FileIO.checkWritable(directory.root)
+        try FileIO.checkWritable(directory.walPath)
         var recovery = Recovery()
         var covered = 0
         var saved = [UInt32: SavedForecast]()
@@ -88,6 +91,10 @@ public final class Durability: Service, Sendable {
                 ])
             } catch let newer as SnapshotFile.NewerFormat {
                 throw newer
+            } catch let unreadable as FileIOError {
+                // Not damage (permissions, an I/O error): set aside, every window it holds
+                // would be lost, since the log it covers is gone. The caller stops.
+                throw unreadable
             } catch {
                 recovery.snapshotCorrupt = true
                 metrics.snapshotsCorrupt.add(1, ordering: .relaxed)
@@ -113,7 +120,7 @@ public final class Durability: Service, Sendable {
             }
             expected = segment.index + 1
         }
-        let outcome = WALReplay.replay(directory, after: covered, into: store, logger: logger)
+        let outcome = try WALReplay.replay(directory, after: covered, into: store, logger: logger)
         recovery.replayedRecords = outcome.records
         recovery.replayedSamples = outcome.samples
         recovery.truncations = outcome.truncations

@@ -36,6 +36,16 @@ enum FileIO {
         }
     }
 
+    /// Creates and removes a file in `directory`: whether this process may write there. At
+    /// start-up, so that a directory it cannot write stops it with the reason, instead of
+    /// reporting ready and answering every write 500 or failing every snapshot.
+    static func checkWritable(_ directory: String) throws(FileIOError) {
+        let probe = directory + "/.prescient-write-check"
+        let fd = try open(probe, O_WRONLY | O_CREAT | O_TRUNC)
+        close(fd)
+        guard unlink(probe) == 0 else { throw FileIOError("unlink", probe) }
+    }
+
     static func sync(_ fd: Int32, path: String) throws(FileIOError) {
         while fsync(fd) != 0 {
             if errno != EINTR { throw FileIOError("fsync", path) }
@@ -80,6 +90,10 @@ final class MappedFile {
             let e = FileIOError("stat", path)
             close(fd)
             throw e
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw FileIOError("open", path, errno: st.st_mode & S_IFMT == S_IFDIR ? EISDIR : EINVAL)
         }
         let size = Int(st.st_size)
         if size == 0 {

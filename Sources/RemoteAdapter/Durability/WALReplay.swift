@@ -23,20 +23,16 @@ enum WALReplay {
         var outOfBoundsSamples = 0
     }
 
-    static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) -> Outcome {
+    /// A segment that cannot be opened or mapped (permissions, an I/O error, a directory of
+    /// that name) stops the replay: skipped, its samples would be lost without a counter, and
+    /// removed with the segments the next snapshot covers, lost for good.
+    static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) throws(FileIOError) -> Outcome {
         var outcome = Outcome()
         for segment in directory.segments() {
             outcome.lastSegment = max(outcome.lastSegment, segment.index)
             guard segment.index > covered else { continue }
-            let goodBytes: Int
-            let problem: String?
-            do {
-                let file = try MappedFile(path: segment.path)
-                (goodBytes, problem) = replaySegment(file.bytes, into: store, outcome: &outcome)
-            } catch {
-                logger.error("cannot read write-ahead log segment; skipped", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
-                continue
-            }
+            let file = try MappedFile(path: segment.path)
+            let (goodBytes, problem) = replaySegment(file.bytes, into: store, outcome: &outcome)
             guard let problem else { continue }
             let dropped = segment.size - goodBytes
             outcome.truncations += 1

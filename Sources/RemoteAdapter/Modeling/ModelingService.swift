@@ -44,6 +44,8 @@ public final class ModelingService: Service, Sendable {
         var unmodelledArrival: [UInt32: ArrivalWatch] = [:]
         var lastSweepMs: Int64?
         var freed = FreedMemory()
+        /// `SeriesStore.metricTypesChanged` when the modelled series were last judged by it.
+        var metricTypesSeen = 0
     }
 
     let loop: Mutex<LoopState>
@@ -200,6 +202,7 @@ public final class ModelingService: Service, Sendable {
                     reforecast(id, &state, nowMs: nowMs)
                 }
             }
+            retype(&state)
             discover(&state)
             var pending = 0, overdue = 0
             // A new series' first pass replays its whole window through the model (after a
@@ -286,8 +289,7 @@ public final class ModelingService: Service, Sendable {
     /// what a reload compares a modelled series' current terms with.
     func makeSeries(id: UInt32, labels: [String], rule: ModelingRule, settings: ModelingSettings) -> (series: ModeledSeries, entry: ExportEntry) {
         let name = Self.metricName(labels)
-        let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: name)
-        let isCounter = CounterDetection.isCounter(metricName: name, type: type)
+        let isCounter = isCounter(id: id, metricName: name)
         let stepMs = max(storage.stepMs, (rule.stepMs ?? storage.stepMs) / storage.stepMs * storage.stepMs)
         let horizonSteps = rule.horizonsMs.map { max(1, Int(($0 + stepMs - 1) / stepMs)) }
         let window = Int((rule.windowMs ?? storage.stepMs * Int64(storage.gridLength)) / stepMs)
@@ -310,6 +312,30 @@ public final class ModelingService: Service, Sendable {
             id: id, exportName: exportName, sourceLabels: labels,
             horizonNames: rule.horizonsMs.map(Units.formatDuration), horizonSteps: horizonSteps, stepMs: stepMs)
         return (series, entry)
+    }
+
+    /// Whether the series is modelled as a counter (by its rate): by the type remote write 2.0
+    /// sent with it, else its family's metadata, else its name.
+    func isCounter(id: UInt32, metricName: String) -> Bool {
+        let type = store.gridUpdate(id: id, afterStep: .max - 1)?.metricType ?? store.metricType(of: metricName)
+        return CounterDetection.isCounter(metricName: metricName, type: type)
+    }
+
+    /// Judges the modelled series again when metadata brought a family a new type. Remote
+    /// write 1.0 sends metadata apart from samples, on its own timer (a minute by default), so
+    /// a new series is nearly always modelled before its type is known, by its name alone: a
+    /// counter without `_total` (`ifHCInOctets`) as a gauge, a gauge named `..._sum` as a
+    /// counter. One whose verdict changed is forgotten here and made again by `discover` in
+    /// the same pass, under its new export name (`x` ↔ `x_rate`), from the window held.
+    func retype(_ state: inout LoopState) {
+        let changed = store.metricTypesChanged.load(ordering: .relaxed)
+        guard changed != state.metricTypesSeen else { return }
+        state.metricTypesSeen = changed
+        for (id, series) in state.series {
+            guard let labels = store.labels(id: id),
+                  isCounter(id: id, metricName: Self.metricName(labels)) != series.isCounter else { continue }
+            forget(id, &state)
+        }
     }
 
     /// Index of the first rule matching `labels`; capacity and scaler series are modelled with

@@ -99,28 +99,30 @@ public struct ReplayCommand: AsyncParsableCommand {
     }
 
     private var parsedHorizons: [Int]? {
-        let hs = horizons.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let hs = horizons.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !hs.isEmpty, hs.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
         return hs.compactMap { $0 }
     }
 
     public func run() async throws {
         let text: String
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ReplayError(description: "cannot read \(file): is a directory")
+        }
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ReplayInput.ParseError(description: "cannot read \(file): \(error.localizedDescription)")
+            throw ReplayError(description: "cannot read \(file): \(error.localizedDescription)")
         }
-        // A fault in the file, not in the command line: said without the usage text that a
-        // ValidationError would add.
         let input: ReplayInput
-        do { input = try ReplayInput(csv: text) } catch { throw ReplayInput.ParseError(description: "\(file): \(error)") }
+        do { input = try ReplayInput(csv: text) } catch { throw ReplayError(description: "\(file): \(error)") }
         let hs = parsedHorizons ?? [1]
         let step = input.stepSeconds
         let seasons = ModelingRule.Seasonality(rawValue: seasonality) ?? .auto
         let context = seasons.modelContext(horizons: hs, stepSeconds: step)
         if seasons != .auto, seasons != .none, context.forcedPeriod == nil {
-            throw ReplayInput.ParseError(description: "\(file): --seasonality \(seasonality) needs at least two steps "
+            throw ReplayError(description: "\(file): --seasonality \(seasonality) needs at least two steps "
                 + "per period; the file's step is " + (step.map { fmt($0) + " s" } ?? "unknown"))
         }
         guard let spec = ModelCatalog.spec(named: model, context: context) else {
@@ -141,7 +143,7 @@ public struct ReplayCommand: AsyncParsableCommand {
         let out: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                throw ValidationError("cannot write \(output)")
+                throw ReplayError(description: "cannot write \(output): \(String(cString: strerror(errno)))")
             }
             out = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         } else {
@@ -159,8 +161,10 @@ public struct ReplayCommand: AsyncParsableCommand {
         for i in input.values.indices {
             // Missing steps (a gap in the timestamps) reach the model as NaN, as in `serve`.
             if let step, i > 0 {
-                let missing = Int(((input.seconds[i] - input.seconds[i - 1]) / step).rounded()) - 1
-                for _ in 0..<min(max(0, missing), window) { _ = modeler.observe(.nan) }
+                // Clamped before it becomes an Int: a gap of years at a step of milliseconds
+                // would not fit, and more than a window of NaNs changes nothing more.
+                let missing = ((input.seconds[i] - input.seconds[i - 1]) / step).rounded() - 1
+                for _ in 0..<Int(min(max(0, missing), Double(window))) { _ = modeler.observe(.nan) }
             }
             let result = modeler.observe(input.values[i])
             if result.anomalyScore > 1 { flagged += 1 }

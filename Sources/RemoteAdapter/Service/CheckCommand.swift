@@ -14,7 +14,8 @@ public struct CheckCommand: ParsableCommand {
     public init() {}
 }
 
-/// Prints each file's verdict, promtool's way, and exits 1 when any failed.
+/// Prints each file's verdict, promtool's way (failures on stderr, so a script can keep them
+/// apart), and exits 1 when any failed.
 private func checkEach(_ files: [String], _ check: (String) throws -> String) throws {
     var failed = false
     for file in files {
@@ -22,7 +23,8 @@ private func checkEach(_ files: [String], _ check: (String) throws -> String) th
         do {
             print("  SUCCESS: \(try check(file))")
         } catch {
-            print("  FAILED: \(error)")
+            fflush(nil)  // "Checking" first, where both streams go to one terminal or file
+            FileHandle.standardError.write(Data("  FAILED: \(error)\n".utf8))
             failed = true
         }
         print()

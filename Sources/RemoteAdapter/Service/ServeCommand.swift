@@ -42,12 +42,28 @@ public struct ServeCommand: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
-        var logger = Logger(label: "prescient")
-        guard let level = Logger.Level(rawValue: logLevel) else {
+    /// Flag checks, here rather than in `run()` so that an error shows `serve`'s usage, not the
+    /// top-level one.
+    public func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        logger.logLevel = level
+        if let maxConnections, maxConnections < 0 {
+            throw ValidationError("--web.max-connections must be 0 (no limit) or more; got \(maxConnections)")
+        }
+        guard let shutdownMs = Units.milliseconds(shutdownTimeout), shutdownMs > 0 else {
+            throw ValidationError("--shutdown-timeout must be a duration like 15s or 1m; got \(shutdownTimeout)")
+        }
+        guard Self.parseListen(listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
+        }
+    }
+
+    public func run() async throws {
+        var logger = Logger(label: "prescient")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let shutdownMs = Units.milliseconds(shutdownTimeout) ?? 15_000
+        let (host, port) = Self.parseListen(listen) ?? ("0.0.0.0", 9201)
         var loaded: PrescientConfig
         do {
             loaded = try config.map { try ConfigLoader.load(file: $0) } ?? ConfigLoader.parse(PrescientConfig.defaultYAML)
@@ -64,20 +80,14 @@ public struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        if let maxConnections, maxConnections < 0 {
-            throw ValidationError("--web.max-connections must be 0 (no limit) or more; got \(maxConnections)")
-        }
-        guard let shutdownMs = Units.milliseconds(shutdownTimeout), shutdownMs > 0 else {
-            throw ValidationError("--shutdown-timeout must be a duration like 15s or 1m; got \(shutdownTimeout)")
-        }
-        guard let (host, port) = Self.parseListen(listen) else {
-            throw ValidationError("--listen must be HOST:PORT, e.g. 0.0.0.0:9201 or [::1]:9201; got \(listen)")
-        }
         let demo = demo
         let prepare: @Sendable (inout PrescientConfig) -> Void = { config in if demo { DemoFeeder.configure(&config) } }
         prepare(&loaded)
         let state = AppState(config: loaded, logger: logger, dataDir: dataDir, web: web, webConfigFile: webConfigFile,
                              configFile: config, lifecycleEnabled: enableLifecycle, prepareConfig: prepare)
+        // Caught from here on: recovery can take a minute, and a SIGHUP meanwhile (a logrotate
+        // or `systemctl reload`) would otherwise end the process. It is applied once serving.
+        let hangup = HangupReload(state.configReloader)
         var lock: DataDirectoryLock?
         do {
             lock = try dataDir.map { try DataDirectoryLock(directory: $0) }
@@ -110,7 +120,7 @@ public struct ServeCommand: AsyncParsableCommand {
         }
         var app = buildApplication(state: state, host: host, port: port, maxConnections: connectionLimit)
         if demo { app.addServices(DemoFeeder(state: state)) }
-        let hangup = Self.reloadOnHangup(state.configReloader)
+        hangup.start()
         // Not `app.runService`, which waits without bound: a remote read client that stops
         // reading holds its response open, and SIGTERM would wait for it until an orchestrator
         // sends SIGKILL (Kubernetes after 30 s), losing the final snapshot. After the timeout
@@ -123,16 +133,6 @@ public struct ServeCommand: AsyncParsableCommand {
         withExtendedLifetime(lock) {}
         withExtendedLifetime(hangup) {}
         logger.info("stopped")
-    }
-
-    /// SIGHUP reads `--config` again, as Prometheus does (and systemd units send it on
-    /// `reload`). Its default action would end the process at once, without the final snapshot.
-    static func reloadOnHangup(_ reloader: ConfigReloader) -> any DispatchSourceSignal {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "prescient.sighup"))
-        source.setEventHandler { reloader.reload() }
-        source.resume()
-        return source
     }
 
     static func parseListen(_ text: String) -> (String, Int)? {

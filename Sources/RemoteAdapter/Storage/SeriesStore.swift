@@ -59,6 +59,10 @@ public final class SeriesStore: Sendable {
     let seriesCount = Atomic<Int>(0)
     let memoryMeter = WindowMemoryMeter()
     let metricTypes = Mutex([String: MetricType]())
+    /// Counts the families whose metadata type was new or changed: Prometheus sends metadata
+    /// on its own timer, usually after a new series' first samples, so the modelling loop
+    /// judges its series again when this moves (`ModelingService.retype`).
+    let metricTypesChanged = Atomic<Int>(0)
     /// Batches for `stage` and `commit`, reused across requests; one grown past 16 MiB of keys
     /// by a rare huge request is let go rather than held.
     let batches = ReusePool(make: { IngestBatch() }, empty: { (batch: inout IngestBatch) in
@@ -338,7 +342,8 @@ public final class SeriesStore: Sendable {
     public func recordMetricType(_ type: MetricType, for metricFamily: String) {
         metricTypes.withLock { types in
             guard types.count < maximumMetricTypes || types[metricFamily] != nil else { return }
-            types[metricFamily] = type
+            guard types.updateValue(type, forKey: metricFamily) != type else { return }
+            metricTypesChanged.add(1, ordering: .relaxed)
         }
     }
 

@@ -17,8 +17,11 @@ import Testing
         [UInt8](try Data(contentsOf: regressions.appendingPathComponent(target).appendingPathComponent(name)))
     }
 
+    /// With no `max_future`: these tests reach the store's absolute time bounds.
     func app() throws -> (AppState, some ApplicationProtocol) {
-        let state = AppState(config: PrescientConfig())
+        var config = PrescientConfig()
+        config.storage.maxFutureMs = nil
+        let state = AppState(config: config)
         try ingest(state.store, ReadEndpointTests.written)
         return (state, Application(router: buildRouter(state: state)))
     }
@@ -124,7 +127,7 @@ import Testing
     @Test(arguments: [SeriesStore.timestampBounds.lowerBound, SeriesStore.timestampBounds.upperBound])
     func modellingAtTheTimestampBounds(_ t: Int64) throws {
         let modelling = ModelingServiceTests()
-        let (store, service) = modelling.makeService()
+        let (store, service) = modelling.makeService { $0.storage.maxFutureMs = nil }
         let first = t < 0 ? t : t - 2 * ModelingServiceTests.step
         let report = try ingest(store, [series("edge", ["job": "x"], [(first, 1), (first + 2 * ModelingServiceTests.step, 2)])])
         #expect(report.samplesAccepted == 2)

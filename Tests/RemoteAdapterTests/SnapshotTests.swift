@@ -75,7 +75,9 @@ import Testing
     /// bounds check must allow, snapshot after snapshot.
     @Test func samplesAtTheTimeBoundsSurviveASnapshot() throws {
         let (lower, upper) = (SeriesStore.timestampBounds.lowerBound, SeriesStore.timestampBounds.upperBound)
-        let store = SeriesStore()
+        var settings = StoreSettings()
+        settings.maxFutureMs = nil  // the absolute bounds, not the clock's
+        let store = SeriesStore(settings: settings)
         #expect(try ingest(store, [series("edge", ["end": "upper"], [(upper - 1, 1), (upper, 2)]),
                                    series("edge", ["end": "lower"], [(lower, 3), (lower + 1, 4)])]).samplesAccepted == 4)
         let dir = try temporaryDataDirectory()

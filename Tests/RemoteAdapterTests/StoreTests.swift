@@ -327,4 +327,37 @@ import Testing
             #expect(s.rawValues == expected.map { Double(i) + Double($0) })
         }
     }
+
+    /// One sample far ahead (a clock set a year wrong, seconds sent as milliseconds) used to be
+    /// stored, after which every real sample of its series was out of order, and the series
+    /// never went stale. Past `storage.max_future` ahead of the clock it is refused, counted
+    /// apart from the absolute bounds, and the rest of the request is stored; the allowance
+    /// changes with the limits in force, and nil turns it off.
+    @Test func samplesTooFarAheadOfTheClockAreRefused() throws {
+        let now: Int64 = 1_700_000_000_000
+        var settings = StoreSettings()
+        #expect(settings.maxFutureMs == 3_600_000, "the default: an hour")
+        let store = SeriesStore(settings: settings, nowMs: { now })
+        let report = try ingest(store, [
+            series("clock", ["host": "wrong"], [(now - 1_000, 1), (now + 365 * 86_400_000, 2)]),
+            series("clock", ["host": "ahead"], [(now + 3_599_000, 3)]),
+            series("clock", ["host": "right"], [(now, 4)]),
+        ])
+        #expect(report.samplesAccepted == 3)
+        #expect(report.rejected == [.tooFarInFuture: 1])
+        let message = try #require(report.errors.first)
+        #expect(message.contains(#"clock{host="wrong"}"#) && message.contains("52w1d ahead of this server's clock")
+                && message.contains("storage.max_future (1h)"), "\(message)")
+        // The series takes its real samples after the refused one.
+        let wrong = try #require(store.seriesIDs(name: "host", value: "wrong").first)
+        #expect(try ingest(store, [series("clock", ["host": "wrong"], [(now, 5)])]).samplesAccepted == 1)
+        #expect(store.snapshot(id: wrong)?.rawTimestamps == [now - 1_000, now])
+
+        settings.maxFutureMs = nil
+        store.applyLimits(settings)
+        #expect(try ingest(store, [series("clock", ["host": "later"], [(now + 365 * 86_400_000, 6)])]).samplesAccepted == 1)
+        settings.maxFutureMs = 60_000
+        store.applyLimits(settings)
+        #expect(try ingest(store, [series("clock", ["host": "right"], [(now + 120_000, 7)])]).rejected == [.tooFarInFuture: 1])
+    }
 }

@@ -7,6 +7,8 @@ import Testing
     #expect(Units.milliseconds("500ms") == 500)
     #expect(Units.milliseconds("7d") == 604_800_000)
     #expect(Units.milliseconds("5") == nil)
+    #expect(Units.milliseconds("0") == 0)  // as Prometheus: no unit needed for zero
+    #expect(Units.milliseconds("00") == nil)
     #expect(Units.milliseconds("m5") == nil)
     #expect(Units.milliseconds("") == nil)
     // Each unit once, largest first, as model.ParseDuration takes them.

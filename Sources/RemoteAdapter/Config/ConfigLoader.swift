@@ -54,6 +54,9 @@ public enum ConfigLoader {
             case "label_limit": s.labelLimit = try integer(value, key: path, minimum: 0)
             case "label_name_length_limit": s.labelNameLengthLimit = try integer(value, key: path, minimum: 0)
             case "label_value_length_limit": s.labelValueLengthLimit = try integer(value, key: path, minimum: 0)
+            case "max_future":
+                let ms = try duration(value, key: path, minimum: 0)
+                s.maxFutureMs = ms == 0 ? nil : ms
             case "limit_action":
                 let text = try scalar(value, key: path)
                 guard let action = LimitAction(rawValue: text) else {
@@ -65,7 +68,7 @@ public enum ConfigLoader {
                 s.retryAfterSeconds = Int((try duration(value, key: path, minimum: 1_000) + 999) / 1_000)
             default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes",
                                                           "label_limit", "label_name_length_limit", "label_value_length_limit",
-                                                          "limit_action", "retry_after"])
+                                                          "max_future", "limit_action", "retry_after"])
             }
         }
         if let windowMs {

@@ -38,6 +38,7 @@ enum ConfigRenderer {
             ("label_limit", text(s.labelLimit)),
             ("label_name_length_limit", text(s.labelNameLengthLimit)),
             ("label_value_length_limit", text(s.labelValueLengthLimit)),
+            ("max_future", duration(s.maxFutureMs ?? 0)),
         ]
         if let budget = s.maxWindowBytes { pairs.append(("max_window_bytes", size(budget))) }
         pairs += [("limit_action", Node(s.limitAction.rawValue)), ("retry_after", duration(Int64(s.retryAfterSeconds) * 1_000))]

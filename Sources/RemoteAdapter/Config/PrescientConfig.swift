@@ -53,6 +53,9 @@ public struct PrescientConfig: Sendable, Equatable {
           label_limit: 128
           label_name_length_limit: 1024
           label_value_length_limit: 4096
+          # Samples more than this far ahead of this server's clock are refused (0: no limit):
+          # one sample from a wrong clock would make every later real one out of order.
+          max_future: 1h
           # Also refuse new series once windows hold this much memory (default: no budget).
           # max_window_bytes: 8GiB
           # At either limit: "drop" refuses the new series, stores the rest and answers 400;

@@ -10,6 +10,7 @@ enum Units {
         // "30m1h" and "1h1h" are refused rather than read as 90m and 2h.
         var smallestSoFar = Int64.max
         guard !rest.isEmpty else { return nil }
+        if rest == "0" { return 0 }  // as Prometheus: zero needs no unit
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isASCII && $0.isNumber }
             guard !digits.isEmpty, let n = Int64(digits) else { return nil }

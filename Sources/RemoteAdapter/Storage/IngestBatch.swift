@@ -18,6 +18,9 @@ public struct IngestBatch {
     /// Their samples, back to back.
     var samples: [WireSample] = []
     var pending: [Pending] = []
+    /// The newest sample timestamp this request may store: read from the clock and
+    /// `maxFutureMs` at its first series, so that a request is judged by one clock reading.
+    var newestAllowed: Int64?
 
     public init() {}
 
@@ -52,5 +55,6 @@ public struct IngestBatch {
         keysEnd = 0
         samples.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
+        newestAllowed = nil
     }
 }

@@ -18,6 +18,8 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case malformedSeries = "malformed_series"
     /// A timestamp outside `SeriesStore.timestampBounds`.
     case outOfBounds = "out_of_bounds"
+    /// More than `storage.max_future` ahead of the server's clock.
+    case tooFarInFuture = "too_far_in_future"
     /// A new series with more labels, or a longer label name or value, than the storage
     /// settings' `label_limit`, `label_name_length_limit` or `label_value_length_limit`.
     case labelLimits = "label_limits"

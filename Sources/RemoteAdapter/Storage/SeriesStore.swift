@@ -27,6 +27,11 @@ public struct StoreSettings: Sendable, Equatable {
     public var labelNameLengthLimit = 1_024
     /// Longest label value, in bytes, of a new series (0: no limit).
     public var labelValueLengthLimit = 4_096
+    /// Samples more than this far ahead of the clock are refused (nil: no limit). A series
+    /// takes no sample older than its newest, so one sample a year ahead (a clock set wrong,
+    /// seconds sent as milliseconds) made every real one after it out of order, and kept the
+    /// series from ever going stale or being dropped.
+    public var maxFutureMs: Int64? = 3_600_000
 
     public init() {}
 }
@@ -70,8 +75,13 @@ public final class SeriesStore: Sendable {
         return batch.keys.count <= 16 << 20
     })
 
-    public init(settings: StoreSettings = StoreSettings()) {
+    /// The clock `maxFutureMs` is measured from (tests set their own).
+    let nowMs: @Sendable () -> Int64
+
+    public init(settings: StoreSettings = StoreSettings(),
+                nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.settings = settings
+        self.nowMs = nowMs
         self.limitsInForce = Mutex(settings)
         shards = (0..<Self.shardCount).map { _ in Shard() }
     }
@@ -94,6 +104,7 @@ public final class SeriesStore: Sendable {
             limits.labelLimit = new.labelLimit
             limits.labelNameLengthLimit = new.labelNameLengthLimit
             limits.labelValueLengthLimit = new.labelValueLengthLimit
+            limits.maxFutureMs = new.maxFutureMs
         }
     }
 
@@ -122,8 +133,13 @@ public final class SeriesStore: Sendable {
             report.reject(.malformedSeries, count: n, problem)
             return
         }
-        if view.samples.contains(where: { !Self.timestampBounds.contains($0.timestamp) }) {
-            return stageInBounds(&view, into: &batch, report: &report)
+        if batch.newestAllowed == nil {
+            let ahead = limits.maxFutureMs.map { nowMs().addingReportingOverflow($0) }
+            batch.newestAllowed = min(Self.timestampBounds.upperBound, ahead.map { $0.overflow ? .max : $0.partialValue } ?? .max)
+        }
+        let newestAllowed = batch.newestAllowed!
+        if view.samples.contains(where: { $0.timestamp > newestAllowed || $0.timestamp < Self.timestampBounds.lowerBound }) {
+            return stageInBounds(&view, newestAllowed: newestAllowed, into: &batch, report: &report)
         }
         let labelCount: Int
         var asGiven = false
@@ -285,12 +301,24 @@ public final class SeriesStore: Sendable {
     /// fuzz harness). Prometheus calls such samples out of bounds.
     public static let timestampBounds: ClosedRange<Int64> = -(1 << 60)...(1 << 60)
 
-    /// Refuses the samples outside `timestampBounds` and stages the rest (rare, so a copy).
-    private func stageInBounds(_ view: inout WriteSeriesView, into batch: inout IngestBatch, report: inout IngestReport) {
-        let kept = view.samples.filter { Self.timestampBounds.contains($0.timestamp) }
-        let outside = view.samples.first { !Self.timestampBounds.contains($0.timestamp) }!
-        report.reject(.outOfBounds, count: view.samples.count - kept.count,
-            "sample timestamp \(outside.timestamp) out of bounds (\(Self.timestampBounds.lowerBound)...\(Self.timestampBounds.upperBound) ms)")
+    /// Refuses the samples outside `timestampBounds` or past `newestAllowed` (`maxFutureMs`
+    /// ahead of now) and stages the rest (rare, so a copy).
+    private func stageInBounds(_ view: inout WriteSeriesView, newestAllowed: Int64, into batch: inout IngestBatch, report: inout IngestReport) {
+        let bounds = Self.timestampBounds.lowerBound...newestAllowed
+        let kept = view.samples.filter { bounds.contains($0.timestamp) }
+        let outside = view.samples.filter { !Self.timestampBounds.contains($0.timestamp) }
+        let ahead = view.samples.filter { Self.timestampBounds.contains($0.timestamp) && $0.timestamp > newestAllowed }
+        if let first = outside.first {
+            report.reject(.outOfBounds, count: outside.count,
+                "sample timestamp \(first.timestamp) out of bounds (\(Self.timestampBounds.lowerBound)...\(Self.timestampBounds.upperBound) ms)")
+        }
+        if let first = ahead.first {
+            let allowance = limits.maxFutureMs ?? 0
+            report.reject(.tooFarInFuture, count: ahead.count,
+                "sample timestamp \(first.timestamp) of \(Self.describe(UnsafeBufferPointer(view.labels))) is "
+                + "\(Units.formatDuration(first.timestamp - (newestAllowed - allowance))) ahead of this server's clock, "
+                + "more than storage.max_future (\(Units.formatDuration(allowance)))")
+        }
         kept.withUnsafeBufferPointer { samples in
             var inBounds = view
             inBounds.samples = samples

@@ -63,12 +63,16 @@ import Testing
             let response = try await post(client, c.body(), headers: c.headers)
             #expect(response.status == c.status, "\(String(buffer: response.body))")
         }
-        // A refused request stores nothing and is counted by reason.
+        // A refused request stores nothing and is counted by reason: exactly one count in all,
+        // the other reasons at 0 from the start (so `increase()` sees a first refusal).
         if c.status != .noContent {
             #expect(state.store.count == 0)
             var w = ExpositionWriter()
             state.metrics.write(to: &w, store: state.store)
-            #expect(String(decoding: w.bytes, as: UTF8.self).contains("prescient_requests_rejected_total{handler=\"/api/v1/write\""))
+            let lines = String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
+                .filter { $0.hasPrefix("prescient_requests_rejected_total{handler=\"/api/v1/write\"") }
+            #expect(lines.count == WireError.Kind.allCases.count + 1, "\(lines)")
+            #expect(lines.filter { $0.hasSuffix(" 1") }.count == 1 && lines.filter { $0.hasSuffix(" 0") }.count == lines.count - 1, "\(lines)")
         }
     }
 

@@ -12,7 +12,10 @@ public final class SelfMetrics: Sendable {
     public let metadataRequests = Atomic<Int>(0)
     private let rejected = Mutex([String: Int]())
     private let ignored = Mutex([String: Int]())
-    private let requestErrors = Mutex([RequestErrorKey: Int]())
+    /// Every handler and reason a request can be refused for starts at 0, as Prometheus'
+    /// own counters do: a series that appears only at its first increment is one `rate()` and
+    /// `increase()` cannot see, so an alert on the first refusal would never fire.
+    private let requestErrors = Mutex(SelfMetrics.requestErrorKeys.reduce(into: [RequestErrorKey: Int]()) { $0[$1] = 0 })
     private let durations = Mutex([DurationKey: HistogramCounts]())
     private let inFlight = Mutex([String: Int]())
     public let startTime = Date()
@@ -25,6 +28,14 @@ public final class SelfMetrics: Sendable {
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private struct RequestErrorKey: Hashable { let handler: String; let reason: String }
+
+    private static var requestErrorKeys: [RequestErrorKey] {
+        let write = WireError.Kind.allCases.map(\.rawValue) + ["wal_append_failed"]
+        let read = WireError.Kind.allCases.filter { $0 != .seriesLimit && $0 != .memoryLimit }.map(\.rawValue)
+        return write.map { RequestErrorKey(handler: "/api/v1/write", reason: $0) }
+            + read.map { RequestErrorKey(handler: "/api/v1/read", reason: $0) }
+            + JSONAPI.paths.map { RequestErrorKey(handler: $0, reason: "bad_data") }
+    }
     private struct DurationKey: Hashable { let handler: String; let code: Int }
     private struct HistogramCounts {
         var buckets = [Int](repeating: 0, count: SelfMetrics.durationBuckets.count)

@@ -1,7 +1,7 @@
 /// A request the wire codecs refused, with the HTTP status Prometheus' own handlers give it.
 /// Codecs stay free of HTTP types; the router turns this into a response.
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case corruptSnappy = "corrupt_snappy"
         case corruptProtobuf = "corrupt_protobuf"
         case tooLarge = "too_large"

@@ -236,12 +236,27 @@ import Testing
         }
     }
 
+    /// The client's preference decides: the higher quality, then the one listed first, as
+    /// Prometheus' own negotiation. Before, any quality above 0 won: OpenMetrics at `q=0.1`
+    /// beat text at `q=0.9`, and gzip at `q=0.1` beat identity at `q=1`.
     @Test func acceptHeadersAreReadWithTheirQualities() {
-        #expect(AcceptHeader.allows("gzip", "gzip") && AcceptHeader.allows("deflate, GZIP;q=0.5", "gzip"))
-        #expect(!AcceptHeader.allows("gzip;q=0", "gzip") && !AcceptHeader.allows("gzip; q=0.0", "gzip"))
-        #expect(!AcceptHeader.allows("x-gzip", "gzip") && !AcceptHeader.allows(nil, "gzip"))
-        #expect(AcceptHeader.allows("*", "gzip", wildcard: true) && !AcceptHeader.allows("*", "gzip"))
-        #expect(AcceptHeader.allows("application/openmetrics-text;version=1.0.0,text/plain;q=0.5", "application/openmetrics-text"))
+        #expect(AcceptHeader.prefersGzip("gzip") && AcceptHeader.prefersGzip("deflate, GZIP;q=0.5"))
+        #expect(!AcceptHeader.prefersGzip("gzip;q=0") && !AcceptHeader.prefersGzip("gzip; q=0.0"))
+        #expect(!AcceptHeader.prefersGzip("x-gzip") && !AcceptHeader.prefersGzip(nil))
+        #expect(AcceptHeader.prefersGzip("*") && !AcceptHeader.prefersGzip("gzip;q=0, *"))
+        #expect(!AcceptHeader.prefersGzip("gzip;q=0.1, identity;q=1") && AcceptHeader.prefersGzip("gzip, identity;q=0.5"))
+        #expect(AcceptHeader.prefersGzip("identity, gzip"), "equal qualities: compression")
+
+        // Prometheus 2.42's scrape header.
+        #expect(AcceptHeader.prefersOpenMetrics("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"))
+        #expect(AcceptHeader.prefersOpenMetrics("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"))
+        #expect(AcceptHeader.prefersOpenMetrics("application/openmetrics-text"))
+        #expect(!AcceptHeader.prefersOpenMetrics("application/openmetrics-text;version=1.0.0;q=0.1,text/plain;version=0.0.4;q=0.9"))
+        #expect(!AcceptHeader.prefersOpenMetrics("text/plain;version=0.0.4,application/openmetrics-text;q=0.2"))
+        #expect(!AcceptHeader.prefersOpenMetrics("text/plain, application/openmetrics-text"), "equal qualities: the first listed")
+        #expect(!AcceptHeader.prefersOpenMetrics("*/*;q=0.8, application/openmetrics-text;q=0.5"))
+        #expect(!AcceptHeader.prefersOpenMetrics("application/openmetrics-text;q=0") && !AcceptHeader.prefersOpenMetrics(nil))
+        #expect(!AcceptHeader.prefersOpenMetrics("application/openmetrics-text;q=nan"))
     }
 }
 

@@ -20,8 +20,8 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let read = ReadHandler(state: state)
     routes.on("/api/v1/read", .post) { request, context in try await read.handle(request, context: context) }
     routes.on("/metrics", .get) { request, _ in
-        let openMetrics = AcceptHeader.allows(request.headers[.accept], "application/openmetrics-text")
-        let gzip = AcceptHeader.allows(request.headers[.acceptEncoding], "gzip", wildcard: true)
+        let openMetrics = AcceptHeader.prefersOpenMetrics(request.headers[.accept])
+        let gzip = AcceptHeader.prefersGzip(request.headers[.acceptEncoding])
         // Rendering and compressing take seconds at 100k modelled series with no suspension
         // point: off the cooperative pool that answers every other request.
         return try await state.scrapeWork.run { metricsResponse(openMetrics: openMetrics, gzip: gzip, state: state) }

@@ -25,6 +25,26 @@ import Testing
     /// string like every sample value of the API, +Inf included; replica counts are numbers.
     /// A scaler whose demand selector matches nothing says so (0 demand series) in the API and
     /// on /metrics, and recommends nothing.
+    /// Values as Prometheus' API writes them (Go's `FormatFloat(v, 'f', -1, 64)`; the expected
+    /// strings are Go's), and every string reads back to the same double.
+    @Test func valuesAreWrittenAsPrometheusWritesThem() {
+        let go: [(Double, String)] = [
+            (6, "6"), (-6, "-6"), (0, "0"), (-0.0, "-0"), (0.1, "0.1"), (123.456, "123.456"),
+            (1e-5, "0.00001"), (-2.5e-7, "-0.00000025"), (1.2e20, "120000000000000000000"),
+            (1e21, "1000000000000000000000"), (0.30000000000000004, "0.30000000000000004"),
+            (4_503_599_627_370_497, "4503599627370497"), (.nan, "NaN"), (.infinity, "+Inf"), (-.infinity, "-Inf"),
+        ]
+        for (v, text) in go { #expect(JSONAPI.format(v) == text, "\(v)") }
+        #expect(JSONAPI.format(5e-324) == "0." + String(repeating: "0", count: 323) + "5")
+        #expect(JSONAPI.format(.greatestFiniteMagnitude) == "17976931348623157" + String(repeating: "0", count: 292))
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let v = Double(bitPattern: rng.next())
+            guard v.isFinite else { continue }
+            #expect(Double(JSONAPI.format(v)) == v, "\(v)")
+        }
+    }
+
     @Test func recommendationsUseTheAPIsValueAndLabelForms() async throws {
         var config = PrescientConfig()
         config.storage.stepMs = 60_000

@@ -97,10 +97,34 @@ struct JSONAPI: Sendable {
         }
     }
 
+    /// A sample value as Prometheus' API writes it (Go's `FormatFloat(v, 'f', -1, 64)`): the
+    /// shortest digits that read back to the same double, never an exponent, no `.0` on whole
+    /// numbers ("6", "0.00001", "120000000000000000000"), and NaN, +Inf, -Inf. Swift's own
+    /// `description` wrote "6.0" and "1e-05", which a client comparing strings with
+    /// Prometheus' answers would see as different values.
     static func format(_ v: Double) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
-        return v.description
+        let shortest = v.description  // shortest round-trip digits, sometimes with an exponent
+        let negative = shortest.hasPrefix("-")
+        let unsigned = negative ? shortest.dropFirst() : Substring(shortest)
+        let parts = unsigned.split(separator: "e", maxSplits: 1)
+        let mantissa = parts[0]
+        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let whole = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = String(whole[0]) + (whole.count > 1 ? String(whole[1]) : "")
+        var point = whole[0].count + exponent  // digits before the decimal point
+        if point <= 0 {
+            digits = String(repeating: "0", count: 1 - point) + digits
+            point = 1
+        } else if point > digits.count {
+            digits += String(repeating: "0", count: point - digits.count)
+        }
+        var integer = String(digits.prefix(point))
+        var fraction = String(digits.dropFirst(point))
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        while integer.count > 1, integer.hasPrefix("0") { integer.removeFirst() }
+        return (negative ? "-" : "") + integer + (fraction.isEmpty ? "" : "." + fraction)
     }
 
     static func success(_ data: Any) -> Response {

@@ -96,7 +96,10 @@ import Testing
         #expect(!SnapshotFile.stepsAreInBounds(first: StepGrid.stepIndex(of: upper, stepMs: 300_000), count: 2, stepMs: 300_000))
     }
 
-    @Test func corruptSnapshotIsRefusedWithoutTouchingTheStore() throws {
+    /// A snapshot whose header is not sound is refused whole, before the store is touched;
+    /// damage after the header is listed and loads the rest (see
+    /// `aDamagedSnapshotLosesOnlyWhatTheDamageCovers` for what each kind costs).
+    @Test func aBadHeaderIsRefusedWithoutTouchingTheStoreAndLaterDamageIsListed() throws {
         let store = SeriesStore()
         try Self.fill(store)
         let dir = try temporaryDataDirectory()
@@ -104,17 +107,30 @@ import Testing
         let path = dir + "/snapshot"
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: 300_000), store: store, book: nil)
         let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        var badHeader = good
+        badHeader[10] ^= 0x01
+        try badHeader.write(to: URL(fileURLWithPath: path))
+        let untouched = SeriesStore()
+        #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: untouched) }
+        #expect(untouched.count == 0)
+
         for damage in [good.count / 2, good.count - 3] {
             var bad = good
             bad[damage] ^= 0x01
             try bad.write(to: URL(fileURLWithPath: path))
             let target = SeriesStore()
-            #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: target) }
-            #expect(target.count == 0)
+            let loaded = try SnapshotFile.load(path: path, into: target)
+            // In the middle a series is lost; near the end, the trailer (so the count is not known).
+            #expect(loaded.damage.count == (damage == good.count - 3 ? 2 : 1), "\(loaded.damage)")
+            #expect(loaded.damage.first?.contains("checksum mismatch") == true, "\(loaded.damage)")
+            #expect(target.count == store.count - (damage == good.count - 3 ? 0 : 1))
+            #expect(loaded.seriesMissing == (damage == good.count - 3 ? nil : 1))
         }
-        // A snapshot cut short (no trailer) is refused too.
+        // A snapshot cut short: what came before the cut loads, and the missing trailer is said.
         try good.prefix(good.count - 20).write(to: URL(fileURLWithPath: path))
-        #expect(throws: SnapshotFile.Corrupt.self) { try SnapshotFile.load(path: path, into: SeriesStore()) }
+        let cut = try SnapshotFile.load(path: path, into: SeriesStore())
+        #expect(cut.damage.contains("no trailer (the file ends early)"), "\(cut.damage)")
+        #expect(cut.seriesMissing == nil && cut.series <= store.count)
     }
 
     @Test func savedForecastRoundTrip() throws {
@@ -217,6 +233,45 @@ import Testing
         #expect(try Self.corruptSnapshots(in: dir).count == 1)
         #expect(third.store.count == 20)  // series 10..<30 from the log after the snapshot
         #expect(third.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
+    }
+
+    /// Damage after the header loses only what it covers: the log the snapshot replaced is
+    /// gone, so setting the whole file aside for one flipped byte lost every series in it. A
+    /// frame that fails its checksum is skipped by its length; a torn end keeps what came
+    /// before it; a length field that is not plausible ends the file there. Each start counts
+    /// the damage, keeps a copy for a post-mortem, and leaves the snapshot in place (it is
+    /// what holds the series it restored until the next one is written).
+    @Test(arguments: ["flip a byte inside a series", "cut the last byte", "break a length field"])
+    func aDamagedSnapshotLosesOnlyWhatTheDamageCovers(_ damage: String) async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (first, _) = try Self.start("first", on: dir)
+        try ingest(first.store, (0..<50).map { i in series("held", ["n": "\(i)"], [(1_000, Double(i)), (2_000, Double(i) + 1)]) })
+        try await first.durability!.snapshot()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot")))
+        let frames = SnapshotDamageTests.frames(bytes)
+        #expect(frames.count == 50 + 3, "header, 50 series, metric types, trailer")
+        let tenth = frames[10]  // the tenth series' frame: its length field is 8 bytes before its payload
+        switch damage {
+        case "flip a byte inside a series": bytes[tenth.lowerBound + 5] ^= 0x40
+        case "cut the last byte": bytes.removeLast()
+        default: bytes[tenth.lowerBound - 5] = 0x7F  // the length's top byte: 2 GB, past the file
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/snapshot"))
+
+        let (second, recovery) = try Self.start("second", on: dir)
+        let expected = ["flip a byte inside a series": 49, "cut the last byte": 50, "break a length field": 9][damage]!
+        #expect(recovery.snapshotSeries == expected)
+        #expect(second.store.count == expected)
+        #expect(recovery.snapshotDamaged && !recovery.snapshotCorrupt)
+        #expect(second.metrics.durability.snapshotsCorrupt.load(ordering: .relaxed) == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot")) == Data(bytes), "the snapshot stays as it was")
+        let copies = try Self.corruptSnapshots(in: dir)
+        #expect(copies.count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + copies[0])) == Data(bytes))
+        // Every series that loaded holds exactly what was acknowledged.
+        let before = storeContents(first.store), after = storeContents(second.store)
+        #expect(after.allSatisfy { before[$0.key] == $0.value })
     }
 
     /// The snapshots set aside at start-up, oldest first by the time in their names.

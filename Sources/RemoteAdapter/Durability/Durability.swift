@@ -44,6 +44,8 @@ public final class Durability: Service, Sendable {
     public struct Recovery: Sendable, Equatable {
         public var snapshotSeries = 0
         public var snapshotCorrupt = false
+        /// Damaged past its header: loaded in part (`SnapshotFile.load`).
+        public var snapshotDamaged = false
         public var replayedRecords = 0
         public var replayedSamples = 0
         public var truncations = 0
@@ -80,6 +82,16 @@ public final class Durability: Service, Sendable {
                 models = loaded.models
                 if loaded.unreadableFrames > 0 {
                     logger.error("some records of the snapshot could not be read; skipped, the rest loaded", metadata: ["records": "\(loaded.unreadableFrames)"])
+                }
+                if !loaded.damage.isEmpty {
+                    recovery.snapshotDamaged = true
+                    metrics.snapshotsCorrupt.add(1, ordering: .relaxed)
+                    let kept = directory.setAsideCorruptSnapshot(nowMs: nowMs(), keepingInPlace: true)
+                    logger.error("snapshot is damaged; the series in the damaged parts are lost, the rest loaded", metadata: [
+                        "damage": "\(loaded.damage.joined(separator: "; "))",
+                        "series_lost": "\(loaded.seriesMissing.map { "\($0)" } ?? "unknown (no trailer)")",
+                        "series_loaded": "\(loaded.series)", "copy_kept_as": "\(kept ?? "(could not be linked)")",
+                    ])
                 }
                 if loaded.unreadableModels > 0 {
                     logger.warning("some saved models could not be read; those series refit", metadata: ["models": "\(loaded.unreadableModels)"])

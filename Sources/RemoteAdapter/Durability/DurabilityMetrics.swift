@@ -79,7 +79,7 @@ public final class DurabilityMetrics: Sendable {
         gauge("prescient_snapshot_series", "Series in the last snapshot written.", Double(snapshotSeries.load(ordering: .relaxed)))
         counter("prescient_snapshot_failures_total", "Snapshots that could not be written (the log is kept until one succeeds).", snapshotFailures)
         counter("prescient_wal_segment_removal_failures_total", "Snapshots written whose covered log segments could not all be removed (they are skipped at start-up and removed by the next snapshot).", segmentRemovalFailures)
-        counter("prescient_snapshot_corrupt_total", "Snapshots found corrupt at start-up and skipped.", snapshotsCorrupt)
+        counter("prescient_snapshot_corrupt_total", "Snapshots found corrupt at start-up: skipped whole (a bad header), or loaded in part (damage after it; the series it covered are lost).", snapshotsCorrupt)
         counter("prescient_wal_unknown_records_skipped_total", "Sound write-ahead log records of a kind this build does not know (written by a newer build), skipped during recovery.", unknownRecordsSkipped)
         counter("prescient_wal_samples_out_of_bounds_total", "Samples in sound write-ahead log records with a timestamp the store never takes (logged by a buggy build), dropped during recovery.", samplesOutOfBounds)
         counter("prescient_wal_segments_missing_total", "Write-ahead log segments found missing at start-up with no snapshot covering them (their samples are lost).", segmentsMissing)

@@ -3,8 +3,9 @@ import Synchronization
 
 /// A snapshot: every series' windows (label set, step grid, raw samples, metric type) and, for
 /// the modelled ones, the exported forecasts and the whole model state (`SavedModel`), as a sequence of `WALFrame`s: a header, one
-/// frame per series, the metadata types, and a trailer with the series count. A file without
-/// its trailer, or with any bad frame, is corrupt as a whole.
+/// frame per series, the metadata types, and a trailer with the series count. A file whose
+/// header is not sound is corrupt as a whole; damage after it loses only the frames it covers
+/// (`load`).
 enum SnapshotFile {
     static let magic = "prescient-snapshot"
     /// 2 added the model state after each series' forecasts; 3 added the anomaly burst detector
@@ -240,16 +241,27 @@ enum SnapshotFile {
         /// Frames (series, or metric types) that passed their checksum and still could not be
         /// read: skipped, the rest loaded.
         var unreadableFrames = 0
+        /// Damage past the header: frames that failed their checksum (skipped by their length
+        /// field), a tail that could not be followed (a length field that is not plausible, a
+        /// torn end) or a missing trailer. What it held is lost; the rest loaded.
+        var damage: [String] = []
+        /// Series frames the trailer counts that were not found (nil without a trailer).
+        var seriesMissing: Int?
         var bytes = 0
     }
 
-    /// Loads a snapshot into `store`. The whole file is checked (every frame's CRC, the
-    /// trailer) before the store is touched, so a corrupt snapshot leaves the store empty.
+    /// Loads a snapshot into `store`. A file whose header frame is not sound is corrupt as a
+    /// whole (thrown before the store is touched). Past the header, damage costs only what it
+    /// covers: the log segments the snapshot replaced are gone, so a byte of bit rot that set
+    /// the whole file aside lost every series in it (hundreds of thousands of acknowledged
+    /// samples). A frame that fails its checksum is skipped by its length field; a length that
+    /// is not plausible, or a torn end, ends the file there; each is listed in `damage`.
     static func load(path: String, into store: SeriesStore) throws -> Loaded {
         let file = try MappedFile(path: path)
         let data = file.bytes
-        // Pass 1: every frame sound, header first, trailer last with the right count.
+        // Pass 1: the frames, the header first; the trailer, when sound, counts the series.
         var frames = [Range<Int>]()
+        var damage = [String]()
         var offset = 0
         scan: while true {
             switch WALFrame.scan(data, at: offset) {
@@ -257,12 +269,19 @@ enum SnapshotFile {
                 frames.append(payload)
                 offset = payload.upperBound
             case .end: break scan
-            case .bad(let reason): throw Corrupt(description: "\(path) at byte \(offset): \(reason)")
+            case .bad(let reason):
+                guard !frames.isEmpty else { throw Corrupt(description: "\(path) at byte \(offset): \(reason)") }
+                damage.append("at byte \(offset): \(reason)")
+                let left = data.count - offset
+                guard left >= WALFrame.headerBytes else { break scan }
+                let length = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                // The payload failed its checksum but its length is one the file can hold:
+                // bit rot inside a frame. Anything else leaves no way to find the next frame.
+                guard length <= WALFrame.maxPayloadBytes, length <= left - WALFrame.headerBytes else { break scan }
+                offset += WALFrame.headerBytes + length
             }
         }
-        guard let first = frames.first, let last = frames.last, frames.count >= 2 else {
-            throw Corrupt(description: "\(path): no header and trailer")
-        }
+        guard let first = frames.first else { throw Corrupt(description: "\(path): no header") }
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: data[first]))
         guard try r.u8() == Kind.header.rawValue, try r.string() == magic else { throw Corrupt(description: "\(path): not a Prescient snapshot") }
         let v = try r.u8()
@@ -271,16 +290,26 @@ enum SnapshotFile {
         let header = Header(createdMs: try r.i64(), walCovered: try r.uvarint(), stepMs: try r.i64())
         let userInfo = modelStateUserInfo(format: v)
         guard (1...Self.largestStepMs).contains(header.stepMs) else { throw Corrupt(description: "\(path): step of \(header.stepMs) ms") }
-        var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
-        guard try t.u8() == Kind.trailer.rawValue else { throw Corrupt(description: "\(path): no trailer (the write did not finish)") }
-        let expected = try t.uvarint()
-        let seriesFrames = frames.dropFirst().dropLast().filter { data[$0.lowerBound] == Kind.series.rawValue }.count
-        guard seriesFrames == expected else { throw Corrupt(description: "\(path): \(seriesFrames) series frames, trailer says \(expected)") }
+        var body = frames.dropFirst()
+        var seriesMissing: Int?
+        if let last = body.last, !last.isEmpty, data[last.lowerBound] == Kind.trailer.rawValue {
+            body = body.dropLast()
+            var t = ByteReader(UnsafeRawBufferPointer(rebasing: data[last]))
+            _ = try t.u8()
+            let expected = try t.uvarint()
+            let seriesFrames = body.filter { !$0.isEmpty && data[$0.lowerBound] == Kind.series.rawValue }.count
+            seriesMissing = max(0, expected - seriesFrames)
+            if expected != seriesFrames, damage.isEmpty {
+                damage.append("\(seriesFrames) series frames, the trailer says \(expected)")
+            }
+        } else {
+            damage.append("no trailer (the file ends early)")
+        }
 
         // Pass 2: restore.
-        var loaded = Loaded(header: header, bytes: data.count)
+        var loaded = Loaded(header: header, damage: damage, seriesMissing: seriesMissing, bytes: data.count)
         let retention = store.settings.rawRetentionMs
-        for payload in frames.dropFirst().dropLast() {
+        for payload in body {
             // Each frame passed its checksum, so a frame that still does not read (a bug, or
             // times this build does not take) is skipped alone: the series after it load, and
             // the log segments this snapshot replaced are gone, so stopping here lost them.

@@ -47,11 +47,14 @@ struct WALDirectory {
     /// Renames the snapshot `snapshot.corrupt.<nowMs>` (or the next free millisecond) and removes
     /// all but the newest `corruptSnapshotsKept` set aside; returns the new name, or nil when the
     /// rename failed.
-    func setAsideCorruptSnapshot(nowMs: Int64) -> String? {
+    /// With `keepingInPlace`, the snapshot stays where it is and the corrupt name is a second
+    /// (hard) link to it: a snapshot loaded in part must stay until the next one replaces it,
+    /// as it is all that holds the series it restored.
+    func setAsideCorruptSnapshot(nowMs: Int64, keepingInPlace: Bool = false) -> String? {
         var ms = nowMs
         while FileManager.default.fileExists(atPath: snapshotPath + ".corrupt.\(ms)") { ms += 1 }
         let kept = snapshotPath + ".corrupt.\(ms)"
-        guard rename(snapshotPath, kept) == 0 else { return nil }
+        guard (keepingInPlace ? link(snapshotPath, kept) : rename(snapshotPath, kept)) == 0 else { return nil }
         let prefix = "snapshot.corrupt"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         // Oldest first: the unnumbered name earlier builds used, then by the time in the name.

@@ -138,8 +138,12 @@ import Testing
             let r = try await client.execute(uri: "/api/v1/write", method: .post, headers: Self.headers,
                                              body: ByteBuffer(bytes: Snappy.compress(body)))
             #expect(r.status == .badRequest, "refused series are dropped and reported, not retried")
-            #expect(String(buffer: r.body).contains("invalid UTF-8"))
+            #expect(String(buffer: r.body).contains("invalid UTF-8 in the labels of series v{k=\"\u{FFFD}z9\"}"), "\(String(buffer: r.body))")
+            #expect(String(buffer: r.body).hasPrefix("rejected 3 of 4 samples; the others were stored\n"))
             #expect(Self.raw(state, "a") == [1_000, 3_000], "the existing series kept flowing")
+            // All refused: the answer does not speak of others.
+            let none = try await post(client, [series("1abc", [:], [(1_000, 1)])])
+            #expect(String(buffer: none.body).hasPrefix("rejected 1 of 1 samples; none was stored\n"), "\(String(buffer: none.body))")
             #expect(state.store.count == 5)
         }
         #expect(Self.consistent(state))

@@ -89,7 +89,9 @@ struct WriteHandler: Sendable {
         }
         guard report.samplesRejected == 0 else {
             headers[.contentType] = "text/plain; charset=utf-8"
-            var text = "rejected \(report.samplesRejected) of \(report.samplesRejected + report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput) samples; the others were stored\n"
+            let total = report.samplesRejected + report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput
+            var text = "rejected \(report.samplesRejected) of \(total) samples"
+                + (report.samplesRejected == total ? "; none was stored\n" : "; the others were stored\n")
             for error in report.errors { text += error + "\n" }
             state.logger.debug("write partially rejected", metadata: ["rejected": "\(report.samplesRejected)", "first": "\(report.errors.first ?? "")"])
             return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

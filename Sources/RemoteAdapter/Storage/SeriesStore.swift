@@ -334,7 +334,7 @@ public final class SeriesStore: Sendable {
     /// admission walk ask the same question.
     func newSeriesProblem(_ labels: UnsafeBufferPointer<RawLabel>, restoring: Bool = false) -> LabelProblem? {
         guard labels.allSatisfy({ $0.name.isValidUTF8 && $0.value.isValidUTF8 }) else {
-            return LabelProblem(.invalidLabels, "invalid UTF-8 in labels of a series")
+            return LabelProblem(.invalidLabels, "invalid UTF-8 in the labels of series \(Self.describe(labels)) (bad bytes shown as \u{FFFD})")
         }
         if let problem = LabelCanonicalizer.nameProblem(labels) { return problem }
         // Restored series were acknowledged under the limits of their day: not refused now.

@@ -239,13 +239,13 @@ enum FuzzSeedCorpus {
     // MARK: Snapshots
 
     /// The target's own snapshot of three modelled series, and the same cut short (its
-    /// trailer gone).
+    /// trailer gone): loaded in part, what came before the cut.
     static var snapshot: [Seed] {
         let t = "FuzzSnapshot"
         let bytes = try! SnapshotDamageTests.soundSnapshot()
         return [
             Seed(target: t, name: "three-series", bytes: bytes, accepted: true, reproducible: false),
-            Seed(target: t, name: "cut-short", bytes: Array(bytes.dropLast(20)), accepted: false, reproducible: false),
+            Seed(target: t, name: "cut-short", bytes: Array(bytes.dropLast(20)), accepted: true, reproducible: false),
         ]
     }
 

@@ -103,6 +103,14 @@ import Testing
         Case(#"[a-]+"#, "-a-", true),
         Case(#"[^\n]*"#, "ab\n", false),
         Case(#"\.\*\\"#, ".*\\", true),
+        // Octal escapes, as Go's regexp/syntax reads them (Prometheus refused none of these).
+        Case(#"\141"#, "a", true),
+        Case(#"\0"#, "\u{0}", true),
+        Case(#"\012"#, "\n", true),
+        Case(#"\08"#, "\u{0}8", true),
+        Case(#"\1411"#, "a1", true),
+        Case(#"[\141-\143]+"#, "abc", true),
+        Case(#"[\141-\143]+"#, "abd", false),
     ]
 
     @Test(arguments: cases)
@@ -111,7 +119,7 @@ import Testing
     }
 
     /// What RE2 refuses is refused (Prometheus answers such a selector with an error).
-    @Test(arguments: [#"(a)\1"#, "(?=a)", "(?!a)", "(?<=a)b", "a++", "a**", "x{1001}", "x{2,1}", "[z-a]", #"\q"#,
+    @Test(arguments: [#"(a)\1"#, #"\8"#, #"\18"#, "(?=a)", "(?!a)", "(?<=a)b", "a++", "a**", "x{1001}", "x{2,1}", "[z-a]", #"\q"#,
                       "(?P<n>a", "(a", "a)", "[a", "*a", #"\p{NoSuchThing}"#, "(?x)a",
                       // Scripts would need a backtracking engine (see LabelMatcher).
                       #"\p{Greek}+"#, #"(x+x+)+\p{Greek}"#])

@@ -8,7 +8,7 @@
 /// match", which an NFA simulation answers without the parts of an engine that are hard
 /// (captures, leftmost-first submatches).
 ///
-/// The syntax is RE2's: literals and escapes, `.`, classes with ranges, negation, `\d\s\w` (ASCII,
+/// The syntax is RE2's: literals and escapes (octal `\141` included), `.`, classes with ranges, negation, `\d\s\w` (ASCII,
 /// as in RE2) and `[:alpha:]`-style classes, `\pL`/`\p{Lu}` general categories, groups (capturing,
 /// non-capturing, named), `|`, `* + ? {n} {n,} {n,m}` (lazy forms too: for a yes/no answer they
 /// are the same), anchors `^ $ \A \z \b \B`, flags `i s m U` in `(?flags)` and `(?flags:re)`, and
@@ -380,11 +380,7 @@ private struct Parser {
                 i += 1
             }
             return items.count == 1 ? items[0] : .concat(items)
-        case let d? where d.isNumber:
-            if d == "0" {
-                i += 2
-                return literal(0)
-            }
+        case let d? where ("1"..."9").contains(d) && !Self.isOctalDigit(peek(2)):
             throw .invalid("backreferences are not supported (RE2)")
         default:
             let t = try escapedTest()
@@ -412,6 +408,15 @@ private struct Parser {
         case "f": return .scalar(0x0C)
         case "v": return .scalar(0x0B)
         case "a": return .scalar(0x07)
+        case "0"..."7" where ch == "0" || Self.isOctalDigit(peek()):
+            // Octal, as Go's regexp/syntax: \0 and up to two more digits, or \1-\7 followed by
+            // at least one (a lone \1-\9 is a backreference, refused above).
+            var v = UInt32(c - 0x30)
+            for _ in 0..<2 where Self.isOctalDigit(peek()) {
+                v = v * 8 + (p[i] - 0x30)
+                i += 1
+            }
+            return .scalar(v)
         case "x":
             var digits = [UInt32]()
             if isChar("{") {
@@ -453,6 +458,8 @@ private struct Parser {
             throw .invalid("invalid escape sequence \\\(ch)")
         }
     }
+
+    static func isOctalDigit(_ c: UInt32?) -> Bool { c.map { (0x30...0x37).contains($0) } ?? false }
 
     static let generalCategories: [String: Set<Unicode.GeneralCategory>] = {
         typealias G = Unicode.GeneralCategory

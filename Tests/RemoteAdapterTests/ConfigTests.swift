@@ -114,6 +114,11 @@ import Testing
         Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      step: 2m\n", key: "modeling.rules[0].horizons", line: 5, mentions: "the default horizon 5m is not a whole number of steps of 2m; give the rule its own horizons"),
         Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      horizons: [1m, 90s, 2m]\n", key: "modeling.rules[0].horizons", line: 6, mentions: "1m30s is not a whole number"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 1h, 60m]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "listed twice"),
+        // Accepted silently before: the second of limit and limit_match won, two capacity rules
+        // with one name exported the same series twice, and a series dropped before it could go stale.
+        Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      limit_match: disk_size\n", key: "modeling.capacity[0].limit_match", line: 5, mentions: "not both"),
+        Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n    - match: disk_used\n      limit: 200\n", key: "modeling.capacity", line: 2, mentions: "capacity rule name \"disk_used\" used twice"),
+        Case(yaml: "modeling:\n  stale_after: 2h\n", key: "modeling.drop_after", line: 2, mentions: "must be at least stale_after (2h), got 1h"),
         Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]

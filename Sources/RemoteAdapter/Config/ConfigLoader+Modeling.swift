@@ -34,6 +34,17 @@ extension ConfigLoader {
         for s in m.scalers where !names.insert(s.name).inserted {
             throw ConfigError(key: "modeling.scalers", line: node.mark?.line, "scaler name \"\(s.name)\" used twice")
         }
+        // Their names label what they export: two alike would export the same series twice.
+        var capacityNames = Set<String>()
+        for c in m.capacity where !capacityNames.insert(c.name).inserted {
+            throw ConfigError(key: "modeling.capacity", line: node.mark?.line,
+                              "capacity rule name \"\(c.name)\" used twice (a rule without a name is named by its match); give each its own name")
+        }
+        // A series is forgotten after drop_after; one kept longer than that could not go stale first.
+        if m.dropAfterMs < m.staleAfterMs {
+            throw ConfigError(key: "modeling.drop_after", line: node.mark?.line,
+                              "must be at least stale_after (\(Units.formatDuration(m.staleAfterMs))), got \(Units.formatDuration(m.dropAfterMs))")
+        }
     }
 
     private static func rule(_ node: Node, key: String, storageStepMs: Int64) throws(ConfigError) -> ModelingRule {
@@ -125,8 +136,11 @@ extension ConfigLoader {
             switch k {
             case "match": break
             case "name": r.name = try scalar(value, key: path)
-            case "limit": limit = .constant(try number(value, key: path))
-            case "limit_match": limit = .series(try selector(value, key: path))
+            case "limit", "limit_match":
+                guard limit == nil else {
+                    throw ConfigError(key: path, line: value.mark?.line, "give limit (a number) or limit_match (a selector), not both")
+                }
+                limit = k == "limit" ? .constant(try number(value, key: path)) : .series(try selector(value, key: path))
             case "direction":
                 let text = try scalar(value, key: path)
                 guard text == "above" || text == "below" else {

@@ -119,6 +119,11 @@ import Testing
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      limit_match: disk_size\n", key: "modeling.capacity[0].limit_match", line: 5, mentions: "not both"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n    - match: disk_used\n      limit: 200\n", key: "modeling.capacity", line: 2, mentions: "capacity rule name \"disk_used\" used twice"),
         Case(yaml: "modeling:\n  stale_after: 2h\n", key: "modeling.drop_after", line: 2, mentions: "must be at least stale_after (2h), got 1h"),
+        // An unknown key whose value is a block, or an alias, is named at its own line, not at
+        // its block's first line or its anchor's.
+        Case(yaml: "storag:\n  step: 5m\n", key: "storag", line: 1, mentions: "unknown key"),
+        Case(yaml: "storage:\n  step: 5m\nmodeling:\n  rulez:\n    - match: up\n", key: "modeling.rulez", line: 4, mentions: "unknown key"),
+        Case(yaml: "limits:\n  max_body_bytes: &s 1MiB\nstorage:\n  max_window_bytes: *s\n  max_seris: *s\n", key: "storage.max_seris", line: 5, mentions: "unknown key"),
         Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]

@@ -78,7 +78,7 @@ import Testing
     static let bad: [Bad] = [
         Bad(yaml: "basic_auth_users:\n  alice: secret\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),
         Bad(yaml: "basic_auth_users:\n  alice: $2y$99$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),
-        Bad(yaml: "basic_auth_user:\n  alice: x\n", key: "basic_auth_user", line: 2, says: "unknown key"),
+        Bad(yaml: "basic_auth_user:\n  alice: x\n", key: "basic_auth_user", line: 1, says: "unknown key"),  // the key's line, not its block's
         Bad(yaml: "tls_server_config:\n  cert_file: /nonexistent/server.crt\n  key_file: /nonexistent/server.key\n", key: "tls_server_config.cert_file", line: 2, says: "/nonexistent/server.crt: no such file"),
         // Well-formed but for its characters: bcrypt's alphabet has no "!" or "#", so it could never match.
         Bad(yaml: "basic_auth_users:\n  alice: $2y$10$!!!!!!!!!!!!!!!!!!!!!!###############################\n", key: "basic_auth_users.alice", line: 2, says: "bcrypt"),

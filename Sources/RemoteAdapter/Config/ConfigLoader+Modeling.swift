@@ -10,8 +10,10 @@ extension ConfigLoader {
     static func parseModeling(_ node: Node, into m: inout ModelingSettings, storageStepMs: Int64) throws(ConfigError) {
         let keys = ["rules", "max_series", "refit_interval", "refit_workers", "refit_budget", "step_delay",
                     "stale_after", "drop_after", "capacity", "scalers"]
+        var lines = [String: Int]()  // each key's line, for the checks across keys below
         for (key, value) in try mapping(node, key: "modeling") {
             let path = "modeling.\(key)"
+            lines[key] = value.mark?.line
             switch key {
             case "rules": m.rules = try sequence(value, key: path).enumerated().map { i, n throws(ConfigError) in try rule(n, key: "\(path)[\(i)]", storageStepMs: storageStepMs) }
             case "max_series": m.maxSeries = try integer(value, key: path, minimum: 0)
@@ -32,17 +34,17 @@ extension ConfigLoader {
         }
         var names = Set<String>()
         for s in m.scalers where !names.insert(s.name).inserted {
-            throw ConfigError(key: "modeling.scalers", line: node.mark?.line, "scaler name \"\(s.name)\" used twice")
+            throw ConfigError(key: "modeling.scalers", line: lines["scalers"], "scaler name \"\(s.name)\" used twice")
         }
         // Their names label what they export: two alike would export the same series twice.
         var capacityNames = Set<String>()
         for c in m.capacity where !capacityNames.insert(c.name).inserted {
-            throw ConfigError(key: "modeling.capacity", line: node.mark?.line,
+            throw ConfigError(key: "modeling.capacity", line: lines["capacity"],
                               "capacity rule name \"\(c.name)\" used twice (a rule without a name is named by its match); give each its own name")
         }
         // A series is forgotten after drop_after; one kept longer than that could not go stale first.
         if m.dropAfterMs < m.staleAfterMs {
-            throw ConfigError(key: "modeling.drop_after", line: node.mark?.line,
+            throw ConfigError(key: "modeling.drop_after", line: lines["drop_after"] ?? lines["stale_after"],
                               "must be at least stale_after (\(Units.formatDuration(m.staleAfterMs))), got \(Units.formatDuration(m.dropAfterMs))")
         }
     }

@@ -129,9 +129,22 @@ public enum ConfigLoader {
             guard let name = k.string else { throw ConfigError(key: key, line: k.mark?.line, "keys must be strings") }
             let path = key.isEmpty ? name : "\(key).\(name)"
             guard seen.insert(name).inserted else { throw ConfigError(key: path, line: k.mark?.line, "key given twice") }
-            out.append((name, v))
+            out.append((name, atKeysLine(v, k.mark)))
         }
         return out
+    }
+
+    /// `value` marked where its key is: errors about it (an unknown key, a wrong type) then name
+    /// the key's line, where a reader looks. A block value starts on the line after its key,
+    /// and an alias's value carries the line of its anchor, far away.
+    private static func atKeysLine(_ value: Node, _ mark: Mark?) -> Node {
+        guard let mark else { return value }
+        switch value {
+        case .scalar(var s): s.mark = mark; return .scalar(s)
+        case .mapping(var m): m.mark = mark; return .mapping(m)
+        case .sequence(var q): q.mark = mark; return .sequence(q)
+        default: return value
+        }
     }
 
     static func scalar(_ node: Node, key: String) throws(ConfigError) -> String {
@@ -195,7 +208,7 @@ public enum ConfigLoader {
     }
 
     static func unknown(_ key: String, at node: Node, allowed: [String]) -> ConfigError {
-        // The key's own mark is not kept by Yams' mapping pairs; the value's line is the key's line.
+        // `mapping` marks each value with its key's line.
         ConfigError(key: key, line: node.mark?.line, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
     }
 

@@ -122,11 +122,35 @@ import Testing
         // An unknown key whose value is a block, or an alias, is named at its own line, not at
         // its block's first line or its anchor's.
         Case(yaml: "storag:\n  step: 5m\n", key: "storag", line: 1, mentions: "unknown key"),
+        Case(yaml: "modeling:\n  rules:\n    - match: up\n      window: 1s\n", key: "modeling.rules[0].window", line: 4, mentions: "at least 8 steps of 5m (40m), got 1s"),
+        Case(yaml: "storage:\n  <<: 5\n", key: "storage.<<", line: 2, mentions: "a merge (<<) takes a mapping"),
         Case(yaml: "storage:\n  step: 5m\nmodeling:\n  rulez:\n    - match: up\n", key: "modeling.rulez", line: 4, mentions: "unknown key"),
         Case(yaml: "limits:\n  max_body_bytes: &s 1MiB\nstorage:\n  max_window_bytes: *s\n  max_seris: *s\n", key: "storage.max_seris", line: 5, mentions: "unknown key"),
         Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]
+
+    /// A merge key (`<<`), as Prometheus' parser takes it (it was refused as an unknown key):
+    /// the merged mapping's keys that are not given, explicit ones winning wherever they stand.
+    @Test func mergeKeysFillInTheKeysNotGiven() throws {
+        let config = try ConfigLoader.parse("""
+            modeling:
+              rules:
+                - &base
+                  match: up
+                  model: naive
+                  level: 0.9
+                - match: '{job="api"}'
+                  <<: *base
+                  level: 0.8
+            """)
+        #expect(config.modeling.rules.count == 2)
+        #expect(config.modeling.rules[1].match.text == #"{job="api"}"#)
+        #expect(config.modeling.rules[1].model == "naive" && config.modeling.rules[1].level == 0.8)
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse("modeling:\n  rules:\n    - &b\n      match: up\n    - <<: *b\n      <<: *b\n")
+        }
+    }
 
     @Test(arguments: cases)
     func errorsNameKeyAndLine(_ c: Case) {

@@ -107,7 +107,14 @@ extension ConfigLoader {
                               "must be a whole number of storage.step (\(Units.formatDuration(storageStepMs))), got \(Units.formatDuration(step))")
         }
         let step = r.stepMs ?? storageStepMs
-        if let window = r.windowMs { try checkSteps(window, stepMs: step, maximum: 1_000_000, key: "\(key).window", node: line("window")) }
+        if let window = r.windowMs {
+            // Fewer would be held as 8 anyway (no model fits on less), so the value would not be the window.
+            guard window / step >= 8 else {
+                throw ConfigError(key: "\(key).window", line: line("window").mark?.line,
+                                  "must hold at least 8 steps of \(Units.formatDuration(step)) (\(Units.formatDuration(8 * step))), got \(Units.formatDuration(window))")
+            }
+            try checkSteps(window, stepMs: step, maximum: 1_000_000, key: "\(key).window", node: line("window"))
+        }
         let horizonsGiven = fields.contains { $0.0 == "horizons" }
         for h in r.horizonsMs {
             try checkWholeSteps(h, stepMs: step, key: "\(key).horizons", node: line("horizons"), defaulted: !horizonsGiven)

@@ -125,12 +125,34 @@ public enum ConfigLoader {
         }
         var seen = Set<String>()
         var out = [(String, Node)]()
+        var merged = [(String, Node)]()
         for (k, v) in m {
             guard let name = k.string else { throw ConfigError(key: key, line: k.mark?.line, "keys must be strings") }
             let path = key.isEmpty ? name : "\(key).\(name)"
+            if name == "<<" {
+                // A YAML merge key, as Prometheus' parser takes it: the keys of the mapping (or
+                // of each mapping in a list, the first winning) that are not given here.
+                let sources: [Node]
+                switch v {
+                case .mapping: sources = [v]
+                case .sequence(let list): sources = Array(list)
+                default: throw ConfigError(key: path, line: k.mark?.line, "a merge (<<) takes a mapping or a list of mappings")
+                }
+                for source in sources {
+                    guard case .mapping(let pairs) = source else {
+                        throw ConfigError(key: path, line: k.mark?.line, "a merge (<<) takes a mapping or a list of mappings")
+                    }
+                    for (mk, mv) in pairs {
+                        guard let mergedName = mk.string else { continue }
+                        merged.append((mergedName, atKeysLine(mv, k.mark)))
+                    }
+                }
+                continue
+            }
             guard seen.insert(name).inserted else { throw ConfigError(key: path, line: k.mark?.line, "key given twice") }
             out.append((name, atKeysLine(v, k.mark)))
         }
+        for (name, value) in merged where seen.insert(name).inserted { out.append((name, value)) }
         return out
     }
 

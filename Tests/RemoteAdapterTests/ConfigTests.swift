@@ -111,7 +111,6 @@ import Testing
         // A horizon is exported under its own name: rounded up to whole steps, `horizon="5m"`
         // was a 6-minute forecast at a 2-minute step, and 90s and 2m were the same one.
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 7m]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "7m is not a whole number of steps of 5m"),
-        Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      step: 2m\n", key: "modeling.rules[0].horizons", line: 5, mentions: "the default horizon 5m is not a whole number of steps of 2m; give the rule its own horizons"),
         Case(yaml: "storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      horizons: [1m, 90s, 2m]\n", key: "modeling.rules[0].horizons", line: 6, mentions: "1m30s is not a whole number"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      horizons: [5m, 1h, 60m]\n", key: "modeling.rules[0].horizons", line: 4, mentions: "listed twice"),
         // Accepted silently before: the second of limit and limit_match won, two capacity rules
@@ -129,6 +128,18 @@ import Testing
         Case(yaml: "modeling:\n  refit_workers: 1000000000\n", key: "modeling.refit_workers", line: 2, mentions: "at most 256"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n      limit: 100\n      horizon: 3000d\n", key: "modeling.capacity[0].horizon", line: 5, mentions: "more than 100000 steps"),
     ]
+
+    /// Without `horizons`, a rule takes the defaults (5m, 15m, 30m, 1h) each rounded up to whole
+    /// steps, once, and named by what they are: never `horizon="5m"` for a 6-minute forecast.
+    @Test func defaultHorizonsAreWholeStepsNamedByTheirLength() throws {
+        let ruled = try ConfigLoader.parse("storage:\n  step: 1m\nmodeling:\n  rules:\n    - match: up\n      step: 2m\n")
+        #expect(ruled.modeling.rules[0].horizonsMs == [6, 16, 30, 60].map { Int64($0) * 60_000 })
+        let builtIn = try ConfigLoader.parse("storage:\n  step: 10m\n")
+        #expect(builtIn.modeling.rules[0].horizonsMs == [10, 20, 30, 60].map { Int64($0) * 60_000 })
+        #expect(try ConfigLoader.parse("").modeling.rules[0].horizonsMs == ModelingRule.defaultHorizonsMs)
+        // Written back as the configuration in force, they load as the same.
+        #expect(try ConfigLoader.parse(ConfigRenderer.yaml(builtIn)) == builtIn)
+    }
 
     /// A merge key (`<<`), as Prometheus' parser takes it (it was refused as an unknown key):
     /// the merged mapping's keys that are not given, explicit ones winning wherever they stand.

@@ -154,4 +154,15 @@ import Testing
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: path) }
         #expect(error?.key == key, "\(String(describing: error))")
     }
+
+    /// A storage step of 34m without rules loaded, but the built-in rule kept the default
+    /// horizons (5m, ...), which its rendering wrote out and which a rule then refuses as not
+    /// whole steps: `/api/v1/status/config` would have shown a file that does not load. The
+    /// built-in rule now takes the default horizons at the step, as any rule without them.
+    @Test func defaultHorizonsAtAnOddStepRenderAndLoadBack() throws {
+        let bytes = try Self.bytes("FuzzConfig", "default-horizons-at-an-odd-step")
+        #expect(bytes.withUnsafeBytes { FuzzEntry.config($0) })
+        let config = try ConfigLoader.parse(String(decoding: bytes, as: UTF8.self))
+        #expect(config.modeling.rules[0].horizonsMs == [34, 68].map { Int64($0) * 60_000 })
+    }
 }

@@ -115,9 +115,9 @@ extension ConfigLoader {
             }
             try checkSteps(window, stepMs: step, maximum: 1_000_000, key: "\(key).window", node: line("window"))
         }
-        let horizonsGiven = fields.contains { $0.0 == "horizons" }
+        if !fields.contains(where: { $0.0 == "horizons" }) { r.horizonsMs = ModelingRule.defaultHorizons(stepMs: step) }
         for h in r.horizonsMs {
-            try checkWholeSteps(h, stepMs: step, key: "\(key).horizons", node: line("horizons"), defaulted: !horizonsGiven)
+            try checkWholeSteps(h, stepMs: step, key: "\(key).horizons", node: line("horizons"))
             try checkSteps(h, stepMs: step, maximum: maximumHorizonSteps, key: "\(key).horizons", node: line("horizons"))
         }
         if Set(r.horizonsMs).count < r.horizonsMs.count {

@@ -35,6 +35,18 @@ public enum ConfigLoader {
             default: throw unknown(key, at: value, allowed: ["storage", "limits", "modeling", "durability"])
             }
         }
+        // The built-in rule (no `modeling.rules` given) takes the default horizons at the
+        // storage step, as a rule without `horizons` does.
+        let rulesGiven = top.contains { key, value in
+            guard key == "modeling", case .mapping(let m) = value else { return false }
+            return m.keys.contains { $0.string == "rules" }
+        }
+        if !rulesGiven {
+            let stepMs = servingStepMs ?? config.storage.stepMs
+            for i in config.modeling.rules.indices where config.modeling.rules[i].stepMs == nil {
+                config.modeling.rules[i].horizonsMs = ModelingRule.defaultHorizons(stepMs: stepMs)
+            }
+        }
         return config
     }
 
@@ -204,12 +216,10 @@ public enum ConfigLoader {
 
     /// A horizon is exported under the name it was given (`horizon="5m"`), so it must be the
     /// forecast that far ahead: rounded to whole steps, it would be a longer one under that name.
-    static func checkWholeSteps(_ durationMs: Int64, stepMs: Int64, key: String, node: Node, defaulted: Bool = false) throws(ConfigError) {
+    static func checkWholeSteps(_ durationMs: Int64, stepMs: Int64, key: String, node: Node) throws(ConfigError) {
         guard durationMs % stepMs != 0 else { return }
-        let given = defaulted ? "the default horizon \(Units.formatDuration(durationMs))" : Units.formatDuration(durationMs)
         throw ConfigError(key: key, line: node.mark?.line,
-                          "\(given) is not a whole number of steps of \(Units.formatDuration(stepMs))"
-                          + (defaulted ? "; give the rule its own horizons" : ""))
+                          "\(Units.formatDuration(durationMs)) is not a whole number of steps of \(Units.formatDuration(stepMs))")
     }
 
     static func integer(_ node: Node, key: String, minimum: Int) throws(ConfigError) -> Int {

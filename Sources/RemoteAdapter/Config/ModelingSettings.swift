@@ -9,7 +9,20 @@ public struct ModelingRule: Sendable, Equatable {
     public var stepMs: Int64?
     /// Points of history the model fits on (default: `storage.window`).
     public var windowMs: Int64?
-    public var horizonsMs: [Int64] = [300_000, 900_000, 1_800_000, 3_600_000]
+    public var horizonsMs: [Int64] = ModelingRule.defaultHorizonsMs
+    public static let defaultHorizonsMs: [Int64] = [300_000, 900_000, 1_800_000, 3_600_000]
+
+    /// The default horizons at a model step of `stepMs`: each rounded up to whole steps, once.
+    /// A horizon is exported under its own duration (`horizon="6m"` at a 2-minute step, not
+    /// "5m"), so the rounded ones are named by what they are.
+    public static func defaultHorizons(stepMs: Int64) -> [Int64] {
+        var out = [Int64]()
+        for h in defaultHorizonsMs {
+            let whole = (h + stepMs - 1) / stepMs * stepMs
+            if !out.contains(whole) { out.append(whole) }
+        }
+        return out
+    }
     /// A name from `ModelCatalog.names` (`auto` picks per series by backtest).
     public var model = "auto"
     /// `auto` detects an hourly/daily/weekly season per fit; `hourly`/`daily`/`weekly` force

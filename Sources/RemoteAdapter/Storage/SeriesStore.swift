@@ -135,7 +135,9 @@ public final class SeriesStore: Sendable {
         }
         if batch.newestAllowed == nil {
             let ahead = limits.maxFutureMs.map { nowMs().addingReportingOverflow($0) }
-            batch.newestAllowed = min(Self.timestampBounds.upperBound, ahead.map { $0.overflow ? .max : $0.partialValue } ?? .max)
+            // Within the bounds whatever the clock says, so that the range below always forms.
+            batch.newestAllowed = min(Self.timestampBounds.upperBound,
+                                      max(Self.timestampBounds.lowerBound, ahead.map { $0.overflow ? .max : $0.partialValue } ?? .max))
         }
         let newestAllowed = batch.newestAllowed!
         if view.samples.contains(where: { $0.timestamp > newestAllowed || $0.timestamp < Self.timestampBounds.lowerBound }) {

@@ -121,6 +121,38 @@ import Testing
         #expect(answered)
     }
 
+    /// A body sent a byte at a time keeps restarting the idle timeout: before, such a client
+    /// held its connection for ever (also after a 401), and with it its share of
+    /// `limits.max_inflight_body_bytes`. The request must now arrive whole within the read
+    /// timeout of its head (five minutes in `serve`, as Prometheus' `--web.read-timeout`; one
+    /// second here, the idle timeout a minute), or its connection is closed.
+    @Test func aBodyDribbledPastTheReadTimeoutIsClosed() async throws {
+        let state = AppState(config: PrescientConfig())
+        let (outcome, waited) = try await buildApplication(
+            state: state, host: "127.0.0.1", port: 0, idleTimeout: .seconds(60), requestReadTimeout: .seconds(1)).test(.live) { client in
+            let port = try #require(client.port)
+            return try await Self.onOwnThread { () throws -> (String, TimeInterval) in
+                let fd = try Self.rawConnection(port: port)
+                defer { close(fd) }
+                var guardTime = timeval(tv_sec: 0, tv_usec: 200_000)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guardTime, socklen_t(MemoryLayout<timeval>.size))
+                let started = Date()
+                let head = Array("POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n".utf8)
+                guard send(fd, head, head.count, 0) == head.count else { return ("send failed", 0) }
+                // A byte every 200 ms for up to 30 s; the server should close long before.
+                for _ in 0..<150 {
+                    var buffer = [UInt8](repeating: 0, count: 64)
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n == 0 { return ("closed", Date().timeIntervalSince(started)) }
+                    if send(fd, [UInt8(ascii: "x")], 1, Int32(MSG_NOSIGNAL)) != 1 { return ("closed", Date().timeIntervalSince(started)) }
+                }
+                return ("still open", Date().timeIntervalSince(started))
+            }
+        }
+        #expect(outcome == "closed", "the dribbled request kept its connection")
+        #expect(waited < 20, "closed after \(waited) s")
+    }
+
     /// A sender that goes away halfway through its body gets no answer; the request is counted
     /// as 499 (nginx's "client closed request"), not as a 500, which is kept for Prescient's own
     /// faults.

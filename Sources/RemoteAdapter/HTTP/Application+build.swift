@@ -48,13 +48,20 @@ public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
 /// so a sender's kept-alive connection is never closed under it.
 public let connectionIdleTimeout = TimeAmount.minutes(5)
 
+/// How long a request may take to arrive whole, head to the end of its body
+/// (`RequestDeadlineHandler`): Prometheus' `--web.read-timeout`, a deadline where the idle
+/// timeout restarts at every byte.
+public let requestReadTimeout = TimeAmount.minutes(5)
+
 /// Builds the whole application for `serve` (and for live tests). `maxConnections` nil: no limit.
 public func buildApplication(state: AppState, host: String, port: Int,
                              idleTimeout: TimeAmount = connectionIdleTimeout,
+                             requestReadTimeout: TimeAmount = requestReadTimeout,
                              maxConnections: Int? = nil) -> Application<RouterResponder<BasicRequestContext>> {
     Application(
         router: buildRouter(state: state),
-        server: serverBuilder(tls: state.web.tls, maxBodyBytes: { state.configReloader.limits.maxBodyBytes }, idleTimeout: idleTimeout),
+        server: serverBuilder(tls: state.web.tls, maxBodyBytes: { state.configReloader.limits.maxBodyBytes }, idleTimeout: idleTimeout,
+                              requestReadTimeout: requestReadTimeout),
         configuration: .init(address: .hostname(host, port: port), serverName: "prescient",
                              availableConnectionsDelegate: ConnectionLimit(maximum: maxConnections,
                                                                            metrics: state.metrics.connections)),
@@ -114,9 +121,11 @@ func reloadResponse(state: AppState) async -> Response {
 /// HTTP/1.1, inside TLS when the web config has `tls_server_config`. The TLS context is built
 /// when the server starts; should that fail, starting fails; it never falls back to plain HTTP.
 func serverBuilder(tls: WebConfig.TLS?, maxBodyBytes: @escaping @Sendable () -> Int,
-                   idleTimeout: TimeAmount = connectionIdleTimeout) -> HTTPServerBuilder {
+                   idleTimeout: TimeAmount = connectionIdleTimeout,
+                   requestReadTimeout: TimeAmount = requestReadTimeout) -> HTTPServerBuilder {
     let http1 = HTTPServerBuilder.http1(configuration: .init(
-        additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)], idleTimeout: idleTimeout))
+        additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestReadTimeout), ExpectContinueHandler(maxBodyBytes: maxBodyBytes)],
+        idleTimeout: idleTimeout))
     guard let tls else { return http1 }
     do {
         return try .tls(http1, configuration: tls.channelConfiguration)

@@ -15,6 +15,9 @@
 #   scripts/bench-responsiveness.sh scrapes [BIN] [SERIES]             (default release build, 20000)
 # Fills SERIES series of 2,300 points, each modelled by `naive`, then runs four clients, each
 # scraping /metrics gzip-compressed six times in a row, while probing as above.
+#
+#   scripts/bench-responsiveness.sh api [BIN] [SERIES]                 (default release build, 20000)
+# The same with two clients each asking /api/v1/forecasts (every series' forecasts) six times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
@@ -70,24 +73,25 @@ reads)
   wait "${readers[@]}"
   printf '%s %s ' "$(basename "$bin")" "$accept"; summary "$work/reads" reads; printf ' '; summary "$work/probes" probes; echo
   ;;
-scrapes)
+scrapes|api)
   series=${3:-20000}
+  if [ "$mode" = api ]; then url=/api/v1/forecasts; clients=2; else url=/metrics; clients=4; fi
   modelling_config naive "max_series: $series"
   "$bin" serve --listen "127.0.0.1:$port" --log-level warning --config "$work/config.yml" > "$work/serve.log" 2>&1 & pid=$!
   wait_up "http://127.0.0.1:$port/-/ready" 60
   "$bin" bench-ingest --url "http://127.0.0.1:$port/api/v1/write" --fill --series "$series" --points 2300 > /dev/null
   until [ "$(metric "$port" prescient_series_modelled)" = "$series" ] && [ "$(metric "$port" prescient_refits_pending)" = "0" ]; do sleep 1; done
   scrapers=()
-  for _ in 1 2 3 4; do
+  for _ in $(seq "$clients"); do
     (for _ in 1 2 3 4 5 6; do
-      curl -s -o /dev/null -w '%{time_total}\n' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics"
+      curl -s -o /dev/null -w '%{time_total}\n' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$url"
     done >> "$work/scrapes") & scrapers+=($!)
   done
   sleep 0.5
   for _ in $(seq 40); do probe >> "$work/probes"; sleep 0.25; done
   wait "${scrapers[@]}"
-  printf '%s series=%s bytes=%s ' "$(basename "$bin")" "$series" "$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)"
+  printf '%s %s series=%s bytes=%s ' "$(basename "$bin")" "$url" "$series" "$(curl -s "http://127.0.0.1:$port$url" | wc -c)"
   summary "$work/scrapes" scrapes; printf ' '; summary "$work/probes" probes; echo
   ;;
-*) echo "unknown mode $mode: refits, reads or scrapes" >&2; exit 2 ;;
+*) echo "unknown mode $mode: refits, reads, scrapes or api" >&2; exit 2 ;;
 esac

@@ -12,16 +12,18 @@ struct JSONAPI: Sendable {
     static let paths = ["/api/v1/forecasts", "/api/v1/anomalies", "/api/v1/models", "/api/v1/recommendations", "/api/v1/status/config"]
 
     func register(on routes: inout AllowedMethods) {
-        routes.on("/api/v1/forecasts", .get) { request, _ in self.answer(request, self.forecasts(request)) }
-        routes.on("/api/v1/anomalies", .get) { request, _ in self.answer(request, self.anomalies(request)) }
-        routes.on("/api/v1/models", .get) { request, _ in self.answer(request, self.models(request)) }
+        // Each answer is built off the cooperative pool (`AppState.apiWork`), as `/metrics` is.
+        let work = state.apiWork
+        routes.on("/api/v1/forecasts", .get) { request, _ in try await work.run { self.answer(request, self.forecasts(request)) } }
+        routes.on("/api/v1/anomalies", .get) { request, _ in try await work.run { self.answer(request, self.anomalies(request)) } }
+        routes.on("/api/v1/models", .get) { request, _ in try await work.run { self.answer(request, self.models(request)) } }
         routes.on("/api/v1/recommendations", .get) { _, _ in
-            Self.success(self.state.modeling.capacity.recommendations())
+            try await work.run { Self.success(self.state.modeling.capacity.recommendations()) }
         }
         // As Prometheus' endpoint of the same path: the configuration in force, which after a
         // reload that left keys for a restart is not what the file says.
         routes.on("/api/v1/status/config", .get) { _, _ in
-            Self.success(["yaml": ConfigRenderer.yaml(self.state.config)])
+            try await work.run { Self.success(["yaml": ConfigRenderer.yaml(self.state.config)]) }
         }
     }
 

@@ -25,10 +25,11 @@ public final class AppState: Sendable {
     /// Where `/metrics` is rendered: two threads, so an HA pair of Prometheus servers scraping
     /// at once do not wait on each other, and never behind a remote read.
     let scrapeWork = BlockingWork(threads: 2)
-    /// The JSON API's answers: seconds of work at 10k series (3.5 MB of forecasts), which on
-    /// the cooperative pool held `/-/healthy` and remote writes for as long. One thread: more
-    /// queries wait their turn rather than each building its answer at once.
-    let apiWork = BlockingWork(threads: 1)
+    /// The JSON API's answers: seconds of work at 10k series (7.7 MB of forecasts), which on
+    /// the cooperative pool held `/-/healthy` and remote writes for as long. Two threads, as
+    /// for scrapes (with one, two clients' answers took twice as long, one after the other);
+    /// more queries wait their turn.
+    let apiWork = BlockingWork(threads: 2)
     /// `--web.config.file` as read at start: TLS, credentials and response headers (none by
     /// default). The listener's TLS is built from it; requests are judged by `webConfig`.
     public let web: WebConfig

@@ -40,7 +40,9 @@ import Testing
         web.basicAuthUsers = ["alice": Bcrypt.hash("wonderland", cost: 4)]
         let (state, app) = app(web)
         try await app.test(.router) { client async throws in
-            for authorization in [nil, Self.basic("alice", "Wonderland"), Self.basic("mallory", "wonderland"), "Basic !!notbase64", "Digest x"] {
+            // "wonderland\0x": the C bcrypt stops at the NUL and passed it for "wonderland".
+            for authorization in [nil, Self.basic("alice", "Wonderland"), Self.basic("mallory", "wonderland"),
+                                  Self.basic("alice", "wonderland\u{0}x"), "Basic !!notbase64", "Digest x"] {
                 let r = try await write(client, authorization: authorization)
                 #expect(r.status == .unauthorized, "\(authorization ?? "none")")
                 #expect(r.headers[.wwwAuthenticate] == "Basic realm=\"prescient\"")
@@ -63,7 +65,7 @@ import Testing
             #expect(metrics.status == .ok)
             let text = String(buffer: metrics.body)
             #expect(text.contains("prescient_http_auth_failures_total{reason=\"missing\"} 5"), "\(text.split(separator: "\n").filter { $0.contains("auth") })")
-            #expect(text.contains("prescient_http_auth_failures_total{reason=\"wrong_password\"} 2"))
+            #expect(text.contains("prescient_http_auth_failures_total{reason=\"wrong_password\"} 3"))
             #expect(text.contains("prescient_http_auth_failures_total{reason=\"malformed\"} 2"))
         }
     }
@@ -121,6 +123,10 @@ import Testing
             let refused = try await write(client, authorization: nil)
             #expect(refused.status == .unauthorized)
             #expect(refused.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            // An unknown path too (its 404 was made outside the web config's middleware).
+            let missing = try await client.execute(uri: "/nope", method: .get, headers: [.authorization: Self.basic("alice", "wonderland")])
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
         }
     }
 }

@@ -9,11 +9,12 @@ import NIOCore
 public func buildRouter(state: AppState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
-    router.add(middleware: NotFoundMiddleware())
     // With a web config file it is installed even when the file sets nothing yet: it may later.
     if state.webConfig.path != nil || !state.web.headers.isEmpty || state.web.requiresAuth {
         router.add(middleware: WebConfigMiddleware(webConfig: state.webConfig))
     }
+    // Inside the web config's: a 404 gets `http_server_config.headers` as every other answer.
+    router.add(middleware: NotFoundMiddleware())
     var routes = AllowedMethods(router: router)
     let write = WriteHandler(state: state)
     routes.on("/api/v1/write", .post) { request, context in try await write.handle(request, context: context) }

@@ -45,6 +45,9 @@ final class CredentialChecker: Sendable {
                   let colon = text.firstIndex(of: ":")
             else { return .refused(.malformed) }
             let user = String(text[..<colon]), password = String(text[text.index(after: colon)...])
+            // bcrypt (the C library) stops at a NUL: "secret\0anything" passed for "secret".
+            // Go's bcrypt compares every byte, so Prometheus refuses it; so does this.
+            guard !password.utf8.contains(0) else { return .refused(.wrongPassword) }
             return await cached("basic\u{0}\(user)\u{0}\(password)", failure: .wrongPassword) {
                 // An unknown user costs a bcrypt too, so timing does not tell which users exist.
                 guard let hash = users[user] ?? users.values.first else { return false }
@@ -53,7 +56,7 @@ final class CredentialChecker: Sendable {
         case "bearer" where !tokens.isEmpty || !tokenHashes.isEmpty:
             guard !credentials.isEmpty else { return .refused(.malformed) }
             if Self.matchesAny(Array(credentials.utf8), tokens) { return .accepted }
-            guard !tokenHashes.isEmpty else { return .refused(.wrongToken) }
+            guard !tokenHashes.isEmpty, !credentials.utf8.contains(0) else { return .refused(.wrongToken) }
             return await cached("bearer\u{0}\(credentials)", failure: .wrongToken) {
                 tokenHashes.contains { Bcrypt.verify(credentials, hash: $0) }
             }

@@ -143,6 +143,23 @@ import Testing
         #expect(store.metricTypesChanged.load(ordering: .relaxed) == 2)
     }
 
+    /// The modelling lag counts from the service's start until its first pass ends, so that
+    /// a loop whose first pass never finishes raises PrescientModellingStalled (it read 0).
+    @Test func theLagCountsFromTheStartUntilTheFirstPass() throws {
+        let clock = Atomic<Int64>(1_700_000_000_000)
+        let (_, service) = makeService(nowMs: { clock.load(ordering: .relaxed) })
+        clock.store(1_700_000_000_000 + 1_000_000, ordering: .relaxed)
+        func lag() -> String? {
+            var w = ExpositionWriter()
+            service.write(to: &w)
+            return String(decoding: w.bytes, as: UTF8.self).split(separator: "\n")
+                .first { $0.hasPrefix("prescient_modelling_lag_seconds ") }.map(String.init)
+        }
+        #expect(lag() == "prescient_modelling_lag_seconds 1000")
+        tick(service, at: clock.load(ordering: .relaxed))
+        #expect(lag() == "prescient_modelling_lag_seconds 0")
+    }
+
     /// A new series has nothing to export until its first step completes: no `predicted_*`
     /// NaN placeholders on /metrics (origin 0, model none) before its first forecast.
     @Test func nothingIsExportedBeforeTheFirstForecast() throws {
@@ -279,17 +296,18 @@ import Testing
     /// SIGTERM waiting while the rest are replayed. Here the signal comes as the first pass
     /// begins, with no catch-up budget: no new series may be replayed.
     @Test func shutdownDuringTheCatchUpPassLeavesTheRestForTheNextStart() async throws {
+        // Clock readings: one as the service is made (the start of its lag), then the pass's.
         let passes = Atomic<Int>(0)
         let service = try await testGracefulShutdown { trigger in
             let (store, service) = makeService(catchUpBudget: nil, nowMs: {
-                if passes.add(1, ordering: .relaxed).newValue == 1 { trigger.triggerGracefulShutdown() }
+                if passes.add(1, ordering: .relaxed).newValue == 2 { trigger.triggerGracefulShutdown() }
                 return 301 * Self.step
             })
             try ingest(store, (0..<20).map { i in series("new", ["i": "\(i)"], (0..<300).map { (Int64($0) * Self.step, Double($0 % 7 + i)) }) })
             try await service.run()
             return service
         }
-        #expect(passes.load(ordering: .relaxed) == 1)
+        #expect(passes.load(ordering: .relaxed) == 2)
         #expect(service.metrics.seriesAwaitingFirstPass.load(ordering: .relaxed) == 20)
         #expect(service.metrics.stepsObserved.load(ordering: .relaxed) == 0)
     }

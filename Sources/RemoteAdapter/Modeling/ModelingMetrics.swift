@@ -61,7 +61,7 @@ final class ModelingMetrics: Sendable {
         w.family("prescient_modelling_tick_duration_seconds", .gauge, help: "How long the last pass over every modelled series took.")
         w.sample("prescient_modelling_tick_duration_seconds", [], Double(lastTickDurationUs.load(ordering: .relaxed)) / 1e6)
         let last = lastTickEndMs.load(ordering: .relaxed)
-        w.family("prescient_modelling_lag_seconds", .gauge, help: "Time since the modelling loop last finished a pass.")
+        w.family("prescient_modelling_lag_seconds", .gauge, help: "Time since the modelling loop last finished a pass (before its first, since the service was made).")
         w.sample("prescient_modelling_lag_seconds", [], last == 0 ? 0 : max(0, Double(Int(nowMs) - last) / 1000))
     }
 }

@@ -71,6 +71,9 @@ public final class ModelingService: Service, Sendable {
         self.clock = clock
         self.nowMs = nowMs
         self.logger = logger
+        // The lag counts from here until the first pass ends: read as 0 until then, a loop
+        // whose first pass never finished could never raise PrescientModellingStalled.
+        metrics.lastTickEndMs.store(Int(nowMs()), ordering: .relaxed)
         let quarterStep = Duration.milliseconds(storage.stepMs / 4)
         tickInterval = min(max(quarterStep, .milliseconds(250)), .seconds(5))
     }

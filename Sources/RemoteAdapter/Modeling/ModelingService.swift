@@ -334,11 +334,12 @@ public final class ModelingService: Service, Sendable {
         let changed = store.metricTypesChanged.load(ordering: .relaxed)
         guard changed != state.metricTypesSeen else { return }
         state.metricTypesSeen = changed
-        for (id, series) in state.series {
-            guard let labels = store.labels(id: id),
-                  isCounter(id: id, metricName: Self.metricName(labels)) != series.isCounter else { continue }
-            forget(id, &state)
+        // Collected first: forgetting while iterating `state.series` would copy it whole.
+        let retyped = state.series.compactMap { id, series -> UInt32? in
+            guard let labels = store.labels(id: id) else { return nil }
+            return isCounter(id: id, metricName: Self.metricName(labels)) != series.isCounter ? id : nil
         }
+        for id in retyped { forget(id, &state) }
     }
 
     /// Index of the first rule matching `labels`; capacity and scaler series are modelled with

@@ -61,9 +61,10 @@ public struct ServeCommand: AsyncParsableCommand {
 
     public func run() async throws {
         var logger = Logger(label: "prescient")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let shutdownMs = Units.milliseconds(shutdownTimeout) ?? 15_000
-        let (host, port) = Self.parseListen(listen) ?? ("0.0.0.0", 9201)
+        // Each was checked by `validate()`, which ArgumentParser runs first.
+        logger.logLevel = Logger.Level(rawValue: logLevel)!
+        let shutdownMs = Units.milliseconds(shutdownTimeout)!
+        let (host, port) = Self.parseListen(listen)!
         var loaded: PrescientConfig
         do {
             loaded = try config.map { try ConfigLoader.load(file: $0) } ?? ConfigLoader.parse(PrescientConfig.defaultYAML)

@@ -18,7 +18,13 @@ final class HangupReload: @unchecked Sendable {
         signal(SIGHUP, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "prescient.sighup"))
         source.setEventHandler { [weak self] in self?.hungUp() }
+        // Dispatch registers the source later, on its own thread; until then SIG_IGN discards
+        // a SIGHUP. Waiting for the registration makes "caught from here on" true (a CI run
+        // lost one sent just after the first log line).
+        let registered = DispatchSemaphore(value: 0)
+        source.setRegistrationHandler { registered.signal() }
         source.resume()
+        _ = registered.wait(timeout: .now() + .seconds(5))
     }
 
     private func hungUp() {

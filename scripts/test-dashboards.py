@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs every query of Prescient's Grafana dashboards against a real Prometheus.
 
-Starts `prescient serve --demo` and a Prometheus that scrapes it (honor_labels: true, every 5s),
-reads the demo's source series back through Prescient's remote read, and loads
+Starts `prescient serve --demo --data-dir DIR` and a Prometheus that scrapes it (honor_labels:
+true, every 5s), remote-writes `up` and `scrape_duration_seconds` to it, reads the demo's source
+series back through Prescient's remote read, and loads
 alerts/prescient-rules.yml. Once the demo's outputs are in Prometheus it takes every target of
 every panel (nested rows included) of every dashboard in grafana/, fills in the dashboard
 variables the way Grafana does (options found through Prometheus' API, regex-escaped for
@@ -431,7 +432,10 @@ class Stack:
 
     def start(self):
         log = open(self.dir / "prescient.log", "wb")
-        self.prescient = subprocess.Popen([self.binary, "serve", "--demo", "--listen", f"127.0.0.1:{self.prescient_port}"],
+        # With a data directory, as in production, so the write-ahead log and snapshot panels
+        # have something to show.
+        self.prescient = subprocess.Popen([self.binary, "serve", "--demo", "--listen", f"127.0.0.1:{self.prescient_port}",
+                                           "--data-dir", str(self.dir / "prescient-data")],
                                           stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
         self.procs.append(self.prescient)
         wait_until("Prescient to be ready", lambda: http_ok(f"http://127.0.0.1:{self.prescient_port}/-/ready"), 60,
@@ -453,6 +457,16 @@ scrape_configs:
 remote_read:
   - url: http://127.0.0.1:{self.prescient_port}/api/v1/read
     read_recent: true
+# And write a few of its own series to it, as a Prometheus beside Prescient does: through the
+# write-ahead log (the durability panels), not only the demo's in-process feed.
+remote_write:
+  - url: http://127.0.0.1:{self.prescient_port}/api/v1/write
+    write_relabel_configs:
+      - source_labels: [__name__]
+        regex: up|scrape_duration_seconds
+        action: keep
+    queue_config:
+      batch_send_deadline: 5s
 """)
         log = open(self.dir / "prometheus.log", "wb")
         self.prometheus = subprocess.Popen([self.prometheus_bin, f"--config.file={config}",

@@ -87,6 +87,10 @@ import Testing
         Bad(yaml: "tls_server_config:\n  cipher_suites: [TLS_RC4_128]\n", key: "tls_server_config.cipher_suites", line: 2, says: "TLS_RC4_128"),
         Bad(yaml: "tls_server_config:\n  curve_preferences: [X25519]\n", key: "tls_server_config.curve_preferences", line: 2, says: "unknown key"),
         Bad(yaml: "http_server_config:\n  headers:\n    Server: nginx\n", key: "http_server_config.headers.Server", line: 3, says: "allowed"),
+        // exporter-toolkit's fixed values; a browser ignores any other, so the protection asked for would be off.
+        Bad(yaml: "http_server_config:\n  headers:\n    X-Frame-Options: allow\n", key: "http_server_config.headers.X-Frame-Options", line: 3, says: "deny, sameorigin"),
+        Bad(yaml: "http_server_config:\n  headers:\n    x-content-type-options: sniff\n", key: "http_server_config.headers.x-content-type-options", line: 3, says: "nosniff"),
+        Bad(yaml: "http_server_config:\n  headers:\n    Content-Security-Policy: \"default-src 'self'\\r\\nSet-Cookie: a=b\"\n", key: "http_server_config.headers.Content-Security-Policy", line: 3, says: "control character"),
         Bad(yaml: "prescient:\n  metrics_auth: maybe\n", key: "prescient.metrics_auth", line: 2, says: "true or false"),
         Bad(yaml: "prescient:\n  bearer_tokens: [plaintext-token]\n", key: "prescient.bearer_tokens", line: 2, says: "bcrypt"),
         Bad(yaml: "prescient:\n  bearer_token_files: [/nonexistent/token]\n", key: "prescient.bearer_token_files", line: 2, says: "cannot read"),

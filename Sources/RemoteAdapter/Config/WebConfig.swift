@@ -89,4 +89,8 @@ public struct WebConfig: Sendable {
     /// The response headers exporter-toolkit allows in `http_server_config.headers`.
     static let allowedHeaders = ["Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
                                  "X-XSS-Protection", "Strict-Transport-Security"]
+
+    /// The values exporter-toolkit allows for those headers that have a fixed set (compared
+    /// without case here, as browsers read them).
+    static let allowedHeaderValues = ["X-Frame-Options": ["deny", "sameorigin"], "X-Content-Type-Options": ["nosniff"]]
 }

@@ -174,7 +174,16 @@ public enum WebConfigLoader {
                         throw ConfigError(key: "\(path).\(header)", line: text.mark?.line,
                                           "not an allowed header; allowed: \(WebConfig.allowedHeaders.joined(separator: ", "))")
                     }
-                    headers.append((canonical, try ConfigLoader.scalar(text, key: "\(path).\(header)")))
+                    let value = try ConfigLoader.scalar(text, key: "\(path).\(header)")
+                    if let only = WebConfig.allowedHeaderValues[canonical], !only.contains(value.lowercased()) {
+                        throw ConfigError(key: "\(path).\(header)", line: text.mark?.line,
+                                          "invalid value \"\(value)\"; expected one of: \(only.joined(separator: ", "))")
+                    }
+                    // A line break would end the header early (and NIO would send it as a space).
+                    if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
+                        throw ConfigError(key: "\(path).\(header)", line: text.mark?.line, "value has a control character")
+                    }
+                    headers.append((canonical, value))
                 }
             default: throw ConfigLoader.unknown(path, at: value, allowed: ["http2", "headers"])
             }

@@ -96,7 +96,10 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_bursts: yes\n", key: "modeling.rules[0].anomaly_bursts", line: 4, mentions: "true or false"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_drift: 1\n", key: "modeling.rules[0].anomaly_drift", line: 4, mentions: "true or false"),
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      anomaly_memory: a month\n", key: "modeling.rules[0].anomaly_memory", line: 4, mentions: "duration"),
-        Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 3, mentions: "above 0"),
+        // At the key's own line, not the list item's (found by an audit).
+        Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 0\n", key: "modeling.scalers[0].capacity_per_replica", line: 5, mentions: "above 0"),
+        Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 1\n      min_replicas: 5\n      max_replicas: 3\n", key: "modeling.scalers[0].max_replicas", line: 7, mentions: "at least min_replicas (5)"),
+        Case(yaml: "modeling:\n  scalers:\n    - name: api\n      demand: x\n      capacity_per_replica: 1\n      min_replicas: 1000000\n", key: "modeling.scalers[0].min_replicas", line: 6, mentions: "at most max_replicas"),
         Case(yaml: "modeling:\n  capacity:\n    - match: disk_used\n", key: "modeling.capacity[0].limit", line: 3, mentions: "limit"),
         // Values that parsed but trapped or exhausted memory once a series arrived (found by an
         // adversarial review): every one is now a config error naming its key and line.

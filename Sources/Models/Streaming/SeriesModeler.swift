@@ -148,6 +148,10 @@ public struct SeriesModeler: Sendable {
     /// any finite value).
     public var modelName: String { model?.name ?? "none" }
 
+    /// The newest value the model was fed (a counter's rate, not its total; NaN for a missing
+    /// step), on the same scale as its forecasts; nil before the first.
+    public var newestObservation: Double? { window.count > 0 ? window[window.count - 1] : nil }
+
     /// Fitted parameters of the model in use.
     public var parameters: [String: Double] { model?.parameters ?? [:] }
 

@@ -181,7 +181,7 @@ extension ConfigLoader {
             demand: try selector(try required("demand"), key: "\(key).demand"),
             capacityPerReplica: try number(try required("capacity_per_replica"), key: "\(key).capacity_per_replica"))
         guard r.capacityPerReplica > 0 else {
-            throw ConfigError(key: "\(key).capacity_per_replica", line: node.mark?.line, "must be above 0")
+            throw ConfigError(key: "\(key).capacity_per_replica", line: try required("capacity_per_replica").mark?.line, "must be above 0")
         }
         for (k, value) in fields {
             let path = "\(key).\(k)"
@@ -204,7 +204,10 @@ extension ConfigLoader {
             }
         }
         guard r.maxReplicas >= r.minReplicas else {
-            throw ConfigError(key: "\(key).max_replicas", line: node.mark?.line, "must be at least min_replicas (\(r.minReplicas))")
+            // At the key that is there to move: max_replicas, or min_replicas over the default maximum.
+            let at = fields.first(where: { $0.0 == "max_replicas" }) ?? fields.first(where: { $0.0 == "min_replicas" })
+            throw ConfigError(key: "\(key).\(at?.0 ?? "max_replicas")", line: at?.1.mark?.line ?? node.mark?.line,
+                              at?.0 == "min_replicas" ? "must be at most max_replicas (\(r.maxReplicas))" : "must be at least min_replicas (\(r.minReplicas))")
         }
         return r
     }

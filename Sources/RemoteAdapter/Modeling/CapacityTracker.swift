@@ -16,6 +16,9 @@ final class CapacityTracker: Sendable {
         var point: [Double]
         var originMs: Int64
         var stepMs: Int64
+        /// The newest value the model saw, on the path's scale: a counter's rate, which its
+        /// path forecasts, not the total the store holds.
+        var newest: Double?
     }
 
     private struct ScalerState: Sendable {
@@ -112,8 +115,16 @@ final class CapacityTracker: Sendable {
         }
     }
 
-    func record(id: UInt32, path: Forecast, originMs: Int64, stepMs: Int64) {
-        state.withLock { $0.paths[id] = Path(point: path.point, originMs: originMs, stepMs: stepMs) }
+    func record(id: UInt32, path: Forecast, originMs: Int64, stepMs: Int64, newest: Double?) {
+        state.withLock { $0.paths[id] = Path(point: path.point, originMs: originMs, stepMs: stepMs, newest: newest) }
+    }
+
+    /// The newest value of a series read as it stands (a limit, a replica count), or nil once
+    /// it is stale: a staleness marker (NaN), or no sample for `staleAfterMs`, as a modelled
+    /// series stops being exported.
+    private static func fresh(_ sample: WireSample?, nowMs: Int64, staleAfterMs: Int64) -> Double? {
+        guard let sample, sample.value.isFinite, nowMs - sample.timestamp <= staleAfterMs else { return nil }
+        return sample.value
     }
 
     /// Labels without `__name__`: how a series finds its limit series (one-to-one matching).
@@ -146,7 +157,11 @@ final class CapacityTracker: Sendable {
         return min(rule.maxReplicas, max(rule.minReplicas, Int(min(raw, Double(Int32.max)))))
     }
 
-    func evaluate(book: ExportBook, store: SeriesStore, nowMs: Int64) {
+    /// Outputs come only from series whose forecasts are exported now: a stale usage or demand
+    /// series (one Prometheus marked stale, or silent for `staleAfterMs`) has none, as its
+    /// `predicted_*` series have none, rather than a value counting down on a frozen forecast
+    /// until `drop_after` forgets it.
+    func evaluate(book: ExportBook, store: SeriesStore, nowMs: Int64, staleAfterMs: Int64) {
         state.withLock { s in
             let settings = s.rules
             guard !settings.capacity.isEmpty || !settings.scalers.isEmpty else {
@@ -156,18 +171,18 @@ final class CapacityTracker: Sendable {
             var exhaustion = [(labels: [UInt8], metric: [String: String], seconds: Double)]()
             for (r, rule) in settings.capacity.enumerated() {
                 for (id, info) in s.labels where rule.match.matches(labels: info.labels) {
-                    guard let path = s.paths[id] else { continue }
+                    guard let path = s.paths[id], let entry = book.entry(id), entry.exported else { continue }
                     let limit: Double?
                     switch rule.limit {
                     case .constant(let c): limit = c
                     case .series:
-                        limit = s.limitSeries[r][Self.identity(info.labels)].flatMap { store.newestSample(id: $0)?.value }
+                        limit = s.limitSeries[r][Self.identity(info.labels)].flatMap {
+                            Self.fresh(store.newestSample(id: $0), nowMs: nowMs, staleAfterMs: staleAfterMs)
+                        }
                     }
                     guard let limit, limit.isFinite else { continue }
-                    let current = store.newestSample(id: id)?.value
-                    let seconds = Self.secondsToExhaustion(path: path.point, current: current, limit: limit, below: rule.crossesBelow,
+                    let seconds = Self.secondsToExhaustion(path: path.point, current: path.newest, limit: limit, below: rule.crossesBelow,
                                                            originMs: path.originMs, stepMs: path.stepMs, nowMs: nowMs)
-                    guard let entry = book.entry(id) else { continue }
                     let pairs = entry.baseLabels + [("limit", rule.name), ("metric_name", info.exportName)]
                     exhaustion.append((ExpositionWriter.renderLabels(pairs),
                                        Dictionary(pairs, uniquingKeysWith: { first, _ in first }), seconds))
@@ -179,22 +194,28 @@ final class CapacityTracker: Sendable {
                 var total: [Double]? = nil
                 var demandSeries = 0
                 for (id, info) in s.labels where rule.demand.matches(labels: info.labels) {
-                    guard let path = s.paths[id] else { continue }
+                    guard let path = s.paths[id], book.entry(id)?.exported == true else { continue }
                     demandSeries += 1
                     let n = min(path.point.count, Int((rule.horizonMs + path.stepMs - 1) / path.stepMs))
                     let head = Array(path.point.prefix(n))
                     total = total.map { zip($0, head).map { $0 + $1 } } ?? head
                 }
                 s.scalers[r].demandSeries = demandSeries
+                s.scalers[r].history.removeAll { nowMs - $0.ms > rule.scaleDownCooldownMs }
                 if let total {
                     let raw = Self.replicas(peak: total.filter(\.isFinite).max() ?? .nan, rule: rule)
                     s.scalers[r].history.append((nowMs, raw))
-                    s.scalers[r].history.removeAll { nowMs - $0.ms > rule.scaleDownCooldownMs }
                     s.scalers[r].recommended = s.scalers[r].history.map(\.replicas).max()
+                } else {
+                    // No demand, no recommendation (as documented): a frozen count would keep
+                    // KEDA or an HPA at it for ever. The cool-down's history is kept, so demand
+                    // that comes back within it cannot scale down at once.
+                    s.scalers[r].recommended = nil
                 }
-                if let selector = rule.currentReplicas,
-                   let id = s.labels.first(where: { selector.matches(labels: $0.value.labels) })?.key {
-                    s.scalers[r].current = store.newestSample(id: id)?.value
+                s.scalers[r].current = rule.currentReplicas.flatMap { selector in
+                    s.labels.first(where: { selector.matches(labels: $0.value.labels) }).flatMap {
+                        Self.fresh(store.newestSample(id: $0.key), nowMs: nowMs, staleAfterMs: staleAfterMs)
+                    }
                 }
             }
         }

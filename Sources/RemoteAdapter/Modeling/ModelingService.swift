@@ -193,7 +193,9 @@ public final class ModelingService: Service, Sendable {
             return f
         }
         let droppedBefore = metrics.seriesDropped.load(ordering: .relaxed)
+        var staleAfterMs: Int64 = 0
         let trim = loop.withLock { state -> Bool in
+            staleAfterMs = state.settings.staleAfterMs
             for (order, result, seconds) in done {
                 metrics.observeRefit(seconds: seconds)
                 if seconds * 1000 > Double(state.settings.refitBudgetMs) { metrics.refitBudgetExceeded.add(1, ordering: .relaxed) }
@@ -255,7 +257,7 @@ public final class ModelingService: Service, Sendable {
             FreedMemory.trim()
             metrics.memoryTrims.add(1, ordering: .relaxed)
         }
-        capacity.evaluate(book: book, store: store, nowMs: nowMs)
+        capacity.evaluate(book: book, store: store, nowMs: nowMs, staleAfterMs: staleAfterMs)
         let d = ContinuousClock.now - started
         metrics.lastTickDurationUs.store(Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000), ordering: .relaxed)
         metrics.lastTickEndMs.store(Int(nowMs), ordering: .relaxed)
@@ -406,7 +408,10 @@ public final class ModelingService: Service, Sendable {
             if let path { e.path = Array(path.point.prefix(longest)) }
             if e.model != modelName { e.setModel(modelName) }
         }
-        if let path, pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: stepMs) }
+        if let path, pathSteps > 0 {
+            capacity.record(id: id, path: path, originMs: origin, stepMs: stepMs,
+                            newest: state.series.values[index].modeler.newestObservation)
+        }
     }
 
     /// Feeds `series` the storage steps of `update` up to `complete` that fall on its model step,
@@ -457,7 +462,9 @@ public final class ModelingService: Service, Sendable {
             if let path { e.path = Array(path.point.prefix(longest)) }
             origin = e.originMs
         }
-        if let path, s.pathSteps > 0 { capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs) }
+        if let path, s.pathSteps > 0 {
+            capacity.record(id: id, path: path, originMs: origin, stepMs: s.stepMs, newest: s.modeler.newestObservation)
+        }
     }
 
     /// Forgets the series no rule models (and those over `max_series`) on the terms modelled

@@ -28,6 +28,27 @@ import Testing
         #expect(downAbove == 0 && downBelow > 1)
     }
 
+    /// With `direction: down`, a large excursion upwards (ignored) does not raise the bar drops
+    /// are measured against: a drop after it scores as it would without it (an audit found 1.0
+    /// against 20).
+    @Test func theIgnoredSideDoesNotSetTheReference() {
+        func dropScore(afterRiseOf rise: Double) -> Double {
+            // The default reference: the largest one-step error of the last 8,000 steps. A median
+            // forecast, which a one-step rise does not move (so its return is no drop).
+            var modeler = SeriesModeler(configuration: .init(model: ModelSpec(MovingMedian()), direction: .down))
+            var rng = SeededGenerator(seed: 3)
+            for t in 0..<1_500 {
+                let noise = rng.normal()
+                _ = modeler.observe(100 + noise + (t == 1_000 ? rise : 0))
+            }
+            return modeler.observe(80).anomalyScore
+        }
+        let alone = dropScore(afterRiseOf: 0)
+        let afterRise = dropScore(afterRiseOf: 20)
+        #expect(alone > 3, "\(alone)")
+        #expect(abs(afterRise - alone) <= 0.1 * alone, "a drop scored \(afterRise) after an ignored rise, \(alone) without it")
+    }
+
     @Test func flatSeriesScoresFinitelyAndFlagsAMove() {
         var modeler = SeriesModeler(configuration: .init(model: ModelSpec(SeasonalNaive(season: 1)),
                                                          refitInterval: 50))

@@ -6,4 +6,15 @@ public enum AnomalyDirection: String, Sendable, CaseIterable, Codable {
     case up
     /// Only values below the forecast (e.g. throughput, free space).
     case down
+
+    /// Whether an error (observed less forecast) lies on the side this direction scores. Only
+    /// such errors set the score's reference: with `down`, one large excursion upwards would
+    /// otherwise make drops score near 0 for the reference's whole memory.
+    public func watches(_ error: Double) -> Bool {
+        switch self {
+        case .both: true
+        case .up: error >= 0
+        case .down: error <= 0
+        }
+    }
 }

@@ -67,8 +67,10 @@ public struct ErrorDriftDetector: Sendable, Codable, Equatable {
     public var span: Int { finishedRuns.span }
 
     /// Adds one signed one-step `error` (value less forecast) and returns its drift score.
-    /// A non-finite error scores 0 and leaves the state alone.
-    public mutating func score(error: Double) -> Double {
+    /// A non-finite error scores 0 and leaves the state alone. Under a `direction` other than
+    /// `.both`, runs on the ignored side score 0 and stay out of the reference: one upward
+    /// drift would otherwise set the bar a downward one is measured by.
+    public mutating func score(error: Double, direction: AnomalyDirection = .both) -> Double {
         guard error.isFinite else { return 0 }
         MovingMean.add(abs(error), to: &meanError, count: &meanCount, span: meanSpan)
         seen = min(seen + 1, settings.settlingErrors)
@@ -84,13 +86,19 @@ public struct ErrorDriftDetector: Sendable, Codable, Equatable {
         // Only an error that adds to its side's sum is reported, so a value equal to its
         // forecast scores 0 and a run's score rises only while the run goes on.
         let reference = finishedRuns.maximum
-        if abs(units) > settings.allowance, reference > 0, seen >= settings.settlingErrors {
+        if abs(units) > settings.allowance, reference > 0, seen >= settings.settlingErrors, direction.watches(units) {
             score = (units > 0 ? upward : downward) / (settings.margin * reference)
             if score > 1 { upward = 0; downward = 0 }
         }
         var finished = 0.0
-        if upward == 0 { finished = upwardPeak; upwardPeak = 0 }
-        if downward == 0 { finished = max(finished, downwardPeak); downwardPeak = 0 }
+        if upward == 0 {
+            if direction.watches(1) { finished = upwardPeak }
+            upwardPeak = 0
+        }
+        if downward == 0 {
+            if direction.watches(-1) { finished = max(finished, downwardPeak) }
+            downwardPeak = 0
+        }
         finishedRuns.add(finished)
         return score.isFinite ? score : 0
     }

@@ -175,10 +175,11 @@ public struct SeriesModeler: Sendable {
         var score = 0.0
         if let oneStep {
             let error = y - oneStep.point  // NaN for a missing value, which every channel skips
-            let drift = errorDrift?.score(error: error) ?? 0
+            let direction = configuration.direction
+            let drift = errorDrift?.score(error: error, direction: direction) ?? 0
             score = scorer.score(y, against: anomalyInterval(around: oneStep),
                                  secondOpinion: max(burstScore(y, forecast: oneStep.point), drift))
-            if y.isFinite {
+            if y.isFinite, configuration.direction.watches(error) {
                 anomalyErrors.append(abs(error))
                 largestErrors?.add(abs(error))
             }
@@ -230,8 +231,10 @@ public struct SeriesModeler: Sendable {
               anomalyErrors.count >= Self.minimumAnomalyErrors else { return 0 }
         let n = anomalyErrors.count
         let k = min(n, Int(Double(n) * settings.allowanceQuantile) + 1)
-        // The error as the sample holds it, so one equal to the allowance is not above it.
-        let error = Double(RollingSortedSample<Float>.held(abs(y - forecast)))
+        // The error as the sample holds it, so one equal to the allowance is not above it. One
+        // on the side the direction ignores counts as none: it must not build a burst, nor
+        // raise the largest recent sum that later bursts on the watched side are scored by.
+        let error = configuration.direction.watches(y - forecast) ? Double(RollingSortedSample<Float>.held(abs(y - forecast))) : 0
         guard let allowance = anomalyErrors.orderStatistic(k),
               let score = errorBursts?.score(error: error, allowance: allowance) else { return 0 }
         return n >= min(settings.settlingErrors, anomalyErrors.capacity) ? score : 0

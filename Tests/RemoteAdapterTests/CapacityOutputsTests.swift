@@ -8,7 +8,8 @@ import Testing
 @Suite struct CapacityOutputsTests {
     static let step: Int64 = 60_000
 
-    /// `disk_used` fills by 10 a step towards `disk_size` (5,000); `requests` holds at 100;
+    /// `disk_used` fills by 10 a step towards `disk_size` (5,000), `disk_used{mount="/x"}` has
+    /// no limit series; `requests` holds at 100;
     /// `replicas` reports 3; `bytes_total` counts 5 a second.
     func makeService() throws -> (SeriesStore, ModelingService) {
         var storage = StoreSettings()
@@ -49,7 +50,9 @@ import Testing
         var batch = [series("disk_size", [:], [(t, 5_000)]), series("bytes_total", [:], [(t, 5 * Double(t) / 1_000)])]
         if all {
             batch += [series("disk_used", [:], [(t, 1_000 + 10 * Double(k))]), series("requests", [:], [(t, 100)]),
-                      series("replicas", [:], [(t, 3)])]
+                      series("replicas", [:], [(t, 3)]),
+                      // No disk_size with mount="/x": no limit, and counted as such.
+                      series("disk_used", ["mount": "/x"], [(t, 500)])]
         }
         _ = try ingest(store, batch)
     }
@@ -83,6 +86,8 @@ import Testing
         #expect(text.contains("recommended_replicas{scaler=\"web\"} 15"), "100 at 10 a replica and 70%: \(text)")
         #expect(text.contains("prescient_scaler_current_replicas{scaler=\"web\"} 3"), "\(text)")
         #expect(text.contains("prescient_scaler_demand_series{scaler=\"web\"} 1"), "\(text)")
+        #expect(text.contains("prescient_capacity_series{limit=\"disk\",limit_found=\"true\"} 1"), "\(text)")
+        #expect(text.contains("prescient_capacity_series{limit=\"disk\",limit_found=\"false\"} 1"), "one usage series without its limit: \(text)")
 
         // disk_used, requests and replicas stop; disk_size and bytes_total go on. Past
         // stale_after (5 steps) the outputs made from the silent series go.
@@ -95,6 +100,8 @@ import Testing
         #expect(exhaustion(text, limit: "fast") == .infinity, "\(text)")
         #expect(!text.contains("recommended_replicas{"), "no demand, no recommendation: \(text)")
         #expect(text.contains("prescient_scaler_demand_series{scaler=\"web\"} 0"), "\(text)")
+        #expect(text.contains("prescient_capacity_series{limit=\"disk\",limit_found=\"true\"} 0"), "\(text)")
+        #expect(text.contains("prescient_capacity_series{limit=\"disk\",limit_found=\"false\"} 0"), "\(text)")
         #expect(!text.contains("prescient_scaler_current_replicas{"), "a stale replica count is not reported: \(text)")
         let web = try #require(service.capacity.recommendations().first { $0["scaler"] as? String == "web" })
         #expect(web["recommended_replicas"] == nil && web["current_replicas"] == nil, "\(web)")

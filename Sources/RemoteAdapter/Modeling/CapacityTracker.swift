@@ -41,6 +41,9 @@ final class CapacityTracker: Sendable {
         /// Per capacity rule: limit series by their labels without `__name__`.
         var limitSeries: [[String: UInt32]] = []
         var exhaustion: [(labels: [UInt8], metric: [String: String], seconds: Double)] = []
+        /// Per capacity rule: usage series with a forecast, with and without a (fresh) limit.
+        /// A limit series whose other labels differ, or none at all, is otherwise silent.
+        var limitFound: [(found: Int, missing: Int)] = []
         var scalers: [ScalerState] = []
     }
 
@@ -169,6 +172,7 @@ final class CapacityTracker: Sendable {
                 return
             }
             var exhaustion = [(labels: [UInt8], metric: [String: String], seconds: Double)]()
+            s.limitFound = settings.capacity.map { _ in (0, 0) }
             for (r, rule) in settings.capacity.enumerated() {
                 for (id, info) in s.labels where rule.match.matches(labels: info.labels) {
                     guard let path = s.paths[id], let entry = book.entry(id), entry.exported else { continue }
@@ -180,7 +184,11 @@ final class CapacityTracker: Sendable {
                             Self.fresh(store.newestSample(id: $0), nowMs: nowMs, staleAfterMs: staleAfterMs)
                         }
                     }
-                    guard let limit, limit.isFinite else { continue }
+                    guard let limit, limit.isFinite else {
+                        s.limitFound[r].missing += 1
+                        continue
+                    }
+                    s.limitFound[r].found += 1
                     let seconds = Self.secondsToExhaustion(path: path.point, current: path.newest, limit: limit, below: rule.crossesBelow,
                                                            originMs: path.originMs, stepMs: path.stepMs, nowMs: nowMs)
                     let pairs = entry.baseLabels + [("limit", rule.name), ("metric_name", info.exportName)]
@@ -222,10 +230,17 @@ final class CapacityTracker: Sendable {
     }
 
     func write(to w: inout ExpositionWriter) {
-        let (exhaustion, scalers, settings) = state.withLock { ($0.exhaustion, $0.scalers, $0.rules) }
+        let (exhaustion, scalers, settings, limitFound) = state.withLock { ($0.exhaustion, $0.scalers, $0.rules, $0.limitFound) }
         if !exhaustion.isEmpty {
             w.family("predicted_exhaustion_seconds", .gauge, help: "Seconds until the forecast reaches the configured limit; +Inf when not within the rule's horizon.")
             for e in exhaustion { w.sample("predicted_exhaustion_seconds", renderedLabels: e.labels, e.seconds) }
+        }
+        if !settings.capacity.isEmpty, limitFound.count == settings.capacity.count {
+            w.family("prescient_capacity_series", .gauge, help: "Usage series a capacity rule matches that have a forecast, by whether a limit was found for them (limit_found=\"false\": no limit series with the same other labels, or a stale one, so no predicted_exhaustion_seconds).")
+            for (rule, counts) in zip(settings.capacity, limitFound) {
+                w.sample("prescient_capacity_series", [("limit", rule.name), ("limit_found", "true")], Double(counts.found))
+                w.sample("prescient_capacity_series", [("limit", rule.name), ("limit_found", "false")], Double(counts.missing))
+            }
         }
         if !settings.scalers.isEmpty {
             w.family("recommended_replicas", .gauge, help: "Replicas needed for the forecast peak demand over the scaler's horizon, after the scale-down cool-down.")

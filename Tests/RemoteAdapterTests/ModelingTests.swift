@@ -43,6 +43,8 @@ import Testing
                               minReplicas: 2, maxReplicas: 10)
         #expect(CapacityTracker.replicas(peak: 450, rule: rule) == 9)     // 450 / (100 * 0.5) = 9
         #expect(CapacityTracker.replicas(peak: 451, rule: rule) == 10)
+        #expect(CapacityTracker.replicas(peak: 450.00002, rule: rule) == 9)  // a model's rounding, not demand
+        #expect(CapacityTracker.replicas(peak: 450.01, rule: rule) == 10)
         #expect(CapacityTracker.replicas(peak: 5_000, rule: rule) == 10)  // capped at max
         #expect(CapacityTracker.replicas(peak: 10, rule: rule) == 2)      // floored at min
         #expect(CapacityTracker.replicas(peak: .nan, rule: rule) == 2)

@@ -179,7 +179,7 @@ public struct SeriesModeler: Sendable {
             let drift = errorDrift?.score(error: error, direction: direction) ?? 0
             score = scorer.score(y, against: anomalyInterval(around: oneStep),
                                  secondOpinion: max(burstScore(y, forecast: oneStep.point), drift))
-            if y.isFinite, configuration.direction.watches(error) {
+            if y.isFinite, direction.watches(error) {
                 anomalyErrors.append(abs(error))
                 largestErrors?.add(abs(error))
             }

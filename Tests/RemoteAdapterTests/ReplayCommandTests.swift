@@ -112,6 +112,27 @@ import Testing
         #expect(hole.status != 0 && String(decoding: hole.stderr, as: UTF8.self).contains("--horizons"))
     }
 
+    /// A summary figure with nothing to measure reads `n/a`, not 0: no forecast has a later row
+    /// to be scored against, or the series never changed, so the naive error that scales MASE is 0.
+    @Test func figuresWithoutInputsReadNotAvailable() {
+        var empty = ReplayAccuracy(horizons: [1, 6])
+        empty.score(values: [5], forecasts: [[(5, 4, 6), (5, 4, 6)]])
+        #expect(empty.report(values: [5], level: 0.95) == [
+            "h=1: MAE n/a, MAPE n/a, MASE n/a, coverage n/a at 95% (0 forecasts)",
+            "h=6: MAE n/a, MAPE n/a, MASE n/a, coverage n/a at 95% (0 forecasts)",
+        ])
+        var flat = ReplayAccuracy(horizons: [1])
+        flat.score(values: [2, 2, 2], forecasts: [[(2, 1, 3)], [(3, 2.5, 4)], [(2, 1, 3)]])
+        #expect(flat.report(values: [2, 2, 2], level: 0.9) == [
+            "h=1: MAE 0.5, MAPE 25%, MASE n/a, coverage 50% at 90% (2 forecasts)",
+        ])
+        var moving = ReplayAccuracy(horizons: [1])
+        moving.score(values: [1, 3, 5], forecasts: [[(2, 1, 3)], [(5, 4, 6)], [(7, 6, 8)]])
+        #expect(moving.report(values: [1, 3, 5], level: 0.95) == [
+            "h=1: MAE 0.5, MAPE 16.667%, MASE 0.25, coverage 100% at 95% (2 forecasts)",
+        ])
+    }
+
     /// `--seasonality` builds the models as a rule's `seasonality` does: forced, seasonal naive
     /// repeats the value one period back; `none` leaves it naive; an unknown value, or a period
     /// under two steps of the file, is refused.

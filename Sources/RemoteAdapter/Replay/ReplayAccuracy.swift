@@ -34,22 +34,27 @@ struct ReplayAccuracy {
         }
     }
 
-    /// The summary lines, MASE scaled by the series' in-sample naive (lag 1) MAE.
+    /// The summary lines, MASE scaled by the series' in-sample naive (lag 1) MAE. A figure
+    /// without its inputs reads `n/a`: no forecast to score, or (for MASE) a series without two
+    /// successive values that differ, whose naive error is no scale.
     func report(values: [Double], level: Double) -> [String] {
         var sum = 0.0, n = 0
         for i in values.indices.dropFirst() where values[i].isFinite && values[i - 1].isFinite {
             sum += abs(values[i] - values[i - 1]); n += 1
         }
-        let scale = n > 0 && sum > 0 ? sum / Double(n) : 1
+        let scale = n > 0 && sum > 0 ? sum / Double(n) : .nan
         return horizons.map { a in
-            let c = Double(max(1, a.count))
+            let c = a.count > 0 ? Double(a.count) : .nan
             let mae = a.absoluteError / c
             let mape = a.percentCount > 0 ? 100 * a.absolutePercentError / Double(a.percentCount) : .nan
-            return "h=\(a.h): MAE \(fmt(mae)), MAPE \(fmt(mape))%, MASE \(fmt(mae / scale)), "
-                + "coverage \(fmt(100 * Double(a.covered) / c))% at \(fmt(100 * level))% (\(a.count) forecasts)"
+            return "h=\(a.h): MAE \(fmt(mae)), MAPE \(percent(mape)), MASE \(fmt(mae / scale)), "
+                + "coverage \(percent(100 * Double(a.covered) / c)) at \(fmt(100 * level))% (\(a.count) forecasts)"
         }
     }
 }
+
+/// `fmt` with a percent sign, which `n/a` goes without.
+private func percent(_ x: Double) -> String { x.isFinite ? "\(fmt(x))%" : "n/a" }
 
 /// A short human-readable number for summaries.
 func fmt(_ x: Double) -> String {

@@ -177,8 +177,12 @@ public struct SeriesModeler: Sendable {
             let error = y - oneStep.point  // NaN for a missing value, which every channel skips
             let direction = configuration.direction
             let drift = errorDrift?.score(error: error, direction: direction) ?? 0
-            score = scorer.score(y, against: anomalyInterval(around: oneStep),
-                                 secondOpinion: max(burstScore(y, forecast: oneStep.point), drift))
+            let burst = burstScore(y, forecast: oneStep.point)
+            // The channels measure errors against each other, with no unit of their own: on a
+            // series forecast to within a hair, a run of hairs would alarm. An error inside the
+            // point score's floor (0.1% of the level) is no news to any channel.
+            let secondOpinion = abs(error) > scorer.halfWidthFloor ? max(burst, drift) : 0
+            score = scorer.score(y, against: anomalyInterval(around: oneStep), secondOpinion: secondOpinion)
             if y.isFinite, direction.watches(error) {
                 anomalyErrors.append(abs(error))
                 largestErrors?.add(abs(error))

@@ -347,9 +347,10 @@ import FoundationNetworking
         #expect(server.terminate() == 0)
     }
 
-    /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts and
-    /// models on its first scrape after /-/ready, and carries on with the saved fitted model
-    /// rather than refitting.
+    /// SIGTERM writes a final snapshot; the restarted process serves the same forecasts,
+    /// models, time to exhaustion and replica count on its first scrape after /-/ready, and
+    /// carries on with the saved fitted model rather than refitting. A series that never had a
+    /// forecast (every value NaN) stays unexported, as it was before.
     @Test(.timeLimit(.minutes(3)))
     func afterSigtermForecastsAreServedAtOnce() async throws {
         let dir = try temporaryDataDirectory()
@@ -361,10 +362,21 @@ import FoundationNetworking
             modeling:
               step_delay: 0s
               rules:
-                - match: '{__name__="wal_forecast"}'
+                - match: '{__name__=~"wal_forecast|wal_nan"}'
                   horizons: [5s, 30s]
                   model: ets
                   seasonality: none
+              capacity:
+                - name: ceiling
+                  match: wal_forecast
+                  limit: 1e9
+                  horizon: 30s
+              scalers:
+                - name: api
+                  demand: wal_forecast
+                  capacity_per_replica: 10
+                  max_replicas: 1000000
+                  horizon: 30s
             """
         var server = try await PrescientServer.start(dataDir: dir, config: config)
         defer { server.kill() }
@@ -374,6 +386,8 @@ import FoundationNetworking
         func point(_ t: Int64) -> (Int64, Double) { (t, 100 + Double(t / 1000 % 100_000) * 0.5 + Double(t / 1000 % 7)) }
         let history = (1...300).map { point(now - Int64(300 - $0) * 1000 - 1000) }
         #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("wal_forecast", ["job": "f"], history)]))) == 204)
+        let nanHistory = history.map { ($0.0, Double.nan) }
+        #expect(try await Load.post(port: server.port, body: Snappy.compress(RemoteWriteEncoder.v1([series("wal_nan", ["job": "f"], nanHistory)]))) == 204)
         var before = [String]()
         var fittedSince: Date?
         let deadline = Date().addingTimeInterval(60)
@@ -388,11 +402,21 @@ import FoundationNetworking
         #expect(fittedSince != nil, "the model never left warm-up")
         // Stop feeding; once the last step is observed the forecasts stay put.
         try await Task.sleep(for: .milliseconds(2_000))
-        before = try await server.lines(prefix: "predicted_wal_forecast") + server.lines(prefix: "prescient_model_info")
+        func served(_ lines: [String]) -> [String] {
+            lines.filter {
+                ["predicted_wal_forecast", "prescient_model_info", "predicted_exhaustion_seconds", "recommended_replicas",
+                 "prescient_scaler_demand_series", "prescient_capacity_series"].contains(where: $0.hasPrefix)
+                    || $0.contains("wal_nan")
+            }
+        }
+        before = try await served(server.lines(prefix: ""))
         try await Task.sleep(for: .milliseconds(600))
-        let settled = try await server.lines(prefix: "predicted_wal_forecast") + server.lines(prefix: "prescient_model_info")
+        let settled = try await served(server.lines(prefix: ""))
         #expect(before == settled, "forecasts still moving before SIGTERM")
         #expect(before.filter { $0.hasPrefix("predicted_wal_forecast{") }.count == 2)
+        #expect(before.contains { $0.hasPrefix("predicted_exhaustion_seconds{") && $0.contains("limit=\"ceiling\"") }, "\(before)")
+        #expect(before.contains { $0.hasPrefix("recommended_replicas{") && $0.contains("scaler=\"api\"") }, "\(before)")
+        #expect(!before.contains { $0.contains("wal_nan") }, "\(before)")
 
         let status = server.terminate()
         #expect(status == 0)
@@ -404,7 +428,7 @@ import FoundationNetworking
         // nothing is refitted (no new step arrived, and the refit schedule carried over) and the
         // forecasts and model info are exactly those served before the restart.
         let scrape = try await server.lines(prefix: "")
-        let after = scrape.filter { $0.hasPrefix("predicted_wal_forecast") || $0.hasPrefix("prescient_model_info") }
+        let after = served(scrape)
         #expect(scrape.contains("prescient_snapshot_restored_models 1"))
         #expect(scrape.contains("prescient_refits_total 0"))
         #expect(after == before)
@@ -412,7 +436,8 @@ import FoundationNetworking
         // A little later, still the same model: it was not replaced by a refit or a warm-up.
         try await Task.sleep(for: .milliseconds(1_500))
         #expect(try await server.lines(prefix: "prescient_model_info") == before.filter { $0.hasPrefix("prescient_model_info") })
-        #expect(scrape.contains("prescient_snapshot_restored_series 1"))
+        #expect(try await !server.lines(prefix: "").contains { $0.contains("wal_nan") })
+        #expect(scrape.contains("prescient_snapshot_restored_series 2"))
     }
 
     /// A remote read client that stops reading a streamed response holds the request open.

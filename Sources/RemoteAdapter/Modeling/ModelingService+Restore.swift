@@ -13,39 +13,64 @@ extension ModelingService {
     /// refit schedule, fed next the steps the log replayed. Its exported entry takes the saved
     /// forecasts, so `/metrics` serves them from the first scrape. A series without a usable
     /// model state keeps its saved forecasts until the model refitted on the restored window
-    /// replaces the warm-up one.
+    /// replaces the warm-up one. Capacity and scaling outputs are worked out from the restored
+    /// forecasts at once, as a pass would: otherwise `predicted_exhaustion_seconds` and
+    /// `recommended_replicas` were missing until the first new step was modelled (up to a
+    /// step, 5 minutes by default), and an HPA or KEDA reading them saw nothing after each
+    /// rolling restart.
     /// - Returns: how many series got their forecasts back, and how many their fitted model.
     @discardableResult
     func restore(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel] = [:], nowMs: Int64) -> (forecasts: Int, models: Int) {
         guard !saved.isEmpty || !models.isEmpty else { return (0, 0) }
-        return loop.withLock { state in
-            discover(&state)
-            var restoredModels = 0
-            for (id, model) in models {
-                guard let s = state.series[id], let carried = model.restored(onto: s) else { continue }
-                state.series[id] = carried
-                restoredModels += 1
-                let (name, parameters) = (carried.modeler.modelName, carried.modeler.parameters)
-                book.update(id) { e in
-                    e.setModel(name)
-                    e.parameters = parameters
-                }
-            }
-            var restored = 0
-            for (id, forecast) in saved {
-                guard let s = state.series[id], let entry = book.entry(id), entry.horizonNames == forecast.horizonNames else { continue }
-                // A forecast whose every horizon has already passed describes nothing useful.
-                let longest = Int64(entry.horizonSteps.max() ?? 1) * entry.stepMs
-                guard nowMs - forecast.originMs <= longest else { continue }
-                book.update(id) { forecast.apply(to: &$0) }
-                // A carried-on model is no warm-up: nothing to hold the saved forecasts against.
-                if models[id] == nil || s.modeler.modelName == "warmup" || s.modeler.modelName == "none" {
-                    state.series[id]!.holdRestoredUntilMs = nowMs + 2 * max(s.stepMs, 60_000)
-                }
-                restored += 1
-            }
-            return (restored, restoredModels)
+        let (counts, staleAfterMs) = loop.withLock { state in
+            (restoreLocked(saved, models: models, nowMs: nowMs, &state), state.settings.staleAfterMs)
         }
+        capacity.evaluate(book: book, store: store, nowMs: nowMs, staleAfterMs: staleAfterMs)
+        return counts
+    }
+
+    private func restoreLocked(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel], nowMs: Int64,
+                               _ state: inout LoopState) -> (forecasts: Int, models: Int) {
+        discover(&state)
+        var restoredModels = 0
+        for (id, model) in models {
+            guard let s = state.series[id], let carried = model.restored(onto: s) else { continue }
+            state.series[id] = carried
+            // A state without a model yet (a series whose values were all NaN) is no fitted model.
+            if carried.modeler.modelName != "none" { restoredModels += 1 }
+            let (name, parameters) = (carried.modeler.modelName, carried.modeler.parameters)
+            book.update(id) { e in
+                e.setModel(name)
+                e.parameters = parameters
+            }
+        }
+        var restored = 0
+        for (id, forecast) in saved {
+            guard let s = state.series[id], let entry = book.entry(id), entry.horizonNames == forecast.horizonNames else { continue }
+            // A forecast whose every horizon has already passed describes nothing useful, and
+            // a series that had no forecast yet (all its values NaN, say) has only NaN
+            // placeholders, which must stay unexported as they were.
+            let longest = Int64(entry.horizonSteps.max() ?? 1) * entry.stepMs
+            guard nowMs - forecast.originMs <= longest, forecast.model != "none" else { continue }
+            book.update(id) { forecast.apply(to: &$0) }
+            let carried = models[id] != nil && s.modeler.modelName != "warmup" && s.modeler.modelName != "none"
+            // A carried-on model is no warm-up: nothing to hold the saved forecasts against.
+            if !carried {
+                state.series[id]!.holdRestoredUntilMs = nowMs + 2 * max(s.stepMs, 60_000)
+            }
+            restored += 1
+            guard s.pathSteps > 0 else { continue }
+            // The path a capacity rule or scaler reads: the carried model's own, from the
+            // observation its saved forecasts were made after; else the saved path, when it
+            // reaches as far as the rules look.
+            let path = carried ? s.modeler.forecastPath(steps: s.pathSteps)
+                : forecast.path.count >= s.pathSteps ? Forecast(point: forecast.path) : nil
+            if let path {
+                capacity.record(id: id, path: path, originMs: forecast.originMs, stepMs: s.stepMs,
+                                newest: s.modeler.newestObservation)
+            }
+        }
+        return (restored, restoredModels)
     }
 
     /// Whether the series still shows its restored forecasts: until a real model is fitted on

@@ -381,7 +381,7 @@ public final class ModelingService: Service, Sendable {
         let (observed, last) = Self.observe(update, through: complete, into: &state.series.values[index])
         if observed > 0 { metrics.stepsObserved.add(observed, ordering: .relaxed) }
         if holdsRestoredForecasts(id, &state, nowMs: nowMs) {
-            book.update(id) { $0.exported = exported }
+            book.update(id) { $0.exported = exported && $0.model != "none" }
             return
         }
         let origin = complete * storage.stepMs

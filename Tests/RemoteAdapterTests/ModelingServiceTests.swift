@@ -372,6 +372,59 @@ import Testing
         #expect(render(service).contains("prescient_series_unmodelled_over_cap 3\n"))
     }
 
+    /// At `modeling.max_series` a live series takes the place of the modelled one stale
+    /// longest, which stays stored until `drop_after` (and is dropped on time); a waiting
+    /// series that is itself stale takes no one's place. Before, pods replaced faster than
+    /// `drop_after` filled the cap with series that exported nothing.
+    @Test func aLiveSeriesTakesTheCapPlaceOfTheLongestStale() throws {
+        let (store, service) = makeService {
+            $0.modeling.maxSeries = 2
+            $0.modeling.staleAfterMs = 2 * Self.step
+            $0.modeling.dropAfterMs = 10 * Self.step
+        }
+        for k in 0..<20 {
+            try ingest(store, [series("m", ["pod": "a"], [(Int64(k) * Self.step, 1)]),
+                               series("m", ["pod": "b"], [(Int64(k) * Self.step, 2)])])
+        }
+        tick(service, at: 20 * Self.step)
+        // Pod a is replaced by c: a's last sample is a staleness marker; c arrives after it and
+        // keeps arriving with b. A fourth, d, sent one sample long ago and is silent.
+        try ingest(store, [series("m", ["pod": "a"], [(20 * Self.step, .staleMarker)]),
+                           series("m", ["pod": "d"], [(Self.step, 4)])])
+        for k in 20..<24 {
+            try ingest(store, [series("m", ["pod": "b"], [(Int64(k) * Self.step + 1, 2)]),
+                               series("m", ["pod": "c"], [(Int64(k) * Self.step + 1, 3)])])
+            tick(service, at: Int64(k + 1) * Self.step)
+        }
+        let exported = Set(service.book.entries().filter(\.exported).compactMap { $0.labelDictionary["pod"] })
+        #expect(exported == ["b", "c"])
+        #expect(service.book.count == 2)
+        #expect(service.metrics.seriesGaveWay.load(ordering: .relaxed) == 1)
+        #expect(render(service).contains("prescient_series_gave_way_total 1\n"))
+        #expect(render(service).contains("prescient_series_unmodelled_over_cap 2\n"), "a and d wait")
+        #expect(store.count == 4, "a and d stay stored until drop_after")
+        // a's drop_after counts from its last sample (step 20), not from when it gave way.
+        for k in 24..<32 {
+            try ingest(store, [series("m", ["pod": "b"], [(Int64(k) * Self.step + 1, 2)]),
+                               series("m", ["pod": "c"], [(Int64(k) * Self.step + 1, 3)])])
+            tick(service, at: Int64(k + 1) * Self.step)
+        }
+        #expect(store.count == 2, "\(storeContents(store).keys.sorted())")
+        #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 2)
+    }
+
+    /// A series first admitted with a staleness marker (after a life of being refused at
+    /// `storage.max_series`) has no step to model: nothing is exported for it, not NaN.
+    @Test func aSeriesWhoseOnlySampleIsAStalenessMarkerIsNotExported() throws {
+        let (store, service) = makeService()
+        try ingest(store, [series("ghost", [:], [(10, .staleMarker)])])
+        tick(service, at: Self.step)
+        tick(service, at: 2 * Self.step)
+        #expect(service.book.entries().first { $0.exportName == "ghost" }?.exported == false)
+        let text = render(service)
+        #expect(!text.contains("ghost"), "\(text.split(separator: "\n").filter { $0.contains("ghost") })")
+    }
+
     func render(_ service: ModelingService) -> String {
         var w = ExpositionWriter()
         service.write(to: &w)

@@ -23,6 +23,9 @@ struct ModeledSeries: Sendable {
     var holdRestoredUntilMs: Int64?
     /// When its newest sample last moved (nil before the first pass): when to forget it.
     var arrival: ArrivalWatch?
+    /// When a pass first found it stale (a staleness marker, or silent for `stale_after`); nil
+    /// while it is exported. At `modeling.max_series`, the longest stale give way to live series.
+    var staleSinceMs: Int64?
 }
 
 extension ModeledSeries {

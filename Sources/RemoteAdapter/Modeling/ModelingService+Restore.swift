@@ -31,7 +31,7 @@ extension ModelingService {
 
     private func restoreLocked(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel], nowMs: Int64,
                                _ state: inout LoopState) -> (forecasts: Int, models: Int) {
-        discover(&state)
+        discover(&state, nowMs: nowMs)
         var restoredModels = 0
         for (id, model) in models {
             guard let s = state.series[id], let carried = model.restored(onto: s) else { continue }

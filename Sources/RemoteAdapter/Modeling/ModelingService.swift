@@ -208,7 +208,7 @@ public final class ModelingService: Service, Sendable {
                 }
             }
             retype(&state)
-            discover(&state)
+            discover(&state, nowMs: nowMs)
             var pending = 0, overdue = 0
             // A new series' first pass replays its whole window through the model (after a
             // backfill, thousands of steps each): 20k of them held the loop for two minutes,
@@ -264,22 +264,47 @@ public final class ModelingService: Service, Sendable {
     }
 
     /// Judges series the loop has not seen: the first matching rule models it, within the cap.
-    func discover(_ state: inout LoopState) {
+    /// At the cap, a live series takes the place of the modelled series stale longest. A stale
+    /// series exports nothing, yet held its place until `drop_after`: under churn (pods
+    /// replaced faster than that) the cap filled with series no one sees, and new pods went
+    /// unforecast for minutes, picked in no order from those waiting, dead or alive. The one
+    /// that gives way keeps its window in the store (and is dropped at `drop_after` as before);
+    /// if it comes back it waits for room and is modelled afresh.
+    func discover(_ state: inout LoopState, nowMs: Int64) {
         var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
-        if state.series.count < state.settings.maxSeries, !state.overCap.isEmpty {
-            candidates += state.overCap
+        let maxSeries = state.settings.maxSeries
+        let staleAfterMs = state.settings.staleAfterMs
+        func isLive(_ id: UInt32) -> Bool {
+            guard let newest = store.newestSample(id: id) else { return false }
+            return !newest.value.isStaleMarker && nowMs - newest.timestamp <= staleAfterMs
+        }
+        if !state.overCap.isEmpty,
+           state.series.count < maxSeries || state.series.values.contains(where: { $0.staleSinceMs != nil }) {
+            // Live ones first, each group in id order (a `Set`'s order changes between runs).
+            var live = [UInt32](), stale = [UInt32]()
+            for id in state.overCap.sorted() { isLive(id) ? live.append(id) : stale.append(id) }
+            candidates += live + stale
             state.overCap.removeAll()
         }
+        // Built when first needed: modelled series stale longest last, to be popped.
+        var givingWay: [UInt32]?
         for id in candidates {
             guard let labels = store.labels(id: id) else { continue }
             guard let ruleIndex = rule(for: labels, in: state.settings) else {
                 state.known.insert(id)
                 continue
             }
-            guard state.series.count < state.settings.maxSeries else {
-                state.overCap.insert(id)
-                state.known.insert(id)
-                continue
+            if state.series.count >= maxSeries {
+                if givingWay == nil {
+                    givingWay = state.series.compactMap { id, s in s.staleSinceMs.map { (id: id, since: $0) } }
+                        .sorted { ($0.since, $0.id) > ($1.since, $1.id) }.map(\.id)
+                }
+                guard isLive(id), let stale = givingWay?.popLast() else {
+                    state.overCap.insert(id)
+                    state.known.insert(id)
+                    continue
+                }
+                giveWay(stale, &state)
             }
             state.known.insert(id)
             state.unmodelledArrival[id] = nil  // an over-cap series now modelled
@@ -288,6 +313,18 @@ public final class ModelingService: Service, Sendable {
             book.insert(made.entry)
             capacity.track(id: id, labels: labels, exportName: made.entry.exportName)
         }
+    }
+
+    /// Lets a stale series' model go so a live one can be modelled: it stays known, waits
+    /// over the cap, and keeps its arrival record, so `drop_after` counts from its last sample
+    /// as before rather than from now.
+    private func giveWay(_ id: UInt32, _ state: inout LoopState) {
+        let arrival = state.series[id]?.arrival
+        forget(id, &state)
+        state.known.insert(id)
+        state.overCap.insert(id)
+        state.unmodelledArrival[id] = arrival
+        metrics.seriesGaveWay.add(1, ordering: .relaxed)
     }
 
     /// A new series' loop state and exported entry under `rule`: what `discover` installs, and
@@ -313,9 +350,13 @@ public final class ModelingService: Service, Sendable {
             modeler: SeriesModeler(configuration: configuration),
             accuracy: RollingAccuracy(horizons: horizonSteps), lastStep: .min,
             pathSteps: capacity.pathSteps(for: labels, stepMs: stepMs))
-        let entry = ExportEntry(
+        var entry = ExportEntry(
             id: id, exportName: exportName, sourceLabels: labels,
             horizonNames: rule.horizonsMs.map(Units.formatDuration), horizonSteps: horizonSteps, stepMs: stepMs)
+        // Nothing to export before the first forecast: a series whose only sample so far is a
+        // staleness marker (the first one admitted after its life of being refused at
+        // `storage.max_series`) has no step to model, and was exported as NaN until dropped.
+        entry.exported = false
         return (series, entry)
     }
 
@@ -374,6 +415,11 @@ public final class ModelingService: Service, Sendable {
             return
         }
         let exported = !update.isStale && idle <= state.settings.staleAfterMs
+        if exported {
+            state.series.values[index].staleSinceMs = nil
+        } else if state.series.values[index].staleSinceMs == nil {
+            state.series.values[index].staleSinceMs = nowMs
+        }
         guard let newest = update.newestStep else { return }
         // The newest step is complete once its end plus the delay has passed (or a later step
         // has started, which `newestStep` already reflects for the steps before it).

@@ -36,7 +36,7 @@ final class ModelingMetrics: Sendable {
         w.sample("prescient_series_modelled", [], Double(seriesModelled.load(ordering: .relaxed)))
         w.family("prescient_series_awaiting_first_pass", .gauge, help: "New modelled series whose window is not yet replayed through their model: a pass spends at most 2 s on them, so a backfill is taken over several passes.")
         w.sample("prescient_series_awaiting_first_pass", [], Double(seriesAwaitingFirstPass.load(ordering: .relaxed)))
-        w.family("prescient_series_unmodelled_over_cap", .gauge, help: "Series that match a rule but are not modelled because modeling.max_series is reached.")
+        w.family("prescient_series_unmodelled_over_cap", .gauge, help: "Live series that match a rule but are not modelled because modeling.max_series is reached (stale ones waiting are not counted: they would export nothing).")
         w.sample("prescient_series_unmodelled_over_cap", [], Double(unmodelledOverCap.load(ordering: .relaxed)))
         w.family("prescient_series_gave_way_total", .counter, help: "Stale modelled series whose model was let go at modeling.max_series so a live series could be modelled (the series stays stored until modeling.drop_after).")
         w.sample("prescient_series_gave_way_total", [], Double(seriesGaveWay.load(ordering: .relaxed)))

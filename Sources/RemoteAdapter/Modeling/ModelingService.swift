@@ -39,6 +39,8 @@ public final class ModelingService: Service, Sendable {
         var known = Set<UInt32>()
         /// Ids that match a rule but were over `max_series`; retried when room frees up.
         var overCap = Set<UInt32>()
+        /// Of those, the live ones at the last `discover`.
+        var overCapLive = 0
         /// For series known but not modelled: when their newest sample last moved (as
         /// `ModeledSeries.arrival` for modelled ones), and when they were last swept.
         var unmodelledArrival: [UInt32: ArrivalWatch] = [:]
@@ -249,7 +251,7 @@ public final class ModelingService: Service, Sendable {
             metrics.refitsOverdue.store(overdue, ordering: .relaxed)
             metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
             metrics.seriesAwaitingFirstPass.store(newDeferred, ordering: .relaxed)
-            metrics.unmodelledOverCap.store(state.overCap.count, ordering: .relaxed)
+            metrics.unmodelledOverCap.store(state.overCapLive, ordering: .relaxed)
             return state.freed.dropped(metrics.seriesDropped.load(ordering: .relaxed) - droppedBefore)
         }
         if trim {
@@ -274,17 +276,28 @@ public final class ModelingService: Service, Sendable {
         var candidates = store.allSeriesIDs().filter { !state.known.contains($0) }
         let maxSeries = state.settings.maxSeries
         let staleAfterMs = state.settings.staleAfterMs
+        var liveness = [UInt32: Bool]()
         func isLive(_ id: UInt32) -> Bool {
-            guard let newest = store.newestSample(id: id) else { return false }
-            return !newest.value.isStaleMarker && nowMs - newest.timestamp <= staleAfterMs
+            if let known = liveness[id] { return known }
+            let newest = store.newestSample(id: id)
+            let live = newest.map { !$0.value.isStaleMarker && nowMs - $0.timestamp <= staleAfterMs } ?? false
+            liveness[id] = live
+            return live
         }
-        if !state.overCap.isEmpty,
-           state.series.count < maxSeries || state.series.values.contains(where: { $0.staleSinceMs != nil }) {
+        defer {
+            // What the cap costs: live series without a forecast. Stale ones waiting would
+            // export nothing if modelled, and under churn some always wait until `drop_after`.
+            state.overCapLive = state.overCap.reduce(0) { $0 + (isLive($1) ? 1 : 0) }
+        }
+        let room = state.series.count < maxSeries
+        if !state.overCap.isEmpty, room || state.series.values.contains(where: { $0.staleSinceMs != nil }) {
             // Live ones first, each group in id order (a `Set`'s order changes between runs).
+            // At the cap only a live one can take a stale one's place; stale ones wait on.
             var live = [UInt32](), stale = [UInt32]()
             for id in state.overCap.sorted() { isLive(id) ? live.append(id) : stale.append(id) }
-            candidates += live + stale
-            state.overCap.removeAll()
+            let retried = room ? live + stale : live
+            candidates += retried
+            state.overCap.subtract(retried)
         }
         // Built when first needed: modelled series stale longest last, to be popped.
         var givingWay: [UInt32]?

@@ -414,6 +414,45 @@ import Testing
         #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 2)
     }
 
+    /// A series waiting over the cap that is stale is not modelled when room opens: it would
+    /// export nothing. Before, it was refitted for nothing and, its drop clock started again,
+    /// kept in the store until `drop_after` past that moment (a churn soak: 162 series held
+    /// about 3 minutes too long). Two pods vanish together; one gives way to a new pod, the
+    /// other is dropped at `drop_after`, opening room between two sweeps of the waiting series.
+    @Test func aStaleSeriesWaitingOverTheCapIsNotModelledWhenRoomOpens() throws {
+        let (store, service) = makeService {
+            $0.modeling.maxSeries = 2
+            $0.modeling.staleAfterMs = 2 * Self.step
+            $0.modeling.dropAfterMs = 10 * Self.step
+        }
+        for k in 0..<20 {
+            try ingest(store, [series("m", ["pod": "a"], [(Int64(k) * Self.step, 1)]),
+                               series("m", ["pod": "b"], [(Int64(k) * Self.step, 2)])])
+        }
+        tick(service, at: 20 * Self.step)
+        try ingest(store, [series("m", ["pod": "a"], [(20 * Self.step, .staleMarker)]),
+                           series("m", ["pod": "b"], [(20 * Self.step, .staleMarker)])])
+        for k in 20..<30 {
+            try ingest(store, [series("m", ["pod": "c"], [(Int64(k) * Self.step + 1, 3)])])
+            tick(service, at: Int64(k) * Self.step + 1_000)
+        }
+        #expect(service.metrics.seriesGaveWay.load(ordering: .relaxed) == 1)
+        // A sweep of the waiting series just before b's drop_after, b dropped 20 s later (no
+        // sweep then: they run a minute apart at most), and a pass with room 10 s after that.
+        try ingest(store, [series("m", ["pod": "c"], [(30 * Self.step - 10_000, 3)])])
+        tick(service, at: 30 * Self.step - 10_000)
+        tick(service, at: 30 * Self.step + 10_000)
+        #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 1, "b is dropped")
+        let refits = service.metrics.refits.load(ordering: .relaxed)
+        tick(service, at: 30 * Self.step + 20_000)
+        #expect(service.book.count == 1, "only c is modelled: the stale pod waiting took no place")
+        // The next sweep drops it, on time.
+        tick(service, at: 30 * Self.step + 70_000)
+        #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 2)
+        #expect(store.count == 1)
+        #expect(service.metrics.refits.load(ordering: .relaxed) == refits)
+    }
+
     /// A series first admitted with a staleness marker (after a life of being refused at
     /// `storage.max_series`) has no step to model: nothing is exported for it, not NaN.
     @Test func aSeriesWhoseOnlySampleIsAStalenessMarkerIsNotExported() throws {

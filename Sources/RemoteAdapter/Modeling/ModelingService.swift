@@ -289,15 +289,14 @@ public final class ModelingService: Service, Sendable {
             // export nothing if modelled, and under churn some always wait until `drop_after`.
             state.overCapLive = state.overCap.reduce(0) { $0 + (isLive($1) ? 1 : 0) }
         }
-        let room = state.series.count < maxSeries
-        if !state.overCap.isEmpty, room || state.series.values.contains(where: { $0.staleSinceMs != nil }) {
-            // Live ones first, each group in id order (a `Set`'s order changes between runs).
-            // At the cap only a live one can take a stale one's place; stale ones wait on.
-            var live = [UInt32](), stale = [UInt32]()
-            for id in state.overCap.sorted() { isLive(id) ? live.append(id) : stale.append(id) }
-            let retried = room ? live + stale : live
-            candidates += retried
-            state.overCap.subtract(retried)
+        if !state.overCap.isEmpty,
+           state.series.count < maxSeries || state.series.values.contains(where: { $0.staleSinceMs != nil }) {
+            // Only live ones, in id order (a `Set`'s order changes between runs): a stale one
+            // would export nothing, and modelled when room opened it was refitted for nothing
+            // and kept in the store past `drop_after`. It waits until it comes back or is dropped.
+            let live = state.overCap.filter(isLive).sorted()
+            candidates += live
+            state.overCap.subtract(live)
         }
         // Built when first needed: modelled series stale longest last, to be popped.
         var givingWay: [UInt32]?
@@ -320,8 +319,10 @@ public final class ModelingService: Service, Sendable {
                 giveWay(stale, &state)
             }
             state.known.insert(id)
-            state.unmodelledArrival[id] = nil  // an over-cap series now modelled
-            let made = makeSeries(id: id, labels: labels, rule: state.settings.rules[ruleIndex], settings: state.settings)
+            var made = makeSeries(id: id, labels: labels, rule: state.settings.rules[ruleIndex], settings: state.settings)
+            // An over-cap series now modelled keeps its arrival record: `drop_after` counts from
+            // its last sample, not from now.
+            made.series.arrival = state.unmodelledArrival.removeValue(forKey: id)
             state.series[id] = made.series
             book.insert(made.entry)
             capacity.track(id: id, labels: labels, exportName: made.entry.exportName)

@@ -372,11 +372,8 @@ import Testing
         #expect(render(service).contains("prescient_series_unmodelled_over_cap 3\n"))
     }
 
-    /// At `modeling.max_series` a live series takes the place of the modelled one stale
-    /// longest, which stays stored until `drop_after` (and is dropped on time); a waiting
-    /// series that is itself stale takes no one's place. Before, pods replaced faster than
-    /// `drop_after` filled the cap with series that exported nothing.
-    @Test func aLiveSeriesTakesTheCapPlaceOfTheLongestStale() throws {
+    /// Pods a and b, modelled for 20 steps at a cap of two (stale after 2 steps, dropped after 10).
+    func twoPodsAtTheModellingCap() throws -> (SeriesStore, ModelingService) {
         let (store, service) = makeService {
             $0.modeling.maxSeries = 2
             $0.modeling.staleAfterMs = 2 * Self.step
@@ -387,6 +384,15 @@ import Testing
                                series("m", ["pod": "b"], [(Int64(k) * Self.step, 2)])])
         }
         tick(service, at: 20 * Self.step)
+        return (store, service)
+    }
+
+    /// At `modeling.max_series` a live series takes the place of the modelled one stale
+    /// longest, which stays stored until `drop_after` (and is dropped on time); a waiting
+    /// series that is itself stale takes no one's place. Before, pods replaced faster than
+    /// `drop_after` filled the cap with series that exported nothing.
+    @Test func aLiveSeriesTakesTheCapPlaceOfTheLongestStale() throws {
+        let (store, service) = try twoPodsAtTheModellingCap()
         // Pod a is replaced by c: a's last sample is a staleness marker; c arrives after it and
         // keeps arriving with b. A fourth, d, sent one sample long ago and is silent.
         try ingest(store, [series("m", ["pod": "a"], [(20 * Self.step, .staleMarker)]),
@@ -420,16 +426,7 @@ import Testing
     /// about 3 minutes too long). Two pods vanish together; one gives way to a new pod, the
     /// other is dropped at `drop_after`, opening room between two sweeps of the waiting series.
     @Test func aStaleSeriesWaitingOverTheCapIsNotModelledWhenRoomOpens() throws {
-        let (store, service) = makeService {
-            $0.modeling.maxSeries = 2
-            $0.modeling.staleAfterMs = 2 * Self.step
-            $0.modeling.dropAfterMs = 10 * Self.step
-        }
-        for k in 0..<20 {
-            try ingest(store, [series("m", ["pod": "a"], [(Int64(k) * Self.step, 1)]),
-                               series("m", ["pod": "b"], [(Int64(k) * Self.step, 2)])])
-        }
-        tick(service, at: 20 * Self.step)
+        let (store, service) = try twoPodsAtTheModellingCap()
         try ingest(store, [series("m", ["pod": "a"], [(20 * Self.step, .staleMarker)]),
                            series("m", ["pod": "b"], [(20 * Self.step, .staleMarker)])])
         for k in 20..<30 {

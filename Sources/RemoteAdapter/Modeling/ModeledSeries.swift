@@ -29,6 +29,9 @@ struct ModeledSeries: Sendable {
 }
 
 extension ModeledSeries {
+    /// Whether it has no fitted model of its rule yet: only the warm-up model, or none at all.
+    var isWarmingUp: Bool { modeler.modelName == "warmup" || modeler.modelName == "none" }
+
     /// What of a modelling rule (and the global settings) shapes a series' model: everything
     /// but the selector, so a reload that only reorders or rewrites selectors changes nothing.
     struct Terms: Sendable, Equatable {

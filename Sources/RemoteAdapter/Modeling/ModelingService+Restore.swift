@@ -53,7 +53,7 @@ extension ModelingService {
             let longest = Int64(entry.horizonSteps.max() ?? 1) * entry.stepMs
             guard nowMs - forecast.originMs <= longest, forecast.model != "none" else { continue }
             book.update(id) { forecast.apply(to: &$0) }
-            let carried = models[id] != nil && s.modeler.modelName != "warmup" && s.modeler.modelName != "none"
+            let carried = models[id] != nil && !s.isWarmingUp
             // A carried-on model is no warm-up: nothing to hold the saved forecasts against.
             if !carried {
                 state.series[id]!.holdRestoredUntilMs = nowMs + 2 * max(s.stepMs, 60_000)
@@ -78,8 +78,7 @@ extension ModelingService {
     /// the forecasts).
     func holdsRestoredForecasts(_ id: UInt32, _ state: inout LoopState, nowMs: Int64) -> Bool {
         guard let s = state.series[id], let until = s.holdRestoredUntilMs else { return false }
-        let warmingUp = s.modeler.modelName == "warmup" || s.modeler.modelName == "none"
-        if warmingUp, nowMs < until { return true }
+        if s.isWarmingUp, nowMs < until { return true }
         state.series[id]!.holdRestoredUntilMs = nil
         return false
     }

@@ -113,19 +113,7 @@ final class PrometheusProcess: Sendable {
     }
 
     /// The value of an unlabelled-or-summed metric on Prometheus' own /metrics.
-    func metric(_ name: String) async throws -> Double {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
-        var total = 0.0
-        var found = false
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name) {
-            let rest = line.dropFirst(name.count)
-            guard rest.first == " " || rest.first == "{", let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
-            total += value
-            found = true
-        }
-        guard found else { throw URLError(.cannotParseResponse) }
-        return total
-    }
+    func metric(_ name: String) async throws -> Double { try await metricSum(name, port: port) }
 
     /// PromQL instant query through the HTTP API; returns the JSON `data.result` array.
     func query(_ promql: String) async throws -> [[String: Any]] {
@@ -143,6 +131,22 @@ final class PrometheusProcess: Sendable {
         }
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// The sum of a metric's samples (every label set) on the /metrics of a server on a loopback
+/// port; throws when it has none.
+func metricSum(_ name: String, port: Int) async throws -> Double {
+    let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+    var total = 0.0
+    var found = false
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name) {
+        let rest = line.dropFirst(name.count)
+        guard rest.first == " " || rest.first == "{", let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+        total += value
+        found = true
+    }
+    guard found else { throw URLError(.cannotParseResponse) }
+    return total
 }
 
 /// A port the kernel has just handed out and released.

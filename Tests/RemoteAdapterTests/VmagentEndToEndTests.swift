@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import RemoteAdapter
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// vmagent (from Debian's `victoria-metrics` package) as the sender, as the README promises it
+/// works unchanged: it scrapes Prescient every second and forwards what it is sent on its import
+/// endpoint, both over remote write 1.0. vmagent packs an imported series' samples into one
+/// `TimeSeries` (Prometheus sends one sample per series per scrape in practice), so this also
+/// covers series that carry many samples each.
+@Suite(.serialized) struct VmagentEndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func everyScrapedAndImportedSampleArrives() async throws {
+        let vmagentBinary = try tool("vmagent")
+        let state = AppState(config: PrescientConfig())
+        let app = buildApplication(state: state, host: "127.0.0.1", port: 0)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let vmagent = try VmagentProcess(binary: vmagentBinary, scrapeTarget: "127.0.0.1:\(port)",
+                                             remoteWrite: "http://127.0.0.1:\(port)/api/v1/write")
+            defer { vmagent.stop() }
+
+            // Scraped series carry one sample each, so vmagent's rows sent are samples sent:
+            // wait for a quiet moment where its count and Prescient's agree.
+            var sent = 0.0, received = 0.0, agreed = false
+            let deadline = Date().addingTimeInterval(90)
+            while Date() < deadline {
+                try await Task.sleep(for: .milliseconds(150))
+                guard let before = try? await vmagent.metric("vmagent_remotewrite_block_size_rows_sum") else { continue }
+                received = Double(state.metrics.samplesReceived.load(ordering: .relaxed))
+                guard let after = try? await vmagent.metric("vmagent_remotewrite_block_size_rows_sum") else { continue }
+                sent = after
+                if before == after, after == received, received > 500 { agreed = true; break }
+            }
+            #expect(agreed, "vmagent sent \(sent) samples, Prescient received \(received)")
+
+            // Three series of 50 samples each, 15 s apart and ending now, through vmagent's import.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let timestamps = (0..<50).map { now - Int64(49 - $0) * 15_000 }
+            func value(series: Int, sample: Int) -> Double { Double(series * 100) + Double(sample) * 0.25 }
+            let lines = (0..<3).map { s in
+                #"{"metric":{"__name__":"vmagent_imported","series":"\#(s)"},"values":["#
+                    + (0..<50).map { String(value(series: s, sample: $0)) }.joined(separator: ",")
+                    + #"],"timestamps":["# + timestamps.map(String.init).joined(separator: ",") + "]}"
+            }
+            let status = try await vmagent.post("/api/v1/import", body: lines.joined(separator: "\n"))
+            #expect(status == 204)
+
+            var imported: [SeriesStore.SeriesSnapshot] = []
+            let importDeadline = Date().addingTimeInterval(30)
+            while Date() < importDeadline {
+                imported = state.store.seriesIDs(name: "__name__", value: "vmagent_imported")
+                    .compactMap { state.store.snapshot(id: $0, includeGrid: false) }
+                if imported.count == 3, imported.allSatisfy({ $0.rawValues.count == 50 }) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(imported.count == 3)
+            for snapshot in imported {
+                let series = try #require(Self.label("series", snapshot.labels).flatMap { Int($0) })
+                #expect(snapshot.rawTimestamps == timestamps, "series \(series)")
+                #expect(snapshot.rawValues == (0..<50).map { value(series: series, sample: $0) }, "series \(series)")
+            }
+
+            #expect(try await vmagent.metric("vmagent_remotewrite_errors_total") == 0)
+            #expect(try await vmagent.metric("vmagent_remotewrite_packets_dropped_total") == 0)
+            #expect(try await vmagent.metric("vmagent_remotewrite_retries_count_total") == 0)
+            // Every sample received is stored, an exact duplicate, or one of Prescient's own
+            // outputs (scraped back through vmagent) that is never stored.
+            vmagent.stop()
+            let receivedAfterStop = state.metrics.samplesReceived.load(ordering: .relaxed)
+            let appended = state.metrics.samplesAppended.load(ordering: .relaxed)
+            let own = state.metrics.ignoredSamples("own_output")
+            let duplicates = state.metrics.ignoredSamples("duplicate")
+            #expect(state.metrics.rejectedSamples == 0)
+            #expect(appended + own + duplicates == receivedAfterStop)
+            #expect(appended > 150 && own > 0, "appended \(appended), own outputs \(own)")
+        }
+    }
+
+    static func label(_ name: String, _ labels: [String]) -> String? {
+        stride(from: 0, to: labels.count - 1, by: 2).first { labels[$0] == name }.map { labels[$0 + 1] }
+    }
+}
+
+/// vmagent on a free loopback port with its own queue directory, scraping one target every
+/// second and sending everything to one remote write URL, flushed every 100 ms.
+final class VmagentProcess: Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+
+    init(binary: String, scrapeTarget: String, remoteWrite: String) throws {
+        port = try freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-vmagent-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configFile = directory.appendingPathComponent("scrape.yml")
+        try """
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: prescient
+                static_configs: [{targets: ["\(scrapeTarget)"]}]
+            """.write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "-promscrape.config=\(configFile.path)", "-remoteWrite.url=\(remoteWrite)",
+            "-remoteWrite.tmpDataPath=\(directory.appendingPathComponent("queue").path)",
+            "-remoteWrite.flushInterval=100ms", "-httpListenAddr=127.0.0.1:\(port)", "-loggerLevel=ERROR",
+        ]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// The sum of a metric's samples (every label set) on vmagent's own /metrics.
+    func metric(_ name: String) async throws -> Double { try await metricSum(name, port: port) }
+
+    func post(_ path: String, body: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

@@ -418,7 +418,8 @@ import Testing
     }
 
     /// Capacity and scaler rules are replaced: a new one is evaluated from the next pass, a
-    /// removed one stops exporting, and a scaler kept by name keeps its cool-down.
+    /// removed one stops exporting, and a scaler kept by name keeps its cool-down (within its
+    /// new bounds).
     @Test func capacityAndScalerRulesApplyWithoutARestart() throws {
         let (store, service, settings) = try makeService()
         func exposition() -> String {
@@ -464,11 +465,17 @@ import Testing
         try feed(store, step: 303)
         tick(service, at: 304)
         #expect(service.capacity.recommendations().first?["recommended_replicas"] as? Int == doubled, "held by the cool-down")
+        // A lower max_replicas bounds what the cool-down holds from before it.
+        ruled.scalers[0].maxReplicas = recommended
+        _ = service.apply(ruled)
+        try feed(store, step: 304)
+        tick(service, at: 305)
+        #expect(service.capacity.recommendations().first?["recommended_replicas"] as? Int == recommended, "within the new max_replicas")
 
         ruled.capacity = []
         ruled.scalers = []
         _ = service.apply(ruled)
-        tick(service, at: 304)
+        tick(service, at: 305)
         text = exposition()
         #expect(!text.contains("predicted_exhaustion_seconds") && !text.contains("recommended_replicas"), "\(text)")
         #expect(service.book.entries().map(\.exportName) == ["load"], "other is no longer wanted by any rule")

@@ -300,6 +300,57 @@ import Testing
         #expect(contents == (1..<4).map { "not a snapshot \($0)" })
     }
 
+    /// A restart keeps each scaler's scale-down cool-down: the snapshot saves its history, so
+    /// the first recommendation after the restart holds what the cool-down held, rather than
+    /// the restored forecast's own (which let a restart in a dip scale down at once), and within
+    /// the bounds the configuration now in force sets.
+    @Test func aRestartKeepsTheScalersCooldown() async throws {
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let step: Int64 = 60_000
+        func config(maxReplicas: Int) throws -> PrescientConfig {
+            var config = PrescientConfig()
+            config.storage.stepMs = step
+            config.storage.gridLength = 500
+            config.modeling.stepDelayMs = 0
+            var rule = ModelingRule(match: try Selector("requests"))
+            rule.model = "matrend"
+            rule.seasonality = .none
+            rule.horizonsMs = [2 * step]
+            config.modeling.rules = [rule]
+            var web = ScalerRule(name: "web", demand: try Selector("requests"), capacityPerReplica: 10)
+            web.scaleDownCooldownMs = 30 * step
+            web.horizonMs = 2 * step
+            web.maxReplicas = maxReplicas
+            config.modeling.scalers = [web]
+            return config
+        }
+        func recommended(_ state: AppState) -> Int? {
+            state.modeling.capacity.recommendations().first { $0["scaler"] as? String == "web" }?["recommended_replicas"] as? Int
+        }
+        // 200 requests/s (29 replicas at 10 a replica and 70%) until 12 steps ago, then 20/s.
+        let (first, _) = try Self.start("first", on: dir, config: config(maxReplicas: 100))
+        let now = Int64(Date().timeIntervalSince1970 * 1000) / step
+        for k in (now - 300)...now {
+            try ingest(first.store, [series("requests", [:], [(k * step, k > now - 12 ? 20 : 200)])])
+            guard k >= now - 25 else { continue }
+            first.modeling.tick(nowMs: k * step) { first.modeling.complete($0, result: $0.job.run(), seconds: 0) }
+        }
+        #expect(recommended(first) == 29, "the cool-down holds 29 though demand fell")
+        try await first.durability!.snapshot()
+
+        let (second, _) = try Self.start("second", on: dir, config: config(maxReplicas: 100))
+        #expect(recommended(second) == 29)
+        let (third, _) = try Self.start("lower maximum", on: dir, config: config(maxReplicas: 20))
+        #expect(recommended(third) == 20)
+        // What the restored forecast alone asks for, which the cool-down held back.
+        var fresh = try config(maxReplicas: 100)
+        fresh.modeling.scalers[0].scaleDownCooldownMs = 0
+        let (fourth, _) = try Self.start("no cool-down", on: dir, config: fresh)
+        let own = try #require(recommended(fourth))
+        #expect(own < 20, "the restored forecast after the fall asks for fewer: \(own)")
+    }
+
     /// A downgrade: the snapshot was written by a newer build. Setting it aside as corrupt would
     /// lose every window it holds (the log it covers is gone), so start-up stops with the reason
     /// and leaves the snapshot as it found it, for the newer build to start on again.

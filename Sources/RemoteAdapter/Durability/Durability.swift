@@ -69,6 +69,7 @@ public final class Durability: Service, Sendable {
         var covered = 0
         var saved = [UInt32: SavedForecast]()
         var models = [UInt32: SavedModel]()
+        var cooldowns = [String: [CapacityTracker.CooldownEntry]]()
         // An interrupted snapshot write. Anything that stays (a directory of that name) would
         // make every snapshot fail and the log grow without end: an unusable data directory.
         if unlink(directory.snapshotTempPath) != 0, errno != ENOENT {
@@ -80,6 +81,7 @@ public final class Durability: Service, Sendable {
                 covered = loaded.header.walCovered
                 saved = loaded.forecasts
                 models = loaded.models
+                cooldowns = loaded.cooldowns
                 if loaded.unreadableFrames > 0 {
                     logger.error("some records of the snapshot could not be read; skipped, the rest loaded", metadata: ["records": "\(loaded.unreadableFrames)"])
                 }
@@ -149,7 +151,7 @@ public final class Durability: Service, Sendable {
         if outcome.refusedSamples > 0 {
             logger.warning("replayed samples of series whose labels are no longer valid were dropped", metadata: ["samples": "\(outcome.refusedSamples)"])
         }
-        (recovery.restoredForecasts, recovery.restoredModels) = modeling.restore(saved, models: models, nowMs: nowMs())
+        (recovery.restoredForecasts, recovery.restoredModels) = modeling.restore(saved, models: models, cooldowns: cooldowns, nowMs: nowMs())
         metrics.restoredModels.store(recovery.restoredModels, ordering: .relaxed)
         recountSegments()
         writer.withLock {
@@ -203,10 +205,11 @@ public final class Durability: Service, Sendable {
             let header = SnapshotFile.Header(createdMs: nowMs(), walCovered: covered, stepMs: store.settings.stepMs)
             let (directory, store, book) = (self.directory, self.store, modeling.book)
             let models = modeling.modeledSeries()
+            let cooldowns = modeling.capacity.cooldowns()
             // File I/O of a snapshot takes a while: off the cooperative pool.
             let (written, removal) = try await Self.onThread {
                 let written = try SnapshotFile.write(to: directory.snapshotTempPath, header: header, store: store, book: book,
-                                                 models: models, encoders: encoders)
+                                                 models: models, cooldowns: cooldowns, encoders: encoders)
                 guard rename(directory.snapshotTempPath, directory.snapshotPath) == 0 else {
                     throw FileIOError("rename", directory.snapshotTempPath)
                 }

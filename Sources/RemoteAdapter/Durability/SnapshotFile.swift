@@ -16,7 +16,8 @@ enum SnapshotFile {
     /// anomaly drift detector at the state's end. Files of versions 5 and 6 are read whole (5's
     /// samples as `Double`; their series start the drift channel afresh); of versions 1 to 4
     /// without their model states (an older state has another layout, and the positional coder
-    /// cannot tell): those series refit.
+    /// cannot tell): those series refit. A frame of the scalers' cool-down histories may follow
+    /// the metric types without a new version: builds before it skip a kind they do not know.
     static let version: UInt8 = 7
 
     /// What the model states of format `v` need from their `Codable` code, or nil when this
@@ -30,7 +31,7 @@ enum SnapshotFile {
         }
     }
 
-    enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, trailer = 0x1F }
+    enum Kind: UInt8 { case header = 0x10, series = 0x11, metricTypes = 0x12, scalerCooldowns = 0x13, trailer = 0x1F }
 
     struct Header: Equatable {
         var createdMs: Int64
@@ -67,7 +68,8 @@ enum SnapshotFile {
     /// about 50–100 KB each, 50–100 MB.
     /// - Returns: bytes written and series saved.
     static func write(to path: String, header: Header, store: SeriesStore, book: ExportBook?,
-                      models: [UInt32: ModeledSeries] = [:], formatVersion: UInt8 = version,
+                      models: [UInt32: ModeledSeries] = [:], cooldowns: [String: [CapacityTracker.CooldownEntry]] = [:],
+                      formatVersion: UInt8 = version,
                       encoders: Int = 1, seriesPerEncoder: Int = 64) throws -> (bytes: Int, series: Int) {
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         defer { close(fd) }
@@ -118,6 +120,19 @@ enum SnapshotFile {
             for (family, type) in types.sorted(by: { $0.key < $1.key }) {
                 w.string(family)
                 w.u8(UInt8(type.rawValue))
+            }
+        }
+        if !cooldowns.isEmpty {
+            frame(.scalerCooldowns, into: &out) { w in
+                w.uvarint(cooldowns.count)
+                for (name, history) in cooldowns.sorted(by: { $0.key < $1.key }) {
+                    w.string(name)
+                    w.uvarint(history.count)
+                    for entry in history {
+                        w.i64(entry.ms)
+                        w.uvarint(entry.replicas)
+                    }
+                }
             }
         }
         frame(.trailer, into: &out) { w in w.uvarint(count) }
@@ -236,6 +251,8 @@ enum SnapshotFile {
         var forecasts: [UInt32: SavedForecast] = [:]
         /// Saved model state by the series' id in the store it was loaded into.
         var models: [UInt32: SavedModel] = [:]
+        /// The scalers' cool-down histories by scaler name.
+        var cooldowns: [String: [CapacityTracker.CooldownEntry]] = [:]
         /// Model states that could not be decoded (those series refit after the restart).
         var unreadableModels = 0
         /// Frames (series, or metric types) that passed their checksum and still could not be
@@ -359,6 +376,15 @@ enum SnapshotFile {
                     for _ in 0..<(try r.count(minimumBytesEach: 2)) {
                         let family = try r.string()
                         if let type = MetricType(rawValue: Int(try r.u8())) { store.recordMetricType(type, for: family) }
+                    }
+                case .scalerCooldowns:
+                    for _ in 0..<(try r.count(minimumBytesEach: 2)) {
+                        let name = try r.string()
+                        var history = [CapacityTracker.CooldownEntry]()
+                        for _ in 0..<(try r.count(minimumBytesEach: 9)) {
+                            history.append(.init(ms: try r.i64(), replicas: try r.uvarint()))
+                        }
+                        loaded.cooldowns[name] = history
                     }
                 default:
                     continue  // a kind a later version added

@@ -21,11 +21,17 @@ final class CapacityTracker: Sendable {
         var newest: Double?
     }
 
+    /// One raw recommendation of a scaler, at the time it was made.
+    struct CooldownEntry: Sendable, Equatable {
+        var ms: Int64
+        var replicas: Int
+    }
+
     private struct ScalerState: Sendable {
         var recommended: Int?
         /// Raw recommendations within the cool-down window: scaling down waits until every one of
         /// them agrees, as Kubernetes' HPA stabilisation window does.
-        var history: [(ms: Int64, replicas: Int)] = []
+        var history: [CooldownEntry] = []
         var current: Double?
         /// Demand series with a forecast at the last evaluation. 0 says why no recommendation
         /// is exported: a selector that matches nothing (a typo, a renamed metric) is otherwise
@@ -68,6 +74,27 @@ final class CapacityTracker: Sendable {
             s.rules = rules
             s.labels = [:]
             s.limitSeries = rules.capacity.map { _ in [:] }
+        }
+    }
+
+    /// Every scaler's cool-down history by the scaler's name, for a snapshot.
+    func cooldowns() -> [String: [CooldownEntry]] {
+        state.withLock { s in
+            Dictionary(zip(s.rules.scalers.map(\.name), s.scalers.map(\.history)).filter { !$0.1.isEmpty },
+                       uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// A snapshot's cool-down histories, given to the scalers of the same name before the
+    /// first evaluation after a restart: without them the first recommendation was the
+    /// restored forecast's own, so a restart in a dip scaled down at once what the cool-down
+    /// was holding. The next evaluation forgets entries older than the rule's cool-down.
+    func restoreCooldowns(_ saved: [String: [CooldownEntry]]) {
+        state.withLock { s in
+            for (r, rule) in s.rules.scalers.enumerated() {
+                guard let history = saved[rule.name], s.scalers[r].history.isEmpty else { continue }
+                s.scalers[r].history = history.sorted { $0.ms < $1.ms }
+            }
         }
     }
 
@@ -215,8 +242,11 @@ final class CapacityTracker: Sendable {
                 s.scalers[r].history.removeAll { nowMs - $0.ms > rule.scaleDownCooldownMs }
                 if let total {
                     let raw = Self.replicas(peak: total.filter(\.isFinite).max() ?? .nan, rule: rule)
-                    s.scalers[r].history.append((nowMs, raw))
-                    s.scalers[r].recommended = s.scalers[r].history.map(\.replicas).max()
+                    s.scalers[r].history.append(CooldownEntry(ms: nowMs, replicas: raw))
+                    // Within the rule's bounds: a history from before a reload or restart that
+                    // lowered max_replicas (or raised min_replicas) may lie outside them.
+                    let held = s.scalers[r].history.map(\.replicas).max() ?? raw
+                    s.scalers[r].recommended = min(rule.maxReplicas, max(rule.minReplicas, held))
                 } else {
                     // No demand, no recommendation (as documented): a frozen count would keep
                     // KEDA or an HPA at it for ever. The cool-down's history is kept, so demand

@@ -17,10 +17,13 @@ extension ModelingService {
     /// forecasts at once, as a pass would: otherwise `predicted_exhaustion_seconds` and
     /// `recommended_replicas` were missing until the first new step was modelled (up to a
     /// step, 5 minutes by default), and an HPA or KEDA reading them saw nothing after each
-    /// rolling restart.
+    /// rolling restart. The scalers take their saved cool-down histories first, so the first
+    /// recommendation holds what the cool-down held before the restart.
     /// - Returns: how many series got their forecasts back, and how many their fitted model.
     @discardableResult
-    func restore(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel] = [:], nowMs: Int64) -> (forecasts: Int, models: Int) {
+    func restore(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel] = [:],
+                 cooldowns: [String: [CapacityTracker.CooldownEntry]] = [:], nowMs: Int64) -> (forecasts: Int, models: Int) {
+        capacity.restoreCooldowns(cooldowns)
         guard !saved.isEmpty || !models.isEmpty else { return (0, 0) }
         let (counts, staleAfterMs) = loop.withLock { state in
             (restoreLocked(saved, models: models, nowMs: nowMs, &state), state.settings.staleAfterMs)

@@ -32,31 +32,14 @@ import FoundationNetworking
                 """)
             defer { prometheus.stop() }
 
-            // Wait for a few hundred samples to flow, then for a quiet moment where Prometheus'
-            // sent count, Prescient's received count and Prometheus' sent count read again agree.
-            var sent = 0.0, received = 0.0, agreed = false
-            let deadline = Date().addingTimeInterval(90)
-            while Date() < deadline {
-                try await Task.sleep(for: .milliseconds(150))
-                guard let before = try? await prometheus.metric("prometheus_remote_storage_samples_total") else { continue }
-                received = Double(state.metrics.samplesReceived.load(ordering: .relaxed))
-                guard let after = try? await prometheus.metric("prometheus_remote_storage_samples_total") else { continue }
-                sent = after
-                if before == after, after == received, received > 500 { agreed = true; break }
+            let (agreed, sent, received) = await sentEqualsReceived(state, moreThan: 500) {
+                try await prometheus.metric("prometheus_remote_storage_samples_total")
             }
             #expect(agreed, "Prometheus sent \(sent) samples, Prescient received \(received)")
             let failed = try await prometheus.metric("prometheus_remote_storage_samples_failed_total")
             #expect(failed == 0)
-            // Every sample received is accounted for: stored, an exact duplicate, or one of
-            // Prescient's own series (scraped back by Prometheus) that is never stored. Read
-            // once Prometheus has stopped, so no request lands between the counters.
             prometheus.stop()
-            let receivedAfterStop = state.metrics.samplesReceived.load(ordering: .relaxed)
-            let appended = state.metrics.samplesAppended.load(ordering: .relaxed)
-            let own = state.metrics.ignoredSamples("own_output")
-            let duplicates = state.metrics.ignoredSamples("duplicate")
-            #expect(state.metrics.rejectedSamples == 0)
-            #expect(appended + own + duplicates == receivedAfterStop)
+            let (appended, own) = expectEverySampleReceivedAccountedFor(state)
             #expect(appended > 300 && own > 0, "appended \(appended), own outputs \(own)")
             #expect(state.store.count > 100)
 
@@ -147,6 +130,39 @@ func metricSum(_ name: String, port: Int) async throws -> Double {
     }
     guard found else { throw URLError(.cannotParseResponse) }
     return total
+}
+
+/// Waits up to 90 s for a few hundred samples to flow, then for a quiet moment where a
+/// sender's count of samples sent, Prescient's count received and the sender's count read
+/// again agree.
+func sentEqualsReceived(_ state: AppState, moreThan least: Double,
+                        sent: () async throws -> Double) async -> (agreed: Bool, sent: Double, received: Double) {
+    var sentNow = 0.0, received = 0.0
+    let deadline = Date().addingTimeInterval(90)
+    while Date() < deadline {
+        try? await Task.sleep(for: .milliseconds(150))
+        guard let before = try? await sent() else { continue }
+        received = Double(state.metrics.samplesReceived.load(ordering: .relaxed))
+        guard let after = try? await sent() else { continue }
+        sentNow = after
+        if before == after, after == received, received > least { return (true, sentNow, received) }
+    }
+    return (false, sentNow, received)
+}
+
+/// Checks that every sample received was stored, an exact duplicate, or one of Prescient's own
+/// outputs (scraped back and sent again) that is never stored, and none was rejected. Call it
+/// once the sender has stopped, so no request lands between the counters.
+/// - Returns: samples stored, and own outputs ignored.
+func expectEverySampleReceivedAccountedFor(_ state: AppState,
+                                           sourceLocation: SourceLocation = #_sourceLocation) -> (appended: Int, own: Int) {
+    let received = state.metrics.samplesReceived.load(ordering: .relaxed)
+    let appended = state.metrics.samplesAppended.load(ordering: .relaxed)
+    let own = state.metrics.ignoredSamples("own_output")
+    let duplicates = state.metrics.ignoredSamples("duplicate")
+    #expect(state.metrics.rejectedSamples == 0, sourceLocation: sourceLocation)
+    #expect(appended + own + duplicates == received, sourceLocation: sourceLocation)
+    return (appended, own)
 }
 
 /// A port the kernel has just handed out and released.

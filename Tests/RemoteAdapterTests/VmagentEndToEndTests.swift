@@ -24,17 +24,9 @@ import FoundationNetworking
                                              remoteWrite: "http://127.0.0.1:\(port)/api/v1/write")
             defer { vmagent.stop() }
 
-            // Scraped series carry one sample each, so vmagent's rows sent are samples sent:
-            // wait for a quiet moment where its count and Prescient's agree.
-            var sent = 0.0, received = 0.0, agreed = false
-            let deadline = Date().addingTimeInterval(90)
-            while Date() < deadline {
-                try await Task.sleep(for: .milliseconds(150))
-                guard let before = try? await vmagent.metric("vmagent_remotewrite_block_size_rows_sum") else { continue }
-                received = Double(state.metrics.samplesReceived.load(ordering: .relaxed))
-                guard let after = try? await vmagent.metric("vmagent_remotewrite_block_size_rows_sum") else { continue }
-                sent = after
-                if before == after, after == received, received > 500 { agreed = true; break }
+            // Scraped series carry one sample each, so vmagent's rows sent are samples sent.
+            let (agreed, sent, received) = await sentEqualsReceived(state, moreThan: 500) {
+                try await vmagent.metric("vmagent_remotewrite_block_size_rows_sum")
             }
             #expect(agreed, "vmagent sent \(sent) samples, Prescient received \(received)")
 
@@ -68,15 +60,8 @@ import FoundationNetworking
             #expect(try await vmagent.metric("vmagent_remotewrite_errors_total") == 0)
             #expect(try await vmagent.metric("vmagent_remotewrite_packets_dropped_total") == 0)
             #expect(try await vmagent.metric("vmagent_remotewrite_retries_count_total") == 0)
-            // Every sample received is stored, an exact duplicate, or one of Prescient's own
-            // outputs (scraped back through vmagent) that is never stored.
             vmagent.stop()
-            let receivedAfterStop = state.metrics.samplesReceived.load(ordering: .relaxed)
-            let appended = state.metrics.samplesAppended.load(ordering: .relaxed)
-            let own = state.metrics.ignoredSamples("own_output")
-            let duplicates = state.metrics.ignoredSamples("duplicate")
-            #expect(state.metrics.rejectedSamples == 0)
-            #expect(appended + own + duplicates == receivedAfterStop)
+            let (appended, own) = expectEverySampleReceivedAccountedFor(state)
             #expect(appended > 150 && own > 0, "appended \(appended), own outputs \(own)")
         }
     }

@@ -46,7 +46,9 @@ import Testing
     @Test func aSnapshotEditedPastItsChecksumsIsRefusedOrCarriedOn() async throws {
         let sound = try Self.soundSnapshot()
         let frames = Self.frames(sound)
-        #expect(frames.count == 6 && frames.last!.upperBound == sound.count)
+        // Header, three series, metric types, the scaler's cool-down, trailer.
+        #expect(frames.count == 7 && frames.last!.upperBound == sound.count)
+        #expect(try Self.loadResealed(sound, into: SeriesStore(settings: FuzzEntry.snapshotConfig.storage)).cooldowns["web"]?.isEmpty == false)
         #expect(sound.withUnsafeBytes { FuzzEntry.snapshot($0) })
         var loads = 0, refused = 0
         for payload in frames {

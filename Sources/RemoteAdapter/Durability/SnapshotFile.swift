@@ -382,7 +382,11 @@ enum SnapshotFile {
                         let name = try r.string()
                         var history = [CapacityTracker.CooldownEntry]()
                         for _ in 0..<(try r.count(minimumBytesEach: 9)) {
-                            history.append(.init(ms: try r.i64(), replicas: try r.uvarint()))
+                            let entry = CapacityTracker.CooldownEntry(ms: try r.i64(), replicas: try r.uvarint())
+                            guard SeriesStore.timestampBounds.contains(entry.ms) else {
+                                throw Corrupt(description: "\(path): a scaler's cool-down holds a time outside the bounds the store takes")
+                            }
+                            history.append(entry)
                         }
                         loaded.cooldowns[name] = history
                     }

@@ -6,7 +6,7 @@ import Foundation
 /// corrupt, or the service must carry on from it; a trap would keep the process from starting.
 extension FuzzEntry {
     /// Short windows and the naive model, so a snapshot of three modelled series is a few KB
-    /// and one input runs in milliseconds.
+    /// and one input runs in milliseconds; a scaler on `load`, so it holds a cool-down frame.
     static let snapshotConfig: PrescientConfig = {
         let step: Int64 = 60_000
         var config = PrescientConfig()
@@ -18,6 +18,9 @@ extension FuzzEntry {
         config.modeling.rules[0].horizonsMs = [step, 3 * step]
         config.modeling.refitIntervalMs = 10 * step
         config.modeling.rules[0].anomalyMemoryMs = 300 * step  // 3 blocks of the look-back, not 80
+        var scaler = ScalerRule(name: "web", demand: try! Selector("load"), capacityPerReplica: 10)
+        scaler.horizonMs = 3 * step
+        config.modeling.scalers = [scaler]
         return config
     }()
 
@@ -47,7 +50,8 @@ extension FuzzEntry {
 
     static func writeSnapshot(_ store: SeriesStore, _ service: ModelingService, to path: String) throws {
         _ = try SnapshotFile.write(to: path, header: .init(createdMs: 1, walCovered: 0, stepMs: snapshotConfig.storage.stepMs),
-                                   store: store, book: service.book, models: service.modeledSeries())
+                                   store: store, book: service.book, models: service.modeledSeries(),
+                                   cooldowns: service.capacity.cooldowns())
     }
 
     /// Where the target writes its files: in memory when the machine has /dev/shm (each input
@@ -91,7 +95,7 @@ extension FuzzEntry {
         let (store, service) = snapshotService()
         guard let loaded = try? SnapshotFile.load(path: path, into: store) else { return false }
         let step = snapshotConfig.storage.stepMs
-        service.restore(loaded.forecasts, models: loaded.models, nowMs: 29 * step)
+        service.restore(loaded.forecasts, models: loaded.models, cooldowns: loaded.cooldowns, nowMs: 29 * step)
         feedSnapshotHistory(store, service, steps: 30..<33)
         var exposition = ExpositionWriter(capacity: 1 << 12)
         service.book.write(to: &exposition, level: 0.95)

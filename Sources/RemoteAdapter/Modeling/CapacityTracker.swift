@@ -88,12 +88,17 @@ final class CapacityTracker: Sendable {
     /// A snapshot's cool-down histories, given to the scalers of the same name before the
     /// first evaluation after a restart: without them the first recommendation was the
     /// restored forecast's own, so a restart in a dip scaled down at once what the cool-down
-    /// was holding. The next evaluation forgets entries older than the rule's cool-down.
-    func restoreCooldowns(_ saved: [String: [CooldownEntry]]) {
+    /// was holding. Only entries within the rule's cool-down of `nowMs` are taken: an entry
+    /// from ahead of this clock (a clock set back, or a damaged file) would otherwise hold its
+    /// count until this clock caught up with it.
+    func restoreCooldowns(_ saved: [String: [CooldownEntry]], nowMs: Int64) {
         state.withLock { s in
             for (r, rule) in s.rules.scalers.enumerated() {
                 guard let history = saved[rule.name], s.scalers[r].history.isEmpty else { continue }
-                s.scalers[r].history = history.sorted { $0.ms < $1.ms }
+                s.scalers[r].history = history.filter { entry in
+                    let (age, overflow) = nowMs.subtractingReportingOverflow(entry.ms)
+                    return !overflow && (0...rule.scaleDownCooldownMs).contains(age)
+                }.sorted { $0.ms < $1.ms }
             }
         }
     }

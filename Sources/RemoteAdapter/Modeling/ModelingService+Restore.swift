@@ -23,7 +23,7 @@ extension ModelingService {
     @discardableResult
     func restore(_ saved: [UInt32: SavedForecast], models: [UInt32: SavedModel] = [:],
                  cooldowns: [String: [CapacityTracker.CooldownEntry]] = [:], nowMs: Int64) -> (forecasts: Int, models: Int) {
-        capacity.restoreCooldowns(cooldowns)
+        capacity.restoreCooldowns(cooldowns, nowMs: nowMs)
         guard !saved.isEmpty || !models.isEmpty else { return (0, 0) }
         let (counts, staleAfterMs) = loop.withLock { state in
             (restoreLocked(saved, models: models, nowMs: nowMs, &state), state.settings.staleAfterMs)

@@ -462,6 +462,35 @@ import Testing
         #expect(!text.contains("ghost"), "\(text.split(separator: "\n").filter { $0.contains("ghost") })")
     }
 
+    /// A score describes its step. When the next step is overdue (by half a step) it is no
+    /// longer exported, though the forecasts are until `stale_after`: a sender that stopped
+    /// right after one anomalous step otherwise held `anomaly_score > 1` for the whole of
+    /// `stale_after` and fired `PrescientSeriesAnomalous` (found by a black-box audit).
+    @Test func aScoreIsNotExportedOnceTheNextStepIsOverdue() throws {
+        let (store, service) = makeService { $0.modeling.staleAfterMs = 10 * Self.step }
+        func scoreLines() -> [Substring] { render(service).split(separator: "\n").filter { $0.hasPrefix("anomaly_score{") } }
+        func forecastLines() -> [Substring] { render(service).split(separator: "\n").filter { $0.hasPrefix("predicted_load{") } }
+        for k in 0...700 {
+            try ingest(store, [series("load", ["host": "a"], [(Int64(k) * Self.step, k == 700 ? Self.truth(k) + 60 : Self.truth(k))])])
+            guard k % 50 == 0 || k >= 699 else { continue }
+            tick(service, at: Int64(k) * Self.step)
+            tick(service, at: Int64(k) * Self.step)
+        }
+        let spiked = try #require(scoreLines().first.flatMap { Double($0.split(separator: " ").last!) })
+        #expect(spiked > 1)
+        // The next step is due at 701 and is not overdue until 701.5.
+        tick(service, at: 701 * Self.step + Self.step / 2)
+        #expect(scoreLines().count == 1)
+        tick(service, at: 701 * Self.step + Self.step / 2 + 1)
+        #expect(scoreLines().isEmpty, "\(scoreLines())")
+        #expect(forecastLines().count == 2, "forecasts stay until stale_after")
+        // The sender comes back: the new step's score is exported again.
+        try ingest(store, [series("load", ["host": "a"], [(702 * Self.step, Self.truth(702))])])
+        tick(service, at: 702 * Self.step)
+        let back = try #require(scoreLines().first.flatMap { Double($0.split(separator: " ").last!) })
+        #expect(back.isFinite)
+    }
+
     func render(_ service: ModelingService) -> String {
         var w = ExpositionWriter()
         service.write(to: &w)

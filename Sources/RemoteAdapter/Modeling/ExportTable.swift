@@ -186,8 +186,11 @@ struct ExportTable: Sendable {
             }
             out.flush(into: &w)
             w.family("anomaly_score", .gauge, help: "How unexpected the newest step of a series is: 0 as forecast, 1 as far off as the reference (by default the largest one-step error of the last 8000 steps), above 1 anomalous.")
+            // A NaN score has expired (`ModelingService.advance`): no line, so the series is
+            // stale in Prometheus rather than frozen at its last step's score.
             for row in rows where row.exported {
-                out.line(anomalyScore, row.labels, row.metricName, .empty, values[Int(row.values) + 4 * Int(row.horizonCount)], into: &w)
+                let score = values[Int(row.values) + 4 * Int(row.horizonCount)]
+                if !score.isNaN { out.line(anomalyScore, row.labels, row.metricName, .empty, score, into: &w) }
             }
             out.flush(into: &w)
             w.family("prescient_model_info", .gauge, help: "The model chosen for each series (value always 1).")

@@ -453,11 +453,19 @@ public final class ModelingService: Service, Sendable {
         if last != nil, pathSteps > longest { path = state.series.values[index].modeler.forecastPath(steps: pathSteps) }
         let mase = state.series.values[index].accuracy.mase
         let modelName = last?.modelName ?? state.series.values[index].modeler.modelName
+        // The score describes one step. Once the next model step is due (plus the step delay
+        // and half a step for late senders) and has not come, it describes nothing current: a
+        // series whose sender stopped kept its last score until `stale_after`, and one
+        // anomalous step then held `anomaly_score > 1` long enough to fire an alert's `for`.
+        let scoreExpiresMs = stepMs + stepMs / 2 + state.settings.stepDelayMs
         book.update(id) { e in
             // Nothing to export before the first forecast (made here or restored): its
             // placeholders are NaN, with origin 0 and model "none".
             defer { e.exported = exported && e.model != "none" }
-            guard let last else { return }
+            guard let last else {
+                if nowMs - e.originMs > scoreExpiresMs { e.score = .nan }
+                return
+            }
             e.point = last.forecasts.map(\.point)
             e.lower = last.forecasts.map(\.lower)
             e.upper = last.forecasts.map(\.upper)

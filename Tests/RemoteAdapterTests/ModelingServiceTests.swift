@@ -489,6 +489,16 @@ import Testing
         tick(service, at: 702 * Self.step)
         let back = try #require(scoreLines().first.flatMap { Double($0.split(separator: " ").last!) })
         #expect(back.isFinite)
+        // Sampled every other step from here: each score stands until the next sample is
+        // half a step overdue, two and a half steps on, so it does not blink out between samples.
+        for k in stride(from: 704, through: 720, by: 2) {
+            try ingest(store, [series("load", ["host": "a"], [(Int64(k) * Self.step, Self.truth(k))])])
+            tick(service, at: Int64(k) * Self.step)
+            tick(service, at: Int64(k) * Self.step + 2 * Self.step - 1)
+            #expect(scoreLines().count == 1, "step \(k)")
+        }
+        tick(service, at: 720 * Self.step + 2 * Self.step + Self.step / 2 + 1)
+        #expect(scoreLines().isEmpty, "\(scoreLines())")
     }
 
     func render(_ service: ModelingService) -> String {

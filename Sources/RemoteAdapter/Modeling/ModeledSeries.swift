@@ -14,6 +14,11 @@ struct ModeledSeries: Sendable {
     var rate = CounterRate()
     /// The last storage step consumed.
     var lastStep: Int64
+    /// The last model step that held a value, and the model steps between the last two such
+    /// (1 when every step has one; 2 for a series sampled every other step): how long its
+    /// anomaly score stands before the next one is overdue.
+    var lastValueStep: Int64?
+    var valueSpacing: Int64 = 1
     /// The queued refit's ticket (nil: none queued): only its result is installed.
     var refitTicket: RefitTicket?
     /// Forecast horizons (steps) the capacity and scaling rules need beyond the exported ones.

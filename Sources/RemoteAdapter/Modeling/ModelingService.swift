@@ -453,11 +453,12 @@ public final class ModelingService: Service, Sendable {
         if last != nil, pathSteps > longest { path = state.series.values[index].modeler.forecastPath(steps: pathSteps) }
         let mase = state.series.values[index].accuracy.mase
         let modelName = last?.modelName ?? state.series.values[index].modeler.modelName
-        // The score describes one step. Once the next model step is due (plus the step delay
-        // and half a step for late senders) and has not come, it describes nothing current: a
-        // series whose sender stopped kept its last score until `stale_after`, and one
-        // anomalous step then held `anomaly_score > 1` long enough to fire an alert's `for`.
-        let scoreExpiresMs = stepMs + stepMs / 2 + state.settings.stepDelayMs
+        // The score describes one step. Once the next step with a value is due (after as many
+        // steps as the last two were apart, plus the step delay and half a step for late
+        // senders) and has not come, it describes nothing current: a series whose sender
+        // stopped kept its last score until `stale_after`, and one anomalous step then held
+        // `anomaly_score > 1` long enough to fire an alert's `for`.
+        let scoreExpiresMs = stepMs * state.series.values[index].valueSpacing + stepMs / 2 + state.settings.stepDelayMs
         book.update(id) { e in
             // Nothing to export before the first forecast (made here or restored): its
             // placeholders are NaN, with origin 0 and model "none".
@@ -492,6 +493,11 @@ public final class ModelingService: Service, Sendable {
         for value in update.values {
             if step > complete { break }
             if step % series.stepMultiple == 0 {
+                if value.isFinite {
+                    // At most 4: one long outage must not make the next score stand for hours.
+                    if let previous = series.lastValueStep { series.valueSpacing = min(4, max(1, (step - previous) / series.stepMultiple)) }
+                    series.lastValueStep = step
+                }
                 let y = series.isCounter ? series.rate.rate(value, seconds: Double(series.stepMs) / 1000) : value
                 let result = series.modeler.observe(y)
                 series.accuracy.observe(y, newForecasts: result.forecasts.map(\.point))

@@ -501,6 +501,32 @@ import Testing
         #expect(scoreLines().isEmpty, "\(scoreLines())")
     }
 
+    /// A counter's rate spans the steps since its previous value: one scraped every other step
+    /// (a 2m scrape at a 1m step) had no rate at all, and one scraped on the step boundary
+    /// with a few milliseconds of jitter (empty steps, then steps holding two samples) had
+    /// rates of twice the truth (found by a black-box audit).
+    @Test func aCounterRateSpansTheStepsSinceItsPreviousValue() throws {
+        let (store, service) = makeService { $0.modeling.rules[0].model = "naive" }
+        for k in 0..<300 {
+            let t = Int64(k) * Self.step
+            var batch = [EncodableSeries]()
+            if k % 2 == 0 { batch.append(series("requests_total", ["case": "sparse"], [(t, 10 * Double(t) / 1000)])) }
+            // Just before or just after the boundary, in no regular pattern.
+            let jittered = t + (k * 7 % 3 == 0 ? 3 : -3)
+            batch.append(series("requests_total", ["case": "boundary"], [(jittered, 10 * Double(jittered) / 1000)]))
+            try ingest(store, batch)
+            guard k % 50 == 0 || k >= 296 else { continue }
+            tick(service, at: t)
+            tick(service, at: t)
+        }
+        for name in ["sparse", "boundary"] {
+            let entry = try #require(service.book.entries().first { $0.labelDictionary["case"] == name })
+            #expect(entry.exported && entry.exportName == "requests_total_rate", "\(name)")
+            #expect(abs(entry.point[0] - 10) < 0.01, "\(name): \(entry.point)")
+            #expect(entry.upper[0] - entry.lower[0] < 0.1, "\(name): [\(entry.lower[0]), \(entry.upper[0])]")
+        }
+    }
+
     func render(_ service: ModelingService) -> String {
         var w = ExpositionWriter()
         service.write(to: &w)

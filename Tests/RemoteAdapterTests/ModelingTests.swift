@@ -4,14 +4,21 @@ import Testing
 @testable import RemoteAdapter
 
 @Suite struct CounterAndCapacityArithmeticTests {
-    @Test func counterRateHandlesResetsAndGaps() {
+    @Test func counterRateHandlesResetsAndSpansGaps() {
         var r = CounterRate()
         #expect(r.rate(100, seconds: 10).isNaN)          // no previous value yet
         #expect(r.rate(150, seconds: 10) == 5)
         #expect(r.rate(30, seconds: 10) == 3)            // reset: counted from 0, as PromQL does
         #expect(r.rate(.nan, seconds: 10).isNaN)         // missing step
-        #expect(r.rate(50, seconds: 10).isNaN)           // the step after a gap has no start
+        #expect(r.rate(50, seconds: 20) == 1)            // the step after it spans the gap from 30
         #expect(r.rate(70, seconds: 10) == 2)
+        #expect(r.rate(90, seconds: .nan).isNaN)         // too long a gap: no rate, and 90 starts anew
+        #expect(r.rate(100, seconds: 10) == 1)
+        // Gaps bridged: up to 4 steps, or longer ones up to 10 minutes.
+        #expect(CounterRate.span(steps: 4, stepMs: 300_000) == 1_200)
+        #expect(CounterRate.span(steps: 5, stepMs: 300_000).isNaN)
+        #expect(CounterRate.span(steps: 10, stepMs: 60_000) == 600)
+        #expect(CounterRate.span(steps: 11, stepMs: 60_000).isNaN)
     }
 
     @Test func countersAreRecognisedByMetadataThenByName() {

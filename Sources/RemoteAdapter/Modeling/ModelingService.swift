@@ -493,12 +493,14 @@ public final class ModelingService: Service, Sendable {
         for value in update.values {
             if step > complete { break }
             if step % series.stepMultiple == 0 {
+                // Model steps since the last one with a value (1 when unknown, as after a restore).
+                let apart = series.lastValueStep.map { (step - $0) / series.stepMultiple } ?? 1
                 if value.isFinite {
                     // At most 4: one long outage must not make the next score stand for hours.
-                    if let previous = series.lastValueStep { series.valueSpacing = min(4, max(1, (step - previous) / series.stepMultiple)) }
+                    series.valueSpacing = min(4, max(1, apart))
                     series.lastValueStep = step
                 }
-                let y = series.isCounter ? series.rate.rate(value, seconds: Double(series.stepMs) / 1000) : value
+                let y = series.isCounter ? series.rate.rate(value, seconds: CounterRate.span(steps: apart, stepMs: series.stepMs)) : value
                 let result = series.modeler.observe(y)
                 series.accuracy.observe(y, newForecasts: result.forecasts.map(\.point))
                 last = result

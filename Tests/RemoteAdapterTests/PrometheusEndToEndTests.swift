@@ -54,6 +54,49 @@ import FoundationNetworking
         }
     }
 
+    /// The README's `write_relabel_configs` keeps what Prometheus scrapes from Prescient at
+    /// home: Prescient receives none of its own outputs, and everything else arrives.
+    @Test(.timeLimit(.minutes(3)))
+    func theReadmesRelabelingSendsNoOwnOutputs() async throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let line = try #require(readme.split(separator: "\n").first { $0.contains("regex: \"(predicted_") })
+        let regex = try #require(line.split(separator: "\"").dropFirst().first)
+        let state = AppState(config: PrescientConfig())
+        let app = buildApplication(state: state, host: "127.0.0.1", port: 0)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let prometheus = try PrometheusProcess(binary: try tool("prometheus"), config: """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: prometheus
+                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+                  - job_name: prescient
+                    honor_labels: true
+                    static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+                remote_write:
+                  - url: http://127.0.0.1:\(port)/api/v1/write
+                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+                    write_relabel_configs:
+                      - source_labels: [__name__]
+                        regex: "\(regex)"
+                        action: drop
+                """)
+            defer { prometheus.stop() }
+            let (agreed, sent, received) = await sentEqualsReceived(state, moreThan: 500) {
+                try await prometheus.metric("prometheus_remote_storage_samples_total")
+            }
+            #expect(agreed, "Prometheus sent \(sent) samples, Prescient received \(received)")
+            // Prescient's own series were scraped (and so would have been sent without the drop).
+            // (`.*`, not `.+`: the query string is not form-encoded, and Prometheus reads `+` as a space.)
+            let scrapedBack = try await prometheus.query("count({__name__=~\"prescient_.*\", job=\"prescient\"})")
+            #expect(!scrapedBack.isEmpty, "Prometheus scraped none of Prescient's own series")
+            prometheus.stop()
+            let (appended, own) = expectEverySampleReceivedAccountedFor(state)
+            #expect(own == 0 && appended > 300, "appended \(appended), own outputs \(own)")
+        }
+    }
+
     static func metricName(_ labels: [String]) -> String {
         stride(from: 0, to: labels.count - 1, by: 2).first { labels[$0] == "__name__" }.map { labels[$0 + 1] } ?? ""
     }

@@ -308,6 +308,39 @@ import Testing
         return all.values.first!
     }
 
+    /// A lowered `modeling.max_series` sheds the excess at once, the series stale longest
+    /// first; the shed wait over the cap as new series do, and come back when room opens.
+    /// Before, a lowered cap shed nothing until series went stale (found by a scale audit).
+    @Test func aLoweredModellingCapShedsTheExcessStaleFirst() throws {
+        let (store, service, settings) = try makeService()
+        var both = settings
+        both.rules = [try Self.rule("{__name__=~\"load|other\"}")]
+        _ = service.apply(both)
+        try feed(store, step: 300)
+        tick(service, at: 301)
+        tick(service, at: 301)
+        #expect(service.modeledSeries().count == 2)
+        // `other` falls silent past stale_after (15m, one step).
+        for k in 301..<303 {
+            _ = try ingest(store, [series("load", [:], [(Int64(k) * Self.step, 50)])])
+            tick(service, at: Int64(k) + 1)
+        }
+        var lowered = both
+        lowered.maxSeries = 1
+        #expect(service.apply(lowered).shed == 1)
+        let kept = try only(service)
+        #expect(store.labels(id: kept.id) == ["__name__", "load"], "the stale series goes first")
+        // `other` comes back while the cap is full: it waits, counted.
+        try feed(store, step: 303)
+        tick(service, at: 304)
+        #expect(service.modeledSeries().count == 1)
+        #expect(service.metrics.unmodelledOverCap.load(ordering: .relaxed) == 1)
+        _ = service.apply(both)
+        tick(service, at: 304)
+        #expect(service.modeledSeries().count == 2)
+        #expect(service.metrics.unmodelledOverCap.load(ordering: .relaxed) == 0)
+    }
+
     @Test func newTermsCarryTheFittedModelOnWhenTheModelIsTheSame() throws {
         let (store, service, settings) = try makeService()
         let before = try only(service)

@@ -11,6 +11,8 @@ extension ModelingService {
         var remade = 0
         /// Selected by no rule any more: no longer modelled or exported (their windows stay).
         var dropped = 0
+        /// Over a lowered `max_series`: no longer modelled; they wait over the cap as new series do.
+        var shed = 0
     }
 
     /// Puts `new` in force (a new `refit_workers` starts or retires workers within a second).
@@ -26,7 +28,12 @@ extension ModelingService {
     ///   (the store keeps its window).
     /// Capacity and scaler rules are replaced too, and every modelled series tracked again by
     /// them. Series that no rule selected before, or that were over `max_series`, are judged
-    /// again by the next pass. Runs under the loop's lock, between two passes.
+    /// again by the next pass. When more are modelled than a lowered `max_series` allows, the
+    /// excess stops being modelled: the series stale longest first, then the newest ids (most
+    /// often the series that came last); they wait over the cap, as new series do, and live ones
+    /// are modelled again when room opens. Without it a lowered cap shed nothing until series
+    /// went stale (the advice for refits falling behind did nothing until a restart). Runs under
+    /// the loop's lock, between two passes.
     func apply(_ new: ModelingSettings) -> ReloadOutcome {
         let settings = new
         workerTarget.store(settings.refitWorkers, ordering: .relaxed)
@@ -77,6 +84,18 @@ extension ModelingService {
                     state.series[id] = fresh
                     outcome.remade += 1
                 }
+            }
+            if state.series.count > settings.maxSeries {
+                let excess = state.series.values.sorted { a, b in
+                    switch (a.staleSinceMs, b.staleSinceMs) {
+                    case let (x?, y?): x != y ? x < y : a.id > b.id
+                    case (_?, nil): true
+                    case (nil, _?): false
+                    case (nil, nil): a.id > b.id
+                    }
+                }.prefix(state.series.count - settings.maxSeries).map(\.id)
+                for id in excess { forget(id, &state) }
+                outcome.shed = excess.count
             }
             capacity.dropUntrackedPaths()
             state.known = Set(state.series.keys)

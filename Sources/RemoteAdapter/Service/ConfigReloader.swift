@@ -99,6 +99,7 @@ public final class ConfigReloader: Sendable {
             logger.info("configuration reloaded", metadata: [
                 "file": "\(path)", "series_unchanged": "\(outcome.unchanged)", "series_carried_on": "\(outcome.carried)",
                 "series_remodelled": "\(outcome.remade)", "series_no_longer_modelled": "\(outcome.dropped)",
+                "series_over_lowered_max_series": "\(outcome.shed)",
             ])
             if !pending.isEmpty {
                 logger.warning("configuration settings changed that apply only at a restart; until then the ones read at start stay in force",

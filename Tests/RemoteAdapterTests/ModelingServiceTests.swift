@@ -333,6 +333,36 @@ import Testing
         #expect(service.metrics.seriesDropped.load(ordering: .relaxed) == 2_111)
     }
 
+    /// Resident memory that grows by an eighth (and 64 MiB) since the last trim is trimmed:
+    /// large answers leave their freed pages in the arenas (a scale audit saw 1.07 GB become
+    /// 2.7 GB after rounds of remote reads, and stay). Read at most every 30 s.
+    @Test func memoryIsTrimmedWhenResidentMemoryGrowsByAnEighth() throws {
+        let resident = Mutex(1_000 << 20)
+        let (_, service) = makeService { $0.modeling.rules = [] }
+        let growth = ModelingService(store: SeriesStore(), settings: service.settings,
+                                     storage: StoreSettings(), catchUpBudget: nil,
+                                     residentBytes: { resident.withLock { $0 } })
+        let trims = { growth.metrics.heapGrowthTrims.load(ordering: .relaxed) }
+        growth.tick(nowMs: 0) { _ in }                       // the baseline: 1,000 MiB
+        resident.withLock { $0 = 1_100 << 20 }
+        growth.tick(nowMs: 40_000) { _ in }                  // 10% more: not an eighth
+        #expect(trims() == 0)
+        resident.withLock { $0 = 1_200 << 20 }
+        growth.tick(nowMs: 50_000) { _ in }                  // 20% more, but read 10 s ago
+        #expect(trims() == 0)
+        growth.tick(nowMs: 80_000) { _ in }
+        #expect(trims() == 1)
+        // The trim's result (here unchanged) is the new baseline: no second trim for it.
+        growth.tick(nowMs: 120_000) { _ in }
+        #expect(trims() == 1)
+        resident.withLock { $0 = 900 << 20 }                 // shrank: followed down
+        growth.tick(nowMs: 160_000) { _ in }
+        resident.withLock { $0 = 1_050 << 20 }               // an eighth over 900, and 150 MiB
+        growth.tick(nowMs: 200_000) { _ in }
+        #expect(trims() == 2)
+        #expect(growth.metrics.memoryTrims.load(ordering: .relaxed) == 0)
+    }
+
     /// The trim reaches glibc (a header that tested for glibc before including anything once
     /// made it a no-op): 40 MB of freed small blocks give pages back.
     @Test func trimHandsFreedHeapPagesBack() {

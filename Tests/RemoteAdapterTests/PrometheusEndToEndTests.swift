@@ -18,18 +18,7 @@ import FoundationNetworking
         let app = buildApplication(state: state, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: prometheus
-                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
-                  - job_name: prescient
-                    static_configs: [{targets: ["127.0.0.1:\(port)"]}]
-                remote_write:
-                  - url: http://127.0.0.1:\(port)/api/v1/write
-                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
-                """)
+            let prometheus = try PrometheusProcess(binary: prometheusBinary, config: Self.scrapingAndSending(to: port))
             defer { prometheus.stop() }
 
             let (agreed, sent, received) = await sentEqualsReceived(state, moreThan: 500) {
@@ -65,23 +54,12 @@ import FoundationNetworking
         let app = buildApplication(state: state, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let prometheus = try PrometheusProcess(binary: try tool("prometheus"), config: """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: prometheus
-                    static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
-                  - job_name: prescient
-                    honor_labels: true
-                    static_configs: [{targets: ["127.0.0.1:\(port)"]}]
-                remote_write:
-                  - url: http://127.0.0.1:\(port)/api/v1/write
-                    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+            let prometheus = try PrometheusProcess(binary: try tool("prometheus"), config: Self.scrapingAndSending(to: port, writeOptions: """
                     write_relabel_configs:
                       - source_labels: [__name__]
                         regex: "\(regex)"
                         action: drop
-                """)
+                """))
             defer { prometheus.stop() }
             let (agreed, sent, received) = await sentEqualsReceived(state, moreThan: 500) {
                 try await prometheus.metric("prometheus_remote_storage_samples_total")
@@ -95,6 +73,26 @@ import FoundationNetworking
             let (appended, own) = expectEverySampleReceivedAccountedFor(state)
             #expect(own == 0 && appended > 300, "appended \(appended), own outputs \(own)")
         }
+    }
+
+    /// Prometheus scraping itself and Prescient (with `honor_labels`) every second and sending
+    /// everything to Prescient; `writeOptions` are more keys of the remote_write entry, indented
+    /// under it.
+    static func scrapingAndSending(to port: Int, writeOptions: String = "") -> String {
+        """
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: prometheus
+            static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+          - job_name: prescient
+            honor_labels: true
+            static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+        remote_write:
+          - url: http://127.0.0.1:\(port)/api/v1/write
+            queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 1s}
+
+        """ + writeOptions
     }
 
     static func metricName(_ labels: [String]) -> String {

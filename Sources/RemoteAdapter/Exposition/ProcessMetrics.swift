@@ -2,6 +2,14 @@ import Foundation
 
 /// The standard `process_*` metrics, read from /proc as Prometheus' client libraries do.
 enum ProcessMetrics {
+    /// Resident memory in bytes, from /proc/self/statm (nil where there is none).
+    static func residentBytes() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * sysconf(Int32(_SC_PAGESIZE))
+    }
+
     static func write(to w: inout ExpositionWriter, startTime: Date) {
         w.family("process_start_time_seconds", .gauge, help: "Start time of the process since unix epoch in seconds.")
         w.sample("process_start_time_seconds", [], startTime.timeIntervalSince1970.rounded())

@@ -27,6 +27,9 @@ public final class ModelingService: Service, Sendable {
     let logger: Logger
     private let clock: any Clock<Duration>
     let nowMs: @Sendable () -> Int64
+    /// Resident memory in bytes (by default from /proc): a trim follows when it grows by an
+    /// eighth (`FreedMemory`).
+    let residentBytes: @Sendable () -> Int?
     private let tickInterval: Duration
     /// Time a pass may spend on new series' first replay of their window (nil: no limit).
     private let catchUpBudget: Duration?
@@ -61,8 +64,10 @@ public final class ModelingService: Service, Sendable {
     public init(store: SeriesStore, settings: ModelingSettings, storage: StoreSettings,
                 clock: any Clock<Duration> = ContinuousClock(),
                 nowMs: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-                logger: Logger = Logger(label: "prescient.modeling"), catchUpBudget: Duration? = .seconds(2)) {
+                logger: Logger = Logger(label: "prescient.modeling"), catchUpBudget: Duration? = .seconds(2),
+                residentBytes: (@Sendable () -> Int?)? = nil) {
         self.store = store
+        self.residentBytes = residentBytes ?? { ProcessMetrics.residentBytes() }
         self.catchUpBudget = catchUpBudget
         self.workerTarget = Atomic(settings.refitWorkers)
         self.loop = Mutex(LoopState(settings: settings))
@@ -196,7 +201,7 @@ public final class ModelingService: Service, Sendable {
         }
         let droppedBefore = metrics.seriesDropped.load(ordering: .relaxed)
         var staleAfterMs: Int64 = 0
-        let trim = loop.withLock { state -> Bool in
+        let trim = loop.withLock { state -> (droppedSeries: Bool, heapGrowth: Bool) in
             staleAfterMs = state.settings.staleAfterMs
             for (order, result, seconds) in done {
                 metrics.observeRefit(seconds: seconds)
@@ -252,12 +257,19 @@ public final class ModelingService: Service, Sendable {
             metrics.seriesModelled.store(state.series.count, ordering: .relaxed)
             metrics.seriesAwaitingFirstPass.store(newDeferred, ordering: .relaxed)
             metrics.unmodelledOverCap.store(state.overCapLive, ordering: .relaxed)
-            return state.freed.dropped(metrics.seriesDropped.load(ordering: .relaxed) - droppedBefore)
+            let dropped = state.freed.dropped(metrics.seriesDropped.load(ordering: .relaxed) - droppedBefore)
+            return (dropped, !dropped && state.freed.grew(resident: residentBytes, nowMs: nowMs))
         }
-        if trim {
+        if trim.droppedSeries || trim.heapGrowth {
             // Outside the loop's lock: the walk of the heap takes a while on a large one.
             FreedMemory.trim()
-            metrics.memoryTrims.add(1, ordering: .relaxed)
+            if trim.droppedSeries {
+                metrics.memoryTrims.add(1, ordering: .relaxed)
+            } else {
+                metrics.heapGrowthTrims.add(1, ordering: .relaxed)
+            }
+            let resident = residentBytes()
+            loop.withLock { $0.freed.trimmed(resident: resident) }
         }
         capacity.evaluate(book: book, store: store, nowMs: nowMs, staleAfterMs: staleAfterMs)
         let d = ContinuousClock.now - started

@@ -2,27 +2,26 @@ import Foundation
 
 /// The standard `process_*` metrics, read from /proc as Prometheus' client libraries do.
 enum ProcessMetrics {
-    /// Resident memory in bytes, from /proc/self/statm (nil where there is none).
-    static func residentBytes() -> Int? {
+    /// Virtual and resident memory in bytes, from /proc/self/statm (nil where there is none).
+    static func memoryBytes() -> (virtual: Int, resident: Int)? {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
         let fields = statm.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-        return pages * sysconf(Int32(_SC_PAGESIZE))
+        guard fields.count > 1, let virtual = Int(fields[0]), let resident = Int(fields[1]) else { return nil }
+        let pageSize = sysconf(Int32(_SC_PAGESIZE))
+        return (virtual * pageSize, resident * pageSize)
     }
+
+    static func residentBytes() -> Int? { memoryBytes()?.resident }
 
     static func write(to w: inout ExpositionWriter, startTime: Date) {
         w.family("process_start_time_seconds", .gauge, help: "Start time of the process since unix epoch in seconds.")
         w.sample("process_start_time_seconds", [], startTime.timeIntervalSince1970.rounded())
-        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
-            let fields = statm.split(separator: " ")
-            if fields.count > 1, let resident = Double(fields[1]), let virtual = Double(fields[0]) {
-                w.family("process_resident_memory_bytes", .gauge, help: "Resident memory size in bytes.")
-                w.sample("process_resident_memory_bytes", [], resident * pageSize)
-                w.family("process_virtual_memory_bytes", .gauge, help: "Virtual memory size in bytes.")
-                w.sample("process_virtual_memory_bytes", [], virtual * pageSize)
-            }
+        if let memory = memoryBytes() {
+            w.family("process_resident_memory_bytes", .gauge, help: "Resident memory size in bytes.")
+            w.sample("process_resident_memory_bytes", [], Double(memory.resident))
+            w.family("process_virtual_memory_bytes", .gauge, help: "Virtual memory size in bytes.")
+            w.sample("process_virtual_memory_bytes", [], Double(memory.virtual))
         }
         if let open = OpenFileLimit.openCount() {
             w.family("process_open_fds", .gauge, help: "Number of open file descriptors.")

@@ -86,14 +86,9 @@ extension ModelingService {
                 }
             }
             if state.series.count > settings.maxSeries {
-                let excess = state.series.values.sorted { a, b in
-                    switch (a.staleSinceMs, b.staleSinceMs) {
-                    case let (x?, y?): x != y ? x < y : a.id > b.id
-                    case (_?, nil): true
-                    case (nil, _?): false
-                    case (nil, nil): a.id > b.id
-                    }
-                }.prefix(state.series.count - settings.maxSeries).map(\.id)
+                // Stale since earliest first (live ones count as stale from the end of time), then higher ids.
+                let excess = state.series.values.sorted { ($0.staleSinceMs ?? .max, $1.id) < ($1.staleSinceMs ?? .max, $0.id) }
+                    .prefix(state.series.count - settings.maxSeries).map(\.id)
                 for id in excess { forget(id, &state) }
                 outcome.shed = excess.count
             }

@@ -79,12 +79,7 @@ import FoundationNetworking
     /// everything to Prescient; `writeOptions` are more keys of the remote_write entry, indented
     /// under it.
     static func scrapingAndSending(to port: Int, writeOptions: String = "") -> String {
-        """
-        global:
-          scrape_interval: 1s
-        scrape_configs:
-          - job_name: prometheus
-            static_configs: [{targets: ["127.0.0.1:PROMPORT"]}]
+        PrometheusProcess.scrapingItself + """
           - job_name: prescient
             honor_labels: true
             static_configs: [{targets: ["127.0.0.1:\(port)"]}]
@@ -120,20 +115,13 @@ final class PrometheusProcess: Sendable {
 
     init(binary: String, config: String) throws {
         port = try freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-prom-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try peerDirectory("prom")
         let configFile = directory.appendingPathComponent("prometheus.yml")
         try config.replacingOccurrences(of: "PROMPORT", with: String(port)).write(to: configFile, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        process = try startQuietly(binary, [
             "--config.file=\(configFile.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ]
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        ])
     }
 
     /// The value of an unlabelled-or-summed metric on Prometheus' own /metrics.
@@ -148,13 +136,36 @@ final class PrometheusProcess: Sendable {
         return ((json?["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
     }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
+    func stop() { stopPeer(process, removing: directory) }
+}
+
+/// A fresh directory of its own for a peer process (Prometheus, vmagent) under the system's
+/// temporary directory.
+func peerDirectory(_ name: String) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// Starts a peer process with its output discarded.
+func startQuietly(_ binary: String, _ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let log = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardOutput = log
+    process.standardError = log
+    try process.run()
+    return process
+}
+
+/// Ends a peer process (if it still runs) and removes its directory.
+func stopPeer(_ process: Process, removing directory: URL) {
+    if process.isRunning {
+        process.terminate()
+        process.waitUntilExit()
     }
+    try? FileManager.default.removeItem(at: directory)
 }
 
 /// The sum of a metric's samples (every label set) on the /metrics of a server on a loopback

@@ -80,8 +80,7 @@ final class VmagentProcess: Sendable {
 
     init(binary: String, scrapeTarget: String, remoteWrite: String) throws {
         port = try freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prescient-vmagent-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try peerDirectory("vmagent")
         let configFile = directory.appendingPathComponent("scrape.yml")
         try """
             global:
@@ -90,17 +89,11 @@ final class VmagentProcess: Sendable {
               - job_name: prescient
                 static_configs: [{targets: ["\(scrapeTarget)"]}]
             """.write(to: configFile, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        process = try startQuietly(binary, [
             "-promscrape.config=\(configFile.path)", "-remoteWrite.url=\(remoteWrite)",
             "-remoteWrite.tmpDataPath=\(directory.appendingPathComponent("queue").path)",
             "-remoteWrite.flushInterval=100ms", "-httpListenAddr=127.0.0.1:\(port)", "-loggerLevel=ERROR",
-        ]
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        ])
     }
 
     /// The sum of a metric's samples (every label set) on vmagent's own /metrics.
@@ -114,11 +107,5 @@ final class VmagentProcess: Sendable {
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
-    }
+    func stop() { stopPeer(process, removing: directory) }
 }

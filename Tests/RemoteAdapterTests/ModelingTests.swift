@@ -101,7 +101,20 @@ import Testing
         }
     }
 
-    @Test(arguments: ["{job=\"a\"", "{job=a}", "up{1x=\"a\"}", "{job=~\".*\"}", "", "up{job=~\"(\"}", "up extra"])
+    /// Prometheus 3's quoted names: a quoted string alone in the braces is the metric name, one
+    /// before an operator a label name.
+    @Test func quotedNamesSelectUTF8Names() throws {
+        let s = try Selector(#"{"http.server.duration", "http.method"=~"GET|POST", job="otel"}"#)
+        #expect(s.matchers.map(\.name) == ["__name__", "http.method", "job"])
+        #expect(s.matches(labels: ["__name__", "http.server.duration", "http.method", "GET", "job", "otel"]))
+        #expect(!s.matches(labels: ["__name__", "http_server_duration", "http.method", "GET", "job", "otel"]))
+        #expect(!s.matches(labels: ["__name__", "http.server.duration", "http_method", "GET", "job", "otel"]))
+        #expect(try Selector(#"up{'k8s.pod.name'="a"}"#).matches(labels: ["__name__", "up", "k8s.pod.name", "a"]))
+        #expect(try Selector(#"{"dotted.name"}"#).matches(labels: ["__name__", "dotted.name"]))
+    }
+
+    @Test(arguments: ["{job=\"a\"", "{job=a}", "up{1x=\"a\"}", "{job=~\".*\"}", "", "up{job=~\"(\"}", "up extra",
+                      #"up{"other.name"}"#, #"{"a.b", "c.d"}"#, #"{"a.b" job="x"}"#])
     func rejectsBadSelectors(_ text: String) {
         #expect(throws: SelectorError.self) { try Selector(text) }
     }

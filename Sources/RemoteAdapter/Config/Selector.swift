@@ -1,4 +1,5 @@
 /// A series selector in PromQL syntax: `metric`, `metric{job="api"}`, `{__name__=~"node_.*", env!="dev"}`,
+/// `{"http.server.duration", "http.method"="GET"}` (Prometheus 3's quoted names),
 /// parsed into the same `LabelMatcher`s remote read uses (fully anchored regular expressions,
 /// byte-wise comparison; see `LabelMatcher` for how Swift's `Regex` differs from RE2).
 public struct Selector: Sendable, Equatable, CustomStringConvertible {
@@ -28,15 +29,34 @@ public struct Selector: Sendable, Equatable, CustomStringConvertible {
         self.text = text
         var p = SelectorScanner(text)
         var matchers = [LabelMatcher]()
+        var namedMetric = false
         p.skipSpaces()
         if let name = p.identifier(allowColons: true) {
             matchers.append(try Self.matcher("__name__", .equal, name))
+            namedMetric = true
         }
         p.skipSpaces()
         if p.consume("{") {
             p.skipSpaces()
             while !p.consume("}") {
-                guard let name = p.identifier(allowColons: false) else { throw p.error("expected a label name") }
+                // Prometheus 3's form for names outside the legacy character sets: a quoted
+                // label name (`"http.method"="GET"`), or a quoted string alone for the metric
+                // name (`{"http.server.duration"}`).
+                let name: String
+                if p.peek == "\"" || p.peek == "'" || p.peek == "`" {
+                    name = try p.quotedString()
+                    p.skipSpaces()
+                    if p.peek == "," || p.peek == "}" {
+                        guard !namedMetric else { throw p.error("metric name given twice") }
+                        matchers.append(try Self.matcher("__name__", .equal, name))
+                        namedMetric = true
+                        if p.consume(",") { p.skipSpaces() }
+                        continue
+                    }
+                } else {
+                    guard let identifier = p.identifier(allowColons: false) else { throw p.error("expected a label name") }
+                    name = identifier
+                }
                 p.skipSpaces()
                 let kind: LabelMatcher.Kind
                 if p.consume("=~") { kind = .regexMatch } else if p.consume("!~") { kind = .regexNoMatch }

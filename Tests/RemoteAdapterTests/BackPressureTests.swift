@@ -128,10 +128,11 @@ import Testing
             #expect(Self.raw(state, "w") == [1_000, 2_000])
             #expect(state.store.count == 5)
 
-            // The store is full. A new series with an invalid metric name, one with invalid
+            // The store is full. A new series with a repeated label name, one with invalid
             // UTF-8 and one whose only sample is out of bounds are refused whatever the room;
             // they must not hold back the existing series beside them.
-            var body = RemoteWriteEncoder.v1([series("a", [:], [(3_000, 3)]), series("1abc", [:], [(1_000, 1)]),
+            let repeated = EncodableSeries(labels: [("__name__", "r"), ("j", "1"), ("j", "2")], samples: [WireSample(timestamp: 1_000, value: 1)])
+            var body = RemoteWriteEncoder.v1([series("a", [:], [(3_000, 3)]), repeated,
                                               series("v", ["k": "zz9"], [(3_000, 1)]), series("far", [:], [(1 << 62, 1)])])
             let at = try #require(body.firstRange(of: Array("zz9".utf8)))
             body[at.lowerBound] = 0xff  // the value of label k is no longer UTF-8
@@ -142,7 +143,7 @@ import Testing
             #expect(String(buffer: r.body).hasPrefix("rejected 3 of 4 samples; the others were stored\n"))
             #expect(Self.raw(state, "a") == [1_000, 3_000], "the existing series kept flowing")
             // All refused: the answer does not speak of others.
-            let none = try await post(client, [series("1abc", [:], [(1_000, 1)])])
+            let none = try await post(client, [repeated])
             #expect(String(buffer: none.body).hasPrefix("rejected 1 of 1 samples; none was stored\n"), "\(String(buffer: none.body))")
             #expect(state.store.count == 5)
         }

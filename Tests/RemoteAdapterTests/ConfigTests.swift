@@ -17,11 +17,14 @@ import Testing
               max_series: 5_000
               label_limit: 0
               label_value_length_limit: 256
+              metric_name_validation_scheme: legacy
             limits:
               max_body_bytes: 1MiB
             """)
         #expect(config.storage.stepMs == 60_000 && config.storage.gridLength == 2_880 && config.storage.maxSeries == 5_000)
         #expect(config.storage.labelLimit == 0 && config.storage.labelValueLengthLimit == 256 && config.storage.labelNameLengthLimit == 1_024)
+        #expect(config.storage.nameValidation == .legacy)
+        #expect(try ConfigLoader.parse(PrescientConfig.defaultYAML).storage.nameValidation == .utf8)
         #expect(config.limits.maxBodyBytes == 1 << 20)
     }
 
@@ -75,6 +78,7 @@ import Testing
         Case(yaml: "modeling:\n  rules:\n    - match: up\n      seasonality: fortnightly\n", key: "modeling.rules[0].seasonality", line: 4, mentions: "auto, none, hourly, daily or weekly"),
         Case(yaml: "storage:\n  step: 5m\n  max_seris: 10\n", key: "storage.max_seris", line: 3, mentions: "unknown key"),
         Case(yaml: "storage:\n  step: five minutes\n", key: "storage.step", line: 2, mentions: "duration"),
+        Case(yaml: "storage:\n  step: 1m\n  metric_name_validation_scheme: UTF-8\n", key: "storage.metric_name_validation_scheme", line: 3, mentions: "utf8 or legacy"),
         Case(yaml: "storage:\n  step: 10m\n  window: 15m\n", key: "storage.window", line: 3, mentions: "two steps"),
         Case(yaml: "limits:\n  max_body_bytes: -1\n", key: "limits.max_body_bytes", line: 2, mentions: "size"),
         Case(yaml: "limits:\n  max_decoded_bytes: 1GiB\n", key: "limits.max_decoded_bytes", line: 2, mentions: "at most 256MiB"),

@@ -137,6 +137,32 @@ import Testing
         #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
     }
 
+    /// UTF-8 names (Prometheus 3, OpenTelemetry) are written with underscores, which every
+    /// scraper and promtool read; an escaped label name that another source label already has
+    /// is renamed as a clash with Prescient's own is.
+    @Test func utf8NamesAreWrittenWithUnderscores() async throws {
+        #expect(NameEscaping.metricName("http.server.duration") == "http_server_duration")
+        #expect(NameEscaping.metricName("job:rate5m") == "job:rate5m")
+        #expect(NameEscaping.metricName("9lives.ünï") == "_lives__n_")  // one underscore per character, not per byte
+        #expect(NameEscaping.labelName("a:b") == "a_b")
+        #expect(NameEscaping.labelName("plain_name") == "plain_name")
+        #expect(ExportEntry.exportedLabels(["__name__", "http.server.duration", "http.method", "GET", "http_method", "x",
+                                            "k8s.pod.name", "p", "2fa", "y", "horizon.x", "h"]).map { "\($0.0)=\($0.1)" }
+                == ["_fa=y", "exported_http_method=GET", "horizon_x=h", "http_method=x", "k8s_pod_name=p"])
+        let book = ExportBook()
+        let source = ["__name__", "http.server.duration", "http.method", "GET", "http_method", "x", "k8s.pod.name", "p"]
+        var e = ExportEntry(id: 1, exportName: NameEscaping.metricName("http.server.duration"), sourceLabels: source,
+                            horizonNames: ["5m"], horizonSteps: [1], stepMs: 60_000)
+        e.point = [3]; e.lower = [2]; e.upper = [4]; e.mase = [0.5]; e.score = 0.25
+        book.insert(e)
+        let text = Self.render(book)
+        #expect(text.contains("predicted_http_server_duration{exported_http_method=\"GET\",http_method=\"x\",k8s_pod_name=\"p\",horizon=\"5m\"} 3\n"))
+        #expect(text.contains("anomaly_score{exported_http_method=\"GET\",http_method=\"x\",k8s_pod_name=\"p\",metric_name=\"http_server_duration\"} 0.25\n"))
+        #expect(!text.contains("."+"server"))
+        let check = try await run(try tool("promtool"), ["check", "metrics"], input: Array(text.utf8))
+        #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
+    }
+
     /// `x`'s lower bound and `x_lower`'s forecast are both `predicted_x_lower`; a counter `y`
     /// modelled as `y_rate` and a gauge `y_rate` with the same labels are one series. Each name
     /// and label set is written once (the forecast wins over the bound) and the rest counted.

@@ -47,12 +47,46 @@ import Testing
         #expect(store.count == 1)
     }
 
-    /// Names outside Prometheus' character sets could not be written back on `/metrics` (the
-    /// whole scrape would fail) nor read by a Prometheus 2 over remote read.
-    @Test func metricAndLabelNamesOutsidePrometheusCharacterSetsAreRejected() throws {
+    /// Under `metric_name_validation_scheme: legacy`, names outside Prometheus 2's character
+    /// sets are refused: a Prometheus 2 reading one over remote read drops the whole answer.
+    @Test func legacySchemeRejectsNamesOutsidePrometheus2CharacterSets() throws {
+        var settings = StoreSettings()
+        settings.nameValidation = .legacy
+        let store = SeriesStore(settings: settings)
+        let report = try ingest(store, Self.namesOfEveryKind)
+        #expect(report.rejected[.invalidLabels] == 6)
+        #expect(report.samplesAccepted == 2)
+        #expect(store.count == 2)
+        #expect(report.errors.contains { $0.contains("invalid metric name \"weird-dash\"") })
+        #expect(report.errors.contains { $0.contains("invalid label name \"bad-name\"") })
+    }
+
+    /// Under the default `utf8` scheme (Prometheus 3's) every non-empty UTF-8 name is a name:
+    /// OpenTelemetry's dotted ones arrive as they are, and a reload to `legacy` refuses only new
+    /// series.
+    @Test func utf8SchemeTakesAnyNameAndALegacyReloadRefusesOnlyNewSeries() throws {
         let store = SeriesStore()
+        #expect(store.limits.nameValidation == .utf8)
+        let report = try ingest(store, Self.namesOfEveryKind)
+        #expect(report.rejected.isEmpty, "\(report.errors)")
+        #expect(store.count == 8)
+        #expect(store.allSeriesIDs().contains { store.snapshot(id: $0)?.labels == ["__name__", "weird.dot"] })
+
+        var legacy = StoreSettings()
+        legacy.nameValidation = .legacy
+        store.applyLimits(legacy)
+        let later = try ingest(store, [
+            EncodableSeries(labels: [("__name__", "weird.dot")], samples: [WireSample(timestamp: 2, value: 2)]),
+            EncodableSeries(labels: [("__name__", "new.dot")], samples: [WireSample(timestamp: 2, value: 2)]),
+        ])
+        #expect(later.samplesAccepted == 1)
+        #expect(later.rejected[.invalidLabels] == 1)
+        #expect(store.count == 8)
+    }
+
+    static let namesOfEveryKind: [EncodableSeries] = {
         let one = [WireSample(timestamp: 1, value: 1)]
-        let batch = [
+        return [
             EncodableSeries(labels: [("__name__", "weird-dash")], samples: one),
             EncodableSeries(labels: [("__name__", "weird.dot")], samples: one),
             EncodableSeries(labels: [("__name__", "9starts_with_digit")], samples: one),
@@ -62,13 +96,7 @@ import Testing
             EncodableSeries(labels: [("__name__", "job:requests:rate5m"), ("_under", "ünïcødé values are fine")], samples: one),
             series("good", ["Job_1": "x"], [(1, 1)]),
         ]
-        let report = try ingest(store, batch)
-        #expect(report.rejected[.invalidLabels] == 6)
-        #expect(report.samplesAccepted == 2)
-        #expect(store.count == 2)
-        #expect(report.errors.contains { $0.contains("invalid metric name \"weird-dash\"") })
-        #expect(report.errors.contains { $0.contains("invalid label name \"bad-name\"") })
-    }
+    }()
 
     @Test func invalidUTF8IsRejected() throws {
         // Encode by hand: protobuf strings carry bytes, and a sender can put anything there.

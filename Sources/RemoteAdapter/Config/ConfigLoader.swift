@@ -75,12 +75,18 @@ public enum ConfigLoader {
                     throw ConfigError(key: path, line: value.mark?.line, "expected drop or reject, got \"\(text)\"")
                 }
                 s.limitAction = action
+            case "metric_name_validation_scheme":
+                let text = try scalar(value, key: path)
+                guard let scheme = NameValidationScheme(rawValue: text) else {
+                    throw ConfigError(key: path, line: value.mark?.line, "expected utf8 or legacy, got \"\(text)\"")
+                }
+                s.nameValidation = scheme
             case "retry_after":
                 // Retry-After is whole seconds; round up so 1500ms does not become 1.
                 s.retryAfterSeconds = Int((try duration(value, key: path, minimum: 1_000) + 999) / 1_000)
             default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes",
                                                           "label_limit", "label_name_length_limit", "label_value_length_limit",
-                                                          "max_future", "limit_action", "retry_after"])
+                                                          "max_future", "metric_name_validation_scheme", "limit_action", "retry_after"])
             }
         }
         if let windowMs {

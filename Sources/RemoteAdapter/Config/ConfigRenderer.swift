@@ -39,6 +39,7 @@ enum ConfigRenderer {
             ("label_name_length_limit", text(s.labelNameLengthLimit)),
             ("label_value_length_limit", text(s.labelValueLengthLimit)),
             ("max_future", duration(s.maxFutureMs ?? 0)),
+            ("metric_name_validation_scheme", Node(s.nameValidation.rawValue)),
         ]
         if let budget = s.maxWindowBytes { pairs.append(("max_window_bytes", size(budget))) }
         pairs += [("limit_action", Node(s.limitAction.rawValue)), ("retry_after", duration(Int64(s.retryAfterSeconds) * 1_000))]

@@ -56,6 +56,9 @@ public struct PrescientConfig: Sendable, Equatable {
           # Samples more than this far ahead of this server's clock are refused (0: no limit):
           # one sample from a wrong clock would make every later real one out of order.
           max_future: 1h
+          # utf8 accepts any UTF-8 metric and label names, as Prometheus 3 does (/metrics writes
+          # them with underscores); legacy refuses names outside Prometheus 2's character sets.
+          metric_name_validation_scheme: utf8
           # Also refuse new series once windows hold this much memory (default: no budget).
           # max_window_bytes: 8GiB
           # At either limit: "drop" refuses the new series, stores the rest and answers 400;

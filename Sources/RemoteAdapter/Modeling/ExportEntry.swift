@@ -4,7 +4,8 @@ import Models
 /// score, with its label set rendered once when the series is first modelled.
 struct ExportEntry: Sendable {
     let id: UInt32
-    /// `name`, or `name_rate` for a counter modelled on its rate.
+    /// `name`, or `name_rate` for a counter modelled on its rate, with underscores for the
+    /// characters the text format cannot take in a name (`NameEscaping`).
     let exportName: String
     /// The source labels without `__name__`, with the names of Prescient's own labels
     /// (`horizon`, `metric_name`, `model`, `limit`, `stamp`) renamed `exported_*` so they never clash,
@@ -44,9 +45,11 @@ struct ExportEntry: Sendable {
     /// two promtool refuses on a gauge.
     static let renamed: Set<String> = ["horizon", "metric_name", "model", "limit", "stamp", "le", "quantile"]
 
-    /// The source labels as exported: without `__name__`, sorted, each name in `renamed` given
-    /// the prefix `exported_`, again until it is unused (`exported_exported_horizon` when the
-    /// source has `exported_horizon` too), as Prometheus renames a clashing target label.
+    /// The source labels as exported: without `__name__`, sorted, each name written with
+    /// underscores in place of characters the text format cannot take (`NameEscaping`), and
+    /// given the prefix `exported_` when it is in `renamed` or its escaped form is another
+    /// label's name, again until it is unused (`exported_exported_horizon` when the source has
+    /// `exported_horizon` too), as Prometheus renames a clashing target label.
     static func exportedLabels(_ sourceLabels: [String]) -> [(String, String)] {
         var taken = Set<String>()
         var i = 0
@@ -57,12 +60,13 @@ struct ExportEntry: Sendable {
         var base = [(String, String)]()
         i = 0
         while i + 1 < sourceLabels.count {
-            var name = sourceLabels[i]
-            if name != "__name__" {
-                if renamed.contains(name) {
+            let source = sourceLabels[i]
+            if source != "__name__" {
+                var name = NameEscaping.labelName(source)
+                if renamed.contains(name) || (name != source && taken.contains(name)) {
                     repeat { name = "exported_" + name } while taken.contains(name)
-                    taken.insert(name)
                 }
+                taken.insert(name)
                 base.append((name, sourceLabels[i + 1]))
             }
             i += 2

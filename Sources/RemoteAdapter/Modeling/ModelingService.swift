@@ -369,7 +369,7 @@ public final class ModelingService: Service, Sendable {
             direction: rule.direction, anomalyReference: rule.anomalyReference(stepMs: stepMs),
             errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil,
             errorDrift: rule.anomalyDrift ? ErrorDriftDetector.Settings() : nil)
-        let exportName = isCounter ? name + "_rate" : name
+        let exportName = NameEscaping.metricName(isCounter ? name + "_rate" : name)
         let series = ModeledSeries(
             id: id, isCounter: isCounter, stepMultiple: stepMs / storage.stepMs, stepMs: stepMs,
             terms: ModeledSeries.Terms(rule: rule, refitIntervalMs: settings.refitIntervalMs),

@@ -75,18 +75,17 @@ enum LabelCanonicalizer {
         return hasName
     }
 
-    /// A problem with the names of a new series' labels, checked once when the series is
-    /// created: label names must match `[a-zA-Z_][a-zA-Z0-9_]*` and the metric name
-    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`, as Prometheus 2 checks what it receives. A name outside them
-    /// cannot be written back in the text exposition, and a Prometheus 2 reading it over remote
-    /// read drops the whole answer it came in.
-    static func nameProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
+    /// A problem with the names of a new series' labels under the `legacy` scheme: label
+    /// names must match `[a-zA-Z_][a-zA-Z0-9_]*` and the metric name `[a-zA-Z_:][a-zA-Z0-9_:]*`,
+    /// as Prometheus 2 checks what it receives (a Prometheus 2 reading such a name over remote
+    /// read drops the whole answer it came in).
+    static func legacyNameProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
         for label in labels {
             if !isValidName(label.name, colons: false) {
-                return LabelProblem(.invalidLabels, "invalid label name \"\(String(decoding: label.name, as: UTF8.self))\" (must match [a-zA-Z_][a-zA-Z0-9_]*) in series \(SeriesStore.describe(labels))")
+                return LabelProblem(.invalidLabels, "invalid label name \"\(String(decoding: label.name, as: UTF8.self))\" (must match [a-zA-Z_][a-zA-Z0-9_]* under storage.metric_name_validation_scheme: legacy) in series \(SeriesStore.describe(labels))")
             }
             if isMetricName(label.name), !isValidName(label.value, colons: true) {
-                return LabelProblem(.invalidLabels, "invalid metric name \"\(String(decoding: label.value, as: UTF8.self))\" (must match [a-zA-Z_:][a-zA-Z0-9_:]*)")
+                return LabelProblem(.invalidLabels, "invalid metric name \"\(String(decoding: label.value, as: UTF8.self))\" (must match [a-zA-Z_:][a-zA-Z0-9_:]* under storage.metric_name_validation_scheme: legacy)")
             }
         }
         return nil

@@ -32,6 +32,8 @@ public struct StoreSettings: Sendable, Equatable {
     /// seconds sent as milliseconds) made every real one after it out of order, and kept the
     /// series from ever going stale or being dropped.
     public var maxFutureMs: Int64? = 3_600_000
+    /// Which metric and label names a new series may have (`metric_name_validation_scheme`).
+    public var nameValidation = NameValidationScheme.utf8
 
     public init() {}
 }
@@ -105,6 +107,7 @@ public final class SeriesStore: Sendable {
             limits.labelNameLengthLimit = new.labelNameLengthLimit
             limits.labelValueLengthLimit = new.labelValueLengthLimit
             limits.maxFutureMs = new.maxFutureMs
+            limits.nameValidation = new.nameValidation
         }
     }
 
@@ -331,23 +334,24 @@ public final class SeriesStore: Sendable {
     }
 
     /// Why a new series with these canonical labels would be refused however much room the
-    /// store has: labels that are not UTF-8, names outside Prometheus' character sets, or
-    /// (unless `restoring`) labels past the label limits. `createSeries` and reject mode's
-    /// admission walk ask the same question.
+    /// store has: labels that are not UTF-8, or (unless `restoring`) names outside Prometheus
+    /// 2's character sets under the `legacy` scheme and labels past the label limits.
+    /// `createSeries` and reject mode's admission walk ask the same question.
     func newSeriesProblem(_ labels: UnsafeBufferPointer<RawLabel>, restoring: Bool = false) -> LabelProblem? {
         guard labels.allSatisfy({ $0.name.isValidUTF8 && $0.value.isValidUTF8 }) else {
             return LabelProblem(.invalidLabels, "invalid UTF-8 in the labels of series \(Self.describe(labels)) (bad bytes shown as \u{FFFD})")
         }
-        if let problem = LabelCanonicalizer.nameProblem(labels) { return problem }
-        // Restored series were acknowledged under the limits of their day: not refused now.
-        return restoring ? nil : labelLimitProblem(labels)
+        // Restored series were acknowledged under the limits and scheme of their day: not refused now.
+        if restoring { return nil }
+        let limits = self.limits
+        if limits.nameValidation == .legacy, let problem = LabelCanonicalizer.legacyNameProblem(labels) { return problem }
+        return labelLimitProblem(labels, limits)
     }
 
     /// A new series' labels past `labelLimit`, `labelNameLengthLimit` or `labelValueLengthLimit`.
-    private func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>) -> LabelProblem? {
+    private func labelLimitProblem(_ labels: UnsafeBufferPointer<RawLabel>, _ limits: StoreSettings) -> LabelProblem? {
         func short(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes.prefix(200), as: UTF8.self) }
         let series = { "series \(short(LabelCanonicalizer.metricName(labels)))" }
-        let limits = self.limits
         if limits.labelLimit > 0, labels.count > limits.labelLimit {
             return LabelProblem(.labelLimits, "\(series()) has \(labels.count) labels, more than label_limit \(limits.labelLimit)")
         }

@@ -45,6 +45,36 @@ import Testing
         }
     }
 
+    /// The hand-written writer's output reads back through Foundation's parser as what was
+    /// written: every control character, quotes, backslashes, non-ASCII, nesting and numbers.
+    @Test func jsonWriterOutputParsesBackToWhatWasWritten() throws {
+        let tricky = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) }.joined() + #"a"b\c/é😀"# + "\u{7F}"
+        var w = JSONWriter(capacity: 8)
+        w.beginObject()
+        w.key(tricky); w.string(tricky)
+        w.key("list")
+        w.beginArray()
+        w.number(1796652489.067); w.number(-0.00000025); w.number(60); w.bool(true); w.bool(false)
+        w.beginObject(); w.endObject()
+        w.beginArray(); w.endArray()
+        w.stringObject([("b", "2"), ("a", "1"), ("ü", "3")])
+        w.endArray()
+        w.key("empty"); w.string("")
+        w.endObject()
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
+        #expect(parsed[tricky] as? String == tricky)
+        #expect(parsed["empty"] as? String == "")
+        let list = try #require(parsed["list"] as? [Any])
+        #expect(list.count == 8)
+        #expect((list[0] as? NSNumber)?.doubleValue == 1796652489.067)
+        #expect((list[1] as? NSNumber)?.doubleValue == -0.00000025)
+        #expect((list[2] as? NSNumber)?.doubleValue == 60)
+        #expect(list[3] as? Bool == true && list[4] as? Bool == false)
+        #expect((list[5] as? [String: Any])?.isEmpty == true && (list[6] as? [Any])?.isEmpty == true)
+        #expect(list[7] as? [String: String] == ["a": "1", "b": "2", "ü": "3"])
+        #expect(String(decoding: w.bytes, as: UTF8.self).contains(#"{"a":"1","b":"2","ü":"3"}"#), "members in byte order")
+    }
+
     @Test func recommendationsUseTheAPIsValueAndLabelForms() async throws {
         var config = PrescientConfig()
         config.storage.stepMs = 60_000
@@ -155,6 +185,15 @@ import Testing
             #expect(models?.allSatisfy { ($0["model"] as? String).map { $0 != "none" } ?? false } == true)
             let anomalies = try json(try await client.execute(uri: "/api/v1/anomalies?threshold=1000000", method: .get))["data"] as? [Any]
             #expect(anomalies?.isEmpty == true)
+            let scored = try json(try await client.execute(uri: "/api/v1/anomalies?threshold=-1", method: .get))["data"] as? [[String: Any]]
+            #expect(scored?.count == 2 && scored?.allSatisfy { ($0["score"] as? String).flatMap(Double.init) != nil && $0["timestamp"] is Double } == true)
+
+            // The written answer is the one JSONSerialization made of the same entries before
+            // the writer replaced it (parameters, MASE per horizon, last refit).
+            let written = try await client.execute(uri: "/api/v1/models", method: .get)
+            let before = try JSONSerialization.jsonObject(with: LegacyModelsJSON.body(state.modeling.book.entries())) as? NSDictionary
+            #expect(try JSONSerialization.jsonObject(with: Data(buffer: written.body)) as? NSDictionary == before)
+            #expect(models?.allSatisfy { ($0["parameters"] as? [String: String])?.isEmpty == false && ($0["mase"] as? [String: String])?["5m"] != nil } == true)
         }
     }
 }

@@ -14,6 +14,7 @@ public struct BenchExporterCommand: AsyncParsableCommand {
 
     @Option(help: "Series rendered on /metrics (0 skips rendering).") var renderSeries = 100_000
     @Option(help: "Series modelled in the steady-state test (0 skips it).") var modelSeries = 10_000
+    @Option(help: "Series in the /api/v1/models answer measured (0 skips it).") var apiSeries = 20_000
     @Option(help: "Model for the steady-state test.") var model = "auto"
     @Option(help: "History points per series before measuring (1-minute steps).") var history = 360
     @Option(help: "Steps measured.") var steps = 5
@@ -55,7 +56,33 @@ public struct BenchExporterCommand: AsyncParsableCommand {
             renderBench(values: "short") { i, k in [1.5, 2.25, 3.125, Double(i)][k] }
             renderBench(values: "full-precision") { i, k in 100 + sin(Double(i * 4 + k)) * 37.123456789 }
         }
+        if apiSeries > 0 { try apiBench() }
         if modelSeries > 0 { try modelBench() }
+    }
+
+    /// `/api/v1/models` for `apiSeries` series with 80 fitted parameters each (what `auto`'s
+    /// per-horizon combinations report; a scale audit's answer for 20k series was 32 MB),
+    /// written by `JSONWriter` against the `JSONSerialization` path it replaced, in one run.
+    func apiBench() throws {
+        let horizons = ["5m", "15m", "30m", "1h"]
+        let entries = (0..<apiSeries).map { i in
+            var e = ExportEntry(id: UInt32(i), exportName: "container_cpu_usage_seconds_total_rate",
+                                sourceLabels: ["__name__", "x", "cluster", "eu-west-0", "instance", "10.0.\(i / 256 % 256).\(i % 256):9100",
+                                               "job", "node", "mode", ["user", "system", "idle"][i % 3], "pod", "svc-\(i)"],
+                                horizonNames: horizons, horizonSteps: [5, 15, 30, 60], stepMs: 60_000)
+            e.setModel("per_horizon")
+            e.mase = [0.8, 0.9, 1, .nan]
+            e.lastRefitMs = 1_796_652_489_067 + Int64(i)
+            for k in 0..<80 { e.parameters["\(k % 3)_combination_\(k % 4)_autoets_p\(k)"] = 100 + sin(Double(i * 80 + k)) * 37.123456789 }
+            return e
+        }
+        var written = [UInt8]()
+        let writer = Self.best { written = JSONAPI.successBody(entries, JSONAPI.writeModel) }
+        var legacy = Data()
+        let old = Self.measure { legacy = LegacyModelsJSON.body(entries) }  // once: it takes half a minute
+        let same = (try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary)
+            == (try JSONSerialization.jsonObject(with: legacy) as? NSDictionary)
+        print("api /api/v1/models: series=\(apiSeries) parameters=80 bytes=\(written.count) writer=\(Self.f(writer.wall)) s (cpu \(Self.f(writer.cpu))) baseline JSONSerialization=\(Self.f(old.wall)) s (cpu \(Self.f(old.cpu))) ratio=\(Self.f(old.cpu / writer.cpu, 1))x same-json=\(same)")
     }
 
     func renderBench(values label: String, _ value: (Int, Int) -> Double) {

@@ -50,19 +50,27 @@ struct JSONAPI: Sendable {
         switch entries(request) {
         case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
-            return Self.success(list.map { e in
-                [
-                    "metric": e.labelDictionary, "model": e.model, "step_seconds": Double(e.stepMs) / 1000,
-                    "origin": Double(e.originMs) / 1000, "exported": e.exported,
-                    "forecasts": e.horizonNames.indices.map { i in
-                        [
-                            "horizon": e.horizonNames[i],
-                            "timestamp": Double(e.originMs + Int64(e.horizonSteps[i]) * e.stepMs) / 1000,
-                            "value": Self.format(e.point[i]), "lower": Self.format(e.lower[i]), "upper": Self.format(e.upper[i]),
-                        ] as [String: Any]
-                    },
-                ] as [String: Any]
-            })
+            return Self.success(list) { w, e in
+                w.beginObject()
+                w.key("exported"); w.bool(e.exported)
+                w.key("forecasts")
+                w.beginArray()
+                for i in e.horizonNames.indices {
+                    w.beginObject()
+                    w.key("horizon"); w.string(e.horizonNames[i])
+                    w.key("lower"); w.string(Self.format(e.lower[i]))
+                    w.key("timestamp"); w.number(Double(e.originMs + Int64(e.horizonSteps[i]) * e.stepMs) / 1000)
+                    w.key("upper"); w.string(Self.format(e.upper[i]))
+                    w.key("value"); w.string(Self.format(e.point[i]))
+                    w.endObject()
+                }
+                w.endArray()
+                w.key("metric"); w.stringObject(e.labelPairs)
+                w.key("model"); w.string(e.model)
+                w.key("origin"); w.number(Double(e.originMs) / 1000)
+                w.key("step_seconds"); w.number(Double(e.stepMs) / 1000)
+                w.endObject()
+            }
         }
     }
 
@@ -77,26 +85,33 @@ struct JSONAPI: Sendable {
         case .failure(let e): return Self.badData("\(e)")
         case .success(let list):
             let above = list.filter { $0.exported && $0.score > threshold }.sorted { $0.score > $1.score }
-            return Self.success(above.map { e in
-                ["metric": e.labelDictionary, "score": Self.format(e.score), "timestamp": Double(e.originMs) / 1000] as [String: Any]
-            })
+            return Self.success(above) { w, e in
+                w.beginObject()
+                w.key("metric"); w.stringObject(e.labelPairs)
+                w.key("score"); w.string(Self.format(e.score))
+                w.key("timestamp"); w.number(Double(e.originMs) / 1000)
+                w.endObject()
+            }
         }
     }
 
     private func models(_ request: Request) -> Response {
         switch entries(request) {
         case .failure(let e): return Self.badData("\(e)")
-        case .success(let list):
-            return Self.success(list.map { e in
-                var d: [String: Any] = [
-                    "metric": e.labelDictionary, "model": e.model,
-                    "parameters": e.parameters.mapValues { Self.format($0) },
-                    "mase": Dictionary(uniqueKeysWithValues: zip(e.horizonNames, e.mase.map { Self.format($0) })),
-                ]
-                if let r = e.lastRefitMs { d["last_refit"] = Double(r) / 1000 }
-                return d
-            })
+        case .success(let list): return Self.success(list, Self.writeModel)
         }
+    }
+
+    /// One series of `/api/v1/models`: its model, fitted parameters, MASE per horizon and the
+    /// time of its last refit.
+    static func writeModel(_ w: inout JSONWriter, _ e: ExportEntry) {
+        w.beginObject()
+        if let r = e.lastRefitMs { w.key("last_refit"); w.number(Double(r) / 1000) }
+        w.key("mase"); w.stringObject(zip(e.horizonNames, e.mase.map { Self.format($0) }))
+        w.key("metric"); w.stringObject(e.labelPairs)
+        w.key("model"); w.string(e.model)
+        w.key("parameters"); w.stringObject(e.parameters.lazy.map { ($0.key, Self.format($0.value)) })
+        w.endObject()
     }
 
     /// A sample value as Prometheus' API writes it (Go's `FormatFloat(v, 'f', -1, 64)`): the
@@ -108,6 +123,10 @@ struct JSONAPI: Sendable {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
         let shortest = v.description  // shortest round-trip digits, sometimes with an exponent
+        // Most values have no exponent: only a whole number's ".0" differs from Go's form.
+        if !shortest.utf8.contains(UInt8(ascii: "e")) {
+            return shortest.hasSuffix(".0") ? String(shortest.dropLast(2)) : shortest
+        }
         let negative = shortest.hasPrefix("-")
         let unsigned = negative ? shortest.dropFirst() : Substring(shortest)
         let parts = unsigned.split(separator: "e", maxSplits: 1)
@@ -133,6 +152,25 @@ struct JSONAPI: Sendable {
         json(["status": "success", "data": data], status: .ok)
     }
 
+    /// The success envelope around an array with one element per item, written by `element`
+    /// (`JSONWriter`: the answers that grow with the series modelled).
+    static func success<T>(_ items: [T], _ element: (inout JSONWriter, T) -> Void) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: successBody(items, element))))
+    }
+
+    static func successBody<T>(_ items: [T], _ element: (inout JSONWriter, T) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 * items.count + 64)
+        w.beginObject()
+        w.key("data")
+        w.beginArray()
+        for item in items { element(&w, item) }
+        w.endArray()
+        w.key("status"); w.string("success")
+        w.endObject()
+        return w.bytes
+    }
+
     static func badData(_ message: String) -> Response {
         json(["status": "error", "errorType": "bad_data", "error": message], status: .badRequest)
     }
@@ -145,6 +183,9 @@ struct JSONAPI: Sendable {
 }
 
 extension ExportEntry {
+    /// Labels as name/value pairs with `__name__` = the exported name, for the JSON API.
+    var labelPairs: [(String, String)] { [("__name__", exportName)] + baseLabels }
+
     /// Labels as name/value pairs with `__name__` = the exported name, for selectors.
     var labelArray: [String] {
         var out = ["__name__", exportName]

@@ -3,8 +3,9 @@ import Foundation
 import Models
 
 /// `prescient bench-exporter`: the exporter's costs, in process, on synthetic series: rendering
-/// `/metrics` for N modelled series, the steady-state cost of one modelling pass per step, and
-/// refit throughput. Hidden from help; `make bench` runs it.
+/// `/metrics` for N modelled series, writing `/api/v1/models`, the steady-state cost of one
+/// modelling pass per step, and refit throughput. Hidden from help; run by hand (it takes
+/// several minutes with its defaults), with the commands the README's "Measured" table gives.
 ///
 /// Times are the bench thread's CPU time (what the loop costs a core, unaffected by other load
 /// on a shared machine) next to wall time.

@@ -138,6 +138,39 @@ import Testing
         }
     }
 
+    /// A series quiet for longer than its longest horizon, but not stale, still exports its last
+    /// forecasts, and a restart must not change that: it restored none (all their targets had
+    /// passed) and exported NaN until the next sample (a black-box audit: 45.03 before a
+    /// SIGTERM, NaN after).
+    @Test func aQuietSeriesExportsTheSameForecastsAfterARestart() throws {
+        var config = Self.configuration()
+        config.modeling.staleAfterMs = 100 * Self.step
+        config.modeling.dropAfterMs = 200 * Self.step
+        let store = SeriesStore(settings: config.storage)
+        let service = ModelingService(store: store, settings: config.modeling, storage: config.storage, nowMs: { 0 })
+        for chunk in stride(from: 0, to: 500, by: 50) {
+            try Self.feed(store, steps: chunk..<chunk + 50)
+            Self.tick(service, at: Int64(chunk + 49) * Self.step)
+        }
+        // 20 steps without a sample: past the longest horizon (15), within stale_after (100).
+        let quietMs = 519 * Self.step
+        Self.tick(service, at: quietMs)
+        let before = Self.exported(service)
+        #expect(before.count == 2 && service.book.entries().allSatisfy { $0.exported && $0.point.allSatisfy(\.isFinite) }, "\(service.book.entries().map { ($0.exportName, $0.exported, $0.point) })")
+
+        let dir = try temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try SnapshotFile.write(to: dir + "/snapshot", header: .init(createdMs: 1, walCovered: 0, stepMs: Self.step),
+                                   store: store, book: service.book, models: service.modeledSeries())
+        let restoredStore = SeriesStore(settings: config.storage)
+        let restored = ModelingService(store: restoredStore, settings: config.modeling, storage: config.storage, nowMs: { 0 })
+        let loaded = try SnapshotFile.load(path: dir + "/snapshot", into: restoredStore)
+        #expect(restored.restore(loaded.forecasts, models: loaded.models, nowMs: quietMs).forecasts == 2)
+        Self.tick(restored, at: quietMs)
+        #expect(Self.exported(restored) == before)
+        #expect(restored.book.entries().allSatisfy { $0.exported && $0.point.allSatisfy(\.isFinite) })
+    }
+
     /// A format-6 state has no drift channel: it loads whole and starts a fresh one, which
     /// reports nothing until it has seen 300 errors; forecasts carry on unchanged.
     @Test func aStateSavedBeforeTheDriftChannelStartsAFreshOne() throws {

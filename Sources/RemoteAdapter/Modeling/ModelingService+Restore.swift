@@ -50,11 +50,13 @@ extension ModelingService {
         var restored = 0
         for (id, forecast) in saved {
             guard let s = state.series[id], let entry = book.entry(id), entry.horizonNames == forecast.horizonNames else { continue }
-            // A forecast whose every horizon has already passed describes nothing useful, and
-            // a series that had no forecast yet (all its values NaN, say) has only NaN
-            // placeholders, which must stay unexported as they were.
-            let longest = Int64(entry.horizonSteps.max() ?? 1) * entry.stepMs
-            guard nowMs - forecast.originMs <= longest, forecast.model != "none" else { continue }
+            // A series that had no forecast yet (all its values NaN, say) has only NaN
+            // placeholders, which must stay unexported as they were. A forecast whose every
+            // horizon has passed is restored all the same: the running service goes on
+            // exporting a quiet series' last forecasts until it is stale (`stale_after`, which
+            // the next pass applies as it would have), and skipping them exported NaN after a
+            // restart where the forecasts had been before it.
+            guard forecast.model != "none" else { continue }
             book.update(id) { forecast.apply(to: &$0) }
             let carried = models[id] != nil && !s.isWarmingUp
             // A carried-on model is no warm-up: nothing to hold the saved forecasts against.

@@ -78,7 +78,7 @@ public final class ExportBook: Sendable {
             guard let base = k.baseAddress else { return }
             spans.sort { a, b in
                 let c = memcmp(base + a.start, base + b.start, min(a.count, b.count))
-                return c != 0 ? c < 0 : a.count < b.count
+                return c != 0 ? c < 0 : a.count != b.count ? a.count < b.count : a.id < b.id
             }
         }
         s.order = spans.map(\.id)

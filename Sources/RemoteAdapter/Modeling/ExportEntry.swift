@@ -18,6 +18,14 @@ struct ExportEntry: Sendable {
     let horizonNames: [String]
     let horizonSteps: [Int]
     let stepMs: Int64
+    /// Exported name and rendered labels: entries with one key are one series on `/metrics`
+    /// (`x.y` and `x_y`, or a counter `y` as `y_rate` beside a gauge `y_rate`), written once.
+    let exportKey: String
+    /// The export order: `exportKey`, and after it, for a series not exported exactly as it
+    /// came (a name escaped, a label renamed, a counter's rate), its source labels. Of one key
+    /// the series exported as it came is first, then the others by their own labels: the same
+    /// one is written in every process and after a restart, where ids and the book's
+    /// dictionary order are not the same.
     let sortKey: String
 
     var model = "none"
@@ -57,19 +65,24 @@ struct ExportEntry: Sendable {
             taken.insert(sourceLabels[i])
             i += 2
         }
-        var base = [(String, String)]()
+        // Names the text format takes as they are first, so a source's own `metric_name` is
+        // `exported_metric_name` whether or not it also has a `metric.name`.
+        var pairs = [(name: String, escaped: String, value: String)]()
         i = 0
         while i + 1 < sourceLabels.count {
-            let source = sourceLabels[i]
-            if source != "__name__" {
-                var name = NameEscaping.labelName(source)
-                if renamed.contains(name) || (name != source && taken.contains(name)) {
-                    repeat { name = "exported_" + name } while taken.contains(name)
-                }
-                taken.insert(name)
-                base.append((name, sourceLabels[i + 1]))
+            if sourceLabels[i] != "__name__" {
+                pairs.append((sourceLabels[i], NameEscaping.labelName(sourceLabels[i]), sourceLabels[i + 1]))
             }
             i += 2
+        }
+        var base = [(String, String)]()
+        for pair in pairs.filter({ $0.name == $0.escaped }) + pairs.filter({ $0.name != $0.escaped }) {
+            var name = pair.escaped
+            if renamed.contains(name) || (name != pair.name && taken.contains(name)) {
+                repeat { name = "exported_" + name } while taken.contains(name)
+            }
+            taken.insert(name)
+            base.append((name, pair.value))
         }
         base.sort { $0.0 < $1.0 }
         return base
@@ -85,12 +98,27 @@ struct ExportEntry: Sendable {
         baseLabels = base
         let rendered = ExpositionWriter.renderLabels(base)
         baseLabelBytes = Array(rendered.dropFirst().dropLast())
-        sortKey = exportName + "\u{0}" + String(decoding: rendered, as: UTF8.self)
+        exportKey = exportName + "\u{0}" + String(decoding: rendered, as: UTF8.self)
+        sortKey = Self.isExportedAsItCame(exportName: exportName, base: base, sourceLabels: sourceLabels)
+            ? exportKey : exportKey + "\u{0}" + sourceLabels.joined(separator: "\u{0}")
         point = horizonNames.map { _ in .nan }
         lower = point
         upper = point
         mase = point
         pastForecasts = horizonNames.map { _ in [] }
+    }
+
+    /// Whether the source's name and labels are exported unchanged.
+    static func isExportedAsItCame(exportName: String, base: [(String, String)], sourceLabels: [String]) -> Bool {
+        var source = [(String, String)]()
+        var name: String?
+        var i = 0
+        while i + 1 < sourceLabels.count {
+            if sourceLabels[i] == "__name__" { name = sourceLabels[i + 1] } else { source.append((sourceLabels[i], sourceLabels[i + 1])) }
+            i += 2
+        }
+        source.sort { $0.0 < $1.0 }
+        return name == exportName && source.elementsEqual(base) { $0 == $1 }
     }
 
     /// Records the forecasts made from `originMs` at each horizon; a forecast for a target

@@ -76,7 +76,7 @@ struct ExportTable: Sendable {
         var horizons: Int32 = 0, lastHorizons: [String]? = nil
         var model = Span.empty, lastModel: String? = nil
         let forecastNames = Set(entries.map(\.exportName))
-        var lastSortKey: String? = nil
+        var lastExportKey: String? = nil
         for e in entries {
             if families.last?.name != e.exportName {
                 families.append(Family(
@@ -88,9 +88,10 @@ struct ExportTable: Sendable {
                     upperTaken: forecastNames.contains(e.exportName + "_upper")))
                 metricName = intern(ExpositionWriter.renderLabelList([("metric_name", e.exportName)]))
             }
-            // Entries come sorted by this key, so series with the same name and labels are neighbours.
-            let duplicate = e.sortKey == lastSortKey
-            lastSortKey = e.sortKey
+            // Entries come sorted by `sortKey`, which starts with this key, so series with the same
+            // name and labels are neighbours.
+            let duplicate = e.exportKey == lastExportKey
+            lastExportKey = e.exportKey
             if duplicate || families[families.count - 1].lowerTaken || families[families.count - 1].upperTaken { conflicts += 1 }
             let labels = append(e.baseLabelBytes)
             if e.horizonNames != lastHorizons {

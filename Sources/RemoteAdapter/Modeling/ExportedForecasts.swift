@@ -18,10 +18,10 @@ struct ExportedForecasts: ForecastSeriesSource {
         // Two sources with one exported name and label set (a counter `y` modelled as `y_rate`
         // beside a gauge `y_rate`) would be two series with one label set, which a remote-read
         // client cannot tell apart: as on /metrics, only the first in export order is served.
-        var lastSortKey: String? = nil
+        var lastExportKey: String? = nil
         let selected = book.entries { e in
-            let duplicate = e.sortKey == lastSortKey
-            lastSortKey = e.sortKey
+            let duplicate = e.exportKey == lastExportKey
+            lastExportKey = e.exportKey
             guard e.exported, !duplicate else { return false }
             if let known = nameMatches[e.exportName] { return known }
             let name = "predicted_" + e.exportName

@@ -74,6 +74,14 @@ import Testing
             let ids = state.store.allSeriesIDs()
             #expect(ids.contains { state.store.snapshot(id: $0, includeGrid: false)?.labels.contains("e2e.utf8.value") == true })
 
+            // The JSON API selects by the name as sent (quoted) or as exported, and shows the exported one.
+            for selector in ["%7B%22e2e.utf8.value%22%7D", "e2e_utf8_value", "%7B%22http.method%22%3D%22GET%22%7D"] {
+                let answer = try await client.execute(uri: "/api/v1/forecasts?match[]=\(selector)", method: .get)
+                let data = try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any]
+                let metrics = (data?["data"] as? [[String: Any]])?.compactMap { $0["metric"] as? [String: String] }
+                #expect(metrics == [["__name__": "e2e_utf8_value", "exported_http_method": "GET", "http_method": "plain", "job": "otel"]], "\(selector)")
+            }
+
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             let text = String(buffer: metrics.body)
             #expect(text.contains("predicted_e2e_utf8_value{"))

@@ -33,11 +33,18 @@ struct JSONAPI: Sendable {
         return response
     }
 
-    /// Entries matching any of the query's `match[]` selectors (all when none is given).
+    /// Entries matching any of the query's `match[]` selectors (all when none is given), by
+    /// their exported labels (as `/metrics` writes them) or by their source series' own (as
+    /// sent, and as modelling rules select them: `{"http.server.duration"}`, a counter's
+    /// `x_total` exported as `x_total_rate`). The store's label lookup takes only a shard's
+    /// lock, which never waits on the book's.
     private func entries(_ query: FormQuery) throws(SelectorError) -> [ExportEntry] {
         let selectors = try query.all("match[]").map { text throws(SelectorError) in try Selector(text) }
+        let store = state.store
         return state.modeling.book.entries { e in
-            selectors.isEmpty || selectors.contains { $0.matches(labels: e.labelArray) }
+            selectors.isEmpty || selectors.contains { selector in
+                selector.matches(labels: e.labelArray) || store.labels(id: e.id).map { selector.matches(labels: $0) } == true
+            }
         }
     }
 

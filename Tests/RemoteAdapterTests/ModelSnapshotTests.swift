@@ -169,6 +169,13 @@ import Testing
         Self.tick(restored, at: quietMs)
         #expect(Self.exported(restored) == before)
         #expect(restored.book.entries().allSatisfy { $0.exported && $0.point.allSatisfy(\.isFinite) })
+
+        // Restored after the series went stale: kept, not exported, before any pass.
+        let lateStore = SeriesStore(settings: config.storage)
+        let late = ModelingService(store: lateStore, settings: config.modeling, storage: config.storage, nowMs: { 0 })
+        let lateLoaded = try SnapshotFile.load(path: dir + "/snapshot", into: lateStore)
+        #expect(late.restore(lateLoaded.forecasts, models: lateLoaded.models, nowMs: 650 * Self.step).forecasts == 2)
+        #expect(late.book.entries().count == 2 && late.book.entries().allSatisfy { !$0.exported })
     }
 
     /// A format-6 state has no drift channel: it loads whole and starts a fresh one, which

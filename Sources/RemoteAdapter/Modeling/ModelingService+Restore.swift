@@ -57,7 +57,15 @@ extension ModelingService {
             // the next pass applies as it would have), and skipping them exported NaN after a
             // restart where the forecasts had been before it.
             guard forecast.model != "none" else { continue }
-            book.update(id) { forecast.apply(to: &$0) }
+            // Stale now (a restart after a long stop): saved and restored, not exported, as
+            // the next pass would decide, so no scrape before it sees days-old forecasts.
+            let live = store.newestSample(id: id).map {
+                !$0.value.isStaleMarker && nowMs - $0.timestamp <= state.settings.staleAfterMs
+            } ?? false
+            book.update(id) { e in
+                forecast.apply(to: &e)
+                e.exported = e.exported && live
+            }
             let carried = models[id] != nil && !s.isWarmingUp
             // A carried-on model is no warm-up: nothing to hold the saved forecasts against.
             if !carried {

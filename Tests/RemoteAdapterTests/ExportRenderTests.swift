@@ -185,6 +185,10 @@ import Testing
                 #expect(lines.count == 1)
                 written.formUnion(lines.map(String.init))
                 #expect(book.conflicts == sources.count - 1)
+                // The JSON API says which one /metrics writes, even when it lists only the others.
+                let shown = book.entriesAsWritten { _ in true }
+                #expect(shown.count == sources.count && shown.filter(\.exported).map { $0.point[0] } == [withUnchanged ? 3 : 2])
+                #expect(book.entriesAsWritten { $0.point[0] == 1 }.map(\.exported) == [false])
             }
             // a_b as it came; else a-b, whose name sorts before a.b.
             #expect(written == [withUnchanged ? "predicted_a_b{x=\"1\",horizon=\"5m\"} 3" : "predicted_a_b{x=\"1\",horizon=\"5m\"} 2"])

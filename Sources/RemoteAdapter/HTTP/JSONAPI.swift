@@ -41,7 +41,7 @@ struct JSONAPI: Sendable {
     private func entries(_ query: FormQuery) throws(SelectorError) -> [ExportEntry] {
         let selectors = try query.all("match[]").map { text throws(SelectorError) in try Selector(text) }
         let store = state.store
-        return state.modeling.book.entries { e in
+        return state.modeling.book.entriesAsWritten { e in
             selectors.isEmpty || selectors.contains { selector in
                 selector.matches(labels: e.labelArray) || store.labels(id: e.id).map { selector.matches(labels: $0) } == true
             }

@@ -60,6 +60,27 @@ public final class ExportBook: Sendable {
         }
     }
 
+    /// `entries(where:)` as the JSON API shows them: a series that `/metrics` leaves out because
+    /// an earlier one in export order has its name and labels is marked not exported, whether
+    /// or not `include` takes that earlier one.
+    func entriesAsWritten(where include: (ExportEntry) -> Bool) -> [ExportEntry] {
+        state.withLock { s in
+            Self.sortIfNeeded(&s)
+            var out = [ExportEntry]()
+            var lastExportKey: String? = nil
+            for id in s.order {
+                guard let i = s.entries.index(forKey: id) else { continue }
+                let duplicate = s.entries.values[i].exportKey == lastExportKey
+                lastExportKey = s.entries.values[i].exportKey
+                guard include(s.entries.values[i]) else { continue }
+                var e = s.entries.values[i]
+                if duplicate { e.exported = false }
+                out.append(e)
+            }
+            return out
+        }
+    }
+
     func entry(_ id: UInt32) -> ExportEntry? { state.withLock { $0.entries[id] } }
 
     private static func sortIfNeeded(_ s: inout State) {

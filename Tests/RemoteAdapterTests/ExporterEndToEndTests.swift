@@ -19,13 +19,7 @@ import FoundationNetworking
     @Test(.timeLimit(.minutes(4)))
     func forecastsAndAnomalyScoresReachPrometheus() async throws {
         let prometheusBinary = try tool("prometheus")
-        var config = PrescientConfig()
-        config.storage.stepMs = 5_000
-        config.storage.gridLength = 720
-        config.modeling.stepDelayMs = 1_000
-        config.modeling.rules = [ModelingRule(match: try Selector("e2e_value"))]
-        config.modeling.rules[0].horizonsMs = [15_000, 30_000]
-        let state = AppState(config: config)
+        let state = AppState(config: try Self.fiveSecondSteps(modelling: "e2e_value", horizonsMs: [15_000, 30_000]))
 
         // The scrape target: a constant level the test can disturb.
         let current = Mutex(Self.level)
@@ -139,6 +133,18 @@ import FoundationNetworking
                 #expect(check.status == 0, "\(String(decoding: check.stdout + check.stderr, as: UTF8.self))")
             }
         }
+    }
+
+    /// A configuration for tests that watch forecasts arrive: 5-second steps, an hour's grid,
+    /// one rule modelling the series `selector` picks at `horizonsMs`.
+    static func fiveSecondSteps(modelling selector: String, horizonsMs: [Int64]) throws -> PrescientConfig {
+        var config = PrescientConfig()
+        config.storage.stepMs = 5_000
+        config.storage.gridLength = 720
+        config.modeling.stepDelayMs = 1_000
+        config.modeling.rules = [ModelingRule(match: try Selector(selector))]
+        config.modeling.rules[0].horizonsMs = horizonsMs
+        return config
     }
 
     /// `value`, retried for up to ten seconds while the query has no result.

@@ -14,13 +14,8 @@ import Testing
     @Test(.timeLimit(.minutes(3)))
     func dottedNamesAreModelledAndScrapedWithUnderscores() async throws {
         let prometheusBinary = try tool("prometheus")
-        var config = PrescientConfig()
-        config.storage.stepMs = 5_000
-        config.storage.gridLength = 720
-        config.modeling.stepDelayMs = 1_000
-        config.modeling.rules = [ModelingRule(match: try Selector(#"{"e2e.utf8.value", "http.method"="GET"}"#))]
-        config.modeling.rules[0].horizonsMs = [15_000]
-        let state = AppState(config: config)
+        let state = AppState(config: try ExporterEndToEndTests.fiveSecondSteps(
+            modelling: #"{"e2e.utf8.value", "http.method"="GET"}"#, horizonsMs: [15_000]))
         let labels = ["http.method": "GET", "http_method": "plain", "job": "otel"]
 
         try await buildApplication(state: state, host: "127.0.0.1", port: 0).test(.live) { client in

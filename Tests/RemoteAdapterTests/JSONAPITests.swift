@@ -187,6 +187,10 @@ import Testing
             #expect(anomalies?.isEmpty == true)
             let scored = try json(try await client.execute(uri: "/api/v1/anomalies?threshold=-1", method: .get))["data"] as? [[String: Any]]
             #expect(scored?.count == 2 && scored?.allSatisfy { ($0["score"] as? String).flatMap(Double.init) != nil && $0["timestamp"] is Double } == true)
+            let all = try await client.execute(uri: "/api/v1/anomalies?threshold=-Inf", method: .get)
+            let allData = try json(all)["data"] as? [Any]
+            #expect(all.status == .ok && allData?.count == 2)
+            #expect(try await client.execute(uri: "/api/v1/anomalies?threshold=NaN", method: .get).status == .badRequest)
 
             // The written answer is the one JSONSerialization made of the same entries before
             // the writer replaced it (parameters, MASE per horizon, last refit).

@@ -85,7 +85,8 @@ struct JSONAPI: Sendable {
         let query: FormQuery
         do { query = try FormQuery(request) } catch { return Self.badData(error.description) }
         let text = query.first("threshold") ?? "1"
-        guard let threshold = Double(text), threshold.isFinite else {
+        // ±Inf are thresholds too (`-Inf`: every series with a score); NaN compares with nothing.
+        guard let threshold = Double(text), !threshold.isNaN else {
             return Self.badData("threshold must be a number, got \"\(text)\"")
         }
         switch Result(catching: { () throws(SelectorError) in try entries(query) }) {

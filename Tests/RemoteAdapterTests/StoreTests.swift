@@ -84,6 +84,14 @@ import Testing
         #expect(store.count == 8)
     }
 
+    /// Error messages name a series as a PromQL selector would, quoting names outside the
+    /// legacy sets (Prometheus 3's form) and escaping values, so odd names are not ambiguous.
+    @Test func seriesAreDescribedAsSelectors() {
+        #expect(SeriesStore.describe(["__name__", "up", "job", "a"]) == #"up{job="a"}"#)
+        #expect(SeriesStore.describe(["__name__", "a.b", "c d", #"x"y\z"#, "job", "j\nk"]) == #"{"a.b", "c d"="x\"y\\z", job="j\nk"}"#)
+        #expect(SeriesStore.describe(["__name__", "br{ace}"]) == #"{"br{ace}"}"#)
+    }
+
     static let namesOfEveryKind: [EncodableSeries] = {
         let one = [WireSample(timestamp: 1, value: 1)]
         return [

@@ -431,15 +431,28 @@ public final class SeriesStore: Sendable {
         describe(labels.flatMap { [String(decoding: $0.name, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)] })
     }
 
+    /// A series as PromQL writes a selector for it, in Prometheus 3's form where a name is
+    /// outside the legacy character sets (`{"http.server.duration", "k8s.pod"="a"}`), with
+    /// values (and quoted names) escaped, so an error message names such a series unambiguously.
     static func describe(_ labels: [String]) -> String {
+        func quoted(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
         var name = ""
         var rest = [String]()
         var i = 0
         while i + 1 < labels.count {
-            if labels[i] == "__name__" { name = labels[i + 1] } else { rest.append("\(labels[i])=\"\(labels[i + 1])\"") }
+            let label = labels[i]
+            if label == "__name__" {
+                name = labels[i + 1]
+            } else {
+                rest.append((NameEscaping.labelName(label) == label ? label : quoted(label)) + "=" + quoted(labels[i + 1]))
+            }
             i += 2
         }
-        return name + "{" + rest.joined(separator: ", ") + "}"
+        if NameEscaping.metricName(name) == name || name.isEmpty { return name + "{" + rest.joined(separator: ", ") + "}" }
+        return "{" + ([quoted(name)] + rest).joined(separator: ", ") + "}"
     }
 
     // MARK: Reading

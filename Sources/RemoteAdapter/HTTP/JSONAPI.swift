@@ -42,9 +42,11 @@ struct JSONAPI: Sendable {
         let selectors = try query.all("match[]").map { text throws(SelectorError) in try Selector(text) }
         let store = state.store
         return state.modeling.book.entriesAsWritten { e in
-            selectors.isEmpty || selectors.contains { selector in
-                selector.matches(labels: e.labelArray) || store.labels(id: e.id).map { selector.matches(labels: $0) } == true
-            }
+            if selectors.isEmpty { return true }
+            let exported = e.labelPairs.flatMap { [$0.0, $0.1] }
+            if selectors.contains(where: { $0.matches(labels: exported) }) { return true }
+            guard let source = store.labels(id: e.id) else { return false }
+            return selectors.contains { $0.matches(labels: source) }
         }
     }
 
@@ -193,11 +195,4 @@ struct JSONAPI: Sendable {
 extension ExportEntry {
     /// Labels as name/value pairs with `__name__` = the exported name, for the JSON API.
     var labelPairs: [(String, String)] { [("__name__", exportName)] + baseLabels }
-
-    /// Labels as name/value pairs with `__name__` = the exported name, for selectors.
-    var labelArray: [String] {
-        var out = ["__name__", exportName]
-        for (k, v) in baseLabels { out.append(k); out.append(v) }
-        return out
-    }
 }

@@ -48,34 +48,29 @@ public final class ExportBook: Sendable {
 
     /// Copies of the entries, in export order.
     func entries(where include: (ExportEntry) -> Bool = { _ in true }) -> [ExportEntry] {
-        state.withLock { s in
-            Self.sortIfNeeded(&s)
-            var out = [ExportEntry]()
-            for id in s.order {
-                // Through the index, so an entry left out is looked at in place, never copied.
-                guard let i = s.entries.index(forKey: id), include(s.entries.values[i]) else { continue }
-                out.append(s.entries.values[i])
-            }
-            return out
-        }
+        copies(markingDuplicates: false, where: include)
     }
 
     /// `entries(where:)` as the JSON API shows them: a series that `/metrics` leaves out because
     /// an earlier one in export order has its name and labels is marked not exported, whether
     /// or not `include` takes that earlier one.
     func entriesAsWritten(where include: (ExportEntry) -> Bool) -> [ExportEntry] {
+        copies(markingDuplicates: true, where: include)
+    }
+
+    private func copies(markingDuplicates: Bool, where include: (ExportEntry) -> Bool) -> [ExportEntry] {
         state.withLock { s in
             Self.sortIfNeeded(&s)
             var out = [ExportEntry]()
             var lastExportKey: String? = nil
             for id in s.order {
+                // Through the index, so an entry left out is looked at in place, never copied.
                 guard let i = s.entries.index(forKey: id) else { continue }
-                let duplicate = s.entries.values[i].exportKey == lastExportKey
-                lastExportKey = s.entries.values[i].exportKey
+                let duplicate = markingDuplicates && s.entries.values[i].exportKey == lastExportKey
+                if markingDuplicates { lastExportKey = s.entries.values[i].exportKey }
                 guard include(s.entries.values[i]) else { continue }
-                var e = s.entries.values[i]
-                if duplicate { e.exported = false }
-                out.append(e)
+                out.append(s.entries.values[i])
+                if duplicate { out[out.count - 1].exported = false }
             }
             return out
         }

@@ -59,9 +59,7 @@ extension ModelingService {
             guard forecast.model != "none" else { continue }
             // Stale now (a restart after a long stop): saved and restored, not exported, as
             // the next pass would decide, so no scrape before it sees days-old forecasts.
-            let live = store.newestSample(id: id).map {
-                !$0.value.isStaleMarker && nowMs - $0.timestamp <= state.settings.staleAfterMs
-            } ?? false
+            let live = isLive(id, nowMs: nowMs, staleAfterMs: state.settings.staleAfterMs)
             book.update(id) { e in
                 forecast.apply(to: &e)
                 e.exported = e.exported && live

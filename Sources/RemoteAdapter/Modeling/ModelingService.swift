@@ -291,8 +291,7 @@ public final class ModelingService: Service, Sendable {
         var liveness = [UInt32: Bool]()
         func isLive(_ id: UInt32) -> Bool {
             if let known = liveness[id] { return known }
-            let newest = store.newestSample(id: id)
-            let live = newest.map { !$0.value.isStaleMarker && nowMs - $0.timestamp <= staleAfterMs } ?? false
+            let live = self.isLive(id, nowMs: nowMs, staleAfterMs: staleAfterMs)
             liveness[id] = live
             return live
         }
@@ -384,6 +383,12 @@ public final class ModelingService: Service, Sendable {
         // `storage.max_series`) has no step to model, and was exported as NaN until dropped.
         entry.exported = false
         return (series, entry)
+    }
+
+    /// Whether a series' newest sample is a value, not a staleness marker, within `stale_after`
+    /// of now: whether its outputs are exported.
+    func isLive(_ id: UInt32, nowMs: Int64, staleAfterMs: Int64) -> Bool {
+        store.newestSample(id: id).map { !$0.value.isStaleMarker && nowMs - $0.timestamp <= staleAfterMs } ?? false
     }
 
     /// Whether the series is modelled as a counter (by its rate): by the type remote write 2.0

@@ -36,6 +36,12 @@ extension Array where Element: Comparable {
         }
         return true
     }
+
+    /// Removes one copy of `evicted` from this ascending array; nothing when it holds none.
+    mutating func removeSorted(_ evicted: Element) {
+        let at = lowerBound(of: evicted)
+        if at < count, self[at] == evicted { remove(at: at) }
+    }
 }
 
 extension RandomAccessCollection where Element: SampleValue, Index == Int {

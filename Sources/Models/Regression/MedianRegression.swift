@@ -1,8 +1,8 @@
-/// A direct median regression per horizon: the value `h` steps ahead, less the 12-value rolling
+/// A direct median regression per horizon: the value `h` steps ahead, less the 12-step rolling
 /// median, as a linear function of where the last value, rolling medians over 4 to 288
-/// values, rolling means over 12 and 48, and (with a season) the same steps one season ago and
+/// steps, rolling means over 12 and 48, and (with a season) the same steps one season ago and
 /// in the last few hours stand against that median, fitted by least absolute deviations over
-/// the window.
+/// the window. Missing steps are filled linearly once a value follows them (`RecentSummaries`).
 ///
 /// Why: forecasts are judged (and alerts read) by absolute error, which the median of what
 /// comes next minimises. `MovingMedian` forecasts one rolling median flat; this learns, per
@@ -59,7 +59,7 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
     /// Rows each horizon's regression needs beyond the held values: a few per coefficient.
     static let leastRows = 60
 
-    /// A full set of held values, then rows to fit every horizon.
+    /// A full set of held steps, then rows to fit every horizon.
     public var minimumWindow: Int { RecentSummaries.held + horizons[horizons.count - 1] + Self.leastRows }
 
     public struct Fitted: Sendable, Equatable, Codable {
@@ -172,7 +172,7 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
         return values[above - 1] * (1 - w) + values[above] * w
     }
 
-    /// A missing value (NaN) moves the season on and leaves the held values as they are.
+    /// A missing value (NaN) is a step with nothing in the windows until the next value fills it.
     public func update(_ model: inout Fitted, with y: Double) {
         model.recent.advance(y)
     }

@@ -146,3 +146,43 @@ import Testing
         return String(decoding: w.bytes, as: UTF8.self)
     }
 }
+
+extension ModelingRefitTests {
+    /// Series that arrive together stop refitting together once they are past warming up:
+    /// each one's scheduled refits come every `refit_interval` made up to a tenth longer or
+    /// shorter by its labels. With one interval for all, the 60 series here refitted at the
+    /// same step every time, as a whole population does once a day.
+    @Test func seriesThatArriveTogetherRefitApart() throws {
+        let state = makeState { c in
+            c.modeling.rules[0].model = "naive"
+            c.modeling.refitIntervalMs = 100 * Self.step
+        }
+        let hosts = (0..<60).map { "h\($0)" }
+        var refits = [UInt32: [Int]]()  // per series, the steps its refits were taken at
+        for k in 0..<420 {
+            try ingest(state.store, hosts.map { series("load", ["host": $0], [(Int64(k) * Self.step, Double(k % 7))]) })
+            state.modeling.tick(nowMs: Int64(k + 1) * Self.step) { order in
+                refits[order.id, default: []].append(order.job.observedAt)
+                state.modeling.complete(order, result: order.job.run(), seconds: 0)
+            }
+        }
+        #expect(refits.count == hosts.count)
+        // While young every series refits as its window doubles, all at the same steps; the
+        // scheduled ones follow at each series' own interval.
+        var firstScheduled = Set<Int>()
+        for steps in refits.values {
+            let scheduled = steps.filter { $0 > 128 }
+            let gaps = zip(scheduled.dropFirst(), scheduled).map { $0 - $1 }
+            #expect(gaps.count >= 2 && Set(gaps).count == 1, "\(steps)")
+            #expect(gaps.allSatisfy { (90...110).contains($0) }, "\(steps)")
+            if let first = scheduled.first { firstScheduled.insert(first) }
+        }
+        #expect(firstScheduled.count >= 12, "the first scheduled refits fell on \(firstScheduled.sorted())")
+        // Fixed by the labels' bytes, not by a per-process hash seed: the same in every process
+        // (the figures from an independent implementation of FNV-1a and MurmurHash3's finaliser).
+        #expect(RefitSchedule.steps(intervalMs: 100 * Self.step, stepMs: Self.step, labels: ["__name__", "load", "host", "h0"]) == 106)
+        #expect(RefitSchedule.steps(intervalMs: 100 * Self.step, stepMs: Self.step, labels: ["__name__", "load", "host", "h1"]) == 91)
+        #expect(RefitSchedule.steps(intervalMs: 86_400_000, stepMs: 300_000,
+                                    labels: ["__name__", "node_memory_MemAvailable_bytes", "instance", "node-1:9100", "job", "node"]) == 305)
+    }
+}

@@ -364,7 +364,8 @@ public final class ModelingService: Service, Sendable {
         let spec = ModelCatalog.spec(named: rule.model, context: context) ?? ModelCatalog.spec(named: "auto", context: context)!
         let configuration = SeriesModeler.Configuration(
             model: spec, horizons: horizonSteps, level: rule.level, windowCapacity: max(8, window),
-            refitInterval: max(1, Int(settings.refitIntervalMs / stepMs)), refitsInline: false,
+            refitInterval: RefitSchedule.steps(intervalMs: settings.refitIntervalMs, stepMs: stepMs, labels: labels),
+            refitsInline: false,
             direction: rule.direction, anomalyReference: rule.anomalyReference(stepMs: stepMs),
             errorBursts: rule.anomalyBursts ? ErrorBurstDetector.Settings() : nil,
             errorDrift: rule.anomalyDrift ? ErrorDriftDetector.Settings() : nil)

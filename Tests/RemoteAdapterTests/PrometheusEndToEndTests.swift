@@ -212,7 +212,7 @@ func expectEverySampleReceivedAccountedFor(_ state: AppState,
     let appended = state.metrics.samplesAppended.load(ordering: .relaxed)
     let own = state.metrics.ignoredSamples("own_output")
     let duplicates = state.metrics.ignoredSamples("duplicate")
-    #expect(state.metrics.rejectedSamples == 0, sourceLocation: sourceLocation)
+    #expect(state.metrics.rejectedSamples == 0, "refused by reason: \(state.metrics.rejectedSamplesByReason)", sourceLocation: sourceLocation)
     #expect(appended + own + duplicates == received, sourceLocation: sourceLocation)
     return (appended, own)
 }

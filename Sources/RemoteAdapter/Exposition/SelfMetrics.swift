@@ -70,6 +70,9 @@ public final class SelfMetrics: Sendable {
     /// Samples refused, over every reason.
     public var rejectedSamples: Int { rejected.withLock { $0.values.reduce(0, +) } }
 
+    /// Samples refused, by reason.
+    public var rejectedSamplesByReason: [String: Int] { rejected.withLock { $0 } }
+
     /// A request refused as a whole (corrupt body, wrong headers, too large).
     public func recordRequestError(handler: String, reason: String) {
         requestErrors.withLock { $0[RequestErrorKey(handler: handler, reason: reason), default: 0] += 1 }

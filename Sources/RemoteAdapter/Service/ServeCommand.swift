@@ -89,6 +89,10 @@ public struct ServeCommand: AsyncParsableCommand {
         // Caught from here on: recovery can take a minute, and a SIGHUP meanwhile (a logrotate
         // or `systemctl reload`) would otherwise end the process. It is applied once serving.
         let hangup = HangupReload(state.configReloader)
+        if let problem = await ListenProbe.problem(host: host, port: port) {
+            FileHandle.standardError.write(Data("prescient: --listen \(listen): \(problem)\n".utf8))
+            throw ExitCode(2)
+        }
         var lock: DataDirectoryLock?
         do {
             lock = try dataDir.map { try DataDirectoryLock(directory: $0) }

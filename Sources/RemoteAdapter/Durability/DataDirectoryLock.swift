@@ -16,13 +16,26 @@ final class DataDirectoryLock {
 
     private let descriptor: Int32
 
-    /// Creates the directory if needed (not its parents), takes the lock without waiting, and
-    /// writes this process' pid into the file so the error above can name the holder.
+    /// How long a lock held by another process is waited for before giving up. A process killed
+    /// with `kill -9` holds it until the kernel has torn it down, 44–75 ms later here: a start
+    /// in that moment (a supervisor that does not wait for the exit) was refused, naming the
+    /// dead process as the holder. A live holder is still reported, this much later.
+    static let holderWait: Duration = .seconds(2)
+
+    /// Creates the directory and any parents it lacks, takes the lock (waiting at most
+    /// `holderWait` for another holder), and writes this process' pid into the file so the
+    /// error above can name the holder.
     init(directory: String) throws {
-        try FileIO.createDirectory(directory)
+        try FileIO.createDirectoryWithParents(directory)
         let path = (directory as NSString).appendingPathComponent("lock")
         let fd = try FileIO.open(path, O_RDWR | O_CREAT)
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        let clock = ContinuousClock(), deadline = clock.now + Self.holderWait
+        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        while !locked, errno == EWOULDBLOCK, clock.now < deadline {
+            usleep(25_000)
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             let error = errno
             let pid = (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -73,6 +73,17 @@ enum FileIO {
         guard stat(path, &info) == 0 else { throw FileIOError("stat", path) }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw FileIOError("mkdir", path, errno: ENOTDIR) }
     }
+
+    /// Creates `path` and any parents it lacks (`mkdir -p`), as Prometheus creates
+    /// `--storage.tsdb.path`.
+    static func createDirectoryWithParents(_ path: String) throws(FileIOError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        var info = stat()
+        if !parent.isEmpty, parent != path, stat(parent, &info) != 0, errno == ENOENT {
+            try createDirectoryWithParents(parent)
+        }
+        try createDirectory(path)
+    }
 }
 
 /// A whole file mapped read-only: replay and snapshot loading walk it in place, so a large

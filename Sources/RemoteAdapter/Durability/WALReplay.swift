@@ -28,7 +28,8 @@ enum WALReplay {
     /// removed with the segments the next snapshot covers, lost for good.
     static func replay(_ directory: WALDirectory, after covered: Int, into store: SeriesStore, logger: Logger) throws(FileIOError) -> Outcome {
         var outcome = Outcome()
-        for segment in directory.segments() {
+        let segments = directory.segments()
+        for segment in segments {
             outcome.lastSegment = max(outcome.lastSegment, segment.index)
             guard segment.index > covered else { continue }
             let file = try MappedFile(path: segment.path)
@@ -37,7 +38,12 @@ enum WALReplay {
             let dropped = segment.size - goodBytes
             outcome.truncations += 1
             outcome.truncatedBytes += dropped
-            logger.warning("write-ahead log segment has a torn or corrupt tail; truncated at the last good record", metadata: [
+            // A crash tears only the newest segment's last write; damage in an older one is the
+            // disk's or someone's, and what follows it there is lost, not merely unwritten.
+            let message: Logger.Message = segment.index == segments.last?.index
+                ? "write-ahead log segment has a torn or corrupt tail, as a crash leaves it; truncated at the last good record"
+                : "write-ahead log segment is damaged before its end (not a crash's torn write: disk or file damage); the records after the damage are dropped, truncated at the last good record"
+            logger.warning(message, metadata: [
                 "segment": "\(segment.path)", "offset": "\(goodBytes)", "bytes_dropped": "\(dropped)", "reason": "\(problem)",
             ])
             do {

@@ -24,6 +24,8 @@ public final class Durability: Service, Sendable {
     private let clock: any Clock<Duration>
     private let nowMs: @Sendable () -> Int64
     private let writer = Mutex<WALWriter?>(nil)
+    /// The errors every write request repeats while the disk fails, written once per 10 s.
+    let failureLog = LogThrottle()
 
     public init(directory: String, settings: DurabilitySettings, store: SeriesStore, modeling: ModelingService,
                 metrics: DurabilityMetrics, logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
@@ -156,7 +158,7 @@ public final class Durability: Service, Sendable {
         recountSegments()
         writer.withLock {
             $0 = WALWriter(directory: directory, settings: settings, lastSegment: max(covered, outcome.lastSegment),
-                           metrics: metrics, logger: logger)
+                           metrics: metrics, logger: logger, failureLog: failureLog)
         }
         metrics.enabled.store(1, ordering: .relaxed)
         recovery.seconds = WALWriter.seconds(ContinuousClock.now - started)

@@ -18,6 +18,8 @@ final class WALWriter: @unchecked Sendable {
     private let segmentBytes: Int
     private let metrics: DurabilityMetrics
     private let logger: Logger
+    /// Shared with the write handler's line for the same failure (`Durability.failureLog`).
+    private let failureLog: LogThrottle
     private let condition = NSCondition()
 
     // Guarded by `condition`.
@@ -39,8 +41,10 @@ final class WALWriter: @unchecked Sendable {
     /// - Parameter lastSegment: the newest segment index on disk (or covered by the snapshot);
     ///   the first record opens the one after it, so a segment recovered after a crash is never
     ///   appended to.
-    init(directory: WALDirectory, settings: DurabilitySettings, lastSegment: Int, metrics: DurabilityMetrics, logger: Logger) {
+    init(directory: WALDirectory, settings: DurabilitySettings, lastSegment: Int, metrics: DurabilityMetrics, logger: Logger,
+         failureLog: LogThrottle = LogThrottle()) {
         self.directory = directory
+        self.failureLog = failureLog
         self.policy = settings.fsync
         self.segmentBytes = settings.segmentBytes
         self.metrics = metrics
@@ -121,7 +125,7 @@ final class WALWriter: @unchecked Sendable {
             var failure: (any Error)?
             if !batch.isEmpty { failure = write(batch, records: records) }
             if case .interval(let ms) = policy, unsynced, finishing || !cuts.isEmpty || Self.seconds(ContinuousClock.now - lastSync) * 1000 >= Double(ms) {
-                do { try syncTimed() } catch { logger.error("write-ahead log fdatasync failed", metadata: ["error": "\(error)"]) }
+                do { try syncTimed() } catch { failureLog.error(logger, "write-ahead log fdatasync failed", metadata: ["error": "\(error)"]) }
             }
             if !cuts.isEmpty {
                 let result = Result { () throws -> Int in try closeSegment(); return segmentIndex }
@@ -172,14 +176,14 @@ final class WALWriter: @unchecked Sendable {
                 metrics.walBytes.add(batch.count, ordering: .relaxed)
                 return nil
             } catch {
-                logger.error("write-ahead log write failed; retrying in a new segment", metadata: ["error": "\(error)"])
+                failureLog.error(logger, "write-ahead log write failed; retrying in a new segment", metadata: ["error": "\(error)"])
                 lastError = error
                 if fd >= 0 {
                     // Under `interval`, records written to this segment before the failed one
                     // were acknowledged unsynced; the next sync is the new segment's, so this
                     // one is synced now or never by us. (Under `always` each was synced already.)
                     if case .interval = policy, unsynced, segmentSize > 0 {
-                        do { try syncTimed() } catch { logger.error("write-ahead log fdatasync failed", metadata: ["error": "\(error)"]) }
+                        do { try syncTimed() } catch { failureLog.error(logger, "write-ahead log fdatasync failed", metadata: ["error": "\(error)"]) }
                     }
                     close(fd)
                     fd = -1

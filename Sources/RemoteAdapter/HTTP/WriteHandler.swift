@@ -74,7 +74,7 @@ struct WriteHandler: Sendable {
                 // The samples are in memory already (and served), but not durable: a 5xx makes
                 // the sender retry, and the retry's exact duplicates are logged again.
                 state.metrics.recordRequestError(handler: "/api/v1/write", reason: "wal_append_failed")
-                state.logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
+                durability.failureLog.error(state.logger, "write-ahead log append failed", metadata: ["error": "\(error)"])
                 return Response.plainText(status: .internalServerError, "stored in memory but not made durable: \(error)")
             }
         }

@@ -141,9 +141,11 @@ import Testing
             // than the base window, so some windows hold nothing), a level shift to negatives.
             let y = i % 17 == 0 || (700..<730).contains(i) ? Double.nan : ((i < 600 ? 5 : -5) + 3 * rng.normal()).rounded() / 2
             summaries.advance(y)
-            // A value after missing steps fills them, linearly from the value before them.
+            // A value after missing steps fills them, linearly from the median of the 12 steps
+            // before them.
             if y.isFinite, let before = steps.lastIndex(where: \.isFinite), before < steps.count - 1 {
-                let from = steps[before], missing = steps.count - 1 - before
+                let from = steps[max(0, before - 11)...before].filter(\.isFinite).sorted().medianOfSorted
+                let missing = steps.count - 1 - before
                 for d in 1...missing { steps[before + d] = from + (y - from) * Double(d) / Double(missing + 1) }
             }
             steps.append(y)
@@ -339,5 +341,31 @@ extension MedianRegressionTests {
             // The first hour after the hole errs about as the same hour without it does.
             #expect(worst < max(3 * usual, 4), "h=\(h): worst \(worst) after the hole, mean \(usual) without it")
         }
+    }
+}
+
+extension MedianRegressionTests {
+    /// Clipped features can still add up through large coefficients, which a nearly constant
+    /// history makes (a counter's rate at exactly 10/s for hours): the forecast stays within
+    /// the held steps' range widened by that range, where the sum alone went far outside (a
+    /// live audit saw -153 for a rate of 10).
+    @Test func aForecastStaysNearTheRangeOfTheHeldSteps() throws {
+        let model = MedianRegression(horizons: [1, 6], season: 1)
+        var recent = RecentSummaries(season: 1)
+        for i in 0..<300 { recent.advance(i % 50 == 0 ? 10.4 : 10) }
+        recent.advance(3.3)  // a part step's rate as the target went down
+        let columns = RecentSummaries.featureNames.count
+        let wide = [[Double]](repeating: [Double](repeating: 1e9, count: columns), count: 2)
+        let fitted = MedianRegression.Fitted(
+            coefficients: [[Double]](repeating: [Double](repeating: 40, count: columns), count: 2), sigma: [0.1, 0.1],
+            low: wide.map { $0.map { -$0 } }, high: wide, recent: recent)
+        #expect(model.accepts(fitted))
+        let (base, rows) = recent.features(horizons: model.horizons)
+        let unclipped = base + zip(rows[1], fitted.coefficients[1]).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(unclipped < -100, "the sum alone: \(unclipped)")
+        let f = model.predict(fitted, horizon: 6, level: 0.95)
+        // Held: 3.3 to 10.4, so within 3.3 - 7.1 and 10.4 + 7.1.
+        #expect(f.point.allSatisfy { (-3.8 - 1e-9)...(17.5 + 1e-9) ~= $0 }, "\(f.point)")
+        #expect(abs(f.point[5] - -3.8) < 1e-9)
     }
 }

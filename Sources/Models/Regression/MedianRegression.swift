@@ -15,7 +15,8 @@
 /// A linear fit extrapolates: on a calm series, the first spike ever would move the rolling
 /// means far outside anything the coefficients were fitted on, and a small weight on them would
 /// move the forecast by a large share of the spike. So each feature is clipped, when forecasting,
-/// to the range it had in the rows the fit used.
+/// to the range it had in the rows the fit used (widened by that range), and the forecast to the
+/// range of the held steps (widened the same way).
 ///
 /// Fitted horizons are the configured ones; a step between two of them is interpolated
 /// linearly between their forecasts, and a step beyond the last takes the last's. Intervals are
@@ -148,9 +149,15 @@ public struct MedianRegression: PersistableForecaster, DirectForecaster {
 
     public func predict(_ model: Fitted, horizon: Int, level: Double?) -> Forecast {
         let (base, features) = model.recent.features(horizons: horizons)
+        // Nor beyond the held steps' range by more than that range: clipped features can still
+        // add up through large coefficients, which a fit on a nearly constant history makes
+        // (a counter's rate at exactly 10/s for hours, then a part step at a gap's edge: its
+        // forecasts reached -153 in a live audit).
+        let reach = model.recent.heldRange.map { r in (r.low - (r.high - r.low), r.high + (r.high - r.low)) }
         let fitted = features.indices.map { k in
             let x = features[k].indices.map { j in min(max(features[k][j], model.low[k][j]), model.high[k][j]) }
-            return Self.point(base, x, model.coefficients[k])
+            let p = Self.point(base, x, model.coefficients[k])
+            return reach.map { min(max(p, $0.0), $0.1) } ?? p
         }
         var point = [Double](), spread = [Double]()
         point.reserveCapacity(horizon)

@@ -96,6 +96,13 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         sorted[0].isEmpty ? lastValue : sorted[0].medianOfSorted
     }
 
+    /// The least and greatest value in the held steps (nil when none), read off the longest
+    /// sorted window.
+    var heldRange: (low: Double, high: Double)? {
+        guard let longest = sorted.last, let low = longest.first, let high = longest.last else { return nil }
+        return (low, high)
+    }
+
     /// The newest finite value held (NaN if none).
     private var lastValue: Double { recent.last(where: \.isFinite) ?? .nan }
 
@@ -130,8 +137,8 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         lastSeasonBases.append(base)
     }
 
-    /// Fills the missing steps just before `value` by linear interpolation from the last value
-    /// before them, as `Gaps.fill` fills a window before any fit: in the windows, the season's
+    /// Fills the missing steps just before `value` by linear interpolation from the level
+    /// before them, much as `Gaps.fill` fills a window before any fit: in the windows, the season's
     /// steps and the bases after them, so the summaries read as if those steps had been there.
     /// Without it the windows after a gap hold the values from before it and a few after, a
     /// mix the fit never saw: the medians of the last few hours, 3 hours behind on the rising
@@ -142,7 +149,10 @@ struct RecentSummaries: Sendable, Equatable, Codable {
     private mutating func fillGap(endingWith value: Double) {
         guard let before = recent.lastIndex(where: \.isFinite), before < recent.count - 1 else { return }
         let missing = recent.count - 1 - before
-        let from = recent[before]
+        // From the median of the last base window before the gap, not its last value: a series
+        // often stops on an odd value (a counter's rate over a part step as its target went
+        // down: 3.3 in a run of 10s), which a line from it would spread over the whole gap.
+        let from = recent[max(0, before - Self.baseWindow + 1)...before].filter(\.isFinite).sorted().medianOfSorted
         for d in 1...missing {
             let p = before + d
             let v = from + (value - from) * Double(d) / Double(missing + 1)

@@ -117,6 +117,12 @@ public struct SeriesModeler: Sendable {
     /// the run that should detect the shift keeps breaking (a +10σ shift alarmed on and off
     /// for 120 steps while the clamped model stayed at the old level).
     var runReference: Double?
+    /// Missing observations since the last value, and the half-widths of the calibrated
+    /// intervals (per `trackedHorizons`) made right after it: the first value after a gap is
+    /// scored as the forecast that far ahead it is (`gapWidening`). Not saved in snapshots: the
+    /// first value after a restart is scored as one step ahead.
+    var missingSinceValue = 0
+    var halfWidthsAtValue: [Double] = []
 
     public init(configuration: Configuration) {
         precondition(!configuration.horizons.isEmpty && configuration.horizons.allSatisfy { $0 >= 1 },
@@ -174,7 +180,13 @@ public struct SeriesModeler: Sendable {
         let y = value.isFinite ? value : .nan
         var score = 0.0
         if let oneStep {
-            let error = y - oneStep.point  // NaN for a missing value, which every channel skips
+            // After k missing steps the one-step forecast is one k + 1 steps from the last value
+            // seen, and errs as such: the error is scored in units of that horizon's interval,
+            // and joins the reference and the channels so, or every gap alarmed (a 5-minute
+            // outage scored 13.7 in an audit) and swelled the reference for weeks.
+            let widening = y.isFinite ? gapWidening(horizon: missingSinceValue + 1) : 1
+            let error = (y - oneStep.point) / widening  // NaN for a missing value, which every channel skips
+            let y = oneStep.point + error
             let direction = configuration.direction
             let drift = errorDrift?.score(error: error, direction: direction) ?? 0
             let burst = burstScore(y, forecast: oneStep.point)
@@ -200,7 +212,40 @@ public struct SeriesModeler: Sendable {
             refitted = install(makeRefitJob().run())
         }
         let (forecasts, path) = forecast()
+        if y.isFinite {
+            missingSinceValue = 0
+            // In place: this runs at every step of every series.
+            halfWidthsAtValue.removeAll(keepingCapacity: true)
+            for h in trackedHorizons {
+                let i = h == 1 ? nil : configuration.horizons.firstIndex(of: h)
+                let interval = i.map { forecasts[$0] } ?? oneStep
+                halfWidthsAtValue.append(interval.map { ($0.upper - $0.lower) / 2 } ?? .nan)
+            }
+        } else {
+            missingSinceValue += 1
+        }
         return Step(anomalyScore: score, forecasts: forecasts, modelName: modelName, refitted: refitted, path: path)
+    }
+
+    /// How many times wider the calibrated interval `horizon` steps ahead was than the one-step
+    /// interval, as of the last value: linear between the tracked horizons around it, the
+    /// longest one's beyond them; 1 when unknown or narrower.
+    func gapWidening(horizon: Int) -> Double {
+        guard horizon > 1, halfWidthsAtValue.count == trackedHorizons.count,
+              let one = halfWidthsAtValue.first, one > 0, one.isFinite else { return 1 }
+        let pairs = zip(trackedHorizons, halfWidthsAtValue).filter { $0.1.isFinite }.sorted { $0.0 < $1.0 }
+        var width = pairs.last?.1 ?? one
+        if let above = pairs.firstIndex(where: { $0.0 >= horizon }) {
+            let (h1, w1) = pairs[above]
+            if above == 0 || h1 == horizon {
+                width = w1
+            } else {
+                let (h0, w0) = pairs[above - 1]
+                width = w0 + (w1 - w0) * Double(horizon - h0) / Double(h1 - h0)
+            }
+        }
+        let factor = width / one
+        return factor.isFinite ? max(1, factor) : 1
     }
 
     /// The interval the anomaly score measures against: the forecast interval itself, or the

@@ -132,7 +132,7 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         recent.append(value)
         guard season >= 2 else { return }
         if lastSeason.count == season { lastSeason.removeFirst() }
-        lastSeason.append(y.isFinite ? y : .nan)
+        lastSeason.append(value)
         if lastSeasonBases.count == season + 1 { lastSeasonBases.removeFirst() }
         lastSeasonBases.append(base)
     }
@@ -152,7 +152,7 @@ struct RecentSummaries: Sendable, Equatable, Codable {
         // From the median of the last base window before the gap, not its last value: a series
         // often stops on an odd value (a counter's rate over a part step as its target went
         // down: 3.3 in a run of 10s), which a line from it would spread over the whole gap.
-        let from = recent[max(0, before - Self.baseWindow + 1)...before].filter(\.isFinite).sorted().medianOfSorted
+        let from = baseOfSteps(endingAt: before)
         for d in 1...missing {
             let p = before + d
             let v = from + (value - from) * Double(d) / Double(missing + 1)
@@ -169,10 +169,15 @@ struct RecentSummaries: Sendable, Equatable, Codable {
             let p = recent.count - back
             if back <= lastSeason.count { lastSeason[lastSeason.count - back] = recent[p] }
             if back <= lastSeasonBases.count {
-                lastSeasonBases[lastSeasonBases.count - back] = recent[max(0, p - Self.baseWindow + 1)...p]
-                    .filter(\.isFinite).sorted().medianOfSorted
+                lastSeasonBases[lastSeasonBases.count - back] = baseOfSteps(endingAt: p)
             }
         }
+    }
+
+    /// The base as it stood after step `p` of `recent`: the median of the values in the
+    /// `baseWindow` steps ending there, sorted afresh (for the few steps a gap's fill touches).
+    private func baseOfSteps(endingAt p: Int) -> Double {
+        recent[max(0, p - Self.baseWindow + 1)...p].filter(\.isFinite).sorted().medianOfSorted
     }
 
     /// The features for a forecast of each of `horizons` steps ahead (`featureNames`, the

@@ -26,6 +26,10 @@ import Testing
         #expect(config.storage.nameValidation == .legacy)
         #expect(try ConfigLoader.parse(PrescientConfig.defaultYAML).storage.nameValidation == .utf8)
         #expect(config.limits.maxBodyBytes == 1 << 20)
+        // The default window (5m) is used up to a shorter retention, not refused beside it.
+        let shortRetention = try ConfigLoader.parse("storage:\n  raw_retention: 1m\n")
+        #expect(shortRetention.storage.outOfOrderWindowMs == 300_000 && shortRetention.storage.rawRetentionMs == 60_000)
+        #expect(try ConfigLoader.parse("storage:\n  out_of_order_time_window: 0s\n").storage.outOfOrderWindowMs == 0)
     }
 
     @Test func modelingRulesAreRead() throws {
@@ -83,6 +87,8 @@ import Testing
         Case(yaml: "limits:\n  max_body_bytes: -1\n", key: "limits.max_body_bytes", line: 2, mentions: "size"),
         Case(yaml: "limits:\n  max_decoded_bytes: 1GiB\n", key: "limits.max_decoded_bytes", line: 2, mentions: "at most 256MiB"),
         Case(yaml: "storage:\n  max_series: 0\n", key: "storage.max_series", line: 2, mentions: "at least 1"),
+        Case(yaml: "storage:\n  raw_retention: 10m\n  out_of_order_time_window: 15m\n", key: "storage.out_of_order_time_window", line: 3, mentions: "at most raw_retention (10m)"),
+        Case(yaml: "storage:\n  out_of_order_time_window: -1s\n", key: "storage.out_of_order_time_window", line: 2, mentions: "duration"),
         Case(yaml: "storage:\n  label_value_length_limit: -1\n", key: "storage.label_value_length_limit", line: 2, mentions: "at least 0"),
         Case(yaml: "storage: [1, 2]\n", key: "storage", line: 1, mentions: "mapping"),
         Case(yaml: "storage:\n  step: [5m\n", key: "", line: 3, mentions: "invalid YAML"),

@@ -35,7 +35,8 @@ enum FuzzSeedCorpus {
     ]
     /// One more series than the fuzz store takes: the last is refused (series limit).
     static let tooManySeries = (0...FuzzEntry.fuzzMaxSeries).map { series("many", ["i": "\($0)"], [(1_000, Double($0))]) }
-    /// Out of order, then a conflicting duplicate: both refused, the rest stored.
+    /// An older sample (stored in its place: within `out_of_order_time_window`), then a
+    /// conflicting duplicate (refused), the rest stored.
     static let badOrder = [series("order", ["job": "x"], [(2_000, 1), (1_000, 1), (2_000, 2), (3_000, 3)])]
     /// Labels the store refuses: unsorted, a repeated name, an empty value, no metric name.
     static let badLabels = [

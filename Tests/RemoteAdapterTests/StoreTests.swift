@@ -8,8 +8,16 @@ import Testing
         return try #require(store.snapshot(id: ids[0]))
     }
 
+    /// A store that refuses every sample older than its series' newest, as Prometheus does by
+    /// default (`out_of_order_time_window: 0`).
+    static func inOrderOnly() -> SeriesStore {
+        var settings = StoreSettings()
+        settings.outOfOrderWindowMs = 0
+        return SeriesStore(settings: settings)
+    }
+
     @Test func outOfOrderAndConflictingDuplicatesAreRejectedExactDuplicatesAccepted() throws {
-        let store = SeriesStore()
+        let store = Self.inOrderOnly()
         try ingest(store, [series("m", [:], [(1000, 1), (2000, 2)])])
         let report = try ingest(store, [series("m", [:], [(2000, 2), (1500, 9), (2000, 3), (3000, 4)])])
         #expect(report.samplesDuplicate == 1)
@@ -325,7 +333,7 @@ import Testing
     /// A request is stored shard by shard; within a series the request's order still decides
     /// what is in order, even when the series appears more than once.
     @Test func aSeriesRepeatedInOneRequestKeepsTheRequestOrder() throws {
-        let store = SeriesStore()
+        let store = Self.inOrderOnly()
         let others = (0..<40).map { series("other", ["i": String($0)], [(1000, 0)]) }
         let report = try ingest(store, [series("m", [:], [(1000, 1)])] + others
             + [series("m", [:], [(2000, 2)]), series("m", [:], [(1500, 3)])])
@@ -395,5 +403,49 @@ import Testing
         settings.maxFutureMs = 60_000
         store.applyLimits(settings)
         #expect(try ingest(store, [series("clock", ["host": "right"], [(now + 120_000, 7)])]).rejected == [.tooFarInFuture: 1])
+    }
+
+    /// vmagent's concurrent queues can deliver a request before an earlier one. A sample older
+    /// than its series' newest by at most `out_of_order_time_window` (5m) is stored in its place:
+    /// in the raw window, and on the grid when it is its step's last real sample; an older stale
+    /// marker does not end the series. Past the window, or a changed value at a held timestamp,
+    /// is refused as before; the window is one of the limits a reload changes, and is used only
+    /// as far back as the raw window keeps.
+    @Test func samplesWithinTheOutOfOrderWindowAreStoredInTheirPlace() throws {
+        var settings = StoreSettings()
+        #expect(settings.outOfOrderWindowMs == 300_000, "the default: five minutes")
+        let store = SeriesStore(settings: settings)
+        try ingest(store, [series("m", [:], [(200_000, 1), (700_000, 3)])])
+        var s = try #require(store.seriesIDs(name: "__name__", value: "m").first.flatMap { store.snapshot(id: $0) })
+        #expect(s.gridFirstStep == 1 && s.grid.count == 3 && s.grid[1].isNaN, "step 2 has no sample yet")
+
+        let late = try ingest(store, [series("m", [:], [(500_000, 2), (400_000, 9), (450_000, .staleMarker)])])
+        #expect(late.samplesAccepted == 3 && late.samplesOutOfOrder == 3 && late.samplesRejected == 0)
+        s = try #require(store.snapshot(id: s.id))
+        #expect(s.rawTimestamps == [200_000, 400_000, 450_000, 500_000, 700_000])
+        #expect(s.grid[0] == 1 && s.grid[1] == 2 && s.grid[2] == 3, "step 2 holds its last real sample, 500_000's")
+        #expect(!s.isStale && s.newestTimestamp == 700_000)
+
+        let refused = try ingest(store, [series("m", [:], [(399_999, 5), (500_000, 7), (500_000, 2)])])
+        #expect(refused.rejected == [.outOfOrder: 1, .duplicateTimestamp: 1] && refused.samplesDuplicate == 1)
+        #expect(refused.errors.first?.contains("by more than storage.out_of_order_time_window (5m)") == true, "\(refused.errors)")
+        #expect(store.snapshot(id: s.id)?.rawTimestamps == s.rawTimestamps)
+
+        // A young series' late sample from before its first step: the grid grows back to it.
+        try ingest(store, [series("young", [:], [(700_000, 3)])])
+        try ingest(store, [series("young", [:], [(420_000, 1)])])
+        let young = try #require(store.seriesIDs(name: "__name__", value: "young").first.flatMap { store.snapshot(id: $0) })
+        #expect(young.gridFirstStep == 2 && young.grid == [1, 3])
+
+        settings.outOfOrderWindowMs = 0
+        store.applyLimits(settings)
+        #expect(try ingest(store, [series("m", [:], [(650_000, 4)])]).rejected == [.outOfOrder: 1])
+
+        var shortRetention = StoreSettings()
+        shortRetention.rawRetentionMs = 60_000
+        let short = SeriesStore(settings: shortRetention)
+        try ingest(short, [series("m", [:], [(700_000, 3)])])
+        #expect(try ingest(short, [series("m", [:], [(639_999, 1)])]).rejected == [.outOfOrder: 1], "past the retention")
+        #expect(try ingest(short, [series("m", [:], [(640_000, 1)])]).samplesOutOfOrder == 1)
     }
 }

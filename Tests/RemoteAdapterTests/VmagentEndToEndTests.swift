@@ -11,7 +11,9 @@ import FoundationNetworking
 /// works unchanged: it scrapes Prescient every second and forwards what it is sent on its import
 /// endpoint, both over remote write 1.0. vmagent packs an imported series' samples into one
 /// `TimeSeries` (Prometheus sends one sample per series per scrape in practice), so this also
-/// covers series that carry many samples each.
+/// covers series that carry many samples each. vmagent sends on several queues at once, so
+/// under load one request can overtake an earlier one: late samples are stored in their place
+/// (in CI, before `out_of_order_time_window`, 12 were refused and vmagent dropped their block).
 @Suite(.serialized) struct VmagentEndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func everyScrapedAndImportedSampleArrives() async throws {
@@ -69,6 +71,31 @@ import FoundationNetworking
                 #expect(snapshot.rawTimestamps == timestamps, "series \(series)")
                 #expect(snapshot.rawValues == (0..<50).map { value(series: series, sample: $0) }, "series \(series)")
             }
+
+            // Late samples, as a request that another of vmagent's queues overtook delivers them:
+            // the midpoints of the last ten intervals of a series sent first, all within
+            // storage.out_of_order_time_window (5m), stored in their place.
+            let first = (0..<20).map { now - Int64(19 - $0) * 15_000 }
+            let late = first.suffix(10).map { $0 - 7_500 }
+            func importLine(_ times: [Int64]) -> String {
+                #"{"metric":{"__name__":"vmagent_late"},"values":["# + times.map { String(Double($0 % 1_000_000)) }.joined(separator: ",")
+                    + #"],"timestamps":["# + times.map(String.init).joined(separator: ",") + "]}"
+            }
+            #expect(try await vmagent.post("/api/v1/import", body: importLine(first)) == 204)
+            var lateSnapshot: SeriesStore.SeriesSnapshot?
+            func lateSeries() -> SeriesStore.SeriesSnapshot? {
+                state.store.seriesIDs(name: "__name__", value: "vmagent_late").first.flatMap { state.store.snapshot(id: $0, includeGrid: false) }
+            }
+            while Date() < importDeadline, lateSeries()?.rawValues.count != 20 { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await vmagent.post("/api/v1/import", body: importLine(late)) == 204)
+            while Date() < importDeadline, lateSnapshot?.rawValues.count != 30 {
+                lateSnapshot = lateSeries()
+                if lateSnapshot?.rawValues.count != 30 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let everyLateTimestamp = (first + late).sorted()
+            #expect(lateSnapshot?.rawTimestamps == everyLateTimestamp)
+            #expect(lateSnapshot?.rawValues == everyLateTimestamp.map { Double($0 % 1_000_000) })
+            #expect(state.metrics.samplesAppendedOutOfOrder.load(ordering: .relaxed) >= 10)
 
             #expect(try await vmagent.metric("vmagent_remotewrite_errors_total") == 0)
             #expect(try await vmagent.metric("vmagent_remotewrite_packets_dropped_total") == 0)

@@ -9,11 +9,11 @@ import Testing
 
     @Test func recordHoldsExactlyTheStoredSamples() throws {
         let store = SeriesStore()
-        try journaled(store, [series("up", ["job": "a"], [(5_000, 1)])])
-        // One sample older than the stored one (refused), one exact duplicate (logged: a retry
-        // after a failed append must become durable), two new ones.
+        try journaled(store, [series("up", ["job": "a"], [(1_000_000, 1)])])
+        // One sample older than the stored one by more than out_of_order_time_window (refused),
+        // one exact duplicate (logged: a retry after a failed append must become durable), two new ones.
         let (report, record) = try journaled(store, [
-            series("up", ["job": "a"], [(4_000, 9), (5_000, 1), (6_000, 2), (7_000, .staleMarker)]),
+            series("up", ["job": "a"], [(4_000, 9), (1_000_000, 1), (1_001_000, 2), (1_002_000, .staleMarker)]),
             series("other", ["job": "b"], [(1_000, 3)]),
         ])
         #expect(report.samplesAccepted == 3 && report.samplesDuplicate == 1 && report.samplesRejected == 1)
@@ -28,13 +28,14 @@ import Testing
         }
         #expect(decoded.count == 2)
         let up = try #require(decoded["up{job=\"a\"}"])
-        #expect(up.map(\.timestamp) == [5_000, 6_000, 7_000])
+        #expect(up.map(\.timestamp) == [1_000_000, 1_001_000, 1_002_000])
         #expect(up.map(\.value.bitPattern) == [1.0, 2.0, Double.staleMarker].map(\.bitPattern))
         #expect(decoded["other{job=\"b\"}"] == [WireSample(timestamp: 1_000, value: 3)])
     }
 
     /// A request sent again (after a timeout or a 5xx) repeats samples already stored: they are
-    /// duplicates, not out of order, and go to the log again; a changed value is still refused.
+    /// duplicates, not out of order, and go to the log again; a changed value is still refused
+    /// (a conflicting duplicate within `out_of_order_time_window`, out of order past it).
     @Test func aResentRequestIsAcceptedAndLoggedAgain() throws {
         let store = SeriesStore()
         let batch = [series("up", ["job": "a"], [(1_000, 1), (2_000, 2), (3_000, 3)])]
@@ -47,6 +48,8 @@ import Testing
             try WALRecordReader.forEachSeries(UnsafeRawBufferPointer(rebasing: raw[payload])) { _, _, samples in logged += samples.count }
         }
         #expect(logged == 3)
+        #expect(try journaled(store, [series("up", ["job": "a"], [(2_000, 5)])]).report.rejected[.duplicateTimestamp] == 1)
+        try journaled(store, [series("up", ["job": "a"], [(1_000_000, 4)])])
         #expect(try journaled(store, [series("up", ["job": "a"], [(2_000, 5)])]).report.rejected[.outOfOrder] == 1)
     }
 
@@ -70,7 +73,7 @@ import Testing
 
     @Test func aRequestThatStoresNothingHasNoRecord() throws {
         let store = SeriesStore()
-        try journaled(store, [series("up", [:], [(5_000, 1)])])
+        try journaled(store, [series("up", [:], [(1_000_000, 1)])])
         let builder = WALRecordBuilder()
         var report = IngestReport()
         let body = RemoteWriteEncoder.v1([series("up", [:], [(4_000, 1)])])
@@ -215,6 +218,26 @@ import Testing
         let b = try #require(store.snapshot(id: store.allSeriesIDs()[0]))
         #expect(a.gridFirstStep == b.gridFirstStep && a.grid.map(\.bitPattern) == b.grid.map(\.bitPattern))
         #expect(a.newestTimestamp == b.newestTimestamp && a.isStale == b.isStale)
+    }
+
+    /// Samples the store took out of order (within `out_of_order_time_window`) are logged as
+    /// taken, and replay puts them back in their place, grid included, in either log order.
+    @Test func samplesStoredOutOfOrderReplayAsStored() throws {
+        let source = SeriesStore()
+        let first = try journaled(source, [series("load", [:], [(200_000, 1), (700_000, 3)])]).record
+        let (report, late) = try journaled(source, [series("load", [:], [(500_000, 2), (400_000, 9), (450_000, .staleMarker)])])
+        #expect(report.samplesOutOfOrder == 3)
+        for order in [[first, late], [late, first]] {
+            let store = SeriesStore()
+            var outcome = WALReplay.Outcome()
+            for r in order { r.withUnsafeBytes { _ = WALReplay.replaySegment($0, into: store, outcome: &outcome) } }
+            // By bit pattern: the stale marker is a NaN, unequal to itself.
+            let a = try #require(source.snapshot(id: source.allSeriesIDs()[0]))
+            let b = try #require(store.snapshot(id: store.allSeriesIDs()[0]))
+            #expect(a.rawTimestamps == b.rawTimestamps && a.rawValues.map(\.bitPattern) == b.rawValues.map(\.bitPattern))
+            #expect(a.gridFirstStep == b.gridFirstStep && a.grid.map(\.bitPattern) == b.grid.map(\.bitPattern))
+            #expect(b.grid.count == 3 && b.grid[1] == 2 && !b.isStale)
+        }
     }
 
     /// Timestamps near the lower end of the accepted range with a retention as long as int64

@@ -284,7 +284,8 @@ import Testing
         let (state, app) = app()
         try await app.test(.router) { client in
             _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v2(Self.good)), headers: Self.v2Headers)
-            let mixed = [series("up", ["job": "a"], [(500, 7)]), series("up", ["job": "b"], [(3_000, 1)])]
+            // Older than the newest by more than out_of_order_time_window (5m): refused.
+            let mixed = [series("up", ["job": "a"], [(-400_000, 7)]), series("up", ["job": "b"], [(3_000, 1)])]
             let response = try await post(client, Snappy.compress(RemoteWriteEncoder.v2(mixed)), headers: Self.v2Headers)
             #expect(response.status == .badRequest)
             #expect(String(buffer: response.body).contains("out of order"))
@@ -324,15 +325,16 @@ import Testing
         let (_, app) = app()
         let exposition = try await app.test(.router) { client -> [UInt8] in
             _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v1(Self.good)), headers: Self.v1Headers)
-            _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v1([series("up", ["job": "a"], [(1, 1), (5_000, .staleMarker)])])), headers: Self.v1Headers)
+            _ = try await post(client, Snappy.compress(RemoteWriteEncoder.v1([series("up", ["job": "a"], [(-400_000, 1), (1_500, 2), (5_000, .staleMarker)])])), headers: Self.v1Headers)
             _ = try await post(client, [1, 2, 3], headers: Self.v1Headers)
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
             return Array(buffer: response.body)
         }
         let text = String(decoding: exposition, as: UTF8.self)
-        #expect(text.contains("prescient_samples_received_total 5\n"))
+        #expect(text.contains("prescient_samples_received_total 6\n"))
         #expect(text.contains("prescient_samples_rejected_total{reason=\"out_of_order\"} 1\n"))
+        #expect(text.contains("prescient_samples_out_of_order_appended_total 1\n"))
         #expect(text.contains("prescient_series_stale 1\n"))
         let result = try await run(promtool, ["check", "metrics"], input: exposition)
         #expect(result.status == 0, "promtool: \(String(decoding: result.stdout + result.stderr, as: UTF8.self))")

@@ -53,6 +53,7 @@ public enum ConfigLoader {
     private static func parseStorage(_ node: Node, into s: inout StoreSettings) throws(ConfigError) {
         var windowMs: Int64?
         var windowNode: Node?
+        var outOfOrderNode: Node?
         for (key, value) in try mapping(node, key: "storage") {
             let path = "storage.\(key)"
             switch key {
@@ -69,6 +70,9 @@ public enum ConfigLoader {
             case "max_future":
                 let ms = try duration(value, key: path, minimum: 0)
                 s.maxFutureMs = ms == 0 ? nil : ms
+            case "out_of_order_time_window":
+                s.outOfOrderWindowMs = try duration(value, key: path, minimum: 0)
+                outOfOrderNode = value
             case "limit_action":
                 let text = try scalar(value, key: path)
                 guard let action = LimitAction(rawValue: text) else {
@@ -86,8 +90,14 @@ public enum ConfigLoader {
                 s.retryAfterSeconds = Int((try duration(value, key: path, minimum: 1_000) + 999) / 1_000)
             default: throw unknown(path, at: value, allowed: ["raw_retention", "step", "window", "max_series", "max_window_bytes",
                                                           "label_limit", "label_name_length_limit", "label_value_length_limit",
-                                                          "max_future", "metric_name_validation_scheme", "limit_action", "retry_after"])
+                                                          "max_future", "out_of_order_time_window", "metric_name_validation_scheme",
+                                                          "limit_action", "retry_after"])
             }
+        }
+        // Only a window given here is checked: the default (5m) is used up to a shorter retention.
+        if let outOfOrderNode, s.outOfOrderWindowMs > s.rawRetentionMs {
+            throw ConfigError(key: "storage.out_of_order_time_window", line: outOfOrderNode.mark?.line,
+                              "must be at most raw_retention (\(Units.formatDuration(s.rawRetentionMs))): an older sample has no place in the raw window")
         }
         if let windowMs {
             guard windowMs / 2 >= s.stepMs else {  // not step * 2, which can overflow

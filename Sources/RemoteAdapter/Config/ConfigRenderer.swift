@@ -39,6 +39,7 @@ enum ConfigRenderer {
             ("label_name_length_limit", text(s.labelNameLengthLimit)),
             ("label_value_length_limit", text(s.labelValueLengthLimit)),
             ("max_future", duration(s.maxFutureMs ?? 0)),
+            ("out_of_order_time_window", duration(s.outOfOrderWindowMs)),
             ("metric_name_validation_scheme", Node(s.nameValidation.rawValue)),
         ]
         if let budget = s.maxWindowBytes { pairs.append(("max_window_bytes", size(budget))) }

@@ -56,6 +56,10 @@ public struct PrescientConfig: Sendable, Equatable {
           # Samples more than this far ahead of this server's clock are refused (0: no limit):
           # one sample from a wrong clock would make every later real one out of order.
           max_future: 1h
+          # Samples up to this much older than their series' newest are stored in their place
+          # (more: refused as out of order): senders with concurrent queues, such as vmagent,
+          # can deliver one request before an earlier one. At most raw_retention.
+          out_of_order_time_window: 5m
           # utf8 accepts any UTF-8 metric and label names, as Prometheus 3 does (/metrics writes
           # them with underscores); legacy refuses names outside Prometheus 2's character sets.
           metric_name_validation_scheme: utf8

@@ -6,6 +6,7 @@ import Synchronization
 public final class SelfMetrics: Sendable {
     public let samplesReceived = Atomic<Int>(0)
     public let samplesAppended = Atomic<Int>(0)
+    public let samplesAppendedOutOfOrder = Atomic<Int>(0)
     public let histogramsReceived = Atomic<Int>(0)
     public let exemplarsReceived = Atomic<Int>(0)
     public let seriesCreated = Atomic<Int>(0)
@@ -50,6 +51,7 @@ public final class SelfMetrics: Sendable {
         let received = report.samplesAccepted + report.samplesDuplicate + report.samplesOwnOutput + report.samplesRejected
         samplesReceived.add(received, ordering: .relaxed)
         samplesAppended.add(report.samplesAccepted, ordering: .relaxed)
+        if report.samplesOutOfOrder > 0 { samplesAppendedOutOfOrder.add(report.samplesOutOfOrder, ordering: .relaxed) }
         histogramsReceived.add(report.histogramsIgnored, ordering: .relaxed)
         exemplarsReceived.add(report.exemplarsIgnored, ordering: .relaxed)
         seriesCreated.add(report.seriesCreated, ordering: .relaxed)
@@ -103,6 +105,9 @@ public final class SelfMetrics: Sendable {
         w.sample("prescient_samples_received_total", [], Double(samplesReceived.load(ordering: .relaxed)))
         w.family("prescient_samples_appended_total", .counter, help: "Samples stored in series windows.")
         w.sample("prescient_samples_appended_total", [], Double(samplesAppended.load(ordering: .relaxed)))
+        w.family("prescient_samples_out_of_order_appended_total", .counter,
+                 help: "Of the samples appended, those older than their series' newest (within storage.out_of_order_time_window), stored in their place.")
+        w.sample("prescient_samples_out_of_order_appended_total", [], Double(samplesAppendedOutOfOrder.load(ordering: .relaxed)))
 
         w.family("prescient_samples_rejected_total", .counter, help: "Samples refused, by reason; the request was answered 400.")
         let rejectedNow = rejected.withLock { $0 }

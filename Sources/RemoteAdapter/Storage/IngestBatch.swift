@@ -21,6 +21,9 @@ public struct IngestBatch {
     /// The newest sample timestamp this request may store: read from the clock and
     /// `maxFutureMs` at its first series, so that a request is judged by one clock reading.
     var newestAllowed: Int64?
+    /// How much older than its series' newest a sample may be and still be stored in place
+    /// (`out_of_order_time_window`), read with `newestAllowed`.
+    var outOfOrderWindowMs: Int64 = 0
 
     public init() {}
 
@@ -56,5 +59,6 @@ public struct IngestBatch {
         samples.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
         newestAllowed = nil
+        outOfOrderWindowMs = 0
     }
 }

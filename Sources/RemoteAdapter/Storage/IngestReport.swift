@@ -31,6 +31,9 @@ public struct IngestReport: Sendable {
     /// Exact duplicates (same timestamp and value as the newest sample): accepted, as
     /// Prometheus does, but stored once.
     public var samplesDuplicate = 0
+    /// Of `samplesAccepted`, those older than their series' newest, within
+    /// `out_of_order_time_window`, stored in their place.
+    public var samplesOutOfOrder = 0
     /// Prescient's own outputs written back by Prometheus: accepted and never stored.
     public var samplesOwnOutput = 0
     public var histogramsIgnored = 0

@@ -15,8 +15,16 @@ extension Series {
         // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
         let (difference, overflow) = newestTimestamp.subtractingReportingOverflow(retentionMs)
         guard sample.timestamp >= (overflow ? Int64.min : difference) else { return }
-        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return }  // already held
-        guard !sample.value.isStaleMarker else { return }
+        _ = insertOlder(sample)  // false: already held
+    }
+
+    /// Puts a sample older than the newest (and within the raw window's retention) in its
+    /// place in the raw window, and in the grid when it is its step's last real sample.
+    /// Returns false, changing nothing, when a sample with its timestamp is held already.
+    /// Staleness follows the newest sample, which this does not change.
+    mutating func insertOlder(_ sample: WireSample) -> Bool {
+        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return false }
+        guard !sample.value.isStaleMarker else { return true }
         // The grid point holds the last real sample of its step: only a sample with no later
         // real one in the same step may set it.
         let stepEnd = StepGrid.stepIndex(of: sample.timestamp, stepMs: grid.stepMs) * grid.stepMs
@@ -24,6 +32,7 @@ extension Series {
         if !later.contains(where: { !$0.value.isStaleMarker }) {
             grid.record(timestamp: sample.timestamp, value: sample.value)
         }
+        return true
     }
 
     /// Sets the grid from a snapshot's points (`values[i]` at step `firstStep + i` of

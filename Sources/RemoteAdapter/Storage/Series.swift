@@ -33,14 +33,20 @@ struct Series: Sendable {
         return hints
     }
 
-    enum AppendResult { case appended, duplicate, outOfOrder, conflictingDuplicate }
+    enum AppendResult { case appended, appendedOutOfOrder, duplicate, outOfOrder, conflictingDuplicate }
 
-    mutating func append(_ sample: WireSample, retentionMs: Int64) -> AppendResult {
+    /// Stores `sample` after the newest, or, when it is older by at most `outOfOrderWindowMs`
+    /// (which callers keep within `retentionMs`), in its place.
+    mutating func append(_ sample: WireSample, retentionMs: Int64, outOfOrderWindowMs: Int64 = 0) -> AppendResult {
         if sample.timestamp < newestTimestamp {
             // A resent request (after a timeout or a 5xx, e.g. a failed write-ahead log append)
             // repeats samples already stored: an exact copy of one still in the raw window is a
             // duplicate, so the retry is accepted (and logged again) rather than refused.
-            return raw.holds(timestamp: sample.timestamp, valueBits: sample.value.bitPattern) ? .duplicate : .outOfOrder
+            if raw.holds(timestamp: sample.timestamp, valueBits: sample.value.bitPattern) { return .duplicate }
+            // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
+            let (oldest, overflow) = newestTimestamp.subtractingReportingOverflow(min(outOfOrderWindowMs, retentionMs))
+            guard outOfOrderWindowMs > 0, sample.timestamp >= (overflow ? Int64.min : oldest) else { return .outOfOrder }
+            return insertOlder(sample) ? .appendedOutOfOrder : .conflictingDuplicate
         }
         if sample.timestamp == newestTimestamp {
             return sample.value.bitPattern == newestValueBits ? .duplicate : .conflictingDuplicate

@@ -32,6 +32,13 @@ public struct StoreSettings: Sendable, Equatable {
     /// seconds sent as milliseconds) made every real one after it out of order, and kept the
     /// series from ever going stale or being dropped.
     public var maxFutureMs: Int64? = 3_600_000
+    /// A sample at most this much older than its series' newest is stored in its place rather
+    /// than refused (Prometheus' `out_of_order_time_window`, whose default, 0, refuses them).
+    /// vmagent (2 × CPUs queues by default) and the OpenTelemetry collector's exporter (several
+    /// consumers) send concurrent requests with no order per series, so one can overtake
+    /// another: under load a vmagent test saw 12 of its samples refused and its block dropped.
+    /// Used up to `rawRetentionMs`, the span the raw window holds.
+    public var outOfOrderWindowMs: Int64 = 300_000
     /// Which metric and label names a new series may have (`metric_name_validation_scheme`).
     public var nameValidation = NameValidationScheme.utf8
 
@@ -107,6 +114,7 @@ public final class SeriesStore: Sendable {
             limits.labelNameLengthLimit = new.labelNameLengthLimit
             limits.labelValueLengthLimit = new.labelValueLengthLimit
             limits.maxFutureMs = new.maxFutureMs
+            limits.outOfOrderWindowMs = new.outOfOrderWindowMs
             limits.nameValidation = new.nameValidation
         }
     }
@@ -137,6 +145,8 @@ public final class SeriesStore: Sendable {
             return
         }
         if batch.newestAllowed == nil {
+            let limits = self.limits
+            batch.outOfOrderWindowMs = min(limits.outOfOrderWindowMs, settings.rawRetentionMs)
             let ahead = limits.maxFutureMs.map { nowMs().addingReportingOverflow($0) }
             // Within the bounds whatever the clock says, so that the range below always forms.
             batch.newestAllowed = min(Self.timestampBounds.upperBound,
@@ -195,13 +205,15 @@ public final class SeriesStore: Sendable {
             next[shard] += 1
         }
         let pending = batch.pending
+        let outOfOrderWindowMs = batch.outOfOrderWindowMs
         batch.keys.withUnsafeBytes { keys in
             batch.samples.withUnsafeBufferPointer { samples in
                 for shardIndex in 0..<Self.shardCount where starts[shardIndex] < starts[shardIndex + 1] {
                     let group = order[starts[shardIndex]..<starts[shardIndex + 1]]
                     shards[shardIndex].state.withLock { state in
                         storeGroup(group, of: pending, keys: keys, samples: samples, shardIndex: shardIndex,
-                                   state: &state, report: &report, journal: journal, admission: admission)
+                                   outOfOrderWindowMs: outOfOrderWindowMs, state: &state, report: &report,
+                                   journal: journal, admission: admission)
                     }
                 }
             }
@@ -212,8 +224,8 @@ public final class SeriesStore: Sendable {
     /// memory a few series before its turn.
     private func storeGroup(
         _ group: ArraySlice<Int>, of pending: [IngestBatch.Pending], keys: UnsafeRawBufferPointer,
-        samples: UnsafeBufferPointer<WireSample>, shardIndex: Int, state: inout Shard.State,
-        report: inout IngestReport, journal: WALRecordBuilder?, admission: SeriesAdmission?
+        samples: UnsafeBufferPointer<WireSample>, shardIndex: Int, outOfOrderWindowMs: Int64,
+        state: inout Shard.State, report: inout IngestReport, journal: WALRecordBuilder?, admission: SeriesAdmission?
     ) {
         let distance = Self.prefetchDistance
         let first = group.startIndex
@@ -243,14 +255,14 @@ public final class SeriesStore: Sendable {
             let p = pending[group[first + current]]
             store(key: UnsafeRawBufferPointer(rebasing: keys[p.key]), hash: p.hash, shardIndex: shardIndex,
                   samples: UnsafeBufferPointer(rebasing: samples[p.samples]), metricType: p.metricType,
-                  state: &state, report: &report, journal: journal, admission: admission)
+                  outOfOrderWindowMs: outOfOrderWindowMs, state: &state, report: &report, journal: journal, admission: admission)
         }
     }
 
     /// Stores one staged series under its shard's lock.
     private func store(
         key: UnsafeRawBufferPointer, hash: Int, shardIndex: Int, samples: UnsafeBufferPointer<WireSample>,
-        metricType: MetricType?, state: inout Shard.State, report: inout IngestReport,
+        metricType: MetricType?, outOfOrderWindowMs: Int64, state: inout Shard.State, report: inout IngestReport,
         journal: WALRecordBuilder?, admission: SeriesAdmission?
     ) {
         var slot = Self.find(key, hash: hash, in: &state)
@@ -278,9 +290,15 @@ public final class SeriesStore: Sendable {
         // repeating one 2-byte sample millions of times must not write 16 bytes for each.
         var journaledAt: Int64?
         for sample in samples {
-            switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs) {
+            switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs, outOfOrderWindowMs: outOfOrderWindowMs) {
             case .appended:
                 report.samplesAccepted += 1
+                journal?.add(sample)
+                journaledAt = sample.timestamp
+            case .appendedOutOfOrder:
+                // Logged like any other: replay puts an older sample in its place.
+                report.samplesAccepted += 1
+                report.samplesOutOfOrder += 1
                 journal?.add(sample)
                 journaledAt = sample.timestamp
             case .duplicate:
@@ -291,7 +309,8 @@ public final class SeriesStore: Sendable {
                 }
             case .outOfOrder:
                 report.reject(.outOfOrder, count: 1,
-                    "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)")
+                    "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)"
+                    + " by more than storage.out_of_order_time_window (\(Units.formatDuration(outOfOrderWindowMs)))")
             case .conflictingDuplicate:
                 report.reject(.duplicateTimestamp, count: 1,
                     "duplicate sample for timestamp: \(Self.describe(key)) at \(sample.timestamp) with a different value")

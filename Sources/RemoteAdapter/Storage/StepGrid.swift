@@ -33,8 +33,9 @@ struct StepGrid: Sendable {
         return s < 0 ? s + length : s
     }
 
-    /// Records `value` at `timestamp`; samples must arrive in time order (the store rejects
-    /// older ones before they get here).
+    /// Records `value` at `timestamp`. A sample in a step already held replaces its point, so
+    /// the caller passes an older one only when it is the last real sample of its step
+    /// (`Series.insertOlder`).
     mutating func record(timestamp: Int64, value: Double) {
         let step = Self.stepIndex(of: timestamp, stepMs: stepMs)
         guard let newest = newestStep, step - newest <= Int64(length) else {
@@ -46,7 +47,16 @@ struct StepGrid: Sendable {
             return
         }
         if step <= newest {
-            if step > newest - Int64(ring.count) { ring[slot(step)] = value }
+            let oldest = newest - Int64(ring.count) + 1
+            if step >= oldest {
+                ring[slot(step)] = value
+            } else if newest - step < Int64(length) {
+                // Before the first point held, and the ring is not full (so not yet wrapped:
+                // slots follow steps from 0): a late sample of a young series, or one replayed
+                // from the log before the samples stored ahead of it. Rare, so an insert.
+                ring.insert(contentsOf: [value] + repeatElement(.nan, count: Int(oldest - step) - 1), at: 0)
+                newestSlot = ring.count - 1
+            }
             return
         }
         var s = newest + 1

@@ -2,6 +2,7 @@ import Foundation
 @testable import RemoteAdapter
 
 /// Ingests series as a request would, collecting the write-ahead log record of what was stored.
+@discardableResult
 func journaled(_ store: SeriesStore, _ batch: [EncodableSeries]) throws -> (report: IngestReport, record: [UInt8]) {
     let body = RemoteWriteEncoder.v1(batch)
     var report = IngestReport()

@@ -448,4 +448,43 @@ import Testing
         #expect(try ingest(short, [series("m", [:], [(639_999, 1)])]).rejected == [.outOfOrder: 1], "past the retention")
         #expect(try ingest(short, [series("m", [:], [(640_000, 1)])]).samplesOutOfOrder == 1)
     }
+
+    /// A request is judged against its series as it was before the request, in whatever order
+    /// its samples come: sorted (the first of equal timestamps kept), the older ones are
+    /// stored together and the newer appended.
+    @Test func aRequestInAnyOrderIsStoredAsIfSorted() throws {
+        let store = SeriesStore()
+        try ingest(store, [series("m", [:], [(1_000_000, 1)])])
+        let report = try ingest(store, [series("m", [:], [
+            (1_000_500, 6), (999_000, 2), (1_000_200, 5), (999_500, 3), (999_000, 2), (999_500, 9), (600_000, 0), (1_000_200, 5),
+        ])])
+        #expect(report.samplesAccepted == 4 && report.samplesOutOfOrder == 2 && report.samplesDuplicate == 2)
+        #expect(report.rejected == [.outOfOrder: 1, .duplicateTimestamp: 1])
+        let s = try onlySeries(store)
+        #expect(s.rawTimestamps == [999_000, 999_500, 1_000_000, 1_000_200, 1_000_500])
+        #expect(s.rawValues == [2, 3, 1, 5, 6])
+
+        // Fifty thousand older samples, newest first: all stored, in order, and the grid grown
+        // back to the step before, which holds the last of them in it (599_999's).
+        let many = SeriesStore()
+        try ingest(many, [series("m", [:], [(700_000, -1)])])
+        let descending = (0..<50_000).map { (Int64(699_999 - $0 * 5), Double($0)) }
+        let bulk = try ingest(many, [series("m", [:], descending)])
+        #expect(bulk.samplesAccepted == 50_000 && bulk.samplesOutOfOrder == 50_000 && bulk.samplesRejected == 0)
+        let m = try #require(many.allSeriesIDs().first.flatMap { many.snapshot(id: $0) })
+        #expect(m.rawTimestamps == descending.map(\.0).reversed() + [700_000])
+        #expect(m.gridFirstStep == 2 && m.grid == [20_000, -1], "\(m.gridFirstStep) \(m.grid)")
+    }
+
+    /// Replay takes a record's samples in any order, as an older build logged them.
+    @Test func replayPlacesUnsortedSamples() {
+        var s = Series(id: 0, hash: 0, labels: ["__name__", "m"], key: [], grid: StepGrid(stepMs: 300_000, length: 2_016))
+        s.replay([WireSample(timestamp: 700_000, value: 3), WireSample(timestamp: 200_000, value: 1)], retentionMs: 3_600_000)
+        s.replay([500_000, 700_000, 400_000, 500_000].map { WireSample(timestamp: $0, value: Double($0 / 100_000)) }, retentionMs: 3_600_000)
+        #expect(s.raw.samples(from: .min, to: .max).map(\.timestamp) == [200_000, 400_000, 500_000, 700_000])
+        #expect(s.raw.samples(from: .min, to: .max).map(\.value) == [1, 4, 5, 3], "the first of a repeated timestamp kept")
+        let (first, grid) = s.grid.values()
+        #expect(first == 1 && grid == [1, 5, 3])
+        #expect(s.newestTimestamp == 700_000)
+    }
 }

@@ -365,7 +365,7 @@ enum SnapshotFile {
                         store.withSeries(labels: labels) { s in
                             s.metricType = type == 0 ? nil : MetricType(rawValue: Int(type) - 1)
                             s.restoreGrid(firstStep: firstStep, stepMs: header.stepMs, values: grid)
-                            for sample in raw { s.replay(sample, retentionMs: retention) }
+                            s.replay(raw, retentionMs: retention)
                         }
                     }
                     guard let restored else { continue }  // over the series limit

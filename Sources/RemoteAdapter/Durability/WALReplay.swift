@@ -96,7 +96,7 @@ enum WALReplay {
                     guard !samples.isEmpty else { return }
                     let stored = store.withSeries(labels: labels) { s in
                         if s.metricType == nil, let type { s.metricType = type }
-                        for sample in samples { s.replay(sample, retentionMs: retention) }
+                        s.replay(samples, retentionMs: retention)
                     }
                     if stored == nil { outcome.refusedSamples += samples.count }
                     outcome.samples += samples.count

@@ -27,14 +27,34 @@ struct RawWindow: Sendable {
         }
     }
 
-    /// Puts an older sample in its place (write-ahead log replay, where two concurrent requests
-    /// may have been logged in the other order than they were stored). Returns false when a
-    /// sample with that timestamp is already held.
-    mutating func insert(timestamp: Int64, value: Double) -> Bool {
+    /// Puts older samples in their place (ascending, at timestamps not held) in one pass over
+    /// the samples after the first of them.
+    mutating func merge(_ older: [WireSample]) {
+        guard let first = older.first else { return }
+        let at = firstIndex(atOrAfter: first.timestamp)
+        if older.count == 1 {
+            held.insert(first, at: at)
+            return
+        }
+        let after = Array(held[at...])
+        held.removeSubrange(at...)
+        held.reserveCapacity(held.count + after.count + older.count)
+        var (i, j) = (0, 0)
+        while i < after.count || j < older.count {
+            if j == older.count || (i < after.count && after[i].timestamp < older[j].timestamp) {
+                held.append(after[i])
+                i += 1
+            } else {
+                held.append(older[j])
+                j += 1
+            }
+        }
+    }
+
+    /// Whether a sample with this timestamp is held.
+    func holds(timestamp: Int64) -> Bool {
         let at = firstIndex(atOrAfter: timestamp)
-        if at < held.count, held[at].timestamp == timestamp { return false }
-        held.insert(WireSample(timestamp: timestamp, value: value), at: at)
-        return true
+        return at < held.count && held[at].timestamp == timestamp
     }
 
     /// The array's header, the oldest sample (which the append compares with the retention)

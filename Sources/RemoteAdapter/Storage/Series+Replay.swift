@@ -1,38 +1,31 @@
 extension Series {
-    /// Stores a sample from the write-ahead log or a snapshot. Unlike `append`, an older sample
-    /// is put in its place rather than refused: every logged sample was accepted once, and
-    /// concurrent requests can reach the log in the other order than they reached the store.
-    /// Per series the accepted timestamps only ever increased, so placing each sample by its
-    /// timestamp rebuilds exactly what was stored. Callers pass only samples within
+    /// Stores the samples of a series from one write-ahead log record or a snapshot. Unlike a
+    /// write, an older sample is put in its place rather than refused: every logged sample was
+    /// accepted once, and concurrent requests can reach the log in the other order than they
+    /// reached the store. Per series the accepted timestamps are a set, so placing each sample
+    /// by its timestamp rebuilds exactly what was stored. Callers pass only samples within
     /// `SeriesStore.timestampBounds` (log replay drops the others, a snapshot with them is corrupt).
-    mutating func replay(_ sample: WireSample, retentionMs: Int64) {
-        if sample.timestamp > newestTimestamp {
+    mutating func replay(_ samples: [WireSample], retentionMs: Int64) {
+        // Logged in a request's order, which an older build kept even when it was not the
+        // samples' order; sorted, the older ones are merged in one pass.
+        let sorted = samples.isSortedByTimestamp ? samples : samples.sortedByTimestamp()
+        let newestBefore = newestTimestamp
+        let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
+        if olderEnd > 0 {
+            // Older than the raw window keeps: it was trimmed (or would have been) already.
+            // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
+            let (difference, overflow) = newestBefore.subtractingReportingOverflow(retentionMs)
+            let oldestKept = overflow ? Int64.min : difference
+            var older: [WireSample] = []
+            for sample in sorted[..<olderEnd] where sample.timestamp >= oldestKept
+                && older.last?.timestamp != sample.timestamp && !raw.holds(timestamp: sample.timestamp) {
+                older.append(sample)
+            }
+            mergeOlder(older)
+        }
+        for sample in sorted[olderEnd...] where sample.timestamp > newestTimestamp {
             _ = append(sample, retentionMs: retentionMs)
-            return
         }
-        if sample.timestamp == newestTimestamp { return }  // already held
-        // Older than the raw window keeps: it was trimmed (or would have been) already.
-        // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
-        let (difference, overflow) = newestTimestamp.subtractingReportingOverflow(retentionMs)
-        guard sample.timestamp >= (overflow ? Int64.min : difference) else { return }
-        _ = insertOlder(sample)  // false: already held
-    }
-
-    /// Puts a sample older than the newest (and within the raw window's retention) in its
-    /// place in the raw window, and in the grid when it is its step's last real sample.
-    /// Returns false, changing nothing, when a sample with its timestamp is held already.
-    /// Staleness follows the newest sample, which this does not change.
-    mutating func insertOlder(_ sample: WireSample) -> Bool {
-        guard raw.insert(timestamp: sample.timestamp, value: sample.value) else { return false }
-        guard !sample.value.isStaleMarker else { return true }
-        // The grid point holds the last real sample of its step: only a sample with no later
-        // real one in the same step may set it.
-        let stepEnd = StepGrid.stepIndex(of: sample.timestamp, stepMs: grid.stepMs) * grid.stepMs
-        let later = raw.samples(from: sample.timestamp + 1, to: stepEnd)
-        if !later.contains(where: { !$0.value.isStaleMarker }) {
-            grid.record(timestamp: sample.timestamp, value: sample.value)
-        }
-        return true
     }
 
     /// Sets the grid from a snapshot's points (`values[i]` at step `firstStep + i` of
@@ -42,5 +35,22 @@ extension Series {
         for (i, v) in values.enumerated() where !v.isNaN {
             grid.record(timestamp: (firstStep + Int64(i)) * stepMs, value: v)
         }
+    }
+}
+
+extension [WireSample] {
+    var isSortedByTimestamp: Bool {
+        var i = 1
+        while i < count {
+            if self[i - 1].timestamp > self[i].timestamp { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Sorted by timestamp, keeping the given order among equal timestamps (the first of
+    /// them is the one a store keeps).
+    func sortedByTimestamp() -> [WireSample] {
+        enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
     }
 }

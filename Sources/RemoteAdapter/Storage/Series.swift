@@ -33,20 +33,17 @@ struct Series: Sendable {
         return hints
     }
 
+    /// What became of a sample. `appendedOutOfOrder`: stored older than the newest (`storeOlder`).
     enum AppendResult { case appended, appendedOutOfOrder, duplicate, outOfOrder, conflictingDuplicate }
 
-    /// Stores `sample` after the newest, or, when it is older by at most `outOfOrderWindowMs`
-    /// (which callers keep within `retentionMs`), in its place.
-    mutating func append(_ sample: WireSample, retentionMs: Int64, outOfOrderWindowMs: Int64 = 0) -> AppendResult {
+    /// Stores `sample` after the newest. An older one is not stored here: `storeOlder` takes
+    /// those, a request's worth at a time.
+    mutating func append(_ sample: WireSample, retentionMs: Int64) -> AppendResult {
         if sample.timestamp < newestTimestamp {
             // A resent request (after a timeout or a 5xx, e.g. a failed write-ahead log append)
             // repeats samples already stored: an exact copy of one still in the raw window is a
             // duplicate, so the retry is accepted (and logged again) rather than refused.
-            if raw.holds(timestamp: sample.timestamp, valueBits: sample.value.bitPattern) { return .duplicate }
-            // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
-            let (oldest, overflow) = newestTimestamp.subtractingReportingOverflow(min(outOfOrderWindowMs, retentionMs))
-            guard outOfOrderWindowMs > 0, sample.timestamp >= (overflow ? Int64.min : oldest) else { return .outOfOrder }
-            return insertOlder(sample) ? .appendedOutOfOrder : .conflictingDuplicate
+            return raw.holds(timestamp: sample.timestamp, valueBits: sample.value.bitPattern) ? .duplicate : .outOfOrder
         }
         if sample.timestamp == newestTimestamp {
             return sample.value.bitPattern == newestValueBits ? .duplicate : .conflictingDuplicate

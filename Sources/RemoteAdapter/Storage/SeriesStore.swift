@@ -289,16 +289,13 @@ public final class SeriesStore: Sendable {
         // so that a retry after a failed append becomes durable; once is enough, and a request
         // repeating one 2-byte sample millions of times must not write 16 bytes for each.
         var journaledAt: Int64?
-        for sample in samples {
-            switch state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs, outOfOrderWindowMs: outOfOrderWindowMs) {
-            case .appended:
+        let newestBefore = state.series[s]!.newestTimestamp
+        func account(_ sample: WireSample, _ result: Series.AppendResult) {
+            switch result {
+            case .appended, .appendedOutOfOrder:
+                // Logged alike: replay puts an older sample in its place.
                 report.samplesAccepted += 1
-                journal?.add(sample)
-                journaledAt = sample.timestamp
-            case .appendedOutOfOrder:
-                // Logged like any other: replay puts an older sample in its place.
-                report.samplesAccepted += 1
-                report.samplesOutOfOrder += 1
+                if result == .appendedOutOfOrder { report.samplesOutOfOrder += 1 }
                 journal?.add(sample)
                 journaledAt = sample.timestamp
             case .duplicate:
@@ -309,14 +306,38 @@ public final class SeriesStore: Sendable {
                 }
             case .outOfOrder:
                 report.reject(.outOfOrder, count: 1,
-                    "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(state.series[s]!.newestTimestamp)"
+                    "out of order sample: \(Self.describe(key)) at \(sample.timestamp) is older than the newest \(newestBefore)"
                     + " by more than storage.out_of_order_time_window (\(Units.formatDuration(outOfOrderWindowMs)))")
             case .conflictingDuplicate:
                 report.reject(.duplicateTimestamp, count: 1,
                     "duplicate sample for timestamp: \(Self.describe(key)) at \(sample.timestamp) with a different value")
             }
         }
+        // The common case: every sample newer than the series' newest, in order.
+        if let first = samples.first, first.timestamp > newestBefore, Self.isAscending(samples) {
+            for sample in samples { account(sample, state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs)) }
+        } else {
+            // Sorted (stably: the first of equal timestamps is the one kept), so the older
+            // samples come first and are stored together, then the rest are appended. A request
+            // is judged against the series as it was before it, in whatever order it came.
+            let sorted = Array(samples).sortedByTimestamp()
+            let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
+            sorted.withUnsafeBufferPointer { all in
+                state.series[s]!.storeOlder(UnsafeBufferPointer(rebasing: all[..<olderEnd]), windowMs: outOfOrderWindowMs,
+                                            retentionMs: settings.rawRetentionMs, account)
+            }
+            for sample in sorted[olderEnd...] { account(sample, state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs)) }
+        }
         state.hints[s] = state.series[s]!.prefetchHints()
+    }
+
+    private static func isAscending(_ samples: UnsafeBufferPointer<WireSample>) -> Bool {
+        var i = 1
+        while i < samples.count {
+            if samples[i - 1].timestamp >= samples[i].timestamp { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Sample timestamps the store takes: ±2^60 ms (36 million years) around the epoch. Any

@@ -28,9 +28,9 @@ public struct StoreSettings: Sendable, Equatable {
     /// Longest label value, in bytes, of a new series (0: no limit).
     public var labelValueLengthLimit = 4_096
     /// Samples more than this far ahead of the clock are refused (nil: no limit). A series
-    /// takes no sample older than its newest, so one sample a year ahead (a clock set wrong,
-    /// seconds sent as milliseconds) made every real one after it out of order, and kept the
-    /// series from ever going stale or being dropped.
+    /// takes no sample more than `outOfOrderWindowMs` older than its newest, so one sample a
+    /// year ahead (a clock set wrong, seconds sent as milliseconds) made every real one after it
+    /// out of order, and kept the series from ever going stale or being dropped.
     public var maxFutureMs: Int64? = 3_600_000
     /// A sample at most this much older than its series' newest is stored in its place rather
     /// than refused (Prometheus' `out_of_order_time_window`, whose default, 0, refuses them).

@@ -36,6 +36,17 @@ struct Series: Sendable {
     /// What became of a sample. `appendedOutOfOrder`: stored older than the newest (`storeOlder`).
     enum AppendResult { case appended, appendedOutOfOrder, duplicate, outOfOrder, conflictingDuplicate }
 
+    /// Whether every one of `samples` is newer than the newest and they ascend, so that each
+    /// is appended. Mutating only so that it runs on the series in place (see `prefetchHints`).
+    mutating func isNewerAndAscending(_ samples: UnsafeBufferPointer<WireSample>) -> Bool {
+        var previous = newestTimestamp
+        for sample in samples {
+            if sample.timestamp <= previous { return false }
+            previous = sample.timestamp
+        }
+        return true
+    }
+
     /// Stores `sample` after the newest. An older one is not stored here: `storeOlder` takes
     /// those, a request's worth at a time.
     mutating func append(_ sample: WireSample, retentionMs: Int64) -> AppendResult {

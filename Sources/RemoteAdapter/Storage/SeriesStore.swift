@@ -285,11 +285,31 @@ public final class SeriesStore: Sendable {
             SeriesKey.withLabels(of: key) { journal.beginSeries($0, metricType: state.series[s]!.metricType) }
         }
         defer { journal?.endSeries() }
+        if state.series[s]!.isNewerAndAscending(samples) {
+            // The common case, kept apart from the rest: each sample is appended.
+            for sample in samples {
+                _ = state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs)
+                journal?.add(sample)
+            }
+            report.samplesAccepted += samples.count
+        } else {
+            storeInAnyOrder(samples, into: &state.series[s]!, key: key, outOfOrderWindowMs: outOfOrderWindowMs,
+                            report: &report, journal: journal)
+        }
+        state.hints[s] = state.series[s]!.prefetchHints()
+    }
+
+    /// Stores samples of one series that are not all newer than its newest and ascending:
+    /// sorted (stably: the first of equal timestamps is the one kept), the older ones come first
+    /// and are stored together, then the rest are appended. A request is judged against the
+    /// series as it was before it, in whatever order its samples came.
+    private func storeInAnyOrder(_ samples: UnsafeBufferPointer<WireSample>, into series: inout Series, key: UnsafeRawBufferPointer,
+                                 outOfOrderWindowMs: Int64, report: inout IngestReport, journal: WALRecordBuilder?) {
         // The timestamp last journaled for this series in this request. A duplicate is logged
         // so that a retry after a failed append becomes durable; once is enough, and a request
         // repeating one 2-byte sample millions of times must not write 16 bytes for each.
         var journaledAt: Int64?
-        let newestBefore = state.series[s]!.newestTimestamp
+        let newestBefore = series.newestTimestamp
         func account(_ sample: WireSample, _ result: Series.AppendResult) {
             switch result {
             case .appended, .appendedOutOfOrder:
@@ -313,32 +333,15 @@ public final class SeriesStore: Sendable {
                     "duplicate sample for timestamp: \(Self.describe(key)) at \(sample.timestamp) with a different value")
             }
         }
-        // The common case: every sample newer than the series' newest, in order.
-        if let first = samples.first, first.timestamp > newestBefore, Self.isAscending(samples) {
-            for sample in samples { account(sample, state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs)) }
-        } else {
-            // Sorted (stably: the first of equal timestamps is the one kept), so the older
-            // samples come first and are stored together, then the rest are appended. A request
-            // is judged against the series as it was before it, in whatever order it came.
-            let sorted = Array(samples).sortedByTimestamp()
-            let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
-            sorted.withUnsafeBufferPointer { all in
-                state.series[s]!.storeOlder(UnsafeBufferPointer(rebasing: all[..<olderEnd]), windowMs: outOfOrderWindowMs,
-                                            retentionMs: settings.rawRetentionMs, account)
-            }
-            for sample in sorted[olderEnd...] { account(sample, state.series[s]!.append(sample, retentionMs: settings.rawRetentionMs)) }
+        let sorted = Array(samples).sortedByTimestamp()
+        let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
+        sorted.withUnsafeBufferPointer { all in
+            series.storeOlder(UnsafeBufferPointer(rebasing: all[..<olderEnd]), windowMs: outOfOrderWindowMs,
+                              retentionMs: settings.rawRetentionMs, account)
         }
-        state.hints[s] = state.series[s]!.prefetchHints()
+        for sample in sorted[olderEnd...] { account(sample, series.append(sample, retentionMs: settings.rawRetentionMs)) }
     }
 
-    private static func isAscending(_ samples: UnsafeBufferPointer<WireSample>) -> Bool {
-        var i = 1
-        while i < samples.count {
-            if samples[i - 1].timestamp >= samples[i].timestamp { return false }
-            i += 1
-        }
-        return true
-    }
 
     /// Sample timestamps the store takes: ±2^60 ms (36 million years) around the epoch. Any
     /// int64 arrives on the wire, and retention, step and forecast arithmetic on timestamps near

@@ -16,10 +16,7 @@ struct RawWindow: Sendable {
 
     mutating func append(timestamp: Int64, value: Double, retentionMs: Int64) {
         held.append(WireSample(timestamp: timestamp, value: value))
-        // Saturating: a sender may write any int64 timestamp, and one within the retention of
-        // Int64.min would overflow (a trap, found by the FuzzRemoteWriteV1 harness).
-        let (difference, overflow) = timestamp.subtractingReportingOverflow(retentionMs)
-        let oldestKept = overflow ? Int64.min : difference
+        let oldestKept = timestamp.saturatingMinus(retentionMs)
         while start < held.count - 1, held[start].timestamp < oldestKept { start += 1 }
         if start >= 256, start * 2 >= held.count {
             held.removeFirst(start)
@@ -82,6 +79,16 @@ struct RawWindow: Sendable {
 
     private func firstIndex(atOrAfter timestamp: Int64) -> Int {
         held[start...].partitioningIndex { $0.timestamp >= timestamp }
+    }
+}
+
+extension Int64 {
+    /// `self - span` (`span >= 0`), or Int64.min where that overflows: a sender may write any
+    /// int64 timestamp, and one within the retention of Int64.min trapped (found by the
+    /// FuzzRemoteWriteV1 harness).
+    func saturatingMinus(_ span: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(span)
+        return overflow ? .min : difference
     }
 }
 

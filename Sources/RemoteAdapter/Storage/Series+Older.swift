@@ -8,9 +8,7 @@ extension Series {
     /// samples would move the samples after each one again, quadratic in the request.
     mutating func storeOlder(_ older: UnsafeBufferPointer<WireSample>, windowMs: Int64, retentionMs: Int64,
                              _ each: (WireSample, AppendResult) -> Void) {
-        // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
-        let (difference, overflow) = newestTimestamp.subtractingReportingOverflow(min(windowMs, retentionMs))
-        let oldestAllowed = overflow ? Int64.min : difference
+        let oldestAllowed = newestTimestamp.saturatingMinus(min(windowMs, retentionMs))
         var stored: [WireSample] = []
         for sample in older {
             if let last = stored.last, last.timestamp == sample.timestamp {

@@ -13,9 +13,7 @@ extension Series {
         let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
         if olderEnd > 0 {
             // Older than the raw window keeps: it was trimmed (or would have been) already.
-            // Saturating, as in `RawWindow.append`: near Int64.min the difference would overflow.
-            let (difference, overflow) = newestBefore.subtractingReportingOverflow(retentionMs)
-            let oldestKept = overflow ? Int64.min : difference
+            let oldestKept = newestBefore.saturatingMinus(retentionMs)
             var older: [WireSample] = []
             for sample in sorted[..<olderEnd] where sample.timestamp >= oldestKept
                 && older.last?.timestamp != sample.timestamp && !raw.holds(timestamp: sample.timestamp) {

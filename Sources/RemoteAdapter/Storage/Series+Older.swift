@@ -1,14 +1,13 @@
 extension Series {
     /// Stores samples older than the newest (ascending by timestamp, as `SeriesStore` passes a
-    /// request's), telling `each` what became of each one in turn. One within `windowMs`
-    /// (`out_of_order_time_window`, used up to `retentionMs`) of the newest is stored in its
-    /// place; an exact copy of a held or earlier one is a duplicate, another value at a held
-    /// timestamp a conflicting duplicate, anything older out of order. They are merged into the
-    /// raw window in one pass: placed one at a time, a request of a few hundred thousand older
-    /// samples would move the samples after each one again, quadratic in the request.
-    mutating func storeOlder(_ older: UnsafeBufferPointer<WireSample>, windowMs: Int64, retentionMs: Int64,
-                             _ each: (WireSample, AppendResult) -> Void) {
-        let oldestAllowed = newestTimestamp.saturatingMinus(min(windowMs, retentionMs))
+    /// request's), telling `each` what became of each one in turn. One within `windowMs` of the
+    /// newest (`out_of_order_time_window`, which the store caps at the raw retention) is stored
+    /// in its place; an exact copy of a held or earlier one is a duplicate, another value at a
+    /// held timestamp a conflicting duplicate, anything older out of order. They are merged into
+    /// the raw window in one pass: placed one at a time, a request of a few hundred thousand
+    /// older samples would move the samples after each one again, quadratic in the request.
+    mutating func storeOlder(_ older: UnsafeBufferPointer<WireSample>, windowMs: Int64, _ each: (WireSample, AppendResult) -> Void) {
+        let oldestAllowed = newestTimestamp.saturatingMinus(windowMs)
         var stored: [WireSample] = []
         for sample in older {
             if let last = stored.last, last.timestamp == sample.timestamp {

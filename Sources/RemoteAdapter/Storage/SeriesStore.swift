@@ -336,12 +336,10 @@ public final class SeriesStore: Sendable {
         let sorted = Array(samples).sortedByTimestamp()
         let olderEnd = sorted.partitioningIndex { $0.timestamp >= newestBefore }
         sorted.withUnsafeBufferPointer { all in
-            series.storeOlder(UnsafeBufferPointer(rebasing: all[..<olderEnd]), windowMs: outOfOrderWindowMs,
-                              retentionMs: settings.rawRetentionMs, account)
+            series.storeOlder(UnsafeBufferPointer(rebasing: all[..<olderEnd]), windowMs: outOfOrderWindowMs, account)
         }
         for sample in sorted[olderEnd...] { account(sample, series.append(sample, retentionMs: settings.rawRetentionMs)) }
     }
-
 
     /// Sample timestamps the store takes: ±2^60 ms (36 million years) around the epoch. Any
     /// int64 arrives on the wire, and retention, step and forecast arithmetic on timestamps near

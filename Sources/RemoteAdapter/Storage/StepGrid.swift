@@ -35,7 +35,7 @@ struct StepGrid: Sendable {
 
     /// Records `value` at `timestamp`. A sample in a step already held replaces its point, so
     /// the caller passes an older one only when it is the last real sample of its step
-    /// (`Series.insertOlder`).
+    /// (`Series.mergeOlder`).
     mutating func record(timestamp: Int64, value: Double) {
         let step = Self.stepIndex(of: timestamp, stepMs: stepMs)
         guard let newest = newestStep, step - newest <= Int64(length) else {
